@@ -1,0 +1,126 @@
+//! Command-line definitions and the headless commands.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// rekon: a terminal cockpit for GitOps on Kubernetes.
+///
+/// Shows every application's topology, live health and sync state, and the difference
+/// between Git and the cluster. Run `rekon demo` to try it with no cluster at all.
+#[derive(Debug, Parser)]
+#[command(name = "rekon", version, about, long_about, propagate_version = true)]
+pub struct Cli {
+    /// Options that apply to every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do; with no command, rekon opens the TUI.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// Kubeconfig file [default: $KUBECONFIG, then ~/.kube/config]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use; repeat it to watch several clusters at once
+    /// [default: the current context]
+    #[arg(long = "context", global = true, value_name = "NAME")]
+    pub contexts: Vec<String>,
+    /// Talk to this API server directly, without auth (the embedded one, a kubectl proxy)
+    #[arg(long, global = true, value_name = "URL")]
+    pub server: Option<String>,
+    /// A file or folder of Argo CD Application YAML documents; repeatable
+    #[arg(long = "apps", global = true, value_name = "PATH")]
+    pub apps: Vec<PathBuf>,
+    /// Refuse every change to the cluster and to Git
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Colour theme: dark, light, high-contrast, or one from your config folder
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Output format of headless commands
+    #[arg(short, long, global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+}
+
+/// Output formats of the headless commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns for people.
+    Table,
+    /// JSON for scripts.
+    Json,
+    /// YAML for scripts.
+    Yaml,
+    /// Indented text (tree).
+    Text,
+    /// A unified diff (diff).
+    Unified,
+    /// Desired and live side by side (diff).
+    Side,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the TUI on embedded clusters seeded with a demo Git repository (no cluster needed)
+    Demo(DemoArgs),
+    /// Serve the embedded Kubernetes API over HTTP (for kubectl, tests and trials)
+    Emulate(EmulateArgs),
+}
+
+/// Options of `rekon demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Keep the demo Git repository in this folder instead of a temporary one
+    #[arg(long, value_name = "DIR")]
+    pub repo_dir: Option<PathBuf>,
+}
+
+/// Options of `rekon emulate`.
+#[derive(Debug, Clone, Args)]
+pub struct EmulateArgs {
+    /// Address to listen on; port 0 picks a free port and prints it
+    #[arg(long, default_value = "127.0.0.1:6550", value_name = "ADDR:PORT")]
+    pub listen: SocketAddr,
+    /// Write a kubeconfig for this server to FILE (then `kubectl --kubeconfig FILE` just works)
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig_out: Option<PathBuf>,
+    /// Run simulated time this many times faster (rollouts, jobs, restarts)
+    #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
+    pub speed: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_parse_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "rekon",
+            "emulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--context",
+            "a",
+            "--context",
+            "b",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.contexts, ["a", "b"]);
+        match cli.command {
+            Some(Command::Emulate(args)) => assert_eq!(args.listen.port(), 0),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

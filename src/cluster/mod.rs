@@ -1,0 +1,1 @@
+//! Connecting to clusters: kubeconfig contexts, `--server`, discovery and the live watch cache.

@@ -1,0 +1,1 @@
+//! Settings, keymap and theme loading.

@@ -1,0 +1,1 @@
+//! The demo: a Git repository built from `assets/demo` and embedded clusters seeded from it.

@@ -1,0 +1,1 @@
+//! The embedded Kubernetes API server (`rekon emulate`, the demo and every integration test).

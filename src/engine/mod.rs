@@ -1,0 +1,1 @@
+//! The reconcile engine: normalize, diff, health, compare, tree, plan, sync.

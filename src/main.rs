@@ -1,0 +1,50 @@
+//! The `rekon` binary: error hooks, command line, dispatch.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use rekon::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    // color-eyre goes first, so that the panic hook ratatui installs later (which restores
+    // the terminal) runs before color-eyre prints anything.
+    if let Err(e) = color_eyre::config::HookBuilder::default()
+        .display_env_section(false)
+        .install()
+    {
+        eprintln!("rekon: cannot install error hooks: {e}");
+        return ExitCode::from(2);
+    }
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("rekon")
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("rekon: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(report) => {
+            if std::env::var_os("RUST_BACKTRACE").is_some() {
+                eprintln!("rekon: {report:?}");
+            } else {
+                // One line naming the culprit: the context chain, outermost first.
+                eprintln!("rekon: {report:#}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
+    match cli.command {
+        Some(Command::Demo(_args)) => Ok(ExitCode::SUCCESS),
+        Some(Command::Emulate(_args)) => Ok(ExitCode::SUCCESS),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}

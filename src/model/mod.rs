@@ -1,0 +1,12 @@
+//! Plain data shared by every part of rekon: resource ids, health and sync words, the
+//! Application spec. No I/O here.
+
+mod application;
+mod resource;
+mod snapshot;
+mod status;
+
+pub use application::*;
+pub use resource::*;
+pub use snapshot::*;
+pub use status::*;

@@ -1,0 +1,1 @@
+//! Git sources (gix) and rendering of desired objects: directory, kustomize, helm.

@@ -1,0 +1,1 @@
+//! The terminal UI: app loop, actions, keymap, views and widgets.
