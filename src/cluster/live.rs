@@ -1,0 +1,370 @@
+//! The live watch cache: one kube watcher per needed kind, feeding a store indexed by key and
+//! by owner UID, so a tree costs O(its nodes) and a change names exactly what it touched.
+//!
+//! The store is plain data with no locks: the engine task owns it and applies the
+//! [`WatchMsg`]s the watcher tasks send, keeping one owner for live state.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use futures::StreamExt;
+use kube::api::{Api, DynamicObject};
+use kube::discovery::ApiResource;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::model::{GroupKind, ResourceKey};
+
+/// How the watch of one kind is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KindState {
+    /// Listing for the first time.
+    Syncing,
+    /// Listed and watching.
+    Ready,
+    /// RBAC refuses list or watch: shown as forbidden, never as empty.
+    Forbidden(String),
+    /// Failing for another reason; retrying with backoff.
+    Failing(String),
+}
+
+/// What a watcher task reports to the owner of the store.
+#[derive(Debug)]
+pub enum WatchMsg {
+    /// A full relist is starting: objects not re-listed before `Relisted` are gone.
+    RelistStarted(GroupKind),
+    /// An object was added or changed.
+    Applied(GroupKind, Value),
+    /// An object was deleted.
+    Deleted(GroupKind, Value),
+    /// The relist finished.
+    Relisted(GroupKind),
+    /// The watch's health changed.
+    State(GroupKind, KindState),
+}
+
+/// One live object with the bits the indexes need, parsed once.
+#[derive(Debug, Clone)]
+pub struct LiveObject {
+    /// The object as the server sent it.
+    pub object: Arc<Value>,
+    /// metadata.uid.
+    pub uid: String,
+    /// UIDs of its ownerReferences.
+    pub owners: Vec<String>,
+}
+
+/// Live objects of one cluster, indexed by key and by owner UID.
+#[derive(Debug, Default)]
+pub struct LiveStore {
+    objects: HashMap<ResourceKey, LiveObject>,
+    by_uid: HashMap<String, ResourceKey>,
+    children: HashMap<String, BTreeSet<ResourceKey>>,
+    kinds: HashMap<GroupKind, KindState>,
+    /// Keys seen during an ongoing relist, per kind.
+    relisting: HashMap<GroupKind, BTreeSet<ResourceKey>>,
+}
+
+impl LiveStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Applies a watcher message; returns the keys whose objects changed (for recomputing
+    /// only the apps they touch).
+    pub fn apply(&mut self, msg: WatchMsg) -> Vec<ResourceKey> {
+        match msg {
+            WatchMsg::RelistStarted(gk) => {
+                self.relisting.insert(gk, BTreeSet::new());
+                Vec::new()
+            }
+            WatchMsg::Applied(gk, obj) => {
+                let Some(key) = ResourceKey::of(&obj) else {
+                    return Vec::new();
+                };
+                if let Some(seen) = self.relisting.get_mut(&gk) {
+                    seen.insert(key.clone());
+                }
+                let changed = self.objects.get(&key).is_none_or(|old| *old.object != obj);
+                if changed {
+                    self.upsert(key.clone(), obj);
+                    vec![key]
+                } else {
+                    Vec::new()
+                }
+            }
+            WatchMsg::Deleted(_, obj) => match ResourceKey::of(&obj) {
+                Some(key) if self.remove(&key) => vec![key],
+                _ => Vec::new(),
+            },
+            WatchMsg::Relisted(gk) => {
+                let seen = self.relisting.remove(&gk).unwrap_or_default();
+                let gone: Vec<ResourceKey> = self
+                    .objects
+                    .keys()
+                    .filter(|k| k.group == gk.group && k.kind == gk.kind && !seen.contains(*k))
+                    .cloned()
+                    .collect();
+                for k in &gone {
+                    self.remove(k);
+                }
+                self.kinds.insert(gk, KindState::Ready);
+                gone
+            }
+            WatchMsg::State(gk, state) => {
+                self.kinds.insert(gk, state);
+                Vec::new()
+            }
+        }
+    }
+
+    fn upsert(&mut self, key: ResourceKey, obj: Value) {
+        self.remove(&key);
+        let meta = &obj["metadata"];
+        let uid = meta["uid"].as_str().unwrap_or_default().to_string();
+        let owners: Vec<String> = meta["ownerReferences"]
+            .as_array()
+            .map(|refs| {
+                refs.iter()
+                    .filter_map(|r| r["uid"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for owner in &owners {
+            self.children
+                .entry(owner.clone())
+                .or_default()
+                .insert(key.clone());
+        }
+        if !uid.is_empty() {
+            self.by_uid.insert(uid.clone(), key.clone());
+        }
+        self.objects.insert(
+            key,
+            LiveObject {
+                object: Arc::new(obj),
+                uid,
+                owners,
+            },
+        );
+    }
+
+    fn remove(&mut self, key: &ResourceKey) -> bool {
+        let Some(old) = self.objects.remove(key) else {
+            return false;
+        };
+        for owner in &old.owners {
+            if let Some(set) = self.children.get_mut(owner) {
+                set.remove(key);
+                if set.is_empty() {
+                    self.children.remove(owner);
+                }
+            }
+        }
+        if self.by_uid.get(&old.uid) == Some(key) {
+            self.by_uid.remove(&old.uid);
+        }
+        true
+    }
+
+    /// The live object with this key.
+    pub fn get(&self, key: &ResourceKey) -> Option<&LiveObject> {
+        self.objects.get(key)
+    }
+
+    /// The live object with this UID.
+    pub fn get_by_uid(&self, uid: &str) -> Option<&LiveObject> {
+        self.by_uid.get(uid).and_then(|k| self.objects.get(k))
+    }
+
+    /// Keys of the objects whose ownerReferences name `uid`.
+    pub fn children_of(&self, uid: &str) -> impl Iterator<Item = &ResourceKey> {
+        self.children.get(uid).into_iter().flatten()
+    }
+
+    /// Every live object of a group/kind.
+    pub fn of_kind<'a>(&'a self, gk: &'a GroupKind) -> impl Iterator<Item = &'a LiveObject> + 'a {
+        self.objects
+            .iter()
+            .filter(move |(k, _)| k.group == gk.group && k.kind == gk.kind)
+            .map(|(_, v)| v)
+    }
+
+    /// Every live object.
+    pub fn iter(&self) -> impl Iterator<Item = (&ResourceKey, &LiveObject)> {
+        self.objects.iter()
+    }
+
+    /// Number of live objects held.
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// Whether the store holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// The watch state of a kind; `None` when it is not watched.
+    pub fn kind_state(&self, gk: &GroupKind) -> Option<&KindState> {
+        self.kinds.get(gk)
+    }
+
+    /// Whether every watched kind has finished its first list.
+    pub fn all_synced(&self) -> bool {
+        self.kinds.values().all(|s| *s != KindState::Syncing)
+    }
+}
+
+/// Starts watching one kind cluster-wide; messages go to `tx` until the task is aborted or the
+/// receiver is dropped. Errors are reported as [`KindState`]s and retried with backoff.
+pub fn spawn_watch(
+    client: kube::Client,
+    resource: ApiResource,
+    tx: mpsc::Sender<WatchMsg>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let gk = GroupKind::new(resource.group.clone(), resource.kind.clone());
+        let api: Api<DynamicObject> = Api::all_with(client, &resource);
+        let api_version = resource.api_version.clone();
+        let kind = resource.kind.clone();
+        let to_value = |obj: DynamicObject| -> Value {
+            let mut v = serde_json::to_value(obj).unwrap_or(Value::Null);
+            // List items often omit apiVersion/kind; the key needs them.
+            if let Some(map) = v.as_object_mut() {
+                map.insert("apiVersion".into(), Value::String(api_version.clone()));
+                map.insert("kind".into(), Value::String(kind.clone()));
+            }
+            v
+        };
+        if tx
+            .send(WatchMsg::State(gk.clone(), KindState::Syncing))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let mut stream = watcher(api, watcher::Config::default())
+            .default_backoff()
+            .boxed();
+        let mut failing = false;
+        while let Some(item) = stream.next().await {
+            let msg = match item {
+                Ok(watcher::Event::Init) => WatchMsg::RelistStarted(gk.clone()),
+                Ok(watcher::Event::InitApply(o)) | Ok(watcher::Event::Apply(o)) => {
+                    WatchMsg::Applied(gk.clone(), to_value(o))
+                }
+                Ok(watcher::Event::Delete(o)) => WatchMsg::Deleted(gk.clone(), to_value(o)),
+                Ok(watcher::Event::InitDone) => {
+                    failing = false;
+                    WatchMsg::Relisted(gk.clone())
+                }
+                Err(e) => {
+                    failing = true;
+                    WatchMsg::State(gk.clone(), classify(&e))
+                }
+            };
+            if failing && matches!(msg, WatchMsg::Applied(..) | WatchMsg::Deleted(..)) {
+                // Events flowing again after an error mean the watch recovered.
+                failing = false;
+                if tx
+                    .send(WatchMsg::State(gk.clone(), KindState::Ready))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            if tx.send(msg).await.is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// Turns a watcher error into a state a person can read: forbidden is not the same as failing.
+fn classify(e: &watcher::Error) -> KindState {
+    let api = match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.as_ref()),
+        watcher::Error::WatchError(s) => Some(s.as_ref()),
+        _ => None,
+    };
+    match api {
+        Some(s) if s.code == 403 => KindState::Forbidden(s.message.clone()),
+        Some(s) => KindState::Failing(format!("{} ({})", s.message, s.code)),
+        None => KindState::Failing(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(name: &str, uid: &str, owner: Option<&str>) -> Value {
+        let mut p = json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "shop", "uid": uid}});
+        if let Some(o) = owner {
+            p["metadata"]["ownerReferences"] =
+                json!([{"uid": o, "kind": "ReplicaSet", "name": "rs"}]);
+        }
+        p
+    }
+
+    #[test]
+    fn indexes_children_by_owner_uid() {
+        let gk = GroupKind::new("", "Pod");
+        let mut store = LiveStore::new();
+        store.apply(WatchMsg::Applied(gk.clone(), pod("a", "u1", Some("rs1"))));
+        store.apply(WatchMsg::Applied(gk.clone(), pod("b", "u2", Some("rs1"))));
+        store.apply(WatchMsg::Applied(gk.clone(), pod("c", "u3", None)));
+        let kids: Vec<_> = store.children_of("rs1").map(|k| k.name.clone()).collect();
+        assert_eq!(kids, ["a", "b"]);
+        store.apply(WatchMsg::Deleted(gk.clone(), pod("a", "u1", Some("rs1"))));
+        let kids: Vec<_> = store.children_of("rs1").map(|k| k.name.clone()).collect();
+        assert_eq!(kids, ["b"]);
+        assert_eq!(store.get_by_uid("u3").unwrap().uid, "u3");
+    }
+
+    #[test]
+    fn unchanged_object_reports_no_change() {
+        let gk = GroupKind::new("", "Pod");
+        let mut store = LiveStore::new();
+        assert_eq!(
+            store
+                .apply(WatchMsg::Applied(gk.clone(), pod("a", "u1", None)))
+                .len(),
+            1
+        );
+        assert!(
+            store
+                .apply(WatchMsg::Applied(gk, pod("a", "u1", None)))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn relist_removes_objects_that_vanished_while_disconnected() {
+        let gk = GroupKind::new("", "Pod");
+        let mut store = LiveStore::new();
+        store.apply(WatchMsg::Applied(
+            gk.clone(),
+            pod("ghost", "u1", Some("rs1")),
+        ));
+        store.apply(WatchMsg::Applied(gk.clone(), pod("kept", "u2", None)));
+        store.apply(WatchMsg::RelistStarted(gk.clone()));
+        store.apply(WatchMsg::Applied(gk.clone(), pod("kept", "u2", None)));
+        let gone = store.apply(WatchMsg::Relisted(gk.clone()));
+        assert_eq!(gone.len(), 1);
+        assert_eq!(gone[0].name, "ghost");
+        assert_eq!(store.len(), 1);
+        assert_eq!(store.children_of("rs1").count(), 0);
+        assert_eq!(store.kind_state(&gk), Some(&KindState::Ready));
+    }
+}
