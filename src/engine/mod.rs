@@ -1,5 +1,6 @@
 //! The reconcile engine: normalize, diff, health, compare, tree, plan, sync.
 
+pub mod diff;
 pub mod ignore;
 pub mod mask;
 pub mod normalize;

@@ -472,7 +472,7 @@ fn parse_quantity(text: &str) -> Option<Quantity> {
             exp: 0,
         });
     }
-    while digits % 10 == 0 {
+    while digits.is_multiple_of(10) {
         digits /= 10;
         exp += 1;
     }
