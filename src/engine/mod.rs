@@ -1,6 +1,7 @@
 //! The reconcile engine: normalize, diff, health, compare, tree, plan, sync.
 
 pub mod diff;
+pub mod health;
 pub mod ignore;
 pub mod mask;
 pub mod normalize;
