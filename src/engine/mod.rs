@@ -6,3 +6,4 @@ pub mod ignore;
 pub mod mask;
 pub mod normalize;
 pub mod tracking;
+pub mod tree;

@@ -22,6 +22,7 @@ use serde_json::Value;
 use crate::model::{Health, HealthStatus, split_api_version};
 
 pub use aggregate::{ManagedHealth, app_health, excluded_from_app_health, is_hook};
+pub(crate) use pod::ready_counts as pod_ready_counts;
 
 /// The finalizer Argo CD puts on running hooks; such objects are not "pending deletion".
 const HOOK_FINALIZER: &str = "argocd.argoproj.io/hook-finalizer";
