@@ -94,7 +94,9 @@ pub fn instance_name(app_namespace: &str, app_name: &str) -> String {
 }
 
 /// Writes rekon's tracking annotation for `app` (an instance name) onto `obj`, naming the
-/// object itself. Does nothing to a value that is not a Kubernetes object.
+/// object itself. Call it after the destination namespace has been set on namespaced objects,
+/// or the id will name the wrong object. Does nothing to a value that is not a Kubernetes
+/// object.
 pub fn set_tracking_id(obj: &mut Value, app: &str) {
     let Some(key) = ResourceKey::of(obj) else {
         return;
