@@ -5,8 +5,10 @@ mod application;
 mod resource;
 mod snapshot;
 mod status;
+mod tree;
 
 pub use application::*;
 pub use resource::*;
 pub use snapshot::*;
 pub use status::*;
+pub use tree::*;

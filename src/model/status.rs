@@ -55,6 +55,25 @@ impl fmt::Display for Health {
     }
 }
 
+/// A health verdict with the reason behind it, as shown next to an object or an app.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct HealthStatus {
+    /// The health word.
+    pub status: Health,
+    /// Why, in a short sentence (may be empty when there is nothing to add).
+    pub message: String,
+}
+
+impl HealthStatus {
+    /// Builds a verdict from a health word and a message.
+    pub fn new(status: Health, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
 /// Whether the cluster matches Git.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum SyncStatus {
