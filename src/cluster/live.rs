@@ -16,6 +16,8 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::engine::tracking;
+use crate::engine::tree::LiveIndex;
 use crate::model::{GroupKind, ResourceKey};
 
 /// How the watch of one kind is doing.
@@ -63,6 +65,10 @@ pub struct LiveStore {
     objects: HashMap<ResourceKey, LiveObject>,
     by_uid: HashMap<String, ResourceKey>,
     children: HashMap<String, BTreeSet<ResourceKey>>,
+    /// (group, kind, namespace) → keys, so listing a kind in a namespace never scans.
+    by_kind: HashMap<(String, String, String), BTreeSet<ResourceKey>>,
+    /// Tracking app named by the object's tracking id → keys, for finding what to prune.
+    by_tracking: HashMap<String, BTreeSet<ResourceKey>>,
     kinds: HashMap<GroupKind, KindState>,
     /// Keys seen during an ongoing relist, per kind.
     relisting: HashMap<GroupKind, BTreeSet<ResourceKey>>,
@@ -104,9 +110,11 @@ impl LiveStore {
             WatchMsg::Relisted(gk) => {
                 let seen = self.relisting.remove(&gk).unwrap_or_default();
                 let gone: Vec<ResourceKey> = self
-                    .objects
-                    .keys()
-                    .filter(|k| k.group == gk.group && k.kind == gk.kind && !seen.contains(*k))
+                    .by_kind
+                    .iter()
+                    .filter(|((g, k, _), _)| *g == gk.group && *k == gk.kind)
+                    .flat_map(|(_, keys)| keys.iter())
+                    .filter(|k| !seen.contains(*k))
                     .cloned()
                     .collect();
                 for k in &gone {
@@ -143,6 +151,16 @@ impl LiveStore {
         if !uid.is_empty() {
             self.by_uid.insert(uid.clone(), key.clone());
         }
+        self.by_kind
+            .entry(kind_slot(&key))
+            .or_default()
+            .insert(key.clone());
+        if let Some(id) = tracking::tracking_id(&obj) {
+            self.by_tracking
+                .entry(id.app)
+                .or_default()
+                .insert(key.clone());
+        }
         self.objects.insert(
             key,
             LiveObject {
@@ -168,6 +186,10 @@ impl LiveStore {
         if self.by_uid.get(&old.uid) == Some(key) {
             self.by_uid.remove(&old.uid);
         }
+        remove_from_index(&mut self.by_kind, &kind_slot(key), key);
+        if let Some(id) = tracking::tracking_id(&old.object) {
+            remove_from_index(&mut self.by_tracking, &id.app, key);
+        }
         true
     }
 
@@ -186,12 +208,24 @@ impl LiveStore {
         self.children.get(uid).into_iter().flatten()
     }
 
-    /// Every live object of a group/kind.
-    pub fn of_kind<'a>(&'a self, gk: &'a GroupKind) -> impl Iterator<Item = &'a LiveObject> + 'a {
-        self.objects
-            .iter()
-            .filter(move |(k, _)| k.group == gk.group && k.kind == gk.kind)
-            .map(|(_, v)| v)
+    /// Live objects of a group/kind in one namespace (`""` for cluster-scoped kinds).
+    pub fn in_namespace<'a>(
+        &'a self,
+        group: &str,
+        kind: &str,
+        namespace: &str,
+    ) -> impl Iterator<Item = &'a LiveObject> + 'a {
+        let slot = (group.to_string(), kind.to_string(), namespace.to_string());
+        self.by_kind
+            .get(&slot)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.objects.get(k))
+    }
+
+    /// Keys of live objects whose tracking id names `app` (an instance name).
+    pub fn tracked_by<'a>(&'a self, app: &str) -> impl Iterator<Item = &'a ResourceKey> + 'a {
+        self.by_tracking.get(app).into_iter().flatten()
     }
 
     /// Every live object.
@@ -217,6 +251,42 @@ impl LiveStore {
     /// Whether every watched kind has finished its first list.
     pub fn all_synced(&self) -> bool {
         self.kinds.values().all(|s| *s != KindState::Syncing)
+    }
+}
+
+fn kind_slot(key: &ResourceKey) -> (String, String, String) {
+    (key.group.clone(), key.kind.clone(), key.namespace.clone())
+}
+
+fn remove_from_index<K: std::hash::Hash + Eq>(
+    index: &mut HashMap<K, BTreeSet<ResourceKey>>,
+    slot: &K,
+    key: &ResourceKey,
+) {
+    if let Some(set) = index.get_mut(slot) {
+        set.remove(key);
+        if set.is_empty() {
+            index.remove(slot);
+        }
+    }
+}
+
+impl LiveIndex for LiveStore {
+    fn get(&self, key: &ResourceKey) -> Option<&Value> {
+        self.objects.get(key).map(|o| o.object.as_ref())
+    }
+
+    fn children(&self, owner_uid: &str) -> Vec<&Value> {
+        self.children_of(owner_uid)
+            .filter_map(|k| self.objects.get(k))
+            .map(|o| o.object.as_ref())
+            .collect()
+    }
+
+    fn list(&self, group: &str, kind: &str, namespace: &str) -> Vec<&Value> {
+        self.in_namespace(group, kind, namespace)
+            .map(|o| o.object.as_ref())
+            .collect()
     }
 }
 
@@ -329,7 +399,21 @@ mod tests {
         store.apply(WatchMsg::Deleted(gk.clone(), pod("a", "u1", Some("rs1"))));
         let kids: Vec<_> = store.children_of("rs1").map(|k| k.name.clone()).collect();
         assert_eq!(kids, ["b"]);
+        assert_eq!(store.in_namespace("", "Pod", "shop").count(), 2);
+        assert_eq!(store.in_namespace("", "Pod", "other").count(), 0);
         assert_eq!(store.get_by_uid("u3").unwrap().uid, "u3");
+    }
+
+    #[test]
+    fn indexes_objects_by_tracking_app() {
+        let gk = GroupKind::new("", "Pod");
+        let mut store = LiveStore::new();
+        let mut p = pod("a", "u1", None);
+        p["metadata"]["annotations"] = json!({"rekon.dev/tracking-id": "web:/Pod:shop/a"});
+        store.apply(WatchMsg::Applied(gk.clone(), p.clone()));
+        assert_eq!(store.tracked_by("web").count(), 1);
+        store.apply(WatchMsg::Deleted(gk, p));
+        assert_eq!(store.tracked_by("web").count(), 0);
     }
 
     #[test]
