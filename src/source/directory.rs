@@ -94,8 +94,9 @@ pub(crate) fn render(
             manifest::push_value(&mut manifests, value, &format!("{}:1", file.display))?;
         } else {
             let documents = yaml::parse_documents(&text, &file.display)?;
+            let lines: Vec<&str> = text.lines().collect();
             manifest::push_documents(&mut manifests, documents, &|line| {
-                format!("{}:{line}", file.display)
+                format!("{}:{}", file.display, manifest::content_line(&lines, line))
             })?;
         }
     }
@@ -168,7 +169,7 @@ impl Walker<'_, '_> {
                             if !self.recurse {
                                 continue;
                             }
-                            if ancestors.iter().any(|a| *a == path) {
+                            if ancestors.contains(&path) {
                                 return Err(SourceError::Symlink {
                                     link: join(&shown_path),
                                     reason: format!(

@@ -74,6 +74,20 @@ pub(crate) fn push_documents(
     Ok(())
 }
 
+/// The line of a document's first content, skipping the blank and comment lines its chunk
+/// starts with (the YAML module reports where the chunk starts).
+pub(crate) fn content_line(lines: &[&str], chunk_line: usize) -> usize {
+    let mut line = chunk_line.max(1);
+    while let Some(text) = lines.get(line - 1) {
+        let t = text.trim();
+        if !(t.is_empty() || t.starts_with('#')) {
+            break;
+        }
+        line += 1;
+    }
+    if line > lines.len() { chunk_line } else { line }
+}
+
 /// Adds one parsed value: an object, a `List` of objects or (from JSON files) an array.
 pub(crate) fn push_value(
     out: &mut Vec<Manifest>,
@@ -135,7 +149,7 @@ fn json_type(v: &Value) -> &'static str {
     }
 }
 
-fn non_empty_str<'a>(v: Option<&'a Value>) -> Option<&'a str> {
+fn non_empty_str(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str).filter(|s| !s.trim().is_empty())
 }
 

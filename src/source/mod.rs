@@ -144,9 +144,9 @@ impl Sources {
                 self.fetch(&slot)?;
                 git::resolve(&opened.repo.to_thread_local(), true, revision)
                     .map(|id| id.to_string())
-                    .map_err(|detail| unknown(short_detail(&detail)))
+                    .map_err(|detail| unknown(revision_detail(&detail)))
             }
-            Err(detail) => Err(unknown(short_detail(&detail))),
+            Err(detail) => Err(unknown(revision_detail(&detail))),
         }
     }
 
@@ -443,18 +443,22 @@ fn cache_key(
     )
 }
 
-/// The first line of a gix error, which is enough to say why a revision did not resolve.
-fn short_detail(detail: &str) -> String {
+/// What to add to "unknown revision": gix's "could not be found" adds nothing, but an
+/// ambiguous short SHA or a tag pointing at a tree is worth saying.
+fn revision_detail(detail: &str) -> String {
     let line = detail.lines().next().unwrap_or("").trim();
-    if line.len() > 300 {
-        let mut end = 300;
-        while !line.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!("{}…", &line[..end])
-    } else {
-        line.to_string()
+    if line.contains("could not be found") || line.contains("NotFound") {
+        return String::new();
     }
+    let start = line
+        .find("input=")
+        .and_then(|i| line[i..].find(": ").map(|j| i + j + 2));
+    let line = start.map_or(line, |s| &line[s..]);
+    let mut end = line.len().min(300);
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    line[..end].to_string()
 }
 
 #[cfg(test)]
