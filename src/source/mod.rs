@@ -355,6 +355,17 @@ impl Sources {
     }
 }
 
+/// Writes the tree of `commit` into the existing folder `dest` (for the demo repository's
+/// working tree). `url` names the repository in errors.
+pub(crate) fn checkout_commit(
+    repo: &gix::Repository,
+    commit: ObjectId,
+    url: &str,
+    dest: &Path,
+) -> Result<(), SourceError> {
+    CommitTree::new(repo, commit, url)?.write_to(dest, &[])
+}
+
 /// Argo CD's detection: an explicitly configured source type wins (more than one is an
 /// error); otherwise `Chart.yaml` means Helm, a kustomization file Kustomize, anything else
 /// a plain directory. Returns the tool and the file that selected it.
