@@ -11,7 +11,9 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
 
 use gix::ObjectId;
 use gix::bstr::{BString, ByteSlice};
@@ -26,6 +28,9 @@ use super::url::RepoUrl;
 pub(crate) const REMOTE_PREFIX: &str = "refs/remotes/origin/";
 /// The remote's default branch after a fetch.
 const REMOTE_HEAD: &str = "refs/remotes/origin/HEAD";
+
+/// The longest a fetch may run before it is interrupted.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Refspecs of every fetch: all branches, all tags, and the remote's HEAD.
 const FETCH_REFSPECS: [&str; 3] = [
@@ -121,6 +126,7 @@ pub(crate) fn fetch(
     remote_url: &str,
     url: &RepoUrl,
 ) -> Result<(), SourceError> {
+    let repo = &non_interactive_ssh(repo.clone());
     let unreachable = |e: &gix::Error| SourceError::Unreachable {
         url: url.display.clone(),
         reason: describe(e),
@@ -152,12 +158,31 @@ pub(crate) fn fetch(
         .connect(Direction::Fetch)
         .map_err(|e| unreachable(&e))?;
     connection.set_credentials(move |action| cascade.invoke(action, prompt.clone()));
-    let interrupt = AtomicBool::new(false);
-    let outcome = connection
+    // gix's HTTP client has a connect timeout but no stall timeout: a watchdog interrupts a
+    // fetch that runs too long, so one stuck server cannot hold the repository forever.
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let (done, finished) = mpsc::channel::<()>();
+    let flag = Arc::clone(&interrupt);
+    let watchdog = std::thread::spawn(move || {
+        if finished.recv_timeout(FETCH_TIMEOUT) == Err(mpsc::RecvTimeoutError::Timeout) {
+            flag.store(true, Ordering::Relaxed);
+        }
+    });
+    let result = connection
         .prepare_fetch(gix::progress::Discard, Default::default())
-        .map_err(|e| unreachable(&e))?
-        .receive(gix::progress::Discard, &interrupt)
-        .map_err(|e| unreachable(&e))?;
+        .and_then(|prepared| prepared.receive(gix::progress::Discard, &interrupt));
+    drop(done);
+    let _ = watchdog.join();
+    let outcome = result.map_err(|e| {
+        if interrupt.load(Ordering::Relaxed) {
+            SourceError::Unreachable {
+                url: url.display.clone(),
+                reason: format!("fetch gave up after {} s", FETCH_TIMEOUT.as_secs()),
+            }
+        } else {
+            unreachable(&e)
+        }
+    })?;
     let kept: HashSet<BString> = outcome
         .ref_map
         .mappings
@@ -168,6 +193,31 @@ pub(crate) fn fetch(
         url: url.display.clone(),
         message: format!("cannot prune refs the remote deleted: {}", describe(&e)),
     })
+}
+
+/// Makes OpenSSH fail instead of asking for a passphrase, password or host key on the
+/// terminal (which would hang a TUI), unless the user configured an ssh command.
+fn non_interactive_ssh(mut repo: gix::Repository) -> gix::Repository {
+    let configured = {
+        let config = repo.config_snapshot();
+        config.string("core.sshCommand").is_some()
+            || config
+                .string("gitoxide.ssh.commandWithoutShellFallback")
+                .is_some()
+    };
+    if !configured {
+        let mut config = repo.config_snapshot_mut();
+        let set = config
+            .set_value(
+                &gix::config::tree::Core::SSH_COMMAND,
+                "ssh -o BatchMode=yes",
+            )
+            .and_then(|_| config.set_value(&gix::config::tree::Ssh::VARIANT, "ssh"));
+        if let Err(e) = set {
+            tracing::debug!(error = %e, "could not make ssh non-interactive");
+        }
+    }
+    repo
 }
 
 /// Deletes remote-tracking branches and tags that the last fetch did not bring.
@@ -239,4 +289,30 @@ fn peel_to_commit(repo: &gix::Repository, id: ObjectId) -> Result<ObjectId, Stri
         .peel_to_commit()
         .map(|c| c.id)
         .map_err(|_| format!("{id} is a {kind}, not a commit"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssh_is_made_non_interactive_in_memory_only() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let repo = gix::ThreadSafeRepository::init_opts(
+            dir.path(),
+            gix::create::Kind::Bare,
+            gix::create::Options::default(),
+            gix::open::Options::isolated(),
+        )
+        .unwrap()
+        .to_thread_local();
+        let repo = non_interactive_ssh(repo);
+        let command = repo.config_snapshot().string("core.sshCommand");
+        assert_eq!(
+            command.map(|c| c.to_string()).as_deref(),
+            Some("ssh -o BatchMode=yes")
+        );
+        let on_disk = std::fs::read_to_string(dir.path().join("config")).unwrap();
+        assert!(!on_disk.contains("sshCommand"), "{on_disk}");
+    }
 }
