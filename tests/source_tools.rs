@@ -314,3 +314,44 @@ fn more_than_one_explicit_source_type_is_refused() {
     assert_eq!(r.tool, Tool::Directory);
     assert_eq!(source_common::names(&r), ["catalog-config", "catalog"]);
 }
+
+#[cfg(unix)]
+#[test]
+fn apps_of_one_commit_share_a_checkout_and_refuse_what_it_left_out() {
+    let Some(f) = Fixture::new() else { return };
+    kustomize_layout(&f);
+    f.write("other/kustomization.yaml", "resources:\n  - evil.yaml\n");
+    f.symlink("other/evil.yaml", "../../../../../etc/passwd");
+    let commit = f.commit("other");
+    let bin = tempfile::TempDir::new().unwrap();
+    let log = bin.path().join("runs.log");
+    fake_program(
+        bin.path(),
+        "kustomize",
+        &format!(
+            "pwd >> '{}'\nprintf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: fake\\n'",
+            log.display()
+        ),
+    );
+    let cache = tempfile::TempDir::new().unwrap();
+    let s = Sources::new(cache.path().to_path_buf())
+        .with_tools(Tools::from_env().with_search_path(bin.path().as_os_str()));
+    for path in ["catalog/base", "catalog/overlays/prod"] {
+        s.render(&source(&f.local_url(), path), "c", &commit)
+            .unwrap();
+    }
+    let runs = std::fs::read_to_string(&log).unwrap();
+    let dirs: Vec<&str> = runs.lines().collect();
+    assert_eq!(dirs.len(), 2);
+    assert_eq!(dirs[0], dirs[1], "both renders ran in the same checkout");
+    // The escaping link was left out of the checkout, so the app that holds it is refused
+    // before kustomize runs.
+    let err = s
+        .render(&source(&f.local_url(), "other"), "o", &commit)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "other/evil.yaml: symbolic link points outside the repository; refused"
+    );
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 2);
+}

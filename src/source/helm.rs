@@ -3,13 +3,13 @@
 //! precedence: value files, then inline values, then `--set` parameters).
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::checkout::Checkout;
 use super::error::SourceError;
 use super::exec::{self, Tools};
 use super::manifest::{self, Manifest};
-use super::tree::{CommitTree, join, normalize_app_path};
+use super::tree::{join, normalize_app_path};
 use crate::model::HelmSource;
 use crate::yaml;
 
@@ -28,7 +28,7 @@ pub(crate) struct HelmRequest<'a> {
 
 /// Renders the chart at `app_path` of `tree`.
 pub(crate) fn render(
-    tree: &CommitTree<'_>,
+    checkout: impl FnOnce() -> Result<Arc<Checkout>, SourceError>,
     app_path: &[String],
     request: &HelmRequest<'_>,
     tools: &Tools,
@@ -41,8 +41,9 @@ pub(crate) fn render(
             marker: MARKER.into(),
         });
     };
-    let checkout = Checkout::new(tree, app_path)?;
-    let mut chart_dir = PathBuf::from("repo");
+    let checkout = checkout()?;
+    let scratch = checkout.scratch()?;
+    let mut chart_dir = checkout.repo();
     chart_dir.extend(app_path);
     let default_options = HelmSource::default();
     let options = request.options.unwrap_or(&default_options);
@@ -67,7 +68,7 @@ pub(crate) fn render(
         _ => None,
     };
     if let Some(values) = inline {
-        let file = checkout.root().join("rekon-values.yaml");
+        let file = scratch.path().join("values.yaml");
         std::fs::write(&file, values).map_err(|e| SourceError::io(&file, &e))?;
         args.push("--values".into());
         args.push(file.into_os_string());

@@ -1,9 +1,10 @@
 //! Kustomize: `kustomize build` (or `kubectl kustomize` where kustomize is absent) on a
 //! checkout of the commit. The Application's kustomize options go into a wrapper
-//! kustomization next to the checkout that takes the app folder as its only resource, so
-//! the user's files are never changed.
+//! kustomization in a folder beside the checkout's `repo/` that takes the app folder as its
+//! only resource, so the user's files are never changed.
 
 use std::ffi::OsString;
+use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
@@ -11,19 +12,16 @@ use super::checkout::Checkout;
 use super::error::SourceError;
 use super::exec::{self, Tools};
 use super::manifest::{self, Manifest};
-use super::tree::{CommitTree, join};
+use super::tree::join;
 use crate::model::KustomizeSource;
 use crate::yaml;
 
 /// File names that make a folder a kustomization (Argo CD's detection).
 pub(crate) const MARKERS: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-/// Folder (beside `repo/`) holding the wrapper kustomization.
-const WRAPPER_DIR: &str = "rekon-kustomize";
-
 /// Builds the app folder `app_path` of `tree` with the Application's options.
 pub(crate) fn render(
-    tree: &CommitTree<'_>,
+    checkout: impl FnOnce() -> Result<Arc<Checkout>, SourceError>,
     app_path: &[String],
     marker: &str,
     options: Option<&KustomizeSource>,
@@ -45,17 +43,20 @@ pub(crate) fn render(
         .map(|o| wrapper_kustomization(o, app_path))
         .transpose()?
         .flatten();
-    let checkout = Checkout::new(tree, app_path)?;
+    let checkout = checkout()?;
+    // Held until the program has run: the wrapper folder goes when it drops.
+    let mut scratch = None;
     let target: OsString = match &wrapper {
         Some(text) => {
-            let dir = checkout.root().join(WRAPPER_DIR);
-            std::fs::create_dir(&dir).map_err(|e| SourceError::io(&dir, &e))?;
-            let file = dir.join("kustomization.yaml");
+            let dir = checkout.scratch()?;
+            let file = dir.path().join("kustomization.yaml");
             std::fs::write(&file, text).map_err(|e| SourceError::io(&file, &e))?;
-            WRAPPER_DIR.into()
+            let target = dir.path().as_os_str().to_owned();
+            scratch = Some(dir);
+            target
         }
         None => {
-            let mut p = std::path::PathBuf::from("repo");
+            let mut p = checkout.repo();
             p.extend(app_path);
             p.into_os_string()
         }
@@ -69,6 +70,7 @@ pub(crate) fn render(
         tools.timeout(),
         &path,
     )?;
+    drop(scratch);
     let origin = format!("{path} (kustomize output)");
     let documents = yaml::parse_documents(&stdout, &origin)?;
     let mut manifests = Vec::new();

@@ -35,6 +35,8 @@ use url::{Location, RepoUrl};
 
 /// How many rendered apps are kept in memory.
 const RENDER_CACHE_ENTRIES: usize = 256;
+/// How many commits stay written out on disk for kustomize and helm.
+const CHECKOUTS_KEPT: usize = 4;
 
 /// Who made a commit, when, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +58,7 @@ pub struct Sources {
     git_available: bool,
     repos: Mutex<HashMap<String, Arc<RepoSlot>>>,
     renders: Mutex<cache::RenderCache>,
+    checkouts: checkout::Checkouts,
 }
 
 /// One repository, opened at most once.
@@ -90,6 +93,7 @@ impl Sources {
             git_available,
             repos: Mutex::new(HashMap::new()),
             renders: Mutex::new(cache::RenderCache::new(RENDER_CACHE_ENTRIES)),
+            checkouts: checkout::Checkouts::new(CHECKOUTS_KEPT),
         }
     }
 
@@ -234,6 +238,14 @@ impl Sources {
             _ => return Err(not_found()),
         };
         let tool = detect_tool(&tree, dir, source, &app_path)?;
+        // Kustomize and helm read files: every app of this commit shares one checkout.
+        let checkout = || {
+            let written = self.checkouts.get(&format!("{url_display}\n{id}"), || {
+                checkout::Checkout::new(&tree)
+            })?;
+            written.check_app(&real_path)?;
+            Ok(written)
+        };
         let mut manifests = match tool {
             (Tool::Directory, _) => directory::render(
                 &tree,
@@ -243,14 +255,14 @@ impl Sources {
                 &source.directory.clone().unwrap_or_default(),
             )?,
             (Tool::Kustomize, marker) => kustomize::render(
-                &tree,
+                checkout,
                 &real_path,
                 &marker,
                 source.kustomize.as_ref(),
                 &self.tools,
             )?,
             (Tool::Helm, _) => helm::render(
-                &tree,
+                checkout,
                 &real_path,
                 &helm::HelmRequest {
                     options: source.helm.as_ref(),
@@ -363,7 +375,11 @@ pub(crate) fn checkout_commit(
     url: &str,
     dest: &Path,
 ) -> Result<(), SourceError> {
-    CommitTree::new(repo, commit, url)?.write_to(dest, &[])
+    let left_out = CommitTree::new(repo, commit, url)?.write_to(dest)?;
+    match left_out.into_iter().next() {
+        Some(l) => Err(l.reason),
+        None => Ok(()),
+    }
 }
 
 /// Argo CD's detection: an explicitly configured source type wins (more than one is an

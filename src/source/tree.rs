@@ -286,12 +286,14 @@ impl<'r> CommitTree<'r> {
     }
 
     /// Writes the whole tree under `dest` (which must exist), for programs that read files.
-    /// Links are written only when they resolve inside the repository; one that does not is
-    /// an error when it lies under `app_path` (the app would read it) and left out elsewhere.
-    /// Files over the manifest size limit are refused under `app_path` and left out elsewhere.
-    pub fn write_to(&self, dest: &Path, app_path: &[String]) -> Result<(), SourceError> {
+    /// What cannot be written safely is left out and returned with the reason: links that
+    /// loop or leave the repository, files over the manifest size limit, unsafe names.
+    /// Callers refuse an app whose folder holds one of them.
+    pub fn write_to(&self, dest: &Path) -> Result<Vec<LeftOut>, SourceError> {
         let mut prefix = Vec::new();
-        self.write_dir(self.root, dest, &mut prefix, app_path)
+        let mut left_out = Vec::new();
+        self.write_dir(self.root, dest, &mut prefix, &mut left_out)?;
+        Ok(left_out)
     }
 
     fn write_dir(
@@ -299,34 +301,39 @@ impl<'r> CommitTree<'r> {
         tree: ObjectId,
         dest: &Path,
         prefix: &mut Vec<String>,
-        app_path: &[String],
+        left_out: &mut Vec<LeftOut>,
     ) -> Result<(), SourceError> {
         for entry in self.entries(tree)? {
             prefix.push(entry.name.clone());
             let repo_path = join(prefix);
+            let mut leave_out = |reason: SourceError| {
+                tracing::debug!(path = %repo_path, error = %reason, "left out of the render checkout");
+                left_out.push(LeftOut {
+                    path: prefix.clone(),
+                    reason,
+                });
+            };
             if !is_safe_file_name(&entry.name) {
-                return Err(SourceError::Git {
+                leave_out(SourceError::Git {
                     url: self.url.to_string(),
                     message: format!("{repo_path}: unsafe file name in the repository; refused"),
                 });
+                prefix.pop();
+                continue;
             }
             let target = dest.join(&entry.name);
-            let in_app = prefix.starts_with(app_path);
             match entry.kind {
                 Kind::Dir => {
                     std::fs::create_dir(&target).map_err(|e| SourceError::io(&target, &e))?;
-                    self.write_dir(entry.id, &target, prefix, app_path)?;
+                    self.write_dir(entry.id, &target, prefix, left_out)?;
                 }
                 Kind::File { executable } => {
                     let size = self.blob_size(entry.id)?;
                     if size > MAX_MANIFEST_BYTES {
-                        if in_app {
-                            return Err(SourceError::FileTooLarge {
-                                file: repo_path,
-                                size,
-                            });
-                        }
-                        tracing::warn!(file = %repo_path, size, "large file left out of the render checkout");
+                        leave_out(SourceError::FileTooLarge {
+                            file: repo_path.clone(),
+                            size,
+                        });
                     } else {
                         let data = self.blob(entry.id)?;
                         std::fs::write(&target, data).map_err(|e| SourceError::io(&target, &e))?;
@@ -339,10 +346,7 @@ impl<'r> CommitTree<'r> {
                             String::from_utf8_lossy(&self.blob(entry.id)?).into_owned();
                         write_link(&link_target, &target)?;
                     }
-                    Err(e) if in_app => return Err(e),
-                    Err(e) => {
-                        tracing::warn!(link = %repo_path, error = %e, "symbolic link left out of the render checkout");
-                    }
+                    Err(e) => leave_out(e),
                 },
                 Kind::Submodule => {}
             }
@@ -350,6 +354,15 @@ impl<'r> CommitTree<'r> {
         }
         Ok(())
     }
+}
+
+/// Something [`CommitTree::write_to`] did not write, and why.
+#[derive(Debug, Clone)]
+pub(crate) struct LeftOut {
+    /// Components of its repository path.
+    pub path: Vec<String>,
+    /// Why it was left out, as the error an app using it gets.
+    pub reason: SourceError,
 }
 
 /// A name that is safe to create inside a folder: not empty, `.`, `..` or `.git`, and free
