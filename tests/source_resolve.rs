@@ -205,3 +205,29 @@ fn resolving_from_many_threads_at_once_agrees() {
         }
     });
 }
+
+#[test]
+fn commit_info_names_author_time_and_summary() {
+    let Some(f) = Fixture::new() else { return };
+    f.write("app/cm.yaml", config_map("one"));
+    let sha = f.commit("web: bump the image\n\nBecause the old one is vulnerable.");
+    let (_cache, s) = sources();
+    let info = s.commit_info(&f.local_url(), &sha).unwrap();
+    assert_eq!(info.sha, sha);
+    assert_eq!(info.author, "Test Author <author@example.com>");
+    assert_eq!(info.time, "2025-01-02T03:04:05Z");
+    assert_eq!(info.summary, "web: bump the image");
+}
+
+#[test]
+fn helm_repository_charts_are_refused_clearly() {
+    let (_cache, s) = sources();
+    let mut src = source_common::source("https://charts.bitnami.com/bitnami", ".");
+    src.chart = Some("redis".into());
+    let err = s.render(&src, "redis", "HEAD").unwrap_err();
+    assert!(matches!(err, SourceError::UnsupportedUrl { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("spec.source.chart: redis"),
+        "{err}"
+    );
+}

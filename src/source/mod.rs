@@ -214,6 +214,14 @@ impl Sources {
     ) -> Result<Rendered, SourceError> {
         let slot = self.slot(&source.repo_url)?;
         let url_display = slot.url.display.clone();
+        if let Some(chart) = source.chart.as_deref().filter(|c| !c.trim().is_empty()) {
+            return Err(SourceError::UnsupportedUrl {
+                url: url_display,
+                reason: format!(
+                    "Helm chart repositories (spec.source.chart: {chart}) are not supported; point repoURL at a Git repository holding the chart"
+                ),
+            });
+        }
         let app_path =
             normalize_app_path(source.path()).map_err(|reason| SourceError::PathEscapes {
                 path: source.path().to_string(),

@@ -112,7 +112,7 @@ fn is_scp_like(s: &str) -> bool {
     match s.find(':') {
         Some(colon) => {
             let before = &s[..colon];
-            !before.contains('/') && before.len() > 1 && !before.is_empty()
+            !before.contains('/') && before.len() > 1
         }
         None => false,
     }
