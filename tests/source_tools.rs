@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+use base64_free::encode;
 use rekon::model::{Application, HelmParameter, HelmSource, KustomizeSource};
 use rekon::source::{SourceError, Sources, Tool, Tools};
 use source_common::{Fixture, config_map, source, sources};
@@ -354,4 +355,125 @@ fn apps_of_one_commit_share_a_checkout_and_refuse_what_it_left_out() {
         "other/evil.yaml: symbolic link points outside the repository; refused"
     );
     assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn helm_gets_release_namespace_values_and_parameters() {
+    let Some(f) = Fixture::new() else { return };
+    f.write(
+        "charts/web/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    );
+    f.write("charts/web/values-prod.yaml", "replicas: 2\n");
+    f.write("charts/shared-values.yaml", "region: eu\n");
+    let commit = f.commit("chart");
+    let bin = tempfile::TempDir::new().unwrap();
+    // A stand-in helm that reports its arguments (and the content of each values file) as a
+    // ConfigMap, so the test sees exactly what helm would have been given.
+    fake_program(
+        bin.path(),
+        "helm",
+        r#"printf '# Source: web/templates/args.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: args\ndata:\n'
+i=0; prev=""
+for a in "$@"; do
+  i=$((i+1))
+  if [ "$prev" = "--values" ]; then
+    printf '  a%02d: "%s"\n' "$i" "$(base64 < "$a" | tr -d '\n')"
+  else
+    printf '  a%02d: "%s"\n' "$i" "$(printf %s "$a" | sed 's/\\/\\\\/g')"
+  fi
+  prev="$a"
+done"#,
+    );
+    let cache = tempfile::TempDir::new().unwrap();
+    let s = Sources::new(cache.path().to_path_buf())
+        .with_tools(Tools::from_env().with_search_path(bin.path().as_os_str()));
+    let mut app: Application = serde_json::from_value(serde_json::json!({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+        "metadata": {"name": "web"},
+        "spec": {"source": {"repoURL": f.local_url(), "path": "charts/web"},
+                 "destination": {"namespace": "shop"}}
+    }))
+    .unwrap();
+    app.spec.source.helm = Some(HelmSource {
+        value_files: vec!["values-prod.yaml".into(), "../shared-values.yaml".into()],
+        values_object: Some(serde_json::json!({"greeting": "hi"})),
+        parameters: vec![
+            HelmParameter {
+                name: "image.tag".into(),
+                value: "6.7.0".into(),
+                force_string: false,
+            },
+            HelmParameter {
+                name: "tiers".into(),
+                value: "gold,silver".into(),
+                force_string: true,
+            },
+        ],
+        release_name: Some("shopfront".into()),
+        ..Default::default()
+    });
+    let r = s.render_app(&app, &commit).unwrap();
+    assert_eq!(r.tool, Tool::Helm);
+    assert_eq!(
+        r.manifests[0].origin,
+        "charts/web/templates/args.yaml (helm output)"
+    );
+    let data = r.manifests[0].object["data"].as_object().unwrap();
+    let args: Vec<&str> = data.values().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(args[0], "template");
+    assert_eq!(args[1], "shopfront");
+    assert!(args[2].ends_with("/repo/charts/web"), "{}", args[2]);
+    assert_eq!(&args[3..6], ["--namespace", "shop", "--include-crds"]);
+    assert_eq!(args[6], "--values");
+    assert_eq!(args[7], encode(b"replicas: 2\n"));
+    assert_eq!(args[8], "--values");
+    assert_eq!(args[9], encode(b"region: eu\n"));
+    assert_eq!(args[10], "--values");
+    assert_eq!(args[11], encode(b"greeting: hi\n"));
+    assert_eq!(
+        &args[12..],
+        [
+            "--set",
+            "image.tag=6.7.0",
+            "--set-string",
+            "tiers=gold\\,silver"
+        ]
+    );
+
+    // Value files must stay inside the repository.
+    app.spec.source.helm.as_mut().unwrap().value_files = vec!["../../../etc/passwd".into()];
+    let err = s.render_app(&app, &commit).unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "charts/web: helm value file '../../../etc/passwd' escapes the repository"
+        ),
+        "{err}"
+    );
+}
+
+/// Standard base64, enough for the assertions above (no dependency for one test).
+mod base64_free {
+    pub fn encode(bytes: &[u8]) -> String {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
 }
