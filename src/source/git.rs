@@ -66,16 +66,16 @@ pub(crate) fn open_local(
     })
 }
 
-/// Opens the cache clone in `dir`, creating an empty bare repository when there is none.
-/// Returns whether it was created (and so must be fetched before use).
+/// Opens the cache clone in `dir`, creating an empty bare repository when there is none
+/// (see [`has_fetched_refs`] for whether it still needs its first fetch).
 pub(crate) fn open_or_init_cache(
     dir: &Path,
     url: &RepoUrl,
-) -> Result<(gix::ThreadSafeRepository, bool), SourceError> {
+) -> Result<gix::ThreadSafeRepository, SourceError> {
     if dir.join("HEAD").is_file()
         && let Ok(repo) = gix::ThreadSafeRepository::open_opts(dir, open_options())
     {
-        return Ok((repo, false));
+        return Ok(repo);
     }
     if dir.exists() {
         // A half-created folder from an interrupted first clone: start again.
@@ -98,7 +98,7 @@ pub(crate) fn open_or_init_cache(
             describe(&e)
         ),
     })?;
-    Ok((repo, true))
+    Ok(repo)
 }
 
 /// Whether the cache clone has anything fetched yet.

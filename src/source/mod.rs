@@ -349,7 +349,7 @@ impl Sources {
             },
             Location::Remote(_) => {
                 let dir = self.cache_dir.join(slot.url.cache_folder_name());
-                let (repo, _created) = git::open_or_init_cache(&dir, &slot.url)?;
+                let repo = git::open_or_init_cache(&dir, &slot.url)?;
                 Opened { repo, cloned: true }
             }
         };
