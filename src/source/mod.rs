@@ -1,1 +1,508 @@
 //! Git sources (gix) and rendering of desired objects: directory, kustomize, helm.
+//!
+//! [`Sources`] is the entry point: it resolves an Application's `targetRevision` to a
+//! commit and renders the app's folder at that commit into [`Manifest`]s. Its functions
+//! block (Git, files, external programs): async callers run them on `spawn_blocking`.
+//! It is `Send + Sync`; one instance serves every app and thread.
+
+mod cache;
+mod checkout;
+mod directory;
+mod error;
+mod exec;
+mod git;
+mod helm;
+mod kustomize;
+mod manifest;
+mod tree;
+mod url;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use gix::ObjectId;
+
+pub use cache::CacheStats;
+pub use error::{MAX_MANIFEST_BYTES, SourceError};
+pub use exec::{DEFAULT_TIMEOUT, Tools};
+pub use manifest::{Manifest, Rendered, Tool};
+
+use crate::model::{AppSource, Application};
+use tree::{CommitTree, Resolved, join, normalize_app_path};
+use url::{Location, RepoUrl};
+
+/// How many rendered apps are kept in memory.
+const RENDER_CACHE_ENTRIES: usize = 256;
+/// How many commits stay written out on disk for kustomize and helm.
+const CHECKOUTS_KEPT: usize = 4;
+
+/// Who made a commit, when, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitInfo {
+    /// Full SHA.
+    pub sha: String,
+    /// `Name <email>` of the author.
+    pub author: String,
+    /// Author time, RFC 3339 in UTC.
+    pub time: String,
+    /// The first line of the message.
+    pub summary: String,
+}
+
+/// Resolves revisions and renders apps for any number of repositories.
+pub struct Sources {
+    cache_dir: PathBuf,
+    tools: Tools,
+    git_available: bool,
+    repos: Mutex<HashMap<String, Arc<RepoSlot>>>,
+    renders: Mutex<cache::RenderCache>,
+    checkouts: checkout::Checkouts,
+}
+
+/// One repository, opened at most once.
+struct RepoSlot {
+    url: RepoUrl,
+    opened: Mutex<Option<Opened>>,
+    /// Held while fetching; holds when the last fetch finished, so requests that queued
+    /// behind a fetch do not repeat it.
+    fetch: Mutex<Option<Instant>>,
+}
+
+#[derive(Clone)]
+struct Opened {
+    repo: gix::ThreadSafeRepository,
+    /// A clone in the cache (as opposed to a folder read in place).
+    cloned: bool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The guarded data stays consistent even if a holder panicked: keep going.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Sources {
+    /// A source cache whose clones of remote repositories live in `cache_dir` (the
+    /// `directories` cache folder `…/rekon/repos`); programs are found on `PATH`.
+    pub fn new(cache_dir: PathBuf) -> Self {
+        let git_available = Tools::from_env().find("git").is_some();
+        Sources {
+            cache_dir,
+            tools: Tools::from_env(),
+            git_available,
+            repos: Mutex::new(HashMap::new()),
+            renders: Mutex::new(cache::RenderCache::new(RENDER_CACHE_ENTRIES)),
+            checkouts: checkout::Checkouts::new(CHECKOUTS_KEPT),
+        }
+    }
+
+    /// Uses `tools` to find and time-limit kustomize, kubectl and helm.
+    pub fn with_tools(mut self, tools: Tools) -> Self {
+        self.tools = tools;
+        self
+    }
+
+    /// The folder holding clones of remote repositories.
+    pub fn cache_dir(&self) -> &Path {
+        &self.cache_dir
+    }
+
+    /// Render cache counters.
+    pub fn render_cache_stats(&self) -> CacheStats {
+        lock(&self.renders).stats()
+    }
+
+    /// Resolves `target_revision` (branch, tag, full or short SHA, `HEAD`; empty means
+    /// `HEAD`) in `repo_url` to a full commit SHA. With `fetch`, a remote repository is
+    /// fetched first; without it, it is fetched only when it was never fetched or the
+    /// revision is unknown locally (it may be new).
+    pub fn resolve(
+        &self,
+        repo_url: &str,
+        target_revision: &str,
+        fetch: bool,
+    ) -> Result<String, SourceError> {
+        let revision = match target_revision.trim() {
+            "" => "HEAD",
+            r => r,
+        };
+        let slot = self.slot(repo_url)?;
+        let opened = self.open(&slot)?;
+        let mut fetched = false;
+        if opened.cloned {
+            let never_fetched = !git::has_fetched_refs(&opened.repo.to_thread_local());
+            if fetch || never_fetched {
+                self.fetch(&slot)?;
+                fetched = true;
+            }
+        }
+        let unknown = |detail: String| SourceError::UnknownRevision {
+            revision: revision.to_string(),
+            url: slot.url.display.clone(),
+            detail,
+        };
+        match git::resolve(&opened.repo.to_thread_local(), opened.cloned, revision) {
+            Ok(id) => Ok(id.to_string()),
+            Err(_) if opened.cloned && !fetched => {
+                self.fetch(&slot)?;
+                git::resolve(&opened.repo.to_thread_local(), true, revision)
+                    .map(|id| id.to_string())
+                    .map_err(|detail| unknown(revision_detail(&detail)))
+            }
+            Err(detail) => Err(unknown(revision_detail(&detail))),
+        }
+    }
+
+    /// Renders `source` at `commit` (a full SHA from [`Sources::resolve`]). `app_name` is
+    /// the Helm release name when the source sets none. Helm gets no `--namespace`; use
+    /// [`Sources::render_app`] to pass the Application's destination namespace.
+    pub fn render(
+        &self,
+        source: &AppSource,
+        app_name: &str,
+        commit: &str,
+    ) -> Result<Rendered, SourceError> {
+        self.render_with(source, app_name, None, commit)
+    }
+
+    /// Renders an Application's source at `commit`, as Argo CD does: the app name is the
+    /// default Helm release name and `destination.namespace` is Helm's `--namespace`.
+    pub fn render_app(&self, app: &Application, commit: &str) -> Result<Rendered, SourceError> {
+        self.render_with(
+            &app.spec.source,
+            &app.metadata.name,
+            app.spec.destination.namespace.as_deref(),
+            commit,
+        )
+    }
+
+    /// Author, time and summary of `commit` in `repo_url`.
+    pub fn commit_info(&self, repo_url: &str, commit: &str) -> Result<CommitInfo, SourceError> {
+        let slot = self.slot(repo_url)?;
+        let opened = self.open(&slot)?;
+        let repo = opened.repo.to_thread_local();
+        let id = self.commit_id(&slot, &opened, commit)?;
+        let git_err = |e: gix::Error| SourceError::Git {
+            url: slot.url.display.clone(),
+            message: error::describe(&e),
+        };
+        let commit = repo.find_commit(id).map_err(git_err)?;
+        let author = commit.author().map_err(git_err)?;
+        let seconds = author.time().map_err(git_err)?.seconds;
+        let time = jiff::Timestamp::from_second(seconds)
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+        let summary = commit
+            .message()
+            .map(|m| m.summary().to_string())
+            .unwrap_or_default();
+        Ok(CommitInfo {
+            sha: id.to_string(),
+            author: format!("{} <{}>", author.name, author.email),
+            time,
+            summary,
+        })
+    }
+
+    fn render_with(
+        &self,
+        source: &AppSource,
+        app_name: &str,
+        namespace: Option<&str>,
+        commit: &str,
+    ) -> Result<Rendered, SourceError> {
+        let slot = self.slot(&source.repo_url)?;
+        let url_display = slot.url.display.clone();
+        if let Some(chart) = source.chart.as_deref().filter(|c| !c.trim().is_empty()) {
+            return Err(SourceError::UnsupportedUrl {
+                url: url_display,
+                reason: format!(
+                    "Helm chart repositories (spec.source.chart: {chart}) are not supported; point repoURL at a Git repository holding the chart"
+                ),
+            });
+        }
+        let app_path =
+            normalize_app_path(source.path()).map_err(|reason| SourceError::PathEscapes {
+                path: source.path().to_string(),
+                url: url_display.clone(),
+                reason,
+            })?;
+        let opened = self.open(&slot)?;
+        let id = self.commit_id(&slot, &opened, commit)?;
+        let key = cache_key(&url_display, id, &app_path, source, app_name, namespace);
+        if let Some(hit) = lock(&self.renders).get(&key) {
+            return Ok(hit);
+        }
+        let repo = opened.repo.to_thread_local();
+        let tree = CommitTree::new(&repo, id, &url_display)?;
+        let not_found = || SourceError::PathNotFound {
+            path: source.path().to_string(),
+            commit: id.to_hex_with_len(7).to_string(),
+            url: url_display.clone(),
+        };
+        let (real_path, dir) = match tree.resolve(&app_path)? {
+            Some(Resolved::Dir { path, id }) => (path, id),
+            _ => return Err(not_found()),
+        };
+        let tool = detect_tool(&tree, dir, source, &app_path)?;
+        // Kustomize and helm read files: every app of this commit shares one checkout.
+        let checkout = || {
+            let written = self.checkouts.get(&format!("{url_display}\n{id}"), || {
+                checkout::Checkout::new(&tree)
+            })?;
+            written.check_app(&real_path)?;
+            Ok(written)
+        };
+        let mut manifests = match tool {
+            (Tool::Directory, _) => directory::render(
+                &tree,
+                &app_path,
+                dir,
+                &real_path,
+                &source.directory.clone().unwrap_or_default(),
+            )?,
+            (Tool::Kustomize, marker) => kustomize::render(
+                checkout,
+                &real_path,
+                &marker,
+                source.kustomize.as_ref(),
+                &self.tools,
+            )?,
+            (Tool::Helm, _) => helm::render(
+                checkout,
+                &real_path,
+                &helm::HelmRequest {
+                    options: source.helm.as_ref(),
+                    app_name,
+                    namespace,
+                },
+                &self.tools,
+            )?,
+        };
+        manifest::check_duplicates(&manifests)?;
+        manifests.shrink_to_fit();
+        let rendered = Rendered {
+            manifests,
+            tool: tool.0,
+            commit: id.to_string(),
+            path: join(&app_path),
+        };
+        lock(&self.renders).insert(key, rendered.clone());
+        Ok(rendered)
+    }
+
+    /// The commit `commit` names: a full SHA present in the repository, or (leniently)
+    /// anything [`Sources::resolve`] accepts. A cache clone missing it is fetched once.
+    fn commit_id(
+        &self,
+        slot: &RepoSlot,
+        opened: &Opened,
+        commit: &str,
+    ) -> Result<ObjectId, SourceError> {
+        let commit = commit.trim();
+        let not_found = || SourceError::CommitNotFound {
+            commit: commit.to_string(),
+            url: slot.url.display.clone(),
+        };
+        let lookup = || -> Option<ObjectId> {
+            let repo = opened.repo.to_thread_local();
+            match ObjectId::from_hex(commit.as_bytes()) {
+                Ok(id) => repo.has_object(id).then_some(id),
+                Err(_) => git::resolve(&repo, opened.cloned, commit).ok(),
+            }
+        };
+        if let Some(id) = lookup() {
+            return Ok(id);
+        }
+        if opened.cloned {
+            self.fetch(slot)?;
+            if let Some(id) = lookup() {
+                return Ok(id);
+            }
+        }
+        Err(not_found())
+    }
+
+    fn slot(&self, repo_url: &str) -> Result<Arc<RepoSlot>, SourceError> {
+        let url = RepoUrl::parse(repo_url, self.git_available)?;
+        let mut repos = lock(&self.repos);
+        let slot = repos.entry(url.display.clone()).or_insert_with(|| {
+            Arc::new(RepoSlot {
+                url,
+                opened: Mutex::new(None),
+                fetch: Mutex::new(None),
+            })
+        });
+        Ok(Arc::clone(slot))
+    }
+
+    fn open(&self, slot: &RepoSlot) -> Result<Opened, SourceError> {
+        let mut opened = lock(&slot.opened);
+        if let Some(o) = opened.as_ref() {
+            return Ok(o.clone());
+        }
+        let o = match &slot.url.location {
+            Location::Local(path) => Opened {
+                repo: git::open_local(path, &slot.url)?,
+                cloned: false,
+            },
+            Location::Remote(_) => {
+                let dir = self.cache_dir.join(slot.url.cache_folder_name());
+                let repo = git::open_or_init_cache(&dir, &slot.url)?;
+                Opened { repo, cloned: true }
+            }
+        };
+        *opened = Some(o.clone());
+        Ok(o)
+    }
+
+    /// Fetches a cache clone, unless a fetch that started after this call finished while
+    /// this call waited for the lock.
+    fn fetch(&self, slot: &RepoSlot) -> Result<(), SourceError> {
+        let asked = Instant::now();
+        let Location::Remote(remote_url) = &slot.url.location else {
+            return Ok(());
+        };
+        let opened = self.open(slot)?;
+        let mut last = lock(&slot.fetch);
+        if last.is_some_and(|done| done > asked) {
+            return Ok(());
+        }
+        git::fetch(&opened.repo.to_thread_local(), remote_url, &slot.url)?;
+        *last = Some(Instant::now());
+        Ok(())
+    }
+}
+
+/// Writes the tree of `commit` into the existing folder `dest` (for the demo repository's
+/// working tree). `url` names the repository in errors.
+pub(crate) fn checkout_commit(
+    repo: &gix::Repository,
+    commit: ObjectId,
+    url: &str,
+    dest: &Path,
+) -> Result<(), SourceError> {
+    let left_out = CommitTree::new(repo, commit, url)?.write_to(dest)?;
+    match left_out.into_iter().next() {
+        Some(l) => Err(l.reason),
+        None => Ok(()),
+    }
+}
+
+/// Argo CD's detection: an explicitly configured source type wins (more than one is an
+/// error); otherwise `Chart.yaml` means Helm, a kustomization file Kustomize, anything else
+/// a plain directory. Returns the tool and the file that selected it.
+fn detect_tool(
+    tree: &CommitTree<'_>,
+    dir: ObjectId,
+    source: &AppSource,
+    app_path: &[String],
+) -> Result<(Tool, String), SourceError> {
+    let mut explicit = Vec::new();
+    if source
+        .helm
+        .as_ref()
+        .is_some_and(|h| *h != Default::default())
+    {
+        explicit.push(Tool::Helm);
+    }
+    if source
+        .kustomize
+        .as_ref()
+        .is_some_and(|k| *k != Default::default())
+    {
+        explicit.push(Tool::Kustomize);
+    }
+    if source
+        .directory
+        .as_ref()
+        .is_some_and(|d| *d != Default::default())
+    {
+        explicit.push(Tool::Directory);
+    }
+    let names: Vec<String> = tree
+        .entries(dir)?
+        .into_iter()
+        .filter(|e| !matches!(e.kind, tree::Kind::Dir | tree::Kind::Submodule))
+        .map(|e| e.name)
+        .collect();
+    let has = |n: &str| names.iter().any(|name| name == n);
+    let kustomize_marker = kustomize::MARKERS
+        .iter()
+        .find(|m| has(m))
+        .map(|m| m.to_string());
+    match explicit.as_slice() {
+        [] => {}
+        [Tool::Helm] => return Ok((Tool::Helm, helm::MARKER.into())),
+        [Tool::Kustomize] => {
+            return Ok((
+                Tool::Kustomize,
+                kustomize_marker.unwrap_or_else(|| "spec.source.kustomize".into()),
+            ));
+        }
+        [Tool::Directory] => return Ok((Tool::Directory, String::new())),
+        several => {
+            let names: Vec<&str> = several.iter().map(|t| t.as_str()).collect();
+            return Err(SourceError::BadOptions {
+                path: join(app_path),
+                message: format!(
+                    "more than one source type is configured ({}); set only one",
+                    names.join(", ")
+                ),
+            });
+        }
+    }
+    if has(helm::MARKER) {
+        return Ok((Tool::Helm, helm::MARKER.into()));
+    }
+    if let Some(marker) = kustomize_marker {
+        return Ok((Tool::Kustomize, marker));
+    }
+    Ok((Tool::Directory, String::new()))
+}
+
+fn cache_key(
+    url: &str,
+    commit: ObjectId,
+    app_path: &[String],
+    source: &AppSource,
+    app_name: &str,
+    namespace: Option<&str>,
+) -> String {
+    let options = serde_json::json!([source.directory, source.kustomize, source.helm]);
+    format!(
+        "{url}\n{commit}\n{}\n{options}\n{app_name}\n{}",
+        join(app_path),
+        namespace.unwrap_or("")
+    )
+}
+
+/// What to add to "unknown revision": gix's "could not be found" adds nothing, but an
+/// ambiguous short SHA or a tag pointing at a tree is worth saying.
+fn revision_detail(detail: &str) -> String {
+    let line = detail.lines().next().unwrap_or("").trim();
+    if line.contains("could not be found") || line.contains("NotFound") {
+        return String::new();
+    }
+    let start = line
+        .find("input=")
+        .and_then(|i| line[i..].find(": ").map(|j| i + j + 2));
+    let line = start.map_or(line, |s| &line[s..]);
+    let mut end = line.len().min(300);
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    line[..end].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_are_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Sources>();
+    }
+}
