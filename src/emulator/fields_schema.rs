@@ -166,10 +166,13 @@ impl<'a> ObjectSchema<'a> {
         }
         if is_pod_spec(self.kind, parent) {
             return match last {
-                "containers" | "initContainers" | "ephemeralContainers" | "volumes"
-                | "imagePullSecrets" | "resourceClaims" | "schedulingGates" => {
-                    ListType::Keyed(BY_NAME)
-                }
+                "containers"
+                | "initContainers"
+                | "ephemeralContainers"
+                | "volumes"
+                | "imagePullSecrets"
+                | "resourceClaims"
+                | "schedulingGates" => ListType::Keyed(BY_NAME),
                 "hostAliases" => ListType::Keyed(BY_IP),
                 "topologySpreadConstraints" => ListType::Keyed(TOPOLOGY_SPREAD),
                 _ => ListType::Atomic,
@@ -287,7 +290,10 @@ mod tests {
         let args = ["spec", "template", "spec", "containers", "args"];
         assert_eq!(deploy.list_type(&args), ListType::Atomic);
         let svc = ObjectSchema::new("", "Service");
-        assert_eq!(svc.list_type(&["spec", "ports"]), ListType::Keyed(SERVICE_PORTS));
+        assert_eq!(
+            svc.list_type(&["spec", "ports"]),
+            ListType::Keyed(SERVICE_PORTS)
+        );
         let cron = ObjectSchema::new("batch", "CronJob");
         let env = [
             "spec",
@@ -299,10 +305,7 @@ mod tests {
             "env",
         ];
         assert_eq!(cron.list_type(&env), ListType::Keyed(BY_NAME));
-        assert_eq!(
-            deploy.list_type(&["metadata", "finalizers"]),
-            ListType::Set
-        );
+        assert_eq!(deploy.list_type(&["metadata", "finalizers"]), ListType::Set);
     }
 
     #[test]

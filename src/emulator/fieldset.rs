@@ -421,10 +421,9 @@ mod tests {
 
     #[test]
     fn keys_sort_their_fields_and_print_in_go_notation() {
-        let parsed =
-            PathElement::from_fields_v1_key(r#"k:{"protocol":"TCP","containerPort":80}"#)
-                .unwrap()
-                .unwrap();
+        let parsed = PathElement::from_fields_v1_key(r#"k:{"protocol":"TCP","containerPort":80}"#)
+            .unwrap()
+            .unwrap();
         assert_eq!(
             parsed.fields_v1_key(),
             r#"k:{"containerPort":80,"protocol":"TCP"}"#
@@ -450,22 +449,33 @@ mod tests {
 
     #[test]
     fn value_order_matches_structured_merge_diff() {
-        let mut vs = [json!(null), json!({}), json!([]), json!(true), json!("a"), json!(2)];
+        let mut vs = [
+            json!(null),
+            json!({}),
+            json!([]),
+            json!(true),
+            json!("a"),
+            json!(2),
+        ];
         vs.sort_by(compare_values);
         assert_eq!(
             vs.to_vec(),
-            vec![json!(2), json!("a"), json!(true), json!([]), json!({}), json!(null)]
+            vec![
+                json!(2),
+                json!("a"),
+                json!(true),
+                json!([]),
+                json!({}),
+                json!(null)
+            ]
         );
     }
 
     #[test]
     fn members_come_before_children_when_iterating() {
-        let set: FieldSet = [
-            field_path(&["spec", "a", "x"]),
-            field_path(&["spec", "b"]),
-        ]
-        .into_iter()
-        .collect();
+        let set: FieldSet = [field_path(&["spec", "a", "x"]), field_path(&["spec", "b"])]
+            .into_iter()
+            .collect();
         let order: Vec<String> = set
             .iter_members_first()
             .into_iter()

@@ -315,7 +315,10 @@ fn normalize_order(
     from_patch.sort_by_key(|item| index(patch_order, item).unwrap_or(usize::MAX));
     server_only.sort_by_key(|item| index(server_order, item).unwrap_or(usize::MAX));
     let mut out = Vec::with_capacity(from_patch.len() + server_only.len());
-    let (mut left, mut right) = (server_only.into_iter().peekable(), from_patch.into_iter().peekable());
+    let (mut left, mut right) = (
+        server_only.into_iter().peekable(),
+        from_patch.into_iter().peekable(),
+    );
     loop {
         match (left.peek(), right.peek()) {
             (Some(l), Some(r)) => {
@@ -346,4 +349,191 @@ fn location(names: &[String]) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn deployment() -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop", "resourceVersion": "100",
+                "finalizers": ["a/one"]},
+            "spec": {"replicas": 2,
+                "strategy": {"type": "RollingUpdate",
+                    "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+                "template": {"spec": {"containers": [
+                    {"name": "web", "image": "nginx:1.25", "args": ["-a", "-b"],
+                     "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+                     "ports": [{"containerPort": 80, "protocol": "TCP"}]},
+                    {"name": "sidecar", "image": "envoy:1"}]}}}})
+    }
+
+    fn smp(patch: Value) -> Value {
+        let mut target = deployment();
+        strategic_merge_patch(&mut target, &patch).expect("patch applies");
+        target
+    }
+
+    fn names(list: &Value) -> Vec<&str> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn merge_patch_follows_rfc_7386() {
+        let mut target = json!({"a": {"b": 1, "c": 2}, "l": [1, 2], "x": 1});
+        merge_patch(
+            &mut target,
+            &json!({"a": {"b": null, "d": 3}, "l": [3], "x": null}),
+        );
+        assert_eq!(target, json!({"a": {"c": 2, "d": 3}, "l": [3]}));
+    }
+
+    #[test]
+    fn json_patch_applies_all_or_nothing() {
+        let mut target = json!({"spec": {"replicas": 1}, "metadata": {"labels": {}}});
+        json_patch(
+            &mut target,
+            &json!([
+                {"op": "test", "path": "/spec/replicas", "value": 1},
+                {"op": "replace", "path": "/spec/replicas", "value": 3},
+                {"op": "add", "path": "/metadata/labels/app", "value": "web"}
+            ]),
+        )
+        .unwrap();
+        assert_eq!(target["spec"]["replicas"], 3);
+        assert_eq!(target["metadata"]["labels"]["app"], "web");
+        let before = target.clone();
+        let failed = json_patch(
+            &mut target,
+            &json!([
+                {"op": "remove", "path": "/metadata/labels/app"},
+                {"op": "test", "path": "/spec/replicas", "value": 1}
+            ]),
+        );
+        assert!(matches!(failed, Err(PatchError::Failed(_))));
+        assert_eq!(target, before);
+        assert!(matches!(
+            json_patch(&mut target, &json!({"op": "add"})),
+            Err(PatchError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn keyed_lists_merge_by_key_and_atomic_lists_replace() {
+        let out = smp(json!({"spec": {"template": {"spec": {"containers": [
+            {"name": "web", "image": "nginx:1.26", "args": ["-c"],
+             "env": [{"name": "B", "value": "two"}, {"name": "C", "value": "3"}],
+             "ports": [{"containerPort": 80, "name": "http"}]},
+            {"name": "extra", "image": "busybox"}]}}}}));
+        let containers = &out["spec"]["template"]["spec"]["containers"];
+        // Kubernetes interleaves: patch items in patch order, server-only items after the
+        // last patch item that precedes them on the server.
+        assert_eq!(names(containers), vec!["web", "extra", "sidecar"]);
+        let web = &containers[0];
+        assert_eq!(web["image"], "nginx:1.26");
+        assert_eq!(web["args"], json!(["-c"]));
+        assert_eq!(
+            web["env"],
+            json!([{"name": "A", "value": "1"}, {"name": "B", "value": "two"},
+                   {"name": "C", "value": "3"}])
+        );
+        assert_eq!(
+            web["ports"],
+            json!([{"containerPort": 80, "protocol": "TCP", "name": "http"}])
+        );
+        assert_eq!(containers[2]["image"], "envoy:1");
+    }
+
+    #[test]
+    fn directives_delete_and_replace_list_items_and_maps() {
+        let out = smp(json!({"spec": {"template": {"spec": {"containers": [
+            {"name": "sidecar", "$patch": "delete"},
+            {"name": "web", "env": [{"$patch": "replace"}, {"name": "Z", "value": "9"}]}]}}}}));
+        let containers = &out["spec"]["template"]["spec"]["containers"];
+        assert_eq!(names(containers), vec!["web"]);
+        assert_eq!(containers[0]["env"], json!([{"name": "Z", "value": "9"}]));
+        let replaced =
+            smp(json!({"spec": {"strategy": {"$patch": "replace", "type": "Recreate"}}}));
+        assert_eq!(replaced["spec"]["strategy"], json!({"type": "Recreate"}));
+        let emptied = smp(json!({"spec": {"strategy": {"$patch": "delete"}}}));
+        assert_eq!(emptied["spec"]["strategy"], json!({}));
+        let mut target = deployment();
+        let bad = json!({"spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}});
+        assert!(matches!(
+            strategic_merge_patch(&mut target, &bad),
+            Err(PatchError::Invalid(_))
+        ));
+        assert!(strategic_merge_patch(&mut target, &json!([1])).is_err());
+        let unknown = json!({"spec": {"$patch": "explode"}});
+        assert!(strategic_merge_patch(&mut target, &unknown).is_err());
+    }
+
+    #[test]
+    fn retain_keys_clears_the_other_fields() {
+        let out = smp(json!({"spec": {"strategy":
+            {"$retainKeys": ["type"], "type": "Recreate", "rollingUpdate": null}}}));
+        assert_eq!(out["spec"]["strategy"], json!({"type": "Recreate"}));
+        let mut target = deployment();
+        let bad = json!({"spec": {"strategy": {"$retainKeys": ["type"], "other": 1}}});
+        assert!(strategic_merge_patch(&mut target, &bad).is_err());
+    }
+
+    #[test]
+    fn finalizers_merge_as_a_set_and_primitive_deletes_apply() {
+        let out = smp(json!({"metadata": {"finalizers": ["a/two", "a/one"]}}));
+        assert_eq!(out["metadata"]["finalizers"], json!(["a/two", "a/one"]));
+        let out = smp(json!({"metadata": {"$deleteFromPrimitiveList/finalizers": ["a/one"]}}));
+        assert_eq!(out["metadata"]["finalizers"], json!([]));
+    }
+
+    #[test]
+    fn kubectl_client_side_apply_patch() {
+        // The shape `kubectl apply` (client-side) and `kubectl diff` send.
+        let patch = json!({
+            "metadata": {"annotations": {
+                "kubectl.kubernetes.io/last-applied-configuration": "{}\n"},
+                "resourceVersion": "100"},
+            "spec": {"replicas": null, "template": {"spec": {
+                "$setElementOrder/containers": [{"name": "sidecar"}, {"name": "web"}],
+                "containers": [{"image": "nginx:1.26", "name": "web",
+                    "$setElementOrder/env": [{"name": "B"}, {"name": "A"}]}]}}}});
+        let out = smp(patch);
+        assert_eq!(out["metadata"]["resourceVersion"], "100");
+        assert_eq!(
+            out["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"],
+            "{}\n"
+        );
+        assert!(out["spec"].get("replicas").is_none());
+        let containers = &out["spec"]["template"]["spec"]["containers"];
+        assert_eq!(names(containers), vec!["sidecar", "web"]);
+        assert_eq!(containers[1]["image"], "nginx:1.26");
+        assert_eq!(names(&containers[1]["env"]), vec!["B", "A"]);
+        assert!(containers[1].get("$setElementOrder/env").is_none());
+    }
+
+    #[test]
+    fn service_ports_merge_by_port_and_custom_lists_replace() {
+        let mut svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+            "spec": {"ports": [{"port": 80, "targetPort": 8080}, {"port": 443}]}});
+        strategic_merge_patch(
+            &mut svc,
+            &json!({"spec": {"ports": [{"port": 443, "name": "tls"}]}}),
+        )
+        .unwrap();
+        assert_eq!(
+            svc["spec"]["ports"],
+            json!([{"port": 80, "targetPort": 8080}, {"port": 443, "name": "tls"}])
+        );
+        let mut app = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+            "spec": {"items": [{"name": "a"}, {"name": "b"}]}});
+        strategic_merge_patch(&mut app, &json!({"spec": {"items": [{"name": "c"}]}})).unwrap();
+        assert_eq!(app["spec"]["items"], json!([{"name": "c"}]));
+    }
+
+    #[test]
+    fn nulls_inside_new_objects_are_dropped() {
+        let out = smp(json!({"spec": {"paused": true, "newThing": {"a": 1, "b": null}}}));
+        assert_eq!(out["spec"]["newThing"], json!({"a": 1}));
+        assert_eq!(out["spec"]["paused"], true);
+    }
 }

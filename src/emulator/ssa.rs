@@ -107,7 +107,10 @@ pub fn conflict_message(conflicts: &[FieldConflict]) -> String {
     let mut lines = Vec::new();
     for manager in &managers {
         lines.push(format!("conflicts with {manager}:"));
-        for c in conflicts.iter().filter(|c| c.describe_manager() == *manager) {
+        for c in conflicts
+            .iter()
+            .filter(|c| c.describe_manager() == *manager)
+        {
             lines.push(format!("- {}", c.field));
         }
     }
@@ -161,7 +164,9 @@ pub fn apply(p: ApplyParams<'_>) -> Result<Value, SsaError> {
         .pointer("/metadata/managedFields")
         .is_some_and(|m| !m.is_null())
     {
-        return Err(SsaError::Invalid("metadata.managedFields must be nil".into()));
+        return Err(SsaError::Invalid(
+            "metadata.managedFields must be nil".into(),
+        ));
     }
     if let (Some(live), Some(kind)) = (p.live, p.intent.get("kind").and_then(Value::as_str))
         && let Some(live_kind) = live.get("kind").and_then(Value::as_str)
@@ -196,12 +201,8 @@ pub fn apply(p: ApplyParams<'_>) -> Result<Value, SsaError> {
         let changes = ssa_walk::compare(&schema, &zero_object(&schema), &live_obj);
         let mut set = changes.added.union(&changes.modified);
         strip_meta(&mut set);
-        let mut entry = ManagerEntry::new(
-            "before-first-apply",
-            Operation::Update,
-            p.api_version,
-            None,
-        );
+        let mut entry =
+            ManagerEntry::new("before-first-apply", Operation::Update, p.api_version, None);
         entry.set = set;
         entry.time = Some(p.now.to_string());
         managers.push(entry);
@@ -324,7 +325,10 @@ pub fn record_update(
         } else {
             None
         };
-        from_new.unwrap_or_else(|| old.and_then(|o| ssa_managed::decode(o).ok()).unwrap_or_default())
+        from_new.unwrap_or_else(|| {
+            old.and_then(|o| ssa_managed::decode(o).ok())
+                .unwrap_or_default()
+        })
     };
     let schema_source = if new.get("kind").is_some() {
         &*new
@@ -378,7 +382,9 @@ fn effective_intent(intent: &Value, subresource: Option<&str>) -> Value {
                 map.shift_remove("status");
             }
             Some("status") => {
-                map.retain(|k, _| matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "status"));
+                map.retain(|k, _| {
+                    matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "status")
+                });
             }
             Some(_) => {}
         }
@@ -399,7 +405,9 @@ fn keep_server_metadata(merged: &mut Value, live: Option<&Value>) {
     let Some(Value::Object(meta)) = merged.get_mut("metadata") else {
         return;
     };
-    let live_meta = live.and_then(|l| l.get("metadata")).and_then(Value::as_object);
+    let live_meta = live
+        .and_then(|l| l.get("metadata"))
+        .and_then(Value::as_object);
     for field in SERVER_METADATA {
         match live_meta.and_then(|m| m.get(*field)) {
             Some(v) => {

@@ -182,20 +182,21 @@ pub fn decode(obj: &Value) -> Result<Vec<ManagerEntry>, String> {
             .filter(|s| !s.is_empty())
             .map(str::to_string);
         let time = text("time").map(str::to_string);
-        if out.iter().any(|e| {
-            e.is(
-                &manager,
-                operation,
-                &api_version,
-                subresource.as_deref(),
-            )
-        }) {
+        if out
+            .iter()
+            .any(|e| e.is(&manager, operation, &api_version, subresource.as_deref()))
+        {
             return Err(format!(
                 "metadata.managedFields[{i}]: duplicate entry for manager {manager:?}"
             ));
         }
         out.push(ManagerEntry {
-            original: Some((entry.clone(), set.clone(), api_version.clone(), time.clone())),
+            original: Some((
+                entry.clone(),
+                set.clone(),
+                api_version.clone(),
+                time.clone(),
+            )),
             manager,
             operation,
             api_version,
@@ -299,7 +300,7 @@ mod tests {
         let list = out.pointer("/metadata/managedFields").unwrap();
         assert_eq!(list[0]["manager"], "a");
         assert_eq!(list[1], obj["metadata"]["managedFields"][0]);
-        assert_eq!(entries[1].describe(), "\"b\" using v1");
+        assert_eq!(entries[0].describe(), "\"b\" using v1");
     }
 
     #[test]
@@ -309,8 +310,12 @@ mod tests {
         let dup = json!({"metadata": {"managedFields": [
             {"manager": "a", "operation": "Apply"}, {"manager": "a", "operation": "Apply"}]}});
         assert!(decode(&dup).is_err());
-        assert!(is_reset_request(&json!({"metadata": {"managedFields": [{}]}})));
-        assert!(!is_reset_request(&json!({"metadata": {"managedFields": []}})));
+        assert!(is_reset_request(
+            &json!({"metadata": {"managedFields": [{}]}})
+        ));
+        assert!(!is_reset_request(
+            &json!({"metadata": {"managedFields": []}})
+        ));
     }
 
     #[test]

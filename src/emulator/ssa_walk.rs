@@ -252,9 +252,8 @@ fn merge_value<'v>(
                 return Some(without_nulls(intent));
             };
             let (l, r) = match (l, r) {
-                (ListItems::Keyed(l), ListItems::Keyed(r)) | (ListItems::Set(l), ListItems::Set(r)) => {
-                    (l, r)
-                }
+                (ListItems::Keyed(l), ListItems::Keyed(r))
+                | (ListItems::Set(l), ListItems::Set(r)) => (l, r),
                 _ => return Some(without_nulls(intent)),
             };
             let merged = merge_list_order(&l, &r, |lhs, rhs| match (lhs, rhs) {
@@ -447,10 +446,8 @@ fn compare_children<'v>(
     }
     let ol = as_list(old, names).unwrap_or_default();
     let nl = as_list(new, names).unwrap_or_default();
-    let new_by_key: HashMap<String, &'v Value> = nl
-        .iter()
-        .map(|(pe, v)| (pe.fields_v1_key(), *v))
-        .collect();
+    let new_by_key: HashMap<String, &'v Value> =
+        nl.iter().map(|(pe, v)| (pe.fields_v1_key(), *v)).collect();
     let old_keys: HashSet<String> = ol.iter().map(|(pe, _)| pe.fields_v1_key()).collect();
     for (pe, ov) in &ol {
         path.push(pe.clone());
