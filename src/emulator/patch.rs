@@ -124,6 +124,11 @@ fn merge_object(
                 location(names)
             )));
         };
+        if !original.contains_key(list_key) && !patch.contains_key(list_key) {
+            // Nothing to order: an absent list stays absent.
+            ordered.push(list_key);
+            continue;
+        }
         names.push(list_key.to_string());
         let server: Vec<Value> = match original.get(list_key) {
             Some(Value::Array(items)) => items.clone(),
@@ -509,6 +514,8 @@ mod tests {
         assert_eq!(containers[1]["image"], "nginx:1.26");
         assert_eq!(names(&containers[1]["env"]), vec!["B", "A"]);
         assert!(containers[1].get("$setElementOrder/env").is_none());
+        let untouched = smp(json!({"spec": {"$setElementOrder/volumes": [{"name": "v"}]}}));
+        assert!(untouched["spec"].get("volumes").is_none());
     }
 
     #[test]

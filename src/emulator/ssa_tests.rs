@@ -566,3 +566,150 @@ fn record_update_honours_a_reset_and_removed_fields() {
     record_update(Some(&removed), &mut reset, "editor", "v1", T2, None);
     assert!(reset["metadata"].get("managedFields").is_none());
 }
+
+/// Rough throughput check, run by hand with `--ignored --nocapture` (never a timed assertion).
+#[test]
+#[ignore = "manual throughput probe"]
+fn apply_throughput_probe() {
+    let mut live = apply_ok(None, &deployment("nginx:1.25", 2), "rekon", T1);
+    let n = 2000;
+    let start = std::time::Instant::now();
+    for i in 0..n {
+        let intent = deployment(
+            if i % 2 == 0 {
+                "nginx:1.26"
+            } else {
+                "nginx:1.25"
+            },
+            2,
+        );
+        live = apply_ok(Some(&live), &intent, "rekon", T2);
+    }
+    let changing = start.elapsed();
+    let start = std::time::Instant::now();
+    let intent = deployment("nginx:1.25", 2);
+    for _ in 0..n {
+        let _ = apply_ok(Some(&live), &intent, "rekon", T2);
+    }
+    println!(
+        "{n} changing applies: {changing:?}; {n} no-op applies: {:?}",
+        start.elapsed()
+    );
+}
+
+/// Opt-in trial over the shared real-world corpus (`REKON_CORPUS=../shared/corpus`): every
+/// object applies and re-applies as a no-op.
+#[test]
+fn corpus_objects_apply_cleanly() {
+    let Ok(root) = std::env::var("REKON_CORPUS") else {
+        println!("skipped: REKON_CORPUS is not set");
+        return;
+    };
+    let mut files = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from(root)];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                files.push(path);
+            }
+        }
+    }
+    let mut applied = 0;
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let Ok(docs) = crate::yaml::parse_documents(&text, &file.display().to_string()) else {
+            continue;
+        };
+        for doc in docs {
+            let obj = doc.value;
+            let kind_ok = obj.get("kind").and_then(Value::as_str).is_some();
+            let named = obj
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .is_some();
+            if !kind_ok || !named || obj.get("apiVersion").is_none() {
+                continue;
+            }
+            let api_version = obj["apiVersion"].as_str().unwrap_or("v1");
+            let created = apply(ApplyParams {
+                api_version,
+                ..params(None, &obj, "rekon", false, T1)
+            })
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            let again = apply(ApplyParams {
+                api_version,
+                ..params(Some(&created), &obj, "rekon", false, T2)
+            })
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            // An apply that owns nothing leaves no managedFields, so (as on a real server)
+            // the next apply hands the server-set fields to "before-first-apply" once.
+            let settled = apply(ApplyParams {
+                api_version,
+                ..params(Some(&again), &obj, "rekon", false, T2)
+            })
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            assert_eq!(
+                settled,
+                again,
+                "{}: re-apply is not a no-op",
+                file.display()
+            );
+            if created.pointer("/metadata/managedFields").is_some() {
+                assert_eq!(
+                    again,
+                    created,
+                    "{}: second apply changed it",
+                    file.display()
+                );
+            }
+            applied += 1;
+        }
+    }
+    println!("applied {applied} corpus objects twice");
+    assert!(applied > 0);
+}
+
+#[test]
+fn record_update_on_create_matches_a_client_side_apply_of_a_deployment() {
+    let mut created = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "labels": {"app": "web"}},
+        "spec": {"selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.25"}]}}}});
+    apply_defaults("apps", "Deployment", &mut created);
+    record_update(
+        None,
+        &mut created,
+        "kubectl-client-side-apply",
+        "apps/v1",
+        T1,
+        None,
+    );
+    let fields = &entry(&created, "kubectl-client-side-apply")["fieldsV1"];
+    // kube-apiserver's record of the same create: struct fields that exist in the Go zero
+    // value (spec, strategy, template) carry no ".", new maps and items do.
+    let expected = json!({
+        "f:metadata": {"f:labels": {".": {}, "f:app": {}}},
+        "f:spec": {
+            "f:progressDeadlineSeconds": {}, "f:replicas": {}, "f:revisionHistoryLimit": {},
+            "f:selector": {},
+            "f:strategy": {"f:rollingUpdate": {".": {}, "f:maxSurge": {}, "f:maxUnavailable": {}},
+                "f:type": {}},
+            "f:template": {
+                "f:metadata": {"f:labels": {".": {}, "f:app": {}}},
+                "f:spec": {
+                    "f:containers": {"k:{\"name\":\"web\"}": {".": {}, "f:image": {},
+                        "f:imagePullPolicy": {}, "f:name": {}, "f:resources": {},
+                        "f:terminationMessagePath": {}, "f:terminationMessagePolicy": {}}},
+                    "f:dnsPolicy": {}, "f:restartPolicy": {}, "f:schedulerName": {},
+                    "f:securityContext": {}, "f:terminationGracePeriodSeconds": {}}}}});
+    assert_eq!(
+        serde_json::to_string(fields).unwrap(),
+        serde_json::to_string(&expected).unwrap()
+    );
+}
