@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use rekon::cli::{Cli, Command};
+use rekon::cli::{Cli, Command, headless};
 
 fn main() -> ExitCode {
     // color-eyre goes first, so that the panic hook ratatui installs later (which restores
@@ -45,6 +45,14 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
     match cli.command {
         Some(Command::Demo(_args)) => Ok(ExitCode::SUCCESS),
         Some(Command::Emulate(_args)) => Ok(ExitCode::SUCCESS),
+        Some(Command::Status { apps }) => headless::status(&cli.global, &apps).await,
+        Some(Command::Tree { app }) => headless::tree(&cli.global, &app).await,
+        Some(Command::Diff { app, revision }) => {
+            headless::diff(&cli.global, &app, revision.as_deref()).await
+        }
+        Some(Command::Manifests { app, revision }) => {
+            headless::manifests(&cli.global, &app, revision.as_deref()).await
+        }
         None => Ok(ExitCode::SUCCESS),
     }
 }

@@ -1,5 +1,8 @@
 //! Command-line definitions and the headless commands.
 
+pub mod headless;
+pub mod session;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -70,6 +73,36 @@ pub enum Command {
     Demo(DemoArgs),
     /// Serve the embedded Kubernetes API over HTTP (for kubectl, tests and trials)
     Emulate(EmulateArgs),
+    /// One row per app: sync, health, revision and message (exit 2 if an app cannot be compared)
+    Status {
+        /// Apps to show, as NAME or NAMESPACE/NAME [default: all]
+        #[arg(value_name = "APP")]
+        apps: Vec<String>,
+    },
+    /// An app's topology: the app, its resources and their live children
+    Tree {
+        /// NAME or NAMESPACE/NAME
+        #[arg(value_name = "APP")]
+        app: String,
+    },
+    /// Desired (Git) against live; exit 0 when equal, 1 when different, 2 on error
+    Diff {
+        /// NAME or NAMESPACE/NAME
+        #[arg(value_name = "APP")]
+        app: String,
+        /// Compare this branch, tag or commit instead of the app's targetRevision
+        #[arg(long, value_name = "REV")]
+        revision: Option<String>,
+    },
+    /// The app's rendered desired objects (Secret values masked); needs no cluster
+    Manifests {
+        /// NAME or NAMESPACE/NAME
+        #[arg(value_name = "APP")]
+        app: String,
+        /// Render this branch, tag or commit instead of the app's targetRevision
+        #[arg(long, value_name = "REV")]
+        revision: Option<String>,
+    },
 }
 
 /// Options of `rekon demo`.

@@ -248,6 +248,23 @@ impl LiveStore {
         self.kinds.get(gk)
     }
 
+    /// How many live objects of a group/kind are held.
+    pub fn of_kind_count(&self, gk: &GroupKind) -> usize {
+        self.by_kind
+            .iter()
+            .filter(|((g, k, _), _)| *g == gk.group && *k == gk.kind)
+            .map(|(_, keys)| keys.len())
+            .sum()
+    }
+
+    /// Kinds whose watch is failing or forbidden, with why.
+    pub fn failing_kinds(&self) -> impl Iterator<Item = (&GroupKind, &str)> {
+        self.kinds.iter().filter_map(|(gk, s)| match s {
+            KindState::Failing(m) | KindState::Forbidden(m) => Some((gk, m.as_str())),
+            _ => None,
+        })
+    }
+
     /// Whether every watched kind has finished its first list.
     pub fn all_synced(&self) -> bool {
         self.kinds.values().all(|s| *s != KindState::Syncing)

@@ -1,9 +1,15 @@
 //! The reconcile engine: normalize, diff, health, compare, tree, plan, sync.
 
+pub mod compare;
+pub mod desired;
 pub mod diff;
 pub mod health;
 pub mod ignore;
 pub mod mask;
 pub mod normalize;
+pub mod runtime;
+pub mod summary;
 pub mod tracking;
 pub mod tree;
+
+pub use runtime::{EngineCommand, EngineHandle, EngineOptions, start};

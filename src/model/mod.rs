@@ -2,12 +2,14 @@
 //! Application spec. No I/O here.
 
 mod application;
+mod diff;
 mod resource;
 mod snapshot;
 mod status;
 mod tree;
 
 pub use application::*;
+pub use diff::*;
 pub use resource::*;
 pub use snapshot::*;
 pub use status::*;

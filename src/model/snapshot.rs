@@ -1,9 +1,11 @@
 //! What the engine publishes and every view reads: immutable snapshots of app state.
 //! Field names follow the `status -o json` contract of DESIGN.md.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
-use super::{Health, SyncStatus};
+use super::{Health, ResourceDiff, SyncStatus, TreeNode};
 
 /// Who reconciles an app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -88,6 +90,32 @@ pub struct AppSnapshot {
     pub last_sync: Option<String>,
     /// Per-resource state.
     pub resources: Vec<ResourceStatus>,
+    /// Tree, diffs and conditions for the views; absent until the app was compared.
+    #[serde(skip)]
+    pub detail: Option<Arc<AppDetail>>,
+}
+
+/// What the app views need beyond the summary row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppDetail {
+    /// The topology: app, managed resources, their live descendants.
+    pub tree: TreeNode,
+    /// Desired against live for each resource that differs (normalized, secrets masked).
+    pub diffs: Vec<ResourceDiff>,
+    /// How desired was predicted: `server-side dry run`, `Git fields only`, or both.
+    pub compare_method: String,
+    /// Problems found while comparing (ComparisonError and the like).
+    pub conditions: Vec<AppCondition>,
+}
+
+/// A condition on an app, in Argo CD's words (`ComparisonError`, `SyncError` …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppCondition {
+    /// Condition type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// What is wrong, naming the file, object or URL at fault.
+    pub message: String,
 }
 
 impl AppSnapshot {
@@ -154,6 +182,8 @@ pub struct Snapshot {
     pub clusters: Vec<ClusterSnapshot>,
     /// Changes to the cluster and to Git are refused.
     pub read_only: bool,
+    /// Every app has been compared (or failed to) at least once.
+    pub settled: bool,
 }
 
 #[cfg(test)]
@@ -179,6 +209,7 @@ mod tests {
             auto_sync: false,
             last_sync: None,
             resources: vec![],
+            detail: None,
         };
         assert_eq!(app.source_label(), "gitops apps/web @ 0123456");
     }

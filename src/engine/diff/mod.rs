@@ -8,7 +8,6 @@
 
 pub mod side;
 
-use serde::Serialize;
 use serde_json::{Map, Value};
 use similar::{Algorithm, TextDiff};
 use std::cmp::Ordering;
@@ -16,6 +15,7 @@ use std::cmp::Ordering;
 use super::ignore::apply_ignore_differences;
 use super::mask::mask_secrets_with;
 use super::normalize::{CompareMethod, normalize_pair};
+pub use crate::model::ResourceDiff;
 use crate::model::{IgnoreDifference, ResourceKey};
 use crate::yaml;
 
@@ -23,21 +23,6 @@ pub use side::{Cell, DisplayLine, Fold, Row, RowKind, SideBySide, render_side_by
 
 /// Lines of context around changes, in unified output and around folds.
 pub const DEFAULT_CONTEXT: usize = 3;
-
-/// One resource's comparison, ready to show. Both texts are normalized and masked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ResourceDiff {
-    /// Which object.
-    #[serde(flatten)]
-    pub key: ResourceKey,
-    /// Desired (or dry-run predicted) YAML; `None` when Git does not hold the object.
-    pub desired: Option<String>,
-    /// Live YAML; `None` when the cluster does not hold the object.
-    pub live: Option<String>,
-    /// Whether the two differ (including one side missing).
-    pub changed: bool,
-}
 
 /// What the compare step needs besides the two objects.
 #[derive(Debug, Clone, Copy)]

@@ -1,0 +1,291 @@
+//! The headless commands: `status`, `tree`, `diff` and `manifests`, for scripts and people.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use color_eyre::eyre::{Result, WrapErr, bail, eyre};
+
+use super::session::{self, LoadedApps};
+use super::{GlobalArgs, OutputFormat};
+use crate::engine::diff::{DEFAULT_CONTEXT, render_side_by_side, render_unified, to_json};
+use crate::engine::mask::mask_object;
+use crate::engine::tree::render_text;
+use crate::model::{AppSnapshot, Application, Snapshot};
+use crate::yaml;
+
+/// Exit code for "the command worked and found differences" (`diff`).
+const EXIT_DIFFERENT: u8 = 1;
+/// Exit code for errors: bad input, no cluster, render failure.
+const EXIT_ERROR: u8 = 2;
+
+fn format_or(
+    global: &GlobalArgs,
+    default: OutputFormat,
+    allowed: &[OutputFormat],
+    cmd: &str,
+) -> Result<OutputFormat> {
+    let f = global.output.unwrap_or(default);
+    if allowed.contains(&f) {
+        return Ok(f);
+    }
+    let names: Vec<String> = allowed
+        .iter()
+        .map(|a| format!("{a:?}").to_lowercase())
+        .collect();
+    bail!(
+        "--output {} is not supported by {cmd} (use {})",
+        format!("{f:?}").to_lowercase(),
+        names.join(", ")
+    )
+}
+
+/// Loads the apps, refusing to go on when none could be read.
+fn apps_or_fail(global: &GlobalArgs) -> Result<LoadedApps> {
+    if global.apps.is_empty() {
+        bail!(
+            "no apps to look at: pass --apps PATH (a file or folder of Argo CD Application YAML)"
+        );
+    }
+    let loaded = session::load_apps(&global.apps);
+    if loaded.apps.is_empty() {
+        match loaded.errors.first() {
+            Some(e) => bail!("{e}"),
+            None => bail!("no Application documents found in --apps"),
+        }
+    }
+    Ok(loaded)
+}
+
+/// Runs the engine for `apps` until every one was compared once, and returns that snapshot.
+async fn compare_once(global: &GlobalArgs, apps: Vec<Application>) -> Result<Arc<Snapshot>> {
+    let clusters = session::connect(global).await?;
+    let sources = session::sources()?;
+    let engine = session::start_engine(apps, clusters, sources, global.read_only);
+    Ok(engine.settled().await)
+}
+
+fn problems(app: &AppSnapshot) -> Vec<String> {
+    app.detail
+        .as_ref()
+        .map(|d| d.conditions.iter().map(|c| c.message.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// `rekon status [APP…]`.
+pub async fn status(global: &GlobalArgs, names: &[String]) -> Result<ExitCode> {
+    let format = format_or(
+        global,
+        OutputFormat::Table,
+        &[OutputFormat::Table, OutputFormat::Json, OutputFormat::Yaml],
+        "status",
+    )?;
+    let loaded = apps_or_fail(global)?;
+    let chosen: Vec<Application> = session::select(&loaded.apps, names)?
+        .into_iter()
+        .cloned()
+        .collect();
+    let snapshot = compare_once(global, chosen).await?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&snapshot.apps)?)?,
+        OutputFormat::Yaml => write!(out, "{}", yaml::to_string(&snapshot.apps))?,
+        _ => write!(out, "{}", status_table(&snapshot.apps))?,
+    }
+    out.flush()?;
+    let mut failed = false;
+    for e in &loaded.errors {
+        eprintln!("rekon: {e}");
+        failed = true;
+    }
+    for app in &snapshot.apps {
+        for p in problems(app) {
+            eprintln!("rekon: app {}: {p}", app.qualified_name());
+            failed = true;
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(EXIT_ERROR)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The `status` table: one row per app.
+pub fn status_table(apps: &[AppSnapshot]) -> String {
+    let header = ["NAME", "CLUSTER", "SYNC", "HEALTH", "REVISION", "MESSAGE"];
+    let rows: Vec<[String; 6]> = apps
+        .iter()
+        .map(|a| {
+            [
+                a.qualified_name(),
+                a.cluster.clone(),
+                a.sync.to_string(),
+                a.health.to_string(),
+                a.revision
+                    .as_deref()
+                    .map(|r| r.chars().take(7).collect())
+                    .unwrap_or_else(|| "-".into()),
+                a.message.lines().next().unwrap_or("").to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    let mut line = |cells: &[&str]| {
+        let mut l = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i + 1 == cells.len() {
+                l.push_str(cell);
+            } else {
+                l.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        text.push_str(l.trim_end());
+        text.push('\n');
+    };
+    line(&header);
+    for row in &rows {
+        line(&row.each_ref().map(String::as_str));
+    }
+    text
+}
+
+/// Finds one app and compares it, failing when it could not be compared.
+async fn one_app(global: &GlobalArgs, name: &str, revision: Option<&str>) -> Result<AppSnapshot> {
+    let loaded = apps_or_fail(global)?;
+    let mut app = session::find(&loaded.apps, name)?.clone();
+    if let Some(rev) = revision {
+        app.spec.source.target_revision = Some(rev.to_string());
+    }
+    let snapshot = compare_once(global, vec![app]).await?;
+    let app = snapshot
+        .apps
+        .first()
+        .cloned()
+        .ok_or_else(|| eyre!("app {name} produced no result"))?;
+    if let Some(p) = problems(&app).first() {
+        bail!("app {}: {p}", app.qualified_name());
+    }
+    Ok(app)
+}
+
+/// `rekon tree APP`.
+pub async fn tree(global: &GlobalArgs, name: &str) -> Result<ExitCode> {
+    let format = format_or(
+        global,
+        OutputFormat::Text,
+        &[OutputFormat::Text, OutputFormat::Json, OutputFormat::Yaml],
+        "tree",
+    )?;
+    let app = one_app(global, name, None).await?;
+    let detail = app
+        .detail
+        .as_ref()
+        .ok_or_else(|| eyre!("app {name} has no tree yet"))?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&detail.tree)?)?,
+        OutputFormat::Yaml => write!(out, "{}", yaml::to_string(&detail.tree))?,
+        _ => write!(out, "{}", render_text(&detail.tree))?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `rekon diff APP [--revision REV]`: exit 0 when equal, 1 when different.
+pub async fn diff(global: &GlobalArgs, name: &str, revision: Option<&str>) -> Result<ExitCode> {
+    let format = format_or(
+        global,
+        OutputFormat::Unified,
+        &[
+            OutputFormat::Unified,
+            OutputFormat::Side,
+            OutputFormat::Json,
+        ],
+        "diff",
+    )?;
+    let app = one_app(global, name, revision).await?;
+    let diffs = app
+        .detail
+        .as_ref()
+        .map(|d| d.diffs.clone())
+        .unwrap_or_default();
+    let mut out = std::io::stdout().lock();
+    match format {
+        OutputFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&to_json(&diffs, DEFAULT_CONTEXT))?
+        )?,
+        OutputFormat::Side => {
+            let width = crossterm::terminal::size()
+                .map(|(w, _)| usize::from(w))
+                .unwrap_or(160)
+                .max(60);
+            write!(
+                out,
+                "{}",
+                render_side_by_side(&diffs, width, DEFAULT_CONTEXT)
+            )?
+        }
+        _ => write!(out, "{}", render_unified(&diffs, DEFAULT_CONTEXT))?,
+    }
+    out.flush()?;
+    Ok(if diffs.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_DIFFERENT)
+    })
+}
+
+/// `rekon manifests APP [--revision REV]`: the rendered desired objects (Secret values
+/// masked). Needs Git only, no cluster.
+pub async fn manifests(
+    global: &GlobalArgs,
+    name: &str,
+    revision: Option<&str>,
+) -> Result<ExitCode> {
+    let format = format_or(
+        global,
+        OutputFormat::Yaml,
+        &[OutputFormat::Yaml, OutputFormat::Json],
+        "manifests",
+    )?;
+    let loaded = apps_or_fail(global)?;
+    let app = session::find(&loaded.apps, name)?.clone();
+    let sources = session::sources()?;
+    let rev = revision
+        .map(str::to_string)
+        .unwrap_or_else(|| app.spec.source.revision().to_string());
+    let rendered = tokio::task::spawn_blocking(move || {
+        let commit = sources.resolve(&app.spec.source.repo_url, &rev, false)?;
+        sources.render_app(&app, &commit)
+    })
+    .await
+    .wrap_err("rendering was interrupted")?
+    .map_err(|e| eyre!("app {name}: {e}"))?;
+    let objects: Vec<serde_json::Value> = rendered
+        .manifests
+        .into_iter()
+        .map(|m| {
+            let mut o = m.object;
+            mask_object(&mut o);
+            o
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    match format {
+        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&objects)?)?,
+        _ => {
+            for o in &objects {
+                write!(out, "---\n{}", yaml::to_string(o))?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

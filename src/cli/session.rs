@@ -1,0 +1,148 @@
+//! What every command that looks at apps starts from: the Applications named by `--apps`,
+//! the clusters named by `--context`/`--server`, and the engine over both.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use color_eyre::eyre::{Result, bail, eyre};
+
+use super::GlobalArgs;
+use crate::cluster::{self, ClusterHandle};
+use crate::engine::{self, EngineHandle, EngineOptions};
+use crate::model::Application;
+use crate::source::Sources;
+
+/// Apps loaded from `--apps`, and the files that could not be read (each one line naming
+/// the file and line), so one broken file never hides the others.
+#[derive(Debug, Default)]
+pub struct LoadedApps {
+    /// Every Application read.
+    pub apps: Vec<Application>,
+    /// One message per broken file.
+    pub errors: Vec<String>,
+}
+
+/// Reads every Application from the `--apps` paths: files, or folders of `.yaml`/`.yml`/
+/// `.json` files. A missing path or a broken document is reported and skipped.
+pub fn load_apps(paths: &[PathBuf]) -> LoadedApps {
+    let mut out = LoadedApps::default();
+    for path in paths {
+        let files = match files_of(path) {
+            Ok(f) => f,
+            Err(e) => {
+                out.errors.push(e);
+                continue;
+            }
+        };
+        for file in files {
+            match Application::load_path(&file) {
+                Ok(apps) => out.apps.extend(apps),
+                Err(e) => out.errors.push(e.to_string()),
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut duplicates = Vec::new();
+    out.apps.retain(|a| {
+        let fresh = seen.insert(a.qualified_name());
+        if !fresh {
+            duplicates.push(format!(
+                "Application {} is defined more than once; the first definition is used",
+                a.qualified_name()
+            ));
+        }
+        fresh
+    });
+    out.errors.extend(duplicates);
+    out
+}
+
+fn files_of(path: &Path) -> std::result::Result<Vec<PathBuf>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("--apps {}: {e}", path.display()))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    let entries = std::fs::read_dir(path).map_err(|e| format!("--apps {}: {e}", path.display()))?;
+    for entry in entries.flatten() {
+        let p = entry.path();
+        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if p.is_file() && matches!(ext, "yaml" | "yml" | "json") {
+            files.push(p);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Picks the apps a command names: `NAME` or `NAMESPACE/NAME`; all when none are named.
+pub fn select<'a>(apps: &'a [Application], names: &[String]) -> Result<Vec<&'a Application>> {
+    if names.is_empty() {
+        return Ok(apps.iter().collect());
+    }
+    names.iter().map(|n| find(apps, n)).collect()
+}
+
+/// The one app `name` (`NAME` or `NAMESPACE/NAME`) names.
+pub fn find<'a>(apps: &'a [Application], name: &str) -> Result<&'a Application> {
+    let matches: Vec<&Application> = apps
+        .iter()
+        .filter(|a| match name.split_once('/') {
+            Some((ns, n)) => a.namespace() == ns && a.metadata.name == n,
+            None => a.metadata.name == name,
+        })
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => {
+            let known: Vec<String> = apps.iter().map(|a| a.qualified_name()).collect();
+            if known.is_empty() {
+                bail!("no app named {name:?}: no Applications were loaded (pass --apps PATH)")
+            }
+            bail!("no app named {name:?} (known: {})", known.join(", "))
+        }
+        many => {
+            let names: Vec<String> = many.iter().map(|a| a.qualified_name()).collect();
+            bail!(
+                "app name {name:?} is ambiguous: use NAMESPACE/NAME ({})",
+                names.join(", ")
+            )
+        }
+    }
+}
+
+/// Connects to the clusters the flags name: `--server`, else the `--context`s (or the
+/// current context).
+pub async fn connect(global: &GlobalArgs) -> Result<Vec<ClusterHandle>> {
+    if let Some(server) = &global.server {
+        if !global.contexts.is_empty() {
+            bail!("--server and --context cannot be used together");
+        }
+        return Ok(vec![cluster::connect_server(server)?]);
+    }
+    Ok(cluster::connect_contexts(global.kubeconfig.as_deref(), &global.contexts).await?)
+}
+
+/// Git access with clones kept in the user's cache folder.
+pub fn sources() -> Result<Arc<Sources>> {
+    let dirs = directories::ProjectDirs::from("dev", "rekon", "rekon")
+        .ok_or_else(|| eyre!("cannot find a home folder for rekon's Git cache"))?;
+    Ok(Arc::new(Sources::new(dirs.cache_dir().join("repos"))))
+}
+
+/// Starts the engine for `apps` on `clusters`.
+pub fn start_engine(
+    apps: Vec<Application>,
+    clusters: Vec<ClusterHandle>,
+    sources: Arc<Sources>,
+    read_only: bool,
+) -> EngineHandle {
+    engine::start(EngineOptions {
+        apps,
+        clusters,
+        sources,
+        read_only,
+        config_ignore: Vec::new(),
+        refresh_every: None,
+    })
+}

@@ -1,0 +1,304 @@
+//! Comparing one app: predict each desired object with a server-side apply dry run (field
+//! manager `rekon`), fall back to Git's fields where the server refuses, and diff against
+//! live. Runs off the engine task: it only touches the network and its own inputs.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+
+use futures::StreamExt;
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use serde_json::Value;
+
+use super::desired::DesiredObject;
+use super::diff::{CompareOptions, compare_resource};
+use super::normalize::CompareMethod;
+use crate::cluster::ApiCatalog;
+use crate::model::{IgnoreDifference, ResourceDiff, ResourceKey, SyncStatus, split_api_version};
+
+/// The field manager rekon applies (and dry-runs) as.
+pub const FIELD_MANAGER: &str = "rekon";
+
+/// Dry runs in flight per app; enough to hide latency without flooding the server.
+const DRY_RUN_CONCURRENCY: usize = 16;
+
+/// Everything one app's comparison needs, gathered by the engine task.
+pub struct CompareJob {
+    /// Client of the app's cluster.
+    pub client: kube::Client,
+    /// The cluster's name, for messages and the cache.
+    pub cluster: String,
+    /// What the cluster serves.
+    pub catalog: Arc<ApiCatalog>,
+    /// The app's desired objects (hooks included; they are skipped here).
+    pub desired: Arc<Vec<DesiredObject>>,
+    /// Live copies of the desired objects that exist.
+    pub live: HashMap<ResourceKey, Arc<Value>>,
+    /// Live objects tracked by this app that Git no longer holds.
+    pub extra: Vec<Arc<Value>>,
+    /// Kinds whose watch is refused or failing, with why: their resources are Unknown.
+    pub unavailable: HashMap<(String, String), String>,
+    /// The app's `spec.ignoreDifferences`.
+    pub app_ignore: Vec<IgnoreDifference>,
+    /// Ignore rules from config.
+    pub config_ignore: Arc<Vec<IgnoreDifference>>,
+}
+
+/// One resource's comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceOutcome {
+    /// Which object.
+    pub key: ResourceKey,
+    /// API version (from Git, or live for extras).
+    pub version: String,
+    /// Normalized, masked texts.
+    pub diff: ResourceDiff,
+    /// Sync state of this resource.
+    pub sync: SyncStatus,
+    /// Why it is Unknown or how it was compared, when worth saying.
+    pub message: String,
+    /// Live and tracked, but gone from Git.
+    pub requires_pruning: bool,
+    /// How desired was predicted; `None` when nothing was compared.
+    pub method: Option<CompareMethod>,
+}
+
+/// Predictions from earlier dry runs, valid while neither the desired object nor the
+/// live object's non-status content changed. Status churn (rollouts) costs no dry run.
+#[derive(Default)]
+pub struct DryRunCache {
+    entries: Mutex<HashMap<(String, ResourceKey), CachedPrediction>>,
+}
+
+struct CachedPrediction {
+    desired: u64,
+    live: u64,
+    predicted: Arc<Value>,
+}
+
+impl DryRunCache {
+    fn get(&self, cluster: &str, key: &ResourceKey, desired: u64, live: u64) -> Option<Arc<Value>> {
+        let entries = self.entries.lock().ok()?;
+        let hit = entries.get(&(cluster.to_string(), key.clone()))?;
+        (hit.desired == desired && hit.live == live).then(|| hit.predicted.clone())
+    }
+
+    fn put(&self, cluster: &str, key: ResourceKey, desired: u64, live: u64, predicted: Arc<Value>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(
+                (cluster.to_string(), key),
+                CachedPrediction {
+                    desired,
+                    live,
+                    predicted,
+                },
+            );
+        }
+    }
+
+    /// Forgets every prediction (a hard refresh).
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+}
+
+fn fingerprint(v: &Value) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.to_string().hash(&mut h);
+    h.finish()
+}
+
+/// A fingerprint of what can change a dry run's outcome: everything but status, the
+/// resourceVersion and the managedFields timestamps.
+fn live_fingerprint(live: &Value) -> u64 {
+    let mut v = live.clone();
+    if let Some(map) = v.as_object_mut() {
+        map.remove("status");
+    }
+    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("resourceVersion");
+        if let Some(fields) = meta.get_mut("managedFields").and_then(Value::as_array_mut) {
+            for entry in fields {
+                if let Some(e) = entry.as_object_mut() {
+                    e.remove("time");
+                }
+            }
+        }
+    }
+    fingerprint(&v)
+}
+
+/// Runs the comparison. Never fails as a whole: each resource carries its own outcome.
+pub async fn run(job: CompareJob, cache: Arc<DryRunCache>) -> Vec<ResourceOutcome> {
+    let job = Arc::new(job);
+    let wanted: Vec<DesiredObject> = job.desired.iter().filter(|d| !d.hook).cloned().collect();
+    let mut tasks = Vec::with_capacity(wanted.len());
+    for desired in wanted {
+        let job = job.clone();
+        let cache = cache.clone();
+        tasks.push(async move { compare_one(&job, &cache, &desired).await });
+    }
+    let compared = futures::stream::iter(tasks)
+        .buffered(DRY_RUN_CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await;
+    let mut out = compared;
+    for live in &job.extra {
+        let Some(key) = ResourceKey::of(live) else {
+            continue;
+        };
+        let options = options(&job, CompareMethod::GitFieldsOnly);
+        let diff = compare_resource(key.clone(), None, Some(live), &options);
+        let version = live["apiVersion"].as_str().unwrap_or_default();
+        out.push(ResourceOutcome {
+            key,
+            version: split_api_version(version).1.to_string(),
+            diff,
+            sync: SyncStatus::OutOfSync,
+            message: "tracked by this app but no longer in Git".into(),
+            requires_pruning: true,
+            method: None,
+        });
+    }
+    out
+}
+
+fn options(job: &CompareJob, method: CompareMethod) -> CompareOptions<'_> {
+    CompareOptions {
+        method,
+        app_ignore: &job.app_ignore,
+        config_ignore: &job.config_ignore,
+        sensitive_annotations: &[],
+    }
+}
+
+async fn compare_one(job: &CompareJob, cache: &DryRunCache, d: &DesiredObject) -> ResourceOutcome {
+    let version = split_api_version(&d.api_version).1.to_string();
+    let unknown = |message: String| ResourceOutcome {
+        key: d.key.clone(),
+        version: version.clone(),
+        diff: ResourceDiff {
+            key: d.key.clone(),
+            desired: None,
+            live: None,
+            changed: false,
+        },
+        sync: SyncStatus::Unknown,
+        message,
+        requires_pruning: false,
+        method: None,
+    };
+    if let Some(why) = job
+        .unavailable
+        .get(&(d.key.group.clone(), d.key.kind.clone()))
+    {
+        return unknown(format!(
+            "cannot read {} from the cluster: {why}",
+            d.key.kind
+        ));
+    }
+    let Some(live) = job.live.get(&d.key) else {
+        // Missing: nothing to predict against; a sync would create it as written.
+        let options = options(job, CompareMethod::GitFieldsOnly);
+        let diff = compare_resource(d.key.clone(), Some(&d.object), None, &options);
+        let message = d
+            .problem
+            .clone()
+            .unwrap_or_else(|| "missing from the cluster".into());
+        return ResourceOutcome {
+            key: d.key.clone(),
+            version,
+            diff,
+            sync: SyncStatus::OutOfSync,
+            message,
+            requires_pruning: false,
+            method: None,
+        };
+    };
+    let (predicted, method, message) = predict(job, cache, d, live).await;
+    let options = options(job, method);
+    let diff = compare_resource(d.key.clone(), Some(&predicted), Some(live), &options);
+    let sync = if diff.changed {
+        SyncStatus::OutOfSync
+    } else {
+        SyncStatus::Synced
+    };
+    ResourceOutcome {
+        key: d.key.clone(),
+        version,
+        diff,
+        sync,
+        message,
+        requires_pruning: false,
+        method: Some(method),
+    }
+}
+
+/// The object as it would be after applying: from the server when it agrees to a dry run,
+/// else the desired object itself compared on Git's fields only (with the reason).
+async fn predict(
+    job: &CompareJob,
+    cache: &DryRunCache,
+    d: &DesiredObject,
+    live: &Value,
+) -> (Value, CompareMethod, String) {
+    let desired_fp = fingerprint(&d.object);
+    let live_fp = live_fingerprint(live);
+    if let Some(hit) = cache.get(&job.cluster, &d.key, desired_fp, live_fp) {
+        return (
+            (*hit).clone(),
+            CompareMethod::ServerSideDryRun,
+            String::new(),
+        );
+    }
+    match dry_run(&job.client, &job.catalog, d).await {
+        Ok(predicted) => {
+            let predicted = Arc::new(predicted);
+            cache.put(
+                &job.cluster,
+                d.key.clone(),
+                desired_fp,
+                live_fp,
+                predicted.clone(),
+            );
+            (
+                (*predicted).clone(),
+                CompareMethod::ServerSideDryRun,
+                String::new(),
+            )
+        }
+        Err(why) => (
+            d.object.clone(),
+            CompareMethod::GitFieldsOnly,
+            format!("dry run refused ({why}); compared the fields Git sets"),
+        ),
+    }
+}
+
+/// Server-side apply dry run as `rekon`, forcing conflicts: the comparison asks what the
+/// object would be after a sync, whoever owns its fields today.
+pub async fn dry_run(
+    client: &kube::Client,
+    catalog: &ApiCatalog,
+    d: &DesiredObject,
+) -> Result<Value, String> {
+    let kind = catalog
+        .resolve(&d.api_version, &d.key.kind)
+        .ok_or_else(|| format!("{} {} is not served", d.api_version, d.key.kind))?;
+    let api: Api<DynamicObject> = if kind.namespaced {
+        Api::namespaced_with(client.clone(), &d.key.namespace, &kind.resource)
+    } else {
+        Api::all_with(client.clone(), &kind.resource)
+    };
+    let params = PatchParams::apply(FIELD_MANAGER).force().dry_run();
+    let obj = api
+        .patch(&d.key.name, &params, &Patch::Apply(&d.object))
+        .await
+        .map_err(|e| match e {
+            kube::Error::Api(s) => format!("{} {}", s.code, s.message),
+            other => other.to_string(),
+        })?;
+    serde_json::to_value(obj).map_err(|e| e.to_string())
+}
