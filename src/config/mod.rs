@@ -181,7 +181,7 @@ impl<'de> Deserialize<'de> for ActionName {
             fn visit_str<E: de::Error>(self, name: &str) -> Result<ActionName, E> {
                 Action::from_name(name).map(ActionName).ok_or_else(|| {
                     E::custom(format!(
-                        "unknown action `{name}` in keymap; known actions: {}",
+                        "unknown action `{name}`; known actions: {}",
                         Action::bindable_names().collect::<Vec<_>>().join(", ")
                     ))
                 })

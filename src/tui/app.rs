@@ -387,9 +387,9 @@ impl App {
             if self.command.is_active() {
                 let names = self.options.themes.names();
                 let suggestions = self.command.suggestions(&names);
-                if !suggestions.is_empty()
-                    && !(suggestions.len() == 1 && p.text.ends_with(&suggestions[0]))
-                {
+                // A lone suggestion already typed out adds nothing.
+                let redundant = suggestions.len() == 1 && p.text.ends_with(&suggestions[0]);
+                if !suggestions.is_empty() && !redundant {
                     let room = usize::from(area.width).saturating_sub(width(&p.text) + 6);
                     spans.push(Span::styled(
                         format!("   {}", truncate(&suggestions.join("  "), room)),

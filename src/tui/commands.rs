@@ -37,7 +37,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "readonly",
         aliases: &["ro", "read-only"],
         arg: None,
-        description: "Toggle the read-only guard (cannot lift --read-only)",
+        description: "Toggle the read-only guard (never lifts --read-only)",
     },
     CommandSpec {
         name: "help",

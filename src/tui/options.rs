@@ -22,7 +22,7 @@ pub enum OptionsError {
 }
 
 /// Everything the TUI needs besides the snapshots.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct TuiOptions {
     /// The theme to start with.
     pub theme: Theme,
@@ -38,20 +38,6 @@ pub struct TuiOptions {
     pub hint: Option<String>,
     /// `NO_COLOR` is set: themes switched to later drop their colours too.
     pub no_color: bool,
-}
-
-impl Default for TuiOptions {
-    fn default() -> Self {
-        Self {
-            theme: Theme::default(),
-            themes: ThemeCatalog::builtin(),
-            keymap: Keymap::default(),
-            read_only: false,
-            contexts: Vec::new(),
-            hint: None,
-            no_color: false,
-        }
-    }
 }
 
 /// Whether the `NO_COLOR` convention asks for no colour (set and non-empty).

@@ -267,11 +267,11 @@ impl View for AppsView {
     }
 
     fn handle_text(&mut self, key: &KeyEvent, cx: &mut ViewCx<'_>) {
-        if let Some(editor) = &mut self.editor {
-            if editor.handle_key(key) {
-                self.filter = editor.text().to_string();
-                self.refresh(cx.snapshot);
-            }
+        if let Some(editor) = &mut self.editor
+            && editor.handle_key(key)
+        {
+            self.filter = editor.text().to_string();
+            self.refresh(cx.snapshot);
         }
     }
 
@@ -359,11 +359,11 @@ const LAYOUT: [(u16, u8); 8] = [
     (12, 100),
     (8, 60),
     (9, 40),
-    (14, 50),
+    (16, 50),
     (0, 80),
     (0, 90),
     (0, 30),
-    (12, 10),
+    (20, 10),
 ];
 
 /// "5m ago" from an RFC 3339 time; the raw text when it does not parse.
@@ -477,7 +477,7 @@ impl AppsView {
             })
             .collect();
         let symbol = "▶ ";
-        let spacing = if area.width >= 100 { 2 } else { 1 };
+        let spacing = if area.width >= 160 { 2 } else { 1 };
         let available = area.width.saturating_sub(2);
         let widths = fit(&specs, available, spacing, Some(MESSAGE));
         let shown: Vec<(usize, u16)> = widths

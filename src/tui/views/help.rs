@@ -151,12 +151,23 @@ impl View for HelpView {
             })
             .max()
             .unwrap_or(0);
+        // Leave a margin so the popup reads as a layer over the view, when there is room.
+        let max_w = if area.width > 60 {
+            area.width - 4
+        } else {
+            area.width
+        };
+        let max_h = if area.height > 12 {
+            area.height - 2
+        } else {
+            area.height
+        };
         let w = u16::try_from(content_width + 4)
             .unwrap_or(u16::MAX)
-            .min(area.width);
+            .min(max_w);
         let h = u16::try_from(self.entries.len() + 2)
             .unwrap_or(u16::MAX)
-            .min(area.height);
+            .min(max_h);
         let [row] = Layout::vertical([Constraint::Length(h)])
             .flex(Flex::Center)
             .areas(area);
