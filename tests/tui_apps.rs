@@ -480,3 +480,13 @@ fn themes_colour_health_words() {
     assert_eq!(buf[(x, y)].fg, theme.palette.health.degraded);
     assert_ne!(theme.palette.health.degraded, Color::Reset);
 }
+
+#[test]
+fn a_filter_that_hides_the_selected_app_starts_from_the_top() {
+    let mut app = ui();
+    type_text(&mut app, "jjjj");
+    assert_eq!(selected_name(&app), "payments");
+    type_text(&mut app, "/staging");
+    assert_eq!(visible(&app), ["guestbook", "monitoring", "search"]);
+    assert_eq!(selected_name(&app), "guestbook");
+}

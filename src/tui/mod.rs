@@ -36,6 +36,9 @@ use crate::model::Snapshot;
 const SPINNER_INTERVAL: Duration = Duration::from_millis(100);
 /// How often ages ("5m ago") are refreshed while any are shown.
 const CLOCK_INTERVAL: Duration = Duration::from_secs(30);
+/// The least time between two frames caused by snapshots, so a busy engine cannot make
+/// the UI redraw hundreds of times a second. Keys are never held back.
+const MIN_SNAPSHOT_FRAME: Duration = Duration::from_millis(50);
 
 /// Runs the TUI until the user quits. Draws only when something changed: a key, a mouse
 /// wheel, a resize, a new snapshot, or a tick, which runs only while something animates.
@@ -48,29 +51,33 @@ pub async fn run(
     app.set_snapshot(Arc::clone(&snapshots.borrow_and_update()));
     let mut events = EventStream::new();
     let mut engine_open = true;
+    // `dirty`: draw now. `stale`: a snapshot arrived; draw when the frame budget allows.
     let mut dirty = true;
+    let mut stale = false;
     let mut last_draw = Instant::now();
     loop {
-        if dirty {
+        if dirty || (stale && last_draw.elapsed() >= MIN_SNAPSHOT_FRAME) {
             app.set_now(Some(jiff::Timestamp::now()));
             guard
                 .terminal()
                 .draw(|frame| app.draw(frame))
                 .wrap_err("cannot draw on the terminal")?;
             dirty = false;
+            stale = false;
             last_draw = Instant::now();
         }
         if app.should_quit() {
             break;
         }
-        let wake = if app.is_animating() {
-            Some(last_draw + SPINNER_INTERVAL)
-        } else if app.shows_ages() {
-            Some(last_draw + CLOCK_INTERVAL)
-        } else {
-            None
-        };
         let animating = app.is_animating();
+        let wake = [
+            stale.then_some(last_draw + MIN_SNAPSHOT_FRAME),
+            animating.then_some(last_draw + SPINNER_INTERVAL),
+            app.shows_ages().then_some(last_draw + CLOCK_INTERVAL),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => dirty |= app.handle_event(&event),
@@ -80,7 +87,7 @@ pub async fn run(
             changed = snapshots.changed(), if engine_open => match changed {
                 Ok(()) => {
                     app.set_snapshot(Arc::clone(&snapshots.borrow_and_update()));
-                    dirty = true;
+                    stale = true;
                 }
                 Err(_) => {
                     engine_open = false;
@@ -89,10 +96,12 @@ pub async fn run(
                 }
             },
             () = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
-                if animating {
+                if animating && last_draw.elapsed() >= SPINNER_INTERVAL {
                     app.tick();
                 }
-                dirty = true;
+                if !stale {
+                    dirty = true;
+                }
             }
         }
     }

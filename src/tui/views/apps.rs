@@ -63,6 +63,13 @@ pub struct AppsView {
     loading: bool,
 }
 
+/// Where the cursor goes when its app is no longer shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fallback {
+    SameIndex,
+    Top,
+}
+
 /// Rank for "worst first".
 fn health_rank(h: Health) -> u8 {
     match h {
@@ -165,8 +172,9 @@ impl AppsView {
     }
 
     /// Recomputes the rows from a snapshot, keeping the selection on the same app when it
-    /// is still shown, else near the row it was on.
-    fn refresh(&mut self, snapshot: &Snapshot) {
+    /// is still shown. Otherwise a live update keeps the cursor near the row it was on
+    /// (the app vanished), while a new filter or sort starts from the top.
+    fn refresh(&mut self, snapshot: &Snapshot, fallback: Fallback) {
         let previous_index = self.table.selected().unwrap_or(0);
         let mut rows: Vec<usize> = (0..snapshot.apps.len())
             .filter(|i| matches(&snapshot.apps[*i], &self.filter))
@@ -187,7 +195,11 @@ impl AppsView {
                 .iter()
                 .position(|i| AppId::of(&snapshot.apps[*i]) == *id)
         });
-        let index = found.unwrap_or_else(|| previous_index.min(self.rows.len() - 1));
+        let index = match (found, fallback) {
+            (Some(i), _) => i,
+            (None, Fallback::SameIndex) => previous_index.min(self.rows.len() - 1),
+            (None, Fallback::Top) => 0,
+        };
         self.select_index(index, snapshot);
     }
 
@@ -222,7 +234,7 @@ impl View for AppsView {
     }
 
     fn on_snapshot(&mut self, snapshot: &Snapshot) {
-        self.refresh(snapshot);
+        self.refresh(snapshot, Fallback::SameIndex);
     }
 
     fn handle_action(&mut self, action: &Action, cx: &mut ViewCx<'_>) -> Outcome {
@@ -238,7 +250,7 @@ impl View for AppsView {
             Action::Back if self.editor.is_some() || !self.filter.is_empty() => {
                 self.editor = None;
                 self.filter.clear();
-                self.refresh(snapshot);
+                self.refresh(snapshot, Fallback::Top);
             }
             Action::Up => self.move_by(-1, snapshot),
             Action::Down => self.move_by(1, snapshot),
@@ -251,14 +263,14 @@ impl View for AppsView {
                     Some((c, reversed)) if c == *col => Some((c, !reversed)),
                     _ => Some((*col, false)),
                 };
-                self.refresh(snapshot);
+                self.refresh(snapshot, Fallback::Top);
                 if let Some((col, reversed)) = self.sort {
-                    let order = if reversed { "reversed" } else { "" };
-                    cx.info(
-                        format!("sorted by {} {order}", col.header().to_lowercase())
-                            .trim_end()
-                            .to_string(),
-                    );
+                    let name = col.header().to_lowercase();
+                    cx.info(if reversed {
+                        format!("sorted by {name}, reversed")
+                    } else {
+                        format!("sorted by {name}")
+                    });
                 }
             }
             _ => return Outcome::Ignored,
@@ -271,7 +283,7 @@ impl View for AppsView {
             && editor.handle_key(key)
         {
             self.filter = editor.text().to_string();
-            self.refresh(cx.snapshot);
+            self.refresh(cx.snapshot, Fallback::Top);
         }
     }
 
@@ -376,7 +388,8 @@ fn age(now: Option<Timestamp>, when: Option<&str>) -> String {
     };
     let secs = now.as_second().saturating_sub(t.as_second()).max(0);
     match secs {
-        0..60 => format!("{secs}s ago"),
+        // The clock refreshes ages every 30 s, so seconds would mislead.
+        0..60 => "just now".to_string(),
         60..3600 => format!("{}m ago", secs / 60),
         3600..86400 => format!("{}h ago", secs / 3600),
         _ => format!("{}d ago", secs / 86400),
@@ -524,6 +537,7 @@ mod tests {
     fn ages_are_relative_to_now() {
         let now: Timestamp = "2026-05-01T12:00:00Z".parse().unwrap();
         assert_eq!(age(Some(now), Some("2026-05-01T11:55:00Z")), "5m ago");
+        assert_eq!(age(Some(now), Some("2026-05-01T11:59:30Z")), "just now");
         assert_eq!(age(Some(now), Some("2026-04-29T12:00:00Z")), "2d ago");
         assert_eq!(age(Some(now), None), "never");
         assert_eq!(age(Some(now), Some("yesterday")), "yesterday");
