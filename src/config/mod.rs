@@ -12,7 +12,8 @@
 //! ```
 //!
 //! Unknown sections, action names and key names are errors naming the file and line, so a
-//! typo is never silently ignored.
+//! typo is never silently ignored. The filter and the command line keep their own keys
+//! (enter, esc, tab, ↑/↓) whatever the keymap says, so typing always works.
 
 mod keys;
 mod theme;

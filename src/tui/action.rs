@@ -73,48 +73,51 @@ pub enum Action {
     ShowApps,
 }
 
-/// Every action a key can be bound to, with its name in the config's `keymap:`.
-const BINDABLE: &[(&str, Action)] = &[
-    ("quit", Action::Quit),
-    ("back", Action::Back),
-    ("help", Action::Help),
-    ("filter", Action::Filter),
-    ("command", Action::CommandLine),
-    ("complete", Action::Complete),
-    ("up", Action::Up),
-    ("down", Action::Down),
-    ("pageUp", Action::PageUp),
-    ("pageDown", Action::PageDown),
-    ("top", Action::Top),
-    ("bottom", Action::Bottom),
-    ("select", Action::Select),
-    ("sortName", Action::Sort(SortColumn::Name)),
-    ("sortCluster", Action::Sort(SortColumn::Cluster)),
-    ("sortNamespace", Action::Sort(SortColumn::Namespace)),
-    ("sortSync", Action::Sort(SortColumn::Sync)),
-    ("sortHealth", Action::Sort(SortColumn::Health)),
-    ("sortLastSync", Action::Sort(SortColumn::LastSync)),
-    ("toggleReadOnly", Action::ToggleReadOnly),
-    ("apps", Action::ShowApps),
+/// Every action with a name, and whether the config's `keymap:` may rebind it. `select`
+/// and `complete` live only in the filter and the command line, whose keys (enter, esc,
+/// tab, ↑/↓) are fixed so that an override can never make typing impossible.
+const NAMED: &[(&str, Action, bool)] = &[
+    ("quit", Action::Quit, true),
+    ("back", Action::Back, true),
+    ("help", Action::Help, true),
+    ("filter", Action::Filter, true),
+    ("command", Action::CommandLine, true),
+    ("up", Action::Up, true),
+    ("down", Action::Down, true),
+    ("pageUp", Action::PageUp, true),
+    ("pageDown", Action::PageDown, true),
+    ("top", Action::Top, true),
+    ("bottom", Action::Bottom, true),
+    ("sortName", Action::Sort(SortColumn::Name), true),
+    ("sortCluster", Action::Sort(SortColumn::Cluster), true),
+    ("sortNamespace", Action::Sort(SortColumn::Namespace), true),
+    ("sortSync", Action::Sort(SortColumn::Sync), true),
+    ("sortHealth", Action::Sort(SortColumn::Health), true),
+    ("sortLastSync", Action::Sort(SortColumn::LastSync), true),
+    ("toggleReadOnly", Action::ToggleReadOnly, true),
+    ("apps", Action::ShowApps, true),
+    ("select", Action::Select, false),
+    ("complete", Action::Complete, false),
 ];
 
 impl Action {
-    /// The action a config name stands for (`quit`, `pageDown`, `sortHealth` …).
+    /// The action a config `keymap:` name stands for (`quit`, `pageDown`, `sortHealth` …);
+    /// `None` for unknown names and for actions the config may not rebind.
     pub fn from_name(name: &str) -> Option<Action> {
-        BINDABLE
+        NAMED
             .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, a)| a.clone())
+            .find(|(n, _, configurable)| *n == name && *configurable)
+            .map(|(_, a, _)| a.clone())
     }
 
-    /// The config name of this action, if a key can be bound to it.
+    /// The name of this action (`None` for actions that carry an argument).
     pub fn name(&self) -> Option<&'static str> {
-        BINDABLE.iter().find(|(_, a)| a == self).map(|(n, _)| *n)
+        NAMED.iter().find(|(_, a, _)| a == self).map(|(n, _, _)| *n)
     }
 
     /// Every name accepted in the config's `keymap:`, in a stable order.
     pub fn bindable_names() -> impl Iterator<Item = &'static str> {
-        BINDABLE.iter().map(|(n, _)| *n)
+        NAMED.iter().filter(|(_, _, c)| *c).map(|(n, _, _)| *n)
     }
 }
 
@@ -161,6 +164,8 @@ mod tests {
             assert_eq!(action.name(), Some(name));
         }
         assert_eq!(Action::from_name("sync"), None);
+        assert_eq!(Action::from_name("select"), None, "fixed in text fields");
+        assert_eq!(Action::Select.name(), Some("select"));
         assert_eq!(Action::SetTheme("x".into()).name(), None);
     }
 }
