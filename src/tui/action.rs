@@ -1,0 +1,171 @@
+//! What a key press (or a `:` command) asks the UI to do, and where a binding applies.
+
+use std::fmt;
+
+/// A column the apps table can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SortColumn {
+    /// App name.
+    Name,
+    /// Destination cluster.
+    Cluster,
+    /// Destination namespace.
+    Namespace,
+    /// Sync status, out of sync first.
+    Sync,
+    /// Health, worst first.
+    Health,
+    /// Last sync time, most recent first.
+    LastSync,
+}
+
+impl SortColumn {
+    /// The column header it sorts.
+    pub fn header(self) -> &'static str {
+        match self {
+            SortColumn::Name => "NAME",
+            SortColumn::Cluster => "CLUSTER",
+            SortColumn::Namespace => "NAMESPACE",
+            SortColumn::Sync => "SYNC",
+            SortColumn::Health => "HEALTH",
+            SortColumn::LastSync => "LAST SYNC",
+        }
+    }
+}
+
+/// Everything the UI can be asked to do. Only what works today is here; sync, diff and
+/// history arrive with their views.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// Leave rekon.
+    Quit,
+    /// Close the popup, clear the filter, cancel the input, or go to the previous view.
+    Back,
+    /// Open (or close) the help popup.
+    Help,
+    /// Start typing a filter for the current list.
+    Filter,
+    /// Open the `:` command line.
+    CommandLine,
+    /// Complete the word under the cursor in the command line.
+    Complete,
+    /// Move the selection (or the history, or the scroll) up.
+    Up,
+    /// Move down.
+    Down,
+    /// Move a page up.
+    PageUp,
+    /// Move a page down.
+    PageDown,
+    /// Move to the first row.
+    Top,
+    /// Move to the last row.
+    Bottom,
+    /// Confirm: keep the filter, run the command.
+    Select,
+    /// Sort the apps table by a column; again reverses the order.
+    Sort(SortColumn),
+    /// Switch to a theme by name.
+    SetTheme(String),
+    /// Turn the UI's read-only guard on or off.
+    ToggleReadOnly,
+    /// Go back to the apps table.
+    ShowApps,
+}
+
+/// Every action with a name, and whether the config's `keymap:` may rebind it. `select`
+/// and `complete` live only in the filter and the command line, whose keys (enter, esc,
+/// tab, ↑/↓) are fixed so that an override can never make typing impossible.
+const NAMED: &[(&str, Action, bool)] = &[
+    ("quit", Action::Quit, true),
+    ("back", Action::Back, true),
+    ("help", Action::Help, true),
+    ("filter", Action::Filter, true),
+    ("command", Action::CommandLine, true),
+    ("up", Action::Up, true),
+    ("down", Action::Down, true),
+    ("pageUp", Action::PageUp, true),
+    ("pageDown", Action::PageDown, true),
+    ("top", Action::Top, true),
+    ("bottom", Action::Bottom, true),
+    ("sortName", Action::Sort(SortColumn::Name), true),
+    ("sortCluster", Action::Sort(SortColumn::Cluster), true),
+    ("sortNamespace", Action::Sort(SortColumn::Namespace), true),
+    ("sortSync", Action::Sort(SortColumn::Sync), true),
+    ("sortHealth", Action::Sort(SortColumn::Health), true),
+    ("sortLastSync", Action::Sort(SortColumn::LastSync), true),
+    ("toggleReadOnly", Action::ToggleReadOnly, true),
+    ("apps", Action::ShowApps, true),
+    ("select", Action::Select, false),
+    ("complete", Action::Complete, false),
+];
+
+impl Action {
+    /// The action a config `keymap:` name stands for (`quit`, `pageDown`, `sortHealth` …);
+    /// `None` for unknown names and for actions the config may not rebind.
+    pub fn from_name(name: &str) -> Option<Action> {
+        NAMED
+            .iter()
+            .find(|(n, _, configurable)| *n == name && *configurable)
+            .map(|(_, a, _)| a.clone())
+    }
+
+    /// The name of this action (`None` for actions that carry an argument).
+    pub fn name(&self) -> Option<&'static str> {
+        NAMED.iter().find(|(_, a, _)| a == self).map(|(n, _, _)| *n)
+    }
+
+    /// Every name accepted in the config's `keymap:`, in a stable order.
+    pub fn bindable_names() -> impl Iterator<Item = &'static str> {
+        NAMED.iter().filter(|(_, _, c)| *c).map(|(n, _, _)| *n)
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::SetTheme(name) => write!(f, "theme {name}"),
+            other => f.write_str(other.name().unwrap_or("?")),
+        }
+    }
+}
+
+/// Where a binding applies. Text-input contexts (filter, command) never take plain
+/// characters as commands: those are typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Context {
+    /// Everywhere, unless a more specific binding takes the key.
+    Global,
+    /// The apps table.
+    Apps,
+    /// Typing a filter.
+    Filter,
+    /// Typing a `:` command.
+    Command,
+    /// The help popup.
+    Help,
+}
+
+impl Context {
+    /// Whether typed characters go into a text field in this context.
+    pub fn takes_text(self) -> bool {
+        matches!(self, Context::Filter | Context::Command)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for name in Action::bindable_names() {
+            let action = Action::from_name(name).unwrap();
+            assert_eq!(action.name(), Some(name));
+        }
+        assert_eq!(Action::from_name("sync"), None);
+        assert_eq!(Action::from_name("select"), None, "fixed in text fields");
+        assert_eq!(Action::Select.name(), Some("select"));
+        assert_eq!(Action::SetTheme("x".into()).name(), None);
+    }
+}
