@@ -45,6 +45,7 @@ pub fn app(
         auto_sync: false,
         last_sync: last_sync.map(String::from),
         resources: vec![],
+        detail: None,
     }
 }
 
@@ -130,6 +131,7 @@ pub fn six_apps() -> Snapshot {
             },
         ],
         read_only: false,
+        settled: true,
     }
 }
 
