@@ -1,7 +1,9 @@
 //! Writing objects to a cluster: server-side apply, namespace creation and deletion, with
 //! errors that say what broke (a conflict names the other manager and the fields).
 
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams, PropagationPolicy};
+use kube::api::{
+    Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams, PropagationPolicy,
+};
 use serde_json::{Value, json};
 use thiserror::Error;
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::compare::{self, CompareJob, DryRunCache, ResourceOutcome};
@@ -17,8 +17,8 @@ use super::summary;
 use super::tracking;
 use crate::cluster::{ApiCatalog, ClusterHandle, KindState, LiveStore, WatchMsg, spawn_watch};
 use crate::model::{
-    Application, ClusterSnapshot, ConnectionState, GroupKind, IgnoreDifference, ResourceKey,
-    Snapshot, split_api_version,
+    Application, ClusterSnapshot, ConnectionState, GroupKind, IgnoreDifference, Operation,
+    ResourceDiff, ResourceKey, Snapshot, SyncOptions, SyncPlan, split_api_version,
 };
 use crate::source::{Rendered, SourceError, Sources};
 
@@ -38,15 +38,72 @@ pub struct EngineOptions {
     pub refresh_every: Option<Duration>,
 }
 
-/// What a client of the engine may ask for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the answer to a query goes; a dropped receiver means the asker moved on.
+pub type Reply<T> = oneshot::Sender<Result<T, String>>;
+
+/// What a client of the engine may ask for. Apps are named `namespace/name`.
+#[derive(Debug)]
 pub enum EngineCommand {
-    /// Fetch Git and compare again: one app (`namespace/name`) or all; `hard` drops caches.
+    /// Fetch Git and compare again: one app or all; `hard` drops cached dry runs too.
     Refresh {
-        /// `namespace/name`, or every app when `None`.
+        /// The app, or every app when `None`.
         app: Option<String>,
         /// Forget cached dry runs too.
         hard: bool,
+    },
+    /// The plan a sync with these options would run (nothing changes).
+    Plan {
+        /// The app.
+        app: String,
+        /// Sync options.
+        options: SyncOptions,
+        /// Where the plan goes.
+        reply: Reply<SyncPlan>,
+    },
+    /// Starts a sync; progress shows in the app's `operation`, the reply gets the end result.
+    Sync {
+        /// The app.
+        app: String,
+        /// Sync options.
+        options: SyncOptions,
+        /// Who asked (`user@host`, `auto-sync` …).
+        initiated_by: String,
+        /// Where the finished operation goes, if anyone waits for it.
+        reply: Option<Reply<Operation>>,
+    },
+    /// Stops the app's running operation.
+    Terminate {
+        /// The app.
+        app: String,
+    },
+    /// Syncs the revision of history entry `id` (refused while auto-sync is on).
+    Rollback {
+        /// The app.
+        app: String,
+        /// History entry id.
+        id: u64,
+        /// Who asked.
+        initiated_by: String,
+        /// Where the finished operation goes.
+        reply: Option<Reply<Operation>>,
+    },
+    /// The live object behind a tree node, as YAML with Secret values masked.
+    LiveYaml {
+        /// The app (chooses the cluster).
+        app: String,
+        /// The object.
+        key: ResourceKey,
+        /// Where the YAML goes.
+        reply: Reply<String>,
+    },
+    /// Desired at `revision` against live, for every resource that differs.
+    DiffRevision {
+        /// The app.
+        app: String,
+        /// Branch, tag or commit.
+        revision: String,
+        /// Where the diffs go.
+        reply: Reply<Vec<ResourceDiff>>,
     },
 }
 
@@ -137,6 +194,11 @@ enum Msg {
         app: usize,
         generation: u64,
         outcomes: Vec<ResourceOutcome>,
+    },
+    RevisionRendered {
+        app: usize,
+        result: Result<Rendered, SourceError>,
+        reply: Reply<Vec<ResourceDiff>>,
     },
 }
 
@@ -292,7 +354,133 @@ impl Engine {
                     }
                 }
             }
+            EngineCommand::LiveYaml { app, key, reply } => {
+                let _ = reply.send(self.live_yaml(&app, &key));
+            }
+            EngineCommand::DiffRevision {
+                app,
+                revision,
+                reply,
+            } => match self.find_app(&app) {
+                Ok(a) => self.render_revision(a, revision, reply),
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
+            EngineCommand::Plan { reply, .. } => {
+                let _ = reply.send(Err("syncing is not available in this build".into()));
+            }
+            EngineCommand::Sync { reply, .. } | EngineCommand::Rollback { reply, .. } => {
+                if let Some(reply) = reply {
+                    let _ = reply.send(Err("syncing is not available in this build".into()));
+                }
+            }
+            EngineCommand::Terminate { .. } => {}
         }
+    }
+
+    fn find_app(&self, name: &str) -> Result<usize, String> {
+        self.apps
+            .iter()
+            .position(|rt| rt.app.qualified_name() == name)
+            .ok_or_else(|| format!("no app named {name}"))
+    }
+
+    /// The live object as YAML, Secret values masked.
+    fn live_yaml(&self, app: &str, key: &ResourceKey) -> Result<String, String> {
+        let a = self.find_app(app)?;
+        let c = self.apps[a].cluster.clone()?;
+        let obj = self.clusters[c]
+            .store
+            .get(key)
+            .ok_or_else(|| format!("{key} is not in the cluster"))?;
+        let mut v = (*obj.object).clone();
+        super::mask::mask_object(&mut v);
+        if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("managedFields");
+        }
+        Ok(super::diff::to_stable_yaml(&v))
+    }
+
+    /// Renders app `a` at `revision` off the engine task; the result comes back as a
+    /// message and is compared against live like a normal compare.
+    fn render_revision(&mut self, a: usize, revision: String, reply: Reply<Vec<ResourceDiff>>) {
+        let mut application = self.apps[a].app.clone();
+        application.spec.source.target_revision = Some(revision);
+        let sources = self.options.sources.clone();
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = sources
+                .resolve(
+                    &application.spec.source.repo_url,
+                    application.spec.source.revision(),
+                    false,
+                )
+                .and_then(|commit| sources.render_app(&application, &commit));
+            let _ = tx.send(Msg::RevisionRendered {
+                app: a,
+                result,
+                reply,
+            });
+        });
+    }
+
+    /// Compares a revision's render against live and answers with the differing resources.
+    fn compare_revision(
+        &mut self,
+        a: usize,
+        result: Result<Rendered, SourceError>,
+        reply: Reply<Vec<ResourceDiff>>,
+    ) {
+        let rendered = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = reply.send(Err(e.to_string()));
+                return;
+            }
+        };
+        let job = match self.job_for(a, &rendered) {
+            Ok(job) => job,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        let cache = self.cache.clone();
+        tokio::spawn(async move {
+            let outcomes = compare::run(job, cache).await;
+            let diffs = outcomes
+                .into_iter()
+                .filter(|o| o.diff.changed)
+                .map(|o| o.diff)
+                .collect();
+            let _ = reply.send(Ok(diffs));
+        });
+    }
+
+    /// A compare job for app `a` against `rendered` (not necessarily its current render).
+    fn job_for(&self, a: usize, rendered: &Rendered) -> Result<CompareJob, String> {
+        let c = self.apps[a].cluster.clone()?;
+        let cluster = &self.clusters[c];
+        let catalog = cluster
+            .catalog
+            .clone()
+            .ok_or_else(|| format!("cluster {} is not connected yet", cluster.handle.name))?;
+        let dest_ns = self.apps[a]
+            .app
+            .spec
+            .destination
+            .namespace
+            .clone()
+            .unwrap_or_default();
+        let desired = Arc::new(desired::prepare(
+            &rendered.manifests,
+            &dest_ns,
+            &self.apps[a].instance,
+            &catalog,
+            &cluster.handle.name,
+        ));
+        Ok(self.build_job(a, c, catalog, desired))
     }
 
     fn discover(&mut self, c: usize) {
@@ -383,6 +571,9 @@ impl Engine {
                 for a in touched {
                     self.compare(a);
                 }
+            }
+            Msg::RevisionRendered { app, result, reply } => {
+                self.compare_revision(app, result, reply);
             }
             Msg::Compared {
                 app,
@@ -563,30 +754,8 @@ impl Engine {
             self.apps[a].stale = true;
             return;
         }
-        let live: HashMap<ResourceKey, Arc<Value>> = desired
-            .iter()
-            .filter_map(|d| store.get(&d.key).map(|o| (d.key.clone(), o.object.clone())))
-            .collect();
-        let wanted: HashSet<&ResourceKey> = desired.iter().map(|d| &d.key).collect();
-        let instance = &self.apps[a].instance;
-        let extra: Vec<Arc<Value>> = store
-            .tracked_by(instance)
-            .filter(|k| !wanted.contains(k))
-            .filter_map(|k| store.get(k))
-            .filter(|o| tracking::is_tracked_by(&o.object, instance))
-            .map(|o| o.object.clone())
-            .collect();
-        let job = CompareJob {
-            client: self.clusters[c].handle.client.clone(),
-            cluster: self.clusters[c].handle.name.clone(),
-            catalog,
-            desired,
-            live,
-            extra,
-            unavailable,
-            app_ignore: self.apps[a].app.spec.ignore_differences.clone(),
-            config_ignore: self.config_ignore.clone(),
-        };
+        let mut job = self.build_job(a, c, catalog, desired);
+        job.unavailable = unavailable;
         let rt = &mut self.apps[a];
         rt.compare_generation += 1;
         rt.comparing = true;
@@ -601,6 +770,42 @@ impl Engine {
                 outcomes,
             });
         });
+    }
+
+    /// Gathers what comparing `desired` needs from the engine's state (live copies, tracked
+    /// extras), so the comparison itself can run elsewhere.
+    fn build_job(
+        &self,
+        a: usize,
+        c: usize,
+        catalog: Arc<ApiCatalog>,
+        desired: Arc<Vec<DesiredObject>>,
+    ) -> CompareJob {
+        let store = &self.clusters[c].store;
+        let live: HashMap<ResourceKey, Arc<Value>> = desired
+            .iter()
+            .filter_map(|d| store.get(&d.key).map(|o| (d.key.clone(), o.object.clone())))
+            .collect();
+        let wanted: HashSet<&ResourceKey> = desired.iter().map(|d| &d.key).collect();
+        let instance = &self.apps[a].instance;
+        let extra: Vec<Arc<Value>> = store
+            .tracked_by(instance)
+            .filter(|k| !wanted.contains(k))
+            .filter_map(|k| store.get(k))
+            .filter(|o| tracking::is_tracked_by(&o.object, instance))
+            .map(|o| o.object.clone())
+            .collect();
+        CompareJob {
+            client: self.clusters[c].handle.client.clone(),
+            cluster: self.clusters[c].handle.name.clone(),
+            catalog,
+            desired,
+            live,
+            extra,
+            unavailable: HashMap::new(),
+            app_ignore: self.apps[a].app.spec.ignore_differences.clone(),
+            config_ignore: self.config_ignore.clone(),
+        }
     }
 
     /// Rebuilds app `a`'s published summary from its latest inputs.

@@ -73,6 +73,7 @@ fn base(
             .is_some_and(|a| a.enabled),
         last_sync: None,
         resources: Vec::new(),
+        operation: None,
         detail: None,
     }
 }
@@ -95,6 +96,7 @@ pub fn summarize(input: &SummaryInput<'_>) -> AppSnapshot {
                 kind: "ComparisonError".into(),
                 message,
             }],
+            history: Vec::new(),
         }));
         snap
     };
@@ -235,6 +237,7 @@ pub fn summarize(input: &SummaryInput<'_>) -> AppSnapshot {
         diffs,
         compare_method,
         conditions,
+        history: Vec::new(),
     }));
     snap
 }

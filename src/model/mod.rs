@@ -3,6 +3,7 @@
 
 mod application;
 mod diff;
+mod operation;
 mod resource;
 mod snapshot;
 mod status;
@@ -10,6 +11,7 @@ mod tree;
 
 pub use application::*;
 pub use diff::*;
+pub use operation::*;
 pub use resource::*;
 pub use snapshot::*;
 pub use status::*;

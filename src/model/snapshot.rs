@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Health, ResourceDiff, SyncStatus, TreeNode};
+use super::{Health, HistoryEntry, Operation, ResourceDiff, SyncStatus, TreeNode};
 
 /// Who reconciles an app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -90,6 +90,9 @@ pub struct AppSnapshot {
     pub last_sync: Option<String>,
     /// Per-resource state.
     pub resources: Vec<ResourceStatus>,
+    /// The running or last sync operation, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<Operation>,
     /// Tree, diffs and conditions for the views; absent until the app was compared.
     #[serde(skip)]
     pub detail: Option<Arc<AppDetail>>,
@@ -106,6 +109,8 @@ pub struct AppDetail {
     pub compare_method: String,
     /// Problems found while comparing (ComparisonError and the like).
     pub conditions: Vec<AppCondition>,
+    /// Recorded syncs, newest first.
+    pub history: Vec<HistoryEntry>,
 }
 
 /// A condition on an app, in Argo CD's words (`ComparisonError`, `SyncError` …).
@@ -209,6 +214,7 @@ mod tests {
             auto_sync: false,
             last_sync: None,
             resources: vec![],
+            operation: None,
             detail: None,
         };
         assert_eq!(app.source_label(), "gitops apps/web @ 0123456");

@@ -45,6 +45,7 @@ pub fn app(
         auto_sync: false,
         last_sync: last_sync.map(String::from),
         resources: vec![],
+        operation: None,
         detail: None,
     }
 }

@@ -1,0 +1,183 @@
+//! Syncs as data: the request, the plan shown before confirming, the running operation with
+//! its steps (the `sync -o json` contract of DESIGN.md) and the history entries.
+
+use serde::{Deserialize, Serialize};
+
+use super::ResourceKey;
+
+/// Sync phases in the order they run (SyncFail only after a failure).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum SyncPhase {
+    /// Hooks before anything is applied.
+    PreSync,
+    /// The app's objects (and Sync hooks).
+    Sync,
+    /// Hooks after every wave is healthy.
+    PostSync,
+    /// Hooks run when any phase failed.
+    SyncFail,
+}
+
+/// What a step does (or did) to its object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepAction {
+    /// The object did not exist and is created.
+    Created,
+    /// The object exists and is changed.
+    Configured,
+    /// The object already matches.
+    Unchanged,
+    /// The object is deleted (tracked, gone from Git).
+    Pruned,
+    /// A hook object is created and waited for.
+    Hook,
+    /// Not touched (`ApplyOutOfSyncOnly`, `Prune=false`, pruning not asked for …).
+    Skipped,
+}
+
+/// How a step ended (or stands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum StepStatus {
+    /// Not started yet.
+    Pending,
+    /// Applied, waiting for health or completion.
+    Running,
+    /// Done.
+    Succeeded,
+    /// Failed; the message says why.
+    Failed,
+    /// Not run.
+    Skipped,
+}
+
+/// One step of a sync, planned or done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStep {
+    /// Phase it belongs to.
+    pub phase: SyncPhase,
+    /// Sync wave (`argocd.argoproj.io/sync-wave`, default 0).
+    pub wave: i32,
+    /// API group.
+    pub group: String,
+    /// API version used to write it.
+    #[serde(default)]
+    pub version: String,
+    /// Kind.
+    pub kind: String,
+    /// Namespace, empty for cluster-scoped objects.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// What it does.
+    pub action: StepAction,
+    /// Where it stands.
+    pub status: StepStatus,
+    /// Why it failed or was skipped, or what it waits for.
+    pub message: String,
+}
+
+impl SyncStep {
+    /// The object this step is about.
+    pub fn key(&self) -> ResourceKey {
+        ResourceKey::new(&self.group, &self.kind, &self.namespace, &self.name)
+    }
+}
+
+/// What the user asks a sync to do.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncOptions {
+    /// Delete tracked objects that left Git.
+    pub prune: bool,
+    /// Server dry run of every step; nothing changes.
+    pub dry_run: bool,
+    /// Take over fields other managers own.
+    pub force: bool,
+    /// Only apply resources that are OutOfSync.
+    pub apply_out_of_sync_only: bool,
+    /// Selective sync: only these resources, no hooks, not recorded in history.
+    pub resources: Vec<ResourceKey>,
+    /// Sync this revision instead of the app's targetRevision (rollback uses it).
+    pub revision: Option<String>,
+    /// Give up waiting for health after this many seconds (default 300).
+    pub timeout_secs: Option<u64>,
+}
+
+/// A sync's plan: every step in the order it will run, shown before the user confirms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncPlan {
+    /// `namespace/name` of the app.
+    pub app: String,
+    /// Full SHA being synced.
+    pub revision: String,
+    /// Steps, phase by phase, wave by wave.
+    pub steps: Vec<SyncStep>,
+    /// The options it was planned with.
+    pub options: SyncOptions,
+}
+
+/// How a whole operation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OperationPhase {
+    /// Still running.
+    Running,
+    /// Every step succeeded.
+    Succeeded,
+    /// A step failed (SyncFail hooks ran).
+    Failed,
+    /// Stopped by the user.
+    Terminated,
+}
+
+/// A sync operation, running or finished (`sync -o json` prints this).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Operation {
+    /// `namespace/name` of the app.
+    pub app: String,
+    /// Where it stands.
+    pub phase: OperationPhase,
+    /// Full SHA synced.
+    pub revision: String,
+    /// Steps in the order they ran (pending ones last).
+    pub steps: Vec<SyncStep>,
+    /// Summary, or what failed.
+    pub message: String,
+    /// RFC 3339 start.
+    pub started_at: String,
+    /// RFC 3339 end, when finished.
+    pub finished_at: Option<String>,
+    /// Who started it (`user@host`, `auto-sync`, `self-heal`, `rollback`).
+    pub initiated_by: String,
+    /// It was a dry run.
+    pub dry_run: bool,
+}
+
+/// One recorded sync (`rekon history`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    /// Increasing id, for `rekon rollback APP ID`.
+    pub id: u64,
+    /// Full SHA synced.
+    pub revision: String,
+    /// Commit author, when known.
+    #[serde(default)]
+    pub author: String,
+    /// Commit summary line, when known.
+    #[serde(default)]
+    pub commit_message: String,
+    /// RFC 3339 start.
+    pub started_at: String,
+    /// RFC 3339 end.
+    pub finished_at: String,
+    /// How it ended.
+    pub phase: OperationPhase,
+    /// Who started it.
+    pub initiated_by: String,
+    /// e.g. `3 created, 2 configured, 1 pruned`.
+    pub summary: String,
+}
