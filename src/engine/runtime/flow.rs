@@ -1,0 +1,300 @@
+//! The compare flow of one app: render, prepare desired objects, watch their kinds,
+//! compare off the engine task, summarize.
+
+use super::clusters::{child_kinds, describe_kube};
+use super::state::{Engine, Msg};
+use super::*;
+
+impl Engine {
+    pub(super) fn discover(&mut self, c: usize) {
+        let client = self.clusters[c].handle.client.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let result = ApiCatalog::discover(&client).await.map_err(describe_kube);
+            let _ = tx.send(Msg::Catalog { cluster: c, result });
+        });
+    }
+
+    pub(super) fn render(&mut self, a: usize, fetch: bool) {
+        let app = &mut self.apps[a];
+        app.render_generation += 1;
+        let generation = app.render_generation;
+        let application = app.app.clone();
+        let sources = self.options.sources.clone();
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = sources
+                .resolve(
+                    &application.spec.source.repo_url,
+                    application.spec.source.revision(),
+                    fetch,
+                )
+                .and_then(|commit| sources.render_app(&application, &commit));
+            let _ = tx.send(Msg::Rendered {
+                app: a,
+                generation,
+                result,
+            });
+        });
+    }
+
+    pub(super) fn apps_touched_by(
+        &self,
+        cluster: usize,
+        key: &ResourceKey,
+        out: &mut BTreeSet<usize>,
+    ) {
+        let store = &self.clusters[cluster].store;
+        let mut current = Some(key.clone());
+        let mut hops = 0;
+        while let Some(k) = current.take() {
+            if let Some(apps) = self.wanted_by.get(&(cluster, k.clone())) {
+                out.extend(apps.iter().copied());
+            }
+            let Some(obj) = store.get(&k) else { break };
+            if let Some(id) = tracking::tracking_id(&obj.object) {
+                out.extend((0..self.apps.len()).filter(|a| {
+                    self.apps[*a].instance == id.app && self.apps[*a].cluster == Ok(cluster)
+                }));
+            }
+            hops += 1;
+            if hops > 8 {
+                break;
+            }
+            current = obj
+                .owners
+                .first()
+                .and_then(|uid| store.get_by_uid(uid))
+                .and_then(|o| ResourceKey::of(&o.object));
+        }
+        // A deleted object is gone from the store; its apps still need a recompare.
+        if store.get(key).is_none() {
+            out.extend((0..self.apps.len()).filter(|a| {
+                self.apps[*a].cluster == Ok(cluster)
+                    && self.apps[*a]
+                        .desired
+                        .as_ref()
+                        .is_some_and(|d| d.iter().any(|o| o.key == *key))
+            }));
+        }
+    }
+
+    /// Turns the rendered manifests into desired objects for the app's cluster, starts the
+    /// watches they need and compares.
+    pub(super) fn prepare(&mut self, a: usize) {
+        let Ok(c) = self.apps[a].cluster else {
+            self.summarize(a);
+            return;
+        };
+        let Some(Ok(rendered)) = &self.apps[a].rendered else {
+            self.summarize(a);
+            return;
+        };
+        let Some(catalog) = self.clusters[c].catalog.clone() else {
+            self.summarize(a);
+            return;
+        };
+        let dest_ns = self.apps[a]
+            .app
+            .spec
+            .destination
+            .namespace
+            .clone()
+            .unwrap_or_default();
+        let objects = desired::prepare(
+            &rendered.manifests,
+            &dest_ns,
+            &self.apps[a].instance,
+            &catalog,
+            &self.clusters[c].handle.name,
+        );
+        if let Some(old) = &self.apps[a].desired {
+            for d in old.iter() {
+                if let Some(list) = self.wanted_by.get_mut(&(c, d.key.clone())) {
+                    list.retain(|x| *x != a);
+                }
+            }
+        }
+        for d in &objects {
+            self.wanted_by
+                .entry((c, d.key.clone()))
+                .or_default()
+                .push(a);
+        }
+        let mut kinds: BTreeSet<GroupKind> = BTreeSet::new();
+        for d in &objects {
+            let gk = d.key.group_kind();
+            for (g, k) in child_kinds(&gk) {
+                kinds.insert(GroupKind::new(*g, *k));
+            }
+            kinds.insert(gk);
+        }
+        self.apps[a].desired = Some(Arc::new(objects));
+        for gk in kinds {
+            self.ensure_watch(c, &gk);
+        }
+        self.compare(a);
+    }
+
+    pub(super) fn ensure_watch(&mut self, c: usize, gk: &GroupKind) {
+        let cluster = &mut self.clusters[c];
+        if cluster.watches.contains_key(gk) {
+            return;
+        }
+        let Some(kind) = cluster
+            .catalog
+            .as_ref()
+            .and_then(|cat| cat.preferred(gk))
+            .cloned()
+        else {
+            return;
+        };
+        if !kind.watchable {
+            return;
+        }
+        // Mark it syncing now, so no compare runs before its first list arrives.
+        cluster
+            .store
+            .apply(WatchMsg::State(gk.clone(), KindState::Syncing));
+        let (tx, mut rx) = mpsc::channel(1024);
+        let forward = self.tx.clone();
+        let watch = spawn_watch(cluster.handle.client.clone(), kind.resource.clone(), tx);
+        let relay = tokio::spawn(async move {
+            while let Some(msg) = rx.recv().await {
+                if forward.send(Msg::Watch { cluster: c, msg }).is_err() {
+                    break;
+                }
+            }
+            watch.abort();
+        });
+        cluster.watches.insert(gk.clone(), relay);
+    }
+
+    /// Starts a comparison of app `a` if its inputs are ready.
+    pub(super) fn compare(&mut self, a: usize) {
+        let Ok(c) = self.apps[a].cluster else { return };
+        let Some(desired) = self.apps[a].desired.clone() else {
+            return;
+        };
+        let Some(catalog) = self.clusters[c].catalog.clone() else {
+            return;
+        };
+        let store = &self.clusters[c].store;
+        let mut unavailable = HashMap::new();
+        for d in desired.iter() {
+            match store.kind_state(&d.key.group_kind()) {
+                Some(KindState::Syncing) => return, // wait for the first list
+                Some(KindState::Forbidden(m)) => {
+                    unavailable.insert(
+                        (d.key.group.clone(), d.key.kind.clone()),
+                        format!("forbidden: {m}"),
+                    );
+                }
+                Some(KindState::Failing(m)) if store.of_kind_count(&d.key.group_kind()) == 0 => {
+                    unavailable.insert((d.key.group.clone(), d.key.kind.clone()), m.clone());
+                }
+                _ => {}
+            }
+        }
+        if self.apps[a].comparing {
+            self.apps[a].stale = true;
+            return;
+        }
+        let mut job = self.build_job(a, c, catalog, desired);
+        job.unavailable = unavailable;
+        let rt = &mut self.apps[a];
+        rt.compare_generation += 1;
+        rt.comparing = true;
+        let generation = rt.compare_generation;
+        let cache = self.cache.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let outcomes = compare::run(job, cache).await;
+            let _ = tx.send(Msg::Compared {
+                app: a,
+                generation,
+                outcomes,
+            });
+        });
+    }
+
+    /// Gathers what comparing `desired` needs from the engine's state (live copies, tracked
+    /// extras), so the comparison itself can run elsewhere.
+    pub(super) fn build_job(
+        &self,
+        a: usize,
+        c: usize,
+        catalog: Arc<ApiCatalog>,
+        desired: Arc<Vec<DesiredObject>>,
+    ) -> CompareJob {
+        let store = &self.clusters[c].store;
+        let live: HashMap<ResourceKey, Arc<Value>> = desired
+            .iter()
+            .filter_map(|d| store.get(&d.key).map(|o| (d.key.clone(), o.object.clone())))
+            .collect();
+        let wanted: HashSet<&ResourceKey> = desired.iter().map(|d| &d.key).collect();
+        let instance = &self.apps[a].instance;
+        let extra: Vec<Arc<Value>> = store
+            .tracked_by(instance)
+            .filter(|k| !wanted.contains(k))
+            .filter_map(|k| store.get(k))
+            .filter(|o| tracking::is_tracked_by(&o.object, instance))
+            .map(|o| o.object.clone())
+            .collect();
+        CompareJob {
+            client: self.clusters[c].handle.client.clone(),
+            cluster: self.clusters[c].handle.name.clone(),
+            catalog,
+            desired,
+            live,
+            extra,
+            unavailable: HashMap::new(),
+            app_ignore: self.apps[a].app.spec.ignore_differences.clone(),
+            config_ignore: self.config_ignore.clone(),
+        }
+    }
+
+    /// Rebuilds app `a`'s published summary from its latest inputs.
+    pub(super) fn summarize(&mut self, a: usize) {
+        let rt = &self.apps[a];
+        let (cluster_name, store, cluster_problem) = match rt.cluster {
+            Ok(c) => {
+                let cl = &self.clusters[c];
+                let problem = if cl.catalog.is_none() {
+                    Some(match &cl.catalog_error {
+                        Some(e) => format!("cluster {} is unreachable: {e}", cl.handle.name),
+                        None => format!("connecting to cluster {}", cl.handle.name),
+                    })
+                } else {
+                    None
+                };
+                (cl.handle.name.clone(), Some(&cl.store), problem)
+            }
+            Err(ref e) => (
+                rt.app
+                    .spec
+                    .destination
+                    .name
+                    .clone()
+                    .or(rt.app.spec.destination.server.clone())
+                    .unwrap_or_default(),
+                None,
+                Some(e.clone()),
+            ),
+        };
+        let input = summary::SummaryInput {
+            app: &rt.app,
+            instance: &rt.instance,
+            cluster: &cluster_name,
+            cluster_problem: cluster_problem.as_deref(),
+            rendered: rt.rendered.as_ref(),
+            desired: rt.desired.as_deref().map(Vec::as_slice),
+            outcomes: rt.outcomes.as_deref(),
+            store,
+            now: jiff::Timestamp::now(),
+        };
+        let snap = summary::summarize(&input);
+        self.apps[a].summary = Some(Arc::new(snap));
+        self.dirty = true;
+    }
+}

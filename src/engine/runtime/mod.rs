@@ -1,0 +1,172 @@
+//! The engine task: the one owner of app state. It renders apps from Git, keeps a live
+//! store per cluster fed by watchers, compares, and publishes immutable snapshots that the
+//! TUI and the headless commands read. Network and Git work runs in spawned tasks whose
+//! results come back tagged with the generation that asked for them; stale ones are dropped.
+
+mod clusters;
+mod flow;
+mod queries;
+mod state;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::cluster::{ApiCatalog, ClusterHandle, KindState, LiveStore, WatchMsg, spawn_watch};
+use crate::engine::compare::{self, CompareJob, DryRunCache, ResourceOutcome};
+use crate::engine::desired::{self, DesiredObject};
+use crate::engine::summary;
+use crate::engine::tracking;
+use crate::model::{
+    Application, ClusterSnapshot, ConnectionState, GroupKind, IgnoreDifference, Operation,
+    ResourceDiff, ResourceKey, Snapshot, SyncOptions, SyncPlan, split_api_version,
+};
+use crate::source::{Rendered, SourceError, Sources};
+
+/// What the engine is started with.
+pub struct EngineOptions {
+    /// The apps to reconcile.
+    pub apps: Vec<Application>,
+    /// The clusters apps may deploy to.
+    pub clusters: Vec<ClusterHandle>,
+    /// Git access and rendering.
+    pub sources: Arc<Sources>,
+    /// Refuse every change to the cluster and to Git.
+    pub read_only: bool,
+    /// ignoreDifferences rules from config, applied to every app.
+    pub config_ignore: Vec<IgnoreDifference>,
+    /// Fetch Git and re-render this often; `None` renders once.
+    pub refresh_every: Option<Duration>,
+}
+
+/// Where the answer to a query goes; a dropped receiver means the asker moved on.
+pub type Reply<T> = oneshot::Sender<Result<T, String>>;
+
+/// What a client of the engine may ask for. Apps are named `namespace/name`.
+#[derive(Debug)]
+pub enum EngineCommand {
+    /// Fetch Git and compare again: one app or all; `hard` drops cached dry runs too.
+    Refresh {
+        /// The app, or every app when `None`.
+        app: Option<String>,
+        /// Forget cached dry runs too.
+        hard: bool,
+    },
+    /// The plan a sync with these options would run (nothing changes).
+    Plan {
+        /// The app.
+        app: String,
+        /// Sync options.
+        options: SyncOptions,
+        /// Where the plan goes.
+        reply: Reply<SyncPlan>,
+    },
+    /// Starts a sync; progress shows in the app's `operation`, the reply gets the end result.
+    Sync {
+        /// The app.
+        app: String,
+        /// Sync options.
+        options: SyncOptions,
+        /// Who asked (`user@host`, `auto-sync` …).
+        initiated_by: String,
+        /// Where the finished operation goes, if anyone waits for it.
+        reply: Option<Reply<Operation>>,
+    },
+    /// Stops the app's running operation.
+    Terminate {
+        /// The app.
+        app: String,
+    },
+    /// Syncs the revision of history entry `id` (refused while auto-sync is on).
+    Rollback {
+        /// The app.
+        app: String,
+        /// History entry id.
+        id: u64,
+        /// Who asked.
+        initiated_by: String,
+        /// Where the finished operation goes.
+        reply: Option<Reply<Operation>>,
+    },
+    /// The live object behind a tree node, as YAML with Secret values masked.
+    LiveYaml {
+        /// The app (chooses the cluster).
+        app: String,
+        /// The object.
+        key: ResourceKey,
+        /// Where the YAML goes.
+        reply: Reply<String>,
+    },
+    /// Desired at `revision` against live, for every resource that differs.
+    DiffRevision {
+        /// The app.
+        app: String,
+        /// Branch, tag or commit.
+        revision: String,
+        /// Where the diffs go.
+        reply: Reply<Vec<ResourceDiff>>,
+    },
+}
+
+/// A running engine: snapshots out, commands in. Dropping it stops the engine.
+pub struct EngineHandle {
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    commands: mpsc::Sender<EngineCommand>,
+    task: JoinHandle<()>,
+}
+
+impl EngineHandle {
+    /// A receiver of every snapshot the engine publishes.
+    pub fn subscribe(&self) -> watch::Receiver<Arc<Snapshot>> {
+        self.snapshots.clone()
+    }
+
+    /// The latest snapshot.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.snapshots.borrow().clone()
+    }
+
+    /// A sender of commands.
+    pub fn commands(&self) -> mpsc::Sender<EngineCommand> {
+        self.commands.clone()
+    }
+
+    /// Waits until every app has been compared (or failed to be) at least once.
+    pub async fn settled(&self) -> Arc<Snapshot> {
+        let mut rx = self.snapshots.clone();
+        match rx.wait_for(|s| s.settled).await {
+            Ok(s) => s.clone(),
+            Err(_) => self.current(),
+        }
+    }
+}
+
+impl Drop for EngineHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts the engine on the current Tokio runtime.
+pub fn start(options: EngineOptions) -> EngineHandle {
+    let (snap_tx, snap_rx) = watch::channel(Arc::new(Snapshot {
+        read_only: options.read_only,
+        ..Snapshot::default()
+    }));
+    let (cmd_tx, cmd_rx) = mpsc::channel(64);
+    let task = tokio::spawn(async move {
+        let mut engine = state::Engine::new(options, snap_tx);
+        engine.run(cmd_rx).await;
+    });
+    EngineHandle {
+        snapshots: snap_rx,
+        commands: cmd_tx,
+        task,
+    }
+}
+
+pub(crate) use clusters::version_of;

@@ -1,0 +1,360 @@
+//! The engine's state and its main loop: messages in, snapshots out.
+
+use super::clusters::{describe_kube, pick_cluster};
+use super::*;
+
+pub(super) enum Msg {
+    Rendered {
+        app: usize,
+        generation: u64,
+        result: Result<Rendered, SourceError>,
+    },
+    Catalog {
+        cluster: usize,
+        result: Result<ApiCatalog, String>,
+    },
+    Watch {
+        cluster: usize,
+        msg: WatchMsg,
+    },
+    Compared {
+        app: usize,
+        generation: u64,
+        outcomes: Vec<ResourceOutcome>,
+    },
+    RevisionRendered {
+        app: usize,
+        result: Result<Rendered, SourceError>,
+        reply: Reply<Vec<ResourceDiff>>,
+    },
+}
+
+pub(super) struct ClusterRuntime {
+    pub(super) handle: ClusterHandle,
+    pub(super) catalog: Option<Arc<ApiCatalog>>,
+    pub(super) catalog_error: Option<String>,
+    pub(super) store: LiveStore,
+    pub(super) watches: HashMap<GroupKind, JoinHandle<()>>,
+}
+
+impl Drop for ClusterRuntime {
+    fn drop(&mut self) {
+        for w in self.watches.values() {
+            w.abort();
+        }
+    }
+}
+
+pub(super) struct AppRuntime {
+    pub(super) app: Application,
+    pub(super) instance: String,
+    pub(super) cluster: Result<usize, String>,
+    pub(super) render_generation: u64,
+    pub(super) rendered: Option<Result<Rendered, SourceError>>,
+    pub(super) desired: Option<Arc<Vec<DesiredObject>>>,
+    pub(super) compare_generation: u64,
+    pub(super) comparing: bool,
+    /// A compare was asked for while one ran; run again when it returns.
+    pub(super) stale: bool,
+    pub(super) outcomes: Option<Vec<ResourceOutcome>>,
+    pub(super) summary: Option<Arc<crate::model::AppSnapshot>>,
+}
+
+pub(super) struct Engine {
+    pub(super) options: EngineOptions,
+    pub(super) clusters: Vec<ClusterRuntime>,
+    pub(super) apps: Vec<AppRuntime>,
+    /// (cluster, key) → apps that want that object.
+    pub(super) wanted_by: HashMap<(usize, ResourceKey), Vec<usize>>,
+    pub(super) cache: Arc<DryRunCache>,
+    pub(super) config_ignore: Arc<Vec<IgnoreDifference>>,
+    pub(super) tx: mpsc::UnboundedSender<Msg>,
+    pub(super) rx: mpsc::UnboundedReceiver<Msg>,
+    pub(super) snapshots: watch::Sender<Arc<Snapshot>>,
+    pub(super) generation: u64,
+    pub(super) dirty: bool,
+}
+
+impl Engine {
+    pub(super) fn new(options: EngineOptions, snapshots: watch::Sender<Arc<Snapshot>>) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let clusters: Vec<ClusterRuntime> = options
+            .clusters
+            .iter()
+            .map(|h| ClusterRuntime {
+                handle: h.clone(),
+                catalog: None,
+                catalog_error: None,
+                store: LiveStore::new(),
+                watches: HashMap::new(),
+            })
+            .collect();
+        let apps = options
+            .apps
+            .iter()
+            .map(|app| AppRuntime {
+                instance: tracking::instance_name(app.namespace(), &app.metadata.name),
+                cluster: pick_cluster(app, &options.clusters),
+                app: app.clone(),
+                render_generation: 0,
+                rendered: None,
+                desired: None,
+                compare_generation: 0,
+                comparing: false,
+                stale: false,
+                outcomes: None,
+                summary: None,
+            })
+            .collect();
+        let config_ignore = Arc::new(options.config_ignore.clone());
+        Engine {
+            options,
+            clusters,
+            apps,
+            wanted_by: HashMap::new(),
+            cache: Arc::new(DryRunCache::default()),
+            config_ignore,
+            tx,
+            rx,
+            snapshots,
+            generation: 0,
+            dirty: true,
+        }
+    }
+
+    pub(super) async fn run(&mut self, mut commands: mpsc::Receiver<EngineCommand>) {
+        for c in 0..self.clusters.len() {
+            self.discover(c);
+        }
+        for a in 0..self.apps.len() {
+            self.render(a, false);
+        }
+        self.publish();
+        let mut refresh = self.options.refresh_every.map(|every| {
+            let mut t = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            t
+        });
+        loop {
+            tokio::select! {
+                Some(msg) = self.rx.recv() => {
+                    self.handle(msg);
+                    // Drain what else is queued so a burst of watch events costs one publish.
+                    while let Ok(msg) = self.rx.try_recv() {
+                        self.handle(msg);
+                    }
+                    self.publish();
+                }
+                cmd = commands.recv() => match cmd {
+                    Some(cmd) => {
+                        self.command(cmd);
+                        self.publish();
+                    }
+                    None => return,
+                },
+                _ = async {
+                    match refresh.as_mut() {
+                        Some(t) => { t.tick().await; }
+                        None => std::future::pending::<()>().await,
+                    }
+                } => {
+                    for a in 0..self.apps.len() {
+                        self.render(a, true);
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn command(&mut self, cmd: EngineCommand) {
+        match cmd {
+            EngineCommand::Refresh { app, hard } => {
+                if hard {
+                    self.cache.clear();
+                }
+                for a in 0..self.apps.len() {
+                    let wanted = app
+                        .as_deref()
+                        .is_none_or(|q| self.apps[a].app.qualified_name() == q);
+                    if wanted {
+                        self.render(a, true);
+                    }
+                }
+            }
+            EngineCommand::LiveYaml { app, key, reply } => {
+                let _ = reply.send(self.live_yaml(&app, &key));
+            }
+            EngineCommand::DiffRevision {
+                app,
+                revision,
+                reply,
+            } => match self.find_app(&app) {
+                Ok(a) => self.render_revision(a, revision, reply),
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
+            EngineCommand::Plan { reply, .. } => {
+                let _ = reply.send(Err("syncing is not available in this build".into()));
+            }
+            EngineCommand::Sync { reply, .. } | EngineCommand::Rollback { reply, .. } => {
+                if let Some(reply) = reply {
+                    let _ = reply.send(Err("syncing is not available in this build".into()));
+                }
+            }
+            EngineCommand::Terminate { .. } => {}
+        }
+    }
+
+    pub(super) fn handle(&mut self, msg: Msg) {
+        match msg {
+            Msg::Catalog { cluster, result } => {
+                match result {
+                    Ok(catalog) => {
+                        self.clusters[cluster].catalog = Some(Arc::new(catalog));
+                        self.clusters[cluster].catalog_error = None;
+                    }
+                    Err(e) => {
+                        self.clusters[cluster].catalog_error = Some(e);
+                        // Retry: an unreachable cluster may come back.
+                        let tx = self.tx.clone();
+                        let client = self.clusters[cluster].handle.client.clone();
+                        tokio::spawn(async move {
+                            tokio::time::sleep(Duration::from_secs(5)).await;
+                            let result = ApiCatalog::discover(&client).await.map_err(describe_kube);
+                            let _ = tx.send(Msg::Catalog { cluster, result });
+                        });
+                    }
+                }
+                let apps: Vec<usize> = (0..self.apps.len())
+                    .filter(|a| self.apps[*a].cluster == Ok(cluster))
+                    .collect();
+                for a in apps {
+                    self.prepare(a);
+                }
+                self.dirty = true;
+            }
+            Msg::Rendered {
+                app,
+                generation,
+                result,
+            } => {
+                if self.apps[app].render_generation != generation {
+                    return;
+                }
+                self.apps[app].rendered = Some(result);
+                self.prepare(app);
+                self.dirty = true;
+            }
+            Msg::Watch { cluster, msg } => {
+                let is_state = matches!(msg, WatchMsg::State(..) | WatchMsg::Relisted(_));
+                let changed = self.clusters[cluster].store.apply(msg);
+                let mut touched = BTreeSet::new();
+                for key in &changed {
+                    self.apps_touched_by(cluster, key, &mut touched);
+                }
+                if is_state {
+                    touched.extend(
+                        (0..self.apps.len()).filter(|a| self.apps[*a].cluster == Ok(cluster)),
+                    );
+                    self.dirty = true;
+                }
+                for a in touched {
+                    self.compare(a);
+                }
+            }
+            Msg::RevisionRendered { app, result, reply } => {
+                self.compare_revision(app, result, reply);
+            }
+            Msg::Compared {
+                app,
+                generation,
+                outcomes,
+            } => {
+                let rt = &mut self.apps[app];
+                if rt.compare_generation != generation {
+                    return;
+                }
+                rt.comparing = false;
+                rt.outcomes = Some(outcomes);
+                self.summarize(app);
+                if self.apps[app].stale {
+                    self.apps[app].stale = false;
+                    self.compare(app);
+                }
+            }
+        }
+    }
+
+    /// Apps that want `key`, that track it, or whose wanted objects own it (walking up
+    /// ownerReferences): the only apps a change to `key` can affect.
+    pub(super) fn publish(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        self.dirty = false;
+        self.generation += 1;
+        let mut apps: Vec<crate::model::AppSnapshot> = self
+            .apps
+            .iter()
+            .map(|rt| match &rt.summary {
+                Some(s) => (**s).clone(),
+                None => summary::pending(&rt.app, &self.cluster_label(rt)),
+            })
+            .collect();
+        apps.sort_by(|x, y| {
+            (&x.namespace, &x.name, &x.cluster).cmp(&(&y.namespace, &y.name, &y.cluster))
+        });
+        let settled = self.apps.iter().all(|rt| {
+            rt.outcomes.is_some()
+                || rt.cluster.is_err()
+                || matches!(rt.rendered, Some(Err(_)))
+                || rt.cluster.as_ref().is_ok_and(|c| {
+                    self.clusters[*c].catalog.is_none() && self.clusters[*c].catalog_error.is_some()
+                })
+        });
+        let clusters = self
+            .clusters
+            .iter()
+            .map(|c| ClusterSnapshot {
+                name: c.handle.name.clone(),
+                connection: connection_state(c),
+            })
+            .collect();
+        let snapshot = Snapshot {
+            generation: self.generation,
+            apps,
+            clusters,
+            read_only: self.options.read_only,
+            settled,
+        };
+        let _ = self.snapshots.send(Arc::new(snapshot));
+    }
+
+    pub(super) fn cluster_label(&self, rt: &AppRuntime) -> String {
+        match rt.cluster {
+            Ok(c) => self.clusters[c].handle.name.clone(),
+            Err(_) => rt
+                .app
+                .spec
+                .destination
+                .name
+                .clone()
+                .or(rt.app.spec.destination.server.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+pub(super) fn connection_state(c: &ClusterRuntime) -> ConnectionState {
+    if let (Some(e), None) = (&c.catalog_error, &c.catalog) {
+        return ConnectionState::Unreachable(e.clone());
+    }
+    if c.catalog.is_none() {
+        return ConnectionState::Connecting;
+    }
+    match c.store.failing_kinds().next() {
+        Some((gk, why)) => ConnectionState::Degraded(format!("{gk}: {why}")),
+        None => ConnectionState::Connected,
+    }
+}
