@@ -97,6 +97,7 @@ pub fn summarize(input: &SummaryInput<'_>) -> AppSnapshot {
                 message,
             }],
             history: Vec::new(),
+            timeline: Vec::new(),
         }));
         snap
     };
@@ -238,6 +239,7 @@ pub fn summarize(input: &SummaryInput<'_>) -> AppSnapshot {
         compare_method,
         conditions,
         history: Vec::new(),
+        timeline: Vec::new(),
     }));
     snap
 }

@@ -111,6 +111,40 @@ pub struct AppDetail {
     pub conditions: Vec<AppCondition>,
     /// Recorded syncs, newest first.
     pub history: Vec<HistoryEntry>,
+    /// Kubernetes events of the app's objects, its syncs, and its health and sync
+    /// transitions, oldest first.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// What a timeline entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TimelineKind {
+    /// A Kubernetes Event about one of the app's objects.
+    Event,
+    /// A sync started or ended.
+    Sync,
+    /// The app's health changed.
+    Health,
+    /// The app's sync status changed.
+    SyncStatus,
+}
+
+/// One moment in an app's life, for the timeline view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineEntry {
+    /// RFC 3339.
+    pub time: String,
+    /// What it records.
+    pub kind: TimelineKind,
+    /// The object it is about, when not the app itself.
+    pub object: Option<super::ResourceKey>,
+    /// Short reason (`ScalingReplicaSet`, `Degraded`, `Succeeded` …).
+    pub reason: String,
+    /// The full message.
+    pub message: String,
+    /// A warning (Warning events, failed syncs, turning Degraded or OutOfSync).
+    pub warning: bool,
 }
 
 /// A condition on an app, in Argo CD's words (`ComparisonError`, `SyncError` …).
