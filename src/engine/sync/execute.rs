@@ -1,0 +1,930 @@
+//! Running a plan against a cluster.
+//!
+//! First every step is sent as a server dry run (without force, so a conflict with another
+//! field manager shows before anything changes); any failure ends the operation with nothing
+//! written. Then group by group — (phase, wave) in plan order — prunes, then hook deletions
+//! (BeforeHookCreation), then applies in parallel per run of consecutive kinds; then, if
+//! anything follows or the group has hooks, a wait until the group's objects are healthy,
+//! its hooks finished and its pruned objects gone, bounded by the timeout. A failure skips
+//! what is left and runs the SyncFail hooks. `--dry-run` stops after the dry runs.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::Value;
+use tokio::sync::watch;
+
+use super::annotations::{DeletePolicy, Propagation};
+use super::live_view::{LiveView, hook_verdict, resource_verdict};
+use super::plan::{Plan, Task, TaskKind};
+use super::retry::{RetryPolicy, format_duration};
+use super::writes::{self, WriteMode};
+use crate::cluster::{ApiCatalog, WriteError};
+use crate::model::{
+    GroupKind, Operation, OperationPhase, ResourceKey, StepAction, StepStatus, SyncPhase, SyncStep,
+};
+
+/// Writes in flight at once during a sync.
+const WRITE_CONCURRENCY: usize = 16;
+/// How often objects the engine does not tell us about are read while waiting.
+const POLL_UNTOLD: Duration = Duration::from_secs(1);
+/// How often objects the engine does tell us about are read anyway, in case a watch stalls.
+const POLL_TOLD: Duration = Duration::from_secs(10);
+/// Progress is published at most this often while steps change quickly.
+const REPORT_EVERY: Duration = Duration::from_millis(100);
+
+/// What a running sync tells its owner.
+#[derive(Debug, Clone)]
+pub enum ExecEvent {
+    /// The operation as it stands now.
+    Progress(Operation),
+    /// Discovery after CRDs were applied found new kinds.
+    Catalog(Arc<ApiCatalog>),
+}
+
+/// Where a running sync sends its events.
+pub type Reporter = Box<dyn Fn(ExecEvent) + Send + Sync>;
+
+/// Everything a sync needs to run.
+pub struct ExecJob {
+    /// `namespace/name` of the app.
+    pub app: String,
+    /// Client of the app's cluster.
+    pub client: kube::Client,
+    /// What the cluster serves.
+    pub catalog: Arc<ApiCatalog>,
+    /// The plan to run.
+    pub plan: Plan,
+    /// Who started it.
+    pub initiated_by: String,
+    /// Only server dry runs.
+    pub dry_run: bool,
+    /// Take over fields other managers own.
+    pub force: bool,
+    /// Longest wait for one group's health, hooks or deletions.
+    pub timeout: Duration,
+    /// How failed attempts are retried.
+    pub retry: RetryPolicy,
+    /// Live objects as the engine sees them, and its updates.
+    pub view: LiveView,
+    /// Becomes true when the user terminates the operation.
+    pub cancel: watch::Receiver<bool>,
+    /// Progress goes here.
+    pub report: Reporter,
+}
+
+/// Why a group stopped the run.
+enum Stop {
+    Failed,
+    Terminated,
+}
+
+struct Exec {
+    client: kube::Client,
+    catalog: Arc<ApiCatalog>,
+    tasks: Vec<Task>,
+    plan_steps: Vec<SyncStep>,
+    steps: Vec<SyncStep>,
+    keys: Vec<ResourceKey>,
+    view: LiveView,
+    cancel: watch::Receiver<bool>,
+    report: Reporter,
+    dry_run: bool,
+    force: bool,
+    timeout: Duration,
+    op: Operation,
+    last_report: Option<Instant>,
+    /// Something was written in this attempt (the dry runs passed).
+    started: bool,
+}
+
+/// Runs the plan (with retries) and returns the finished operation.
+pub async fn run(job: ExecJob) -> Operation {
+    let op = Operation {
+        app: job.app.clone(),
+        phase: OperationPhase::Running,
+        revision: job.plan.model.revision.clone(),
+        steps: job.plan.model.steps.clone(),
+        message: if job.dry_run {
+            "dry run".into()
+        } else {
+            "syncing".into()
+        },
+        started_at: jiff::Timestamp::now().to_string(),
+        finished_at: None,
+        initiated_by: job.initiated_by.clone(),
+        dry_run: job.dry_run,
+    };
+    let keys = job.plan.model.steps.iter().map(SyncStep::key).collect();
+    let mut exec = Exec {
+        client: job.client,
+        catalog: job.catalog,
+        tasks: job.plan.tasks,
+        plan_steps: job.plan.model.steps.clone(),
+        steps: job.plan.model.steps,
+        keys,
+        view: job.view,
+        cancel: job.cancel,
+        report: job.report,
+        dry_run: job.dry_run,
+        force: job.force,
+        timeout: job.timeout,
+        op,
+        last_report: None,
+        started: false,
+    };
+    let mut retries = 0u32;
+    loop {
+        exec.steps = exec.plan_steps.clone();
+        exec.keys = exec.steps.iter().map(SyncStep::key).collect();
+        exec.report(true);
+        exec.started = false;
+        let outcome = exec.attempt().await;
+        if matches!(outcome, Err(Stop::Failed)) && exec.started {
+            exec.run_sync_fail().await;
+        }
+        exec.finish(outcome);
+        let retry =
+            exec.op.phase == OperationPhase::Failed && !exec.dry_run && job.retry.allows(retries);
+        if !retry {
+            break;
+        }
+        let delay = job.retry.backoff.delay(retries);
+        retries += 1;
+        let failure = exec.op.message.clone();
+        exec.op.phase = OperationPhase::Running;
+        exec.op.finished_at = None;
+        exec.op.message = format!(
+            "{failure}; retrying in {} (retry {retries}{})",
+            format_duration(delay),
+            job.retry
+                .limit
+                .map(|l| format!(" of {l}"))
+                .unwrap_or_default()
+        );
+        exec.report(true);
+        let mut cancel = exec.cancel.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = cancel.wait_for(|c| *c) => {
+                exec.op.phase = OperationPhase::Terminated;
+                exec.op.message = "terminated while waiting to retry".into();
+                exec.op.finished_at = Some(jiff::Timestamp::now().to_string());
+                break;
+            }
+        }
+    }
+    if retries > 0 && exec.op.phase != OperationPhase::Terminated {
+        exec.op.message = format!(
+            "{} (after {retries} {})",
+            exec.op.message,
+            if retries == 1 { "retry" } else { "retries" }
+        );
+    }
+    exec.report(true);
+    exec.op
+}
+
+fn provided_kind(task: &Task) -> Option<GroupKind> {
+    let spec = &task.object["spec"];
+    Some(GroupKind::new(
+        spec["group"].as_str()?,
+        spec["names"]["kind"].as_str()?,
+    ))
+}
+
+fn is_crd(step: &SyncStep) -> bool {
+    step.group == "apiextensions.k8s.io" && step.kind == "CustomResourceDefinition"
+}
+
+impl Exec {
+    fn report(&mut self, force: bool) {
+        let due = self.last_report.is_none_or(|t| t.elapsed() >= REPORT_EVERY);
+        if !(force || due) {
+            return;
+        }
+        self.last_report = Some(Instant::now());
+        self.op.steps = self.steps.clone();
+        (self.report)(ExecEvent::Progress(self.op.clone()));
+    }
+
+    fn set(&mut self, i: usize, status: StepStatus, message: impl Into<String>) {
+        self.steps[i].status = status;
+        self.steps[i].message = message.into();
+    }
+
+    fn cancelled(&self) -> bool {
+        *self.cancel.borrow()
+    }
+
+    fn write_mode(&self, dry_run: bool) -> WriteMode {
+        WriteMode {
+            dry_run,
+            force: self.force,
+        }
+    }
+
+    async fn attempt(&mut self) -> Result<(), Stop> {
+        self.preflight().await?;
+        if self.dry_run {
+            return Ok(());
+        }
+        self.started = true;
+        let groups = self.groups_where(|p| p != SyncPhase::SyncFail);
+        for (n, group) in groups.iter().enumerate() {
+            if self.cancelled() {
+                return Err(Stop::Terminated);
+            }
+            self.run_group(group, n + 1 < groups.len()).await?;
+        }
+        Ok(())
+    }
+
+    /// After a failure: what did not run is skipped, then the SyncFail hooks run.
+    async fn run_sync_fail(&mut self) {
+        for s in &mut self.steps {
+            if s.status == StepStatus::Pending && s.phase != SyncPhase::SyncFail {
+                s.status = StepStatus::Skipped;
+                s.message = "not run: an earlier step failed".into();
+            }
+        }
+        let failure = self.op.message.clone();
+        let groups = self.groups_where(|p| p == SyncPhase::SyncFail);
+        let mut outcome = Ok(());
+        for (n, group) in groups.iter().enumerate() {
+            outcome = self.run_group(group, n + 1 < groups.len()).await;
+            if outcome.is_err() {
+                break;
+            }
+        }
+        self.op.message = match outcome {
+            Ok(()) if groups.is_empty() => failure,
+            Ok(()) => format!("{failure} (SyncFail hooks ran)"),
+            Err(_) => format!("{failure}; a SyncFail hook failed too: {}", self.op.message),
+        };
+    }
+
+    fn groups_where(&self, keep: impl Fn(SyncPhase) -> bool) -> Vec<Vec<usize>> {
+        let mut out: Vec<Vec<usize>> = Vec::new();
+        let mut last: Option<(SyncPhase, i32)> = None;
+        for (i, s) in self.steps.iter().enumerate() {
+            if !keep(s.phase) {
+                continue;
+            }
+            if last != Some((s.phase, s.wave)) {
+                out.push(Vec::new());
+                last = Some((s.phase, s.wave));
+            }
+            if let Some(g) = out.last_mut() {
+                g.push(i);
+            }
+        }
+        out
+    }
+
+    /// Why step `i` cannot be dry-run before the sync, if it cannot: what it needs is created
+    /// by this very sync.
+    fn dry_run_blocked(&self, i: usize, created_ns: &HashSet<String>) -> Option<String> {
+        let s = &self.steps[i];
+        let t = &self.tasks[i];
+        if !s.namespace.is_empty() && created_ns.contains(&s.namespace) {
+            return Some(format!(
+                "not dry-run: namespace {} is created by this sync",
+                s.namespace
+            ));
+        }
+        let served = self.catalog.resolve(&t.api_version, &s.kind).is_some();
+        if served || matches!(t.kind, TaskKind::Prune | TaskKind::CreateNamespace) {
+            return None;
+        }
+        let gk = GroupKind::new(&s.group, &s.kind);
+        let crd_here = self.steps.iter().zip(&self.tasks).any(|(cs, ct)| {
+            is_crd(cs) && ct.kind == TaskKind::Apply && provided_kind(ct).as_ref() == Some(&gk)
+        });
+        if crd_here {
+            return Some("not dry-run: its CRD is created by this sync".into());
+        }
+        if t.options.skip_dry_run_on_missing {
+            return Some("not dry-run: SkipDryRunOnMissingResource=true".into());
+        }
+        None
+    }
+
+    async fn preflight(&mut self) -> Result<(), Stop> {
+        let created_ns: HashSet<String> = self
+            .steps
+            .iter()
+            .zip(&self.tasks)
+            .filter(|(s, t)| {
+                s.kind == "Namespace"
+                    && s.group.is_empty()
+                    && (t.kind == TaskKind::CreateNamespace
+                        || (t.kind == TaskKind::Apply && s.action == StepAction::Created))
+            })
+            .map(|(s, _)| s.name.clone())
+            .collect();
+        let mut todo = Vec::new();
+        for i in 0..self.steps.len() {
+            if self.steps[i].status != StepStatus::Pending
+                || self.steps[i].phase == SyncPhase::SyncFail
+            {
+                continue;
+            }
+            match self.dry_run_blocked(i, &created_ns) {
+                Some(why) if self.dry_run => self.set(i, StepStatus::Succeeded, why),
+                Some(_) => {}
+                None => todo.push(i),
+            }
+        }
+        let results = {
+            let this = &*self;
+            futures::stream::iter(
+                todo.into_iter()
+                    .map(|i| async move { (i, this.dry_run_step(i).await) }),
+            )
+            .buffer_unordered(WRITE_CONCURRENCY)
+            .collect::<Vec<_>>()
+            .await
+        };
+        let mut failed = 0;
+        for (i, result) in results {
+            match result {
+                Ok(_) if self.dry_run => {
+                    let message = match self.steps[i].message.as_str() {
+                        "" => "dry run".to_string(),
+                        m => format!("dry run; {m}"),
+                    };
+                    self.set(i, StepStatus::Succeeded, message);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    failed += 1;
+                    self.set(i, StepStatus::Failed, writes::describe(&e));
+                }
+            }
+        }
+        if failed > 0 {
+            let first = self
+                .steps
+                .iter()
+                .find(|s| s.status == StepStatus::Failed)
+                .map(|s| format!("{}: {}", step_title(s), s.message))
+                .unwrap_or_default();
+            self.op.message = if self.dry_run {
+                format!("dry run failed for {failed} of the steps; first: {first}")
+            } else {
+                format!(
+                    "dry run failed for {failed} of the steps, so nothing was changed; first: {first}"
+                )
+            };
+            return Err(Stop::Failed);
+        }
+        Ok(())
+    }
+
+    /// The server dry run of step `i`'s write.
+    async fn dry_run_step(&self, i: usize) -> Result<Option<Value>, WriteError> {
+        let t = &self.tasks[i];
+        if let TaskKind::Hook { .. } = t.kind {
+            // Hooks are created anew; one left from an earlier sync is not an error
+            // (BeforeHookCreation deletes it first).
+            return match writes::create(
+                &self.client,
+                &self.catalog,
+                &t.object,
+                &t.api_version,
+                true,
+            )
+            .await
+            {
+                Err(WriteError::Api { code: 409, .. }) => Ok(None),
+                other => other.map(Some),
+            };
+        }
+        write_one(
+            &self.client,
+            &self.catalog,
+            t,
+            &self.keys[i],
+            self.write_mode(true),
+        )
+        .await
+    }
+
+    async fn run_group(&mut self, group: &[usize], later: bool) -> Result<(), Stop> {
+        let pending: Vec<usize> = group
+            .iter()
+            .copied()
+            .filter(|i| self.steps[*i].status == StepStatus::Pending)
+            .collect();
+        let prunes: Vec<usize> = pending
+            .iter()
+            .copied()
+            .filter(|i| self.tasks[*i].kind == TaskKind::Prune)
+            .collect();
+        self.run_batch(&prunes).await;
+        self.delete_old_hooks(&pending).await?;
+        let writes: Vec<usize> = pending
+            .iter()
+            .copied()
+            .filter(|i| {
+                matches!(
+                    self.tasks[*i].kind,
+                    TaskKind::Apply | TaskKind::Hook { .. } | TaskKind::CreateNamespace
+                )
+            })
+            .collect();
+        let mut start = 0;
+        while start < writes.len() {
+            if self.any_failed(group) {
+                break;
+            }
+            let kind = &self.steps[writes[start]].kind;
+            let end = writes[start..]
+                .iter()
+                .position(|i| self.steps[*i].kind != *kind)
+                .map_or(writes.len(), |n| start + n);
+            let batch = writes[start..end].to_vec();
+            self.run_batch(&batch).await;
+            if batch.iter().any(|i| is_crd(&self.steps[*i])) {
+                self.refresh_catalog(&batch).await;
+            }
+            start = end;
+        }
+        let has_hooks = group
+            .iter()
+            .any(|i| matches!(self.tasks[*i].kind, TaskKind::Hook { .. }));
+        if (later || has_hooks) && !self.any_failed(group) {
+            let pruned: Vec<usize> = if later {
+                prunes
+                    .iter()
+                    .copied()
+                    .filter(|i| self.steps[*i].status == StepStatus::Succeeded)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            self.wait(group, &pruned).await?;
+        }
+        for &i in group {
+            // Nothing follows and the group has no hooks: done once applied (Argo CD).
+            if self.steps[i].status == StepStatus::Running {
+                self.set(i, StepStatus::Succeeded, "");
+            }
+        }
+        self.apply_hook_delete_policies(group).await;
+        self.report(true);
+        if self.any_failed(group) {
+            let first = group
+                .iter()
+                .map(|i| &self.steps[*i])
+                .find(|s| s.status == StepStatus::Failed)
+                .map(|s| format!("{}: {}", step_title(s), s.message))
+                .unwrap_or_default();
+            self.op.message = first;
+            return Err(Stop::Failed);
+        }
+        Ok(())
+    }
+
+    fn any_failed(&self, group: &[usize]) -> bool {
+        group
+            .iter()
+            .any(|i| self.steps[*i].status == StepStatus::Failed)
+    }
+
+    /// Writes the steps in parallel (bounded); applied objects start Running, prunes and
+    /// namespaces are done once the server accepts them.
+    async fn run_batch(&mut self, batch: &[usize]) {
+        if batch.is_empty() {
+            return;
+        }
+        for &i in batch {
+            self.steps[i].status = StepStatus::Running;
+        }
+        self.report(true);
+        let client = self.client.clone();
+        let catalog = self.catalog.clone();
+        let mode = self.write_mode(false);
+        let jobs: Vec<_> = batch
+            .iter()
+            .map(|&i| {
+                let this_task = self.tasks[i].clone();
+                let key = self.keys[i].clone();
+                let client = client.clone();
+                let catalog = catalog.clone();
+                async move {
+                    let r = write_one(&client, &catalog, &this_task, &key, mode).await;
+                    (i, r)
+                }
+            })
+            .collect();
+        let mut stream = futures::stream::iter(jobs).buffer_unordered(WRITE_CONCURRENCY);
+        while let Some((i, result)) = stream.next().await {
+            match result {
+                Err(e) => self.set(i, StepStatus::Failed, writes::describe(&e)),
+                Ok(obj) => self.after_write(i, obj),
+            }
+            self.report(false);
+        }
+    }
+
+    fn after_write(&mut self, i: usize, obj: Option<Value>) {
+        match self.tasks[i].kind {
+            TaskKind::Prune => self.set(i, StepStatus::Succeeded, "deleted"),
+            TaskKind::CreateNamespace => self.set(i, StepStatus::Succeeded, ""),
+            _ => {
+                if let Some(obj) = obj {
+                    if self.tasks[i].generate_name {
+                        if let Some(key) = ResourceKey::of(&obj) {
+                            self.steps[i].name = key.name.clone();
+                            self.keys[i] = key;
+                        }
+                    }
+                    let key = self.keys[i].clone();
+                    self.view.observe(&key, Some(obj));
+                }
+                self.steps[i].message = String::new();
+            }
+        }
+    }
+
+    /// BeforeHookCreation: the previous copy of each hook goes before it is created again.
+    async fn delete_old_hooks(&mut self, pending: &[usize]) -> Result<(), Stop> {
+        let hooks: Vec<usize> = pending
+            .iter()
+            .copied()
+            .filter(|i| {
+                matches!(&self.tasks[*i].kind, TaskKind::Hook { delete_policies }
+                    if delete_policies.contains(&DeletePolicy::BeforeHookCreation))
+                    && !self.tasks[*i].generate_name
+            })
+            .collect();
+        if hooks.is_empty() {
+            return Ok(());
+        }
+        let results = {
+            let this = &*self;
+            futures::stream::iter(hooks.iter().map(|&i| async move {
+                let t = &this.tasks[i];
+                let r = writes::delete(
+                    &this.client,
+                    &this.catalog,
+                    &this.keys[i],
+                    &t.api_version,
+                    Propagation::Background,
+                    false,
+                )
+                .await;
+                (i, r)
+            }))
+            .buffer_unordered(WRITE_CONCURRENCY)
+            .collect::<Vec<_>>()
+            .await
+        };
+        let mut deleted = Vec::new();
+        for (i, r) in results {
+            match r {
+                Ok(()) => deleted.push(i),
+                Err(e) => self.set(
+                    i,
+                    StepStatus::Failed,
+                    format!("cannot delete the previous hook (BeforeHookCreation): {e}"),
+                ),
+            }
+        }
+        // Gone means gone: a GET per hook (usually one), not the watch, which may lag.
+        let deadline = Instant::now() + self.timeout;
+        for i in deleted {
+            let t = self.tasks[i].clone();
+            loop {
+                match writes::get(&self.client, &self.catalog, &self.keys[i], &t.api_version).await
+                {
+                    Ok(None) => {
+                        let key = self.keys[i].clone();
+                        self.view.observe(&key, None);
+                        break;
+                    }
+                    Ok(Some(_)) if Instant::now() < deadline => {}
+                    Ok(Some(_)) => {
+                        self.set(
+                            i,
+                            StepStatus::Failed,
+                            format!(
+                                "the previous hook was still being deleted after {}",
+                                format_duration(self.timeout)
+                            ),
+                        );
+                        break;
+                    }
+                    Err(e) => {
+                        self.set(i, StepStatus::Failed, e.to_string());
+                        break;
+                    }
+                }
+                let mut cancel = self.cancel.clone();
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                    _ = cancel.wait_for(|c| *c) => return Err(Stop::Terminated),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until the group's applied objects are healthy, its hooks finished and the
+    /// `pruned` objects gone; what is still waiting at the timeout fails.
+    async fn wait(&mut self, group: &[usize], pruned: &[usize]) -> Result<(), Stop> {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let mut last_untold = tokio::time::Instant::now();
+        let mut last_told = tokio::time::Instant::now();
+        loop {
+            self.view.drain();
+            let mut waiting: Vec<usize> = Vec::new();
+            let mut changed = false;
+            for &i in group {
+                if self.steps[i].status != StepStatus::Running {
+                    continue;
+                }
+                let obj = self.view.get(&self.keys[i]).map(|o| o.as_ref());
+                let (status, message) = match self.tasks[i].kind {
+                    TaskKind::Hook { .. } => hook_verdict(obj),
+                    _ => resource_verdict(obj),
+                };
+                if status != StepStatus::Running {
+                    self.set(i, status, message);
+                    changed = true;
+                } else {
+                    if self.steps[i].message != message {
+                        self.steps[i].message = message;
+                        changed = true;
+                    }
+                    waiting.push(i);
+                }
+            }
+            let deleting: Vec<usize> = pruned
+                .iter()
+                .copied()
+                .filter(|i| !self.view.is_gone(&self.keys[*i]))
+                .collect();
+            if changed {
+                self.report(false);
+            }
+            if waiting.is_empty() && deleting.is_empty() {
+                return Ok(());
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                let took = format_duration(self.timeout);
+                for i in waiting {
+                    let why = self.steps[i].message.clone();
+                    let what = if matches!(self.tasks[i].kind, TaskKind::Hook { .. }) {
+                        "the hook to finish"
+                    } else {
+                        "it to become healthy"
+                    };
+                    let mut message = format!("timed out after {took} waiting for {what}");
+                    if !why.is_empty() {
+                        message.push_str(&format!(" (last: {why})"));
+                    }
+                    self.set(i, StepStatus::Failed, message);
+                }
+                for i in deleting {
+                    self.set(
+                        i,
+                        StepStatus::Failed,
+                        format!("timed out after {took} waiting for the deletion to finish"),
+                    );
+                }
+                return Ok(());
+            }
+            let untold: Vec<usize> = waiting
+                .iter()
+                .chain(&deleting)
+                .copied()
+                .filter(|i| !self.view.is_told(&self.keys[*i]))
+                .collect();
+            let next_poll = if untold.is_empty() {
+                last_told + POLL_TOLD
+            } else {
+                (last_untold + POLL_UNTOLD).min(last_told + POLL_TOLD)
+            };
+            let mut cancel = self.cancel.clone();
+            tokio::select! {
+                _ = self.view.next_event() => {}
+                _ = tokio::time::sleep_until(next_poll.min(deadline)) => {
+                    let now = tokio::time::Instant::now();
+                    let all = now >= last_told + POLL_TOLD;
+                    let targets: Vec<usize> = if all {
+                        waiting.iter().chain(&deleting).copied().collect()
+                    } else {
+                        untold
+                    };
+                    if all {
+                        last_told = now;
+                    }
+                    last_untold = now;
+                    self.poll(&targets).await;
+                }
+                _ = cancel.wait_for(|c| *c) => return Err(Stop::Terminated),
+            }
+        }
+    }
+
+    async fn poll(&mut self, steps: &[usize]) {
+        for &i in steps {
+            let api_version = self.tasks[i].api_version.clone();
+            let key = self.keys[i].clone();
+            if let Ok(obj) = writes::get(&self.client, &self.catalog, &key, &api_version).await {
+                self.view.observe(&key, obj);
+            }
+        }
+    }
+
+    /// HookSucceeded / HookFailed: finished hooks are deleted according to their policy.
+    async fn apply_hook_delete_policies(&mut self, group: &[usize]) {
+        for &i in group {
+            let TaskKind::Hook { delete_policies } = &self.tasks[i].kind else {
+                continue;
+            };
+            let status = self.steps[i].status;
+            let delete = (status == StepStatus::Succeeded
+                && delete_policies.contains(&DeletePolicy::HookSucceeded))
+                || (status == StepStatus::Failed
+                    && delete_policies.contains(&DeletePolicy::HookFailed));
+            if !delete || self.keys[i].name.is_empty() {
+                continue;
+            }
+            let api_version = self.tasks[i].api_version.clone();
+            let result = writes::delete(
+                &self.client,
+                &self.catalog,
+                &self.keys[i],
+                &api_version,
+                Propagation::Background,
+                false,
+            )
+            .await;
+            let note = match result {
+                Ok(()) => "deleted by its delete policy".to_string(),
+                Err(e) => format!("could not be deleted by its delete policy: {e}"),
+            };
+            let message = match self.steps[i].message.as_str() {
+                "" => note,
+                m => format!("{m}; {note}"),
+            };
+            self.steps[i].message = message;
+        }
+    }
+
+    /// After CRDs were applied, discovers again until their kinds are served (briefly), so
+    /// the custom resources that follow can be written.
+    async fn refresh_catalog(&mut self, batch: &[usize]) {
+        let wanted: Vec<GroupKind> = batch
+            .iter()
+            .filter(|i| self.steps[**i].status != StepStatus::Failed)
+            .filter_map(|i| provided_kind(&self.tasks[*i]))
+            .collect();
+        if wanted.is_empty() {
+            return;
+        }
+        for _ in 0..40 {
+            if let Ok(catalog) = ApiCatalog::discover(&self.client).await {
+                let ready = wanted.iter().all(|gk| catalog.preferred(gk).is_some());
+                let catalog = Arc::new(catalog);
+                self.catalog = catalog.clone();
+                if ready {
+                    (self.report)(ExecEvent::Catalog(catalog));
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Settles every step at the end of an attempt and runs SyncFail hooks after a failure.
+    fn finish(&mut self, outcome: Result<(), Stop>) {
+        let now = jiff::Timestamp::now().to_string();
+        match outcome {
+            Ok(()) => {
+                for s in &mut self.steps {
+                    if s.status == StepStatus::Pending && s.phase == SyncPhase::SyncFail {
+                        s.status = StepStatus::Skipped;
+                        s.message = "runs only when the sync fails".into();
+                    }
+                }
+                self.op.phase = OperationPhase::Succeeded;
+                self.op.message = if self.dry_run {
+                    format!(
+                        "dry run succeeded: {}",
+                        super::history::summary(&self.steps)
+                    )
+                } else {
+                    format!("synced: {}", super::history::summary(&self.steps))
+                };
+            }
+            Err(Stop::Failed) => {
+                let started = self.started;
+                for s in &mut self.steps {
+                    if s.status == StepStatus::Pending {
+                        s.status = StepStatus::Skipped;
+                        s.message = if started {
+                            "not run: an earlier step failed".into()
+                        } else {
+                            "not run: the dry run failed, nothing was changed".into()
+                        };
+                    }
+                }
+                self.op.phase = OperationPhase::Failed;
+            }
+            Err(Stop::Terminated) => {
+                for s in &mut self.steps {
+                    match s.status {
+                        StepStatus::Pending => {
+                            s.status = StepStatus::Skipped;
+                            s.message = "not run: the operation was terminated".into();
+                        }
+                        StepStatus::Running => {
+                            s.status = StepStatus::Failed;
+                            s.message = "terminated before it finished".into();
+                        }
+                        _ => {}
+                    }
+                }
+                self.op.phase = OperationPhase::Terminated;
+                self.op.message = "terminated by the user".into();
+            }
+        }
+        self.op.finished_at = Some(now);
+    }
+}
+
+async fn write_one(
+    client: &kube::Client,
+    catalog: &ApiCatalog,
+    task: &Task,
+    key: &ResourceKey,
+    mode: WriteMode,
+) -> Result<Option<Value>, WriteError> {
+    match &task.kind {
+        TaskKind::Apply => writes::apply(
+            client,
+            catalog,
+            &task.object,
+            &task.api_version,
+            &task.options,
+            mode,
+        )
+        .await
+        .map(Some),
+        TaskKind::Hook { .. } if task.generate_name => writes::create(
+            client,
+            catalog,
+            &task.object,
+            &task.api_version,
+            mode.dry_run,
+        )
+        .await
+        .map(Some),
+        TaskKind::Hook { .. } => writes::apply(
+            client,
+            catalog,
+            &task.object,
+            &task.api_version,
+            &task.options,
+            mode,
+        )
+        .await
+        .map(Some),
+        TaskKind::Prune => writes::delete(
+            client,
+            catalog,
+            key,
+            &task.api_version,
+            task.options.propagation,
+            mode.dry_run,
+        )
+        .await
+        .map(|_| None),
+        TaskKind::CreateNamespace => writes::create_namespace(client, &key.name, mode.dry_run)
+            .await
+            .map(|_| None),
+        TaskKind::Nothing => Ok(None),
+    }
+}
+
+/// `group/Kind namespace/name`, as steps are named in messages.
+pub fn step_title(s: &SyncStep) -> String {
+    let kind = if s.group.is_empty() {
+        s.kind.clone()
+    } else {
+        format!("{}/{}", s.group, s.kind)
+    };
+    if s.namespace.is_empty() {
+        format!("{kind} {}", s.name)
+    } else {
+        format!("{kind} {}/{}", s.namespace, s.name)
+    }
+}
