@@ -293,7 +293,8 @@ impl Engine {
             store,
             now: jiff::Timestamp::now(),
         };
-        let snap = summary::summarize(&input);
+        let mut snap = summary::summarize(&input);
+        self.decorate(a, &mut snap);
         self.apps[a].summary = Some(Arc::new(snap));
         self.dirty = true;
     }

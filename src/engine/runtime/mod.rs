@@ -5,6 +5,7 @@
 
 mod clusters;
 mod flow;
+mod operations;
 mod queries;
 mod state;
 
@@ -22,8 +23,8 @@ use crate::engine::desired::{self, DesiredObject};
 use crate::engine::summary;
 use crate::engine::tracking;
 use crate::model::{
-    Application, ClusterSnapshot, ConnectionState, GroupKind, IgnoreDifference, Operation,
-    ResourceDiff, ResourceKey, Snapshot, SyncOptions, SyncPlan, split_api_version,
+    Application, ClusterSnapshot, ConnectionState, GroupKind, HistoryEntry, IgnoreDifference,
+    Operation, ResourceDiff, ResourceKey, Snapshot, SyncOptions, SyncPlan, split_api_version,
 };
 use crate::source::{Rendered, SourceError, Sources};
 
@@ -41,6 +42,9 @@ pub struct EngineOptions {
     pub config_ignore: Vec<IgnoreDifference>,
     /// Fetch Git and re-render this often; `None` renders once.
     pub refresh_every: Option<Duration>,
+    /// Run auto-sync and self-heal for apps whose `syncPolicy.automated` asks for it
+    /// (`rekon run`, the TUI's `--auto`).
+    pub auto_sync: bool,
 }
 
 /// Where the answer to a query goes; a dropped receiver means the asker moved on.
@@ -100,6 +104,13 @@ pub enum EngineCommand {
         key: ResourceKey,
         /// Where the YAML goes.
         reply: Reply<String>,
+    },
+    /// The app's recorded syncs, newest first, read from its cluster.
+    History {
+        /// The app.
+        app: String,
+        /// Where the entries go.
+        reply: Reply<Vec<HistoryEntry>>,
     },
     /// Desired at `revision` against live, for every resource that differs.
     DiffRevision {

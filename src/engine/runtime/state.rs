@@ -27,6 +27,8 @@ pub(super) enum Msg {
         result: Result<Rendered, SourceError>,
         reply: Reply<Vec<ResourceDiff>>,
     },
+    /// Sync operations' messages (see operations.rs).
+    Op(super::operations::OpMsg),
 }
 
 pub(super) struct ClusterRuntime {
@@ -58,6 +60,8 @@ pub(super) struct AppRuntime {
     pub(super) stale: bool,
     pub(super) outcomes: Option<Vec<ResourceOutcome>>,
     pub(super) summary: Option<Arc<crate::model::AppSnapshot>>,
+    /// Sync operations, history and auto-sync state.
+    pub(super) ops: super::operations::AppOps,
 }
 
 pub(super) struct Engine {
@@ -73,6 +77,8 @@ pub(super) struct Engine {
     pub(super) snapshots: watch::Sender<Arc<Snapshot>>,
     pub(super) generation: u64,
     pub(super) dirty: bool,
+    /// Ids of sync operations, increasing.
+    pub(super) next_op_id: u64,
 }
 
 impl Engine {
@@ -104,6 +110,7 @@ impl Engine {
                 stale: false,
                 outcomes: None,
                 summary: None,
+                ops: Default::default(),
             })
             .collect();
         let config_ignore = Arc::new(options.config_ignore.clone());
@@ -119,6 +126,7 @@ impl Engine {
             snapshots,
             generation: 0,
             dirty: true,
+            next_op_id: 0,
         }
     }
 
@@ -194,15 +202,11 @@ impl Engine {
                     let _ = reply.send(Err(e));
                 }
             },
-            EngineCommand::Plan { reply, .. } => {
-                let _ = reply.send(Err("syncing is not available in this build".into()));
-            }
-            EngineCommand::Sync { reply, .. } | EngineCommand::Rollback { reply, .. } => {
-                if let Some(reply) = reply {
-                    let _ = reply.send(Err("syncing is not available in this build".into()));
-                }
-            }
-            EngineCommand::Terminate { .. } => {}
+            cmd @ (EngineCommand::Plan { .. }
+            | EngineCommand::Sync { .. }
+            | EngineCommand::Terminate { .. }
+            | EngineCommand::Rollback { .. }
+            | EngineCommand::History { .. }) => self.op_command(cmd),
         }
     }
 
@@ -242,6 +246,7 @@ impl Engine {
                 if self.apps[app].render_generation != generation {
                     return;
                 }
+                self.note_rendered(app, &result);
                 self.apps[app].rendered = Some(result);
                 self.prepare(app);
                 self.dirty = true;
@@ -249,6 +254,7 @@ impl Engine {
             Msg::Watch { cluster, msg } => {
                 let is_state = matches!(msg, WatchMsg::State(..) | WatchMsg::Relisted(_));
                 let changed = self.clusters[cluster].store.apply(msg);
+                self.forward_live(cluster, &changed);
                 let mut touched = BTreeSet::new();
                 for key in &changed {
                     self.apps_touched_by(cluster, key, &mut touched);
@@ -266,6 +272,7 @@ impl Engine {
             Msg::RevisionRendered { app, result, reply } => {
                 self.compare_revision(app, result, reply);
             }
+            Msg::Op(msg) => self.on_op_msg(msg),
             Msg::Compared {
                 app,
                 generation,
@@ -282,6 +289,7 @@ impl Engine {
                     self.apps[app].stale = false;
                     self.compare(app);
                 }
+                self.after_compare(app, generation);
             }
         }
     }

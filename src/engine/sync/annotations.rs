@@ -144,10 +144,10 @@ pub fn wave(obj: &Value) -> i32 {
     if let Some(v) = annotation(obj, SYNC_WAVE) {
         return v.parse().unwrap_or(0);
     }
-    if annotation(obj, HELM_HOOK).is_some() {
-        if let Some(v) = annotation(obj, HELM_HOOK_WEIGHT) {
-            return v.parse().unwrap_or(0);
-        }
+    if annotation(obj, HELM_HOOK).is_some()
+        && let Some(v) = annotation(obj, HELM_HOOK_WEIGHT)
+    {
+        return v.parse().unwrap_or(0);
     }
     0
 }

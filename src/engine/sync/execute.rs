@@ -75,6 +75,18 @@ pub struct ExecJob {
     pub report: Reporter,
 }
 
+/// Which request [`Exec::owned`] sends for a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call {
+    Write,
+    DryRun,
+    DeleteHook,
+}
+
+type WriteFuture = std::pin::Pin<
+    Box<dyn std::future::Future<Output = (usize, Result<Option<Value>, WriteError>)> + Send>,
+>;
+
 /// Why a group stopped the run.
 enum Stop {
     Failed,
@@ -168,7 +180,7 @@ pub async fn run(job: ExecJob) -> Operation {
         let mut cancel = exec.cancel.clone();
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
-            _ = cancel.wait_for(|c| *c) => {
+            _ = until_cancelled(&mut cancel) => {
                 exec.op.phase = OperationPhase::Terminated;
                 exec.op.message = "terminated while waiting to retry".into();
                 exec.op.finished_at = Some(jiff::Timestamp::now().to_string());
@@ -338,16 +350,11 @@ impl Exec {
                 None => todo.push(i),
             }
         }
-        let results = {
-            let this = &*self;
-            futures::stream::iter(
-                todo.into_iter()
-                    .map(|i| async move { (i, this.dry_run_step(i).await) }),
-            )
+        let futures: Vec<WriteFuture> = todo.iter().map(|&i| self.owned(i, Call::DryRun)).collect();
+        let results = futures::stream::iter(futures)
             .buffer_unordered(WRITE_CONCURRENCY)
             .collect::<Vec<_>>()
-            .await
-        };
+            .await;
         let mut failed = 0;
         for (i, result) in results {
             match result {
@@ -384,33 +391,40 @@ impl Exec {
         Ok(())
     }
 
-    /// The server dry run of step `i`'s write.
-    async fn dry_run_step(&self, i: usize) -> Result<Option<Value>, WriteError> {
-        let t = &self.tasks[i];
-        if let TaskKind::Hook { .. } = t.kind {
-            // Hooks are created anew; one left from an earlier sync is not an error
-            // (BeforeHookCreation deletes it first).
-            return match writes::create(
-                &self.client,
-                &self.catalog,
-                &t.object,
-                &t.api_version,
-                true,
-            )
-            .await
-            {
-                Err(WriteError::Api { code: 409, .. }) => Ok(None),
-                other => other.map(Some),
+    /// Step `i`'s request as a future that owns what it needs (so batches can run it in
+    /// parallel while the step list changes).
+    fn owned(&self, i: usize, what: Call) -> WriteFuture {
+        let client = self.client.clone();
+        let catalog = self.catalog.clone();
+        let task = self.tasks[i].clone();
+        let key = self.keys[i].clone();
+        let mode = self.write_mode(what == Call::DryRun);
+        Box::pin(async move {
+            let result = match (what, &task.kind) {
+                (Call::DeleteHook, _) => writes::delete(
+                    &client,
+                    &catalog,
+                    &key,
+                    &task.api_version,
+                    Propagation::Background,
+                    false,
+                )
+                .await
+                .map(|_| None),
+                // Hooks are created anew; one left from an earlier sync is not an error
+                // (BeforeHookCreation deletes it first).
+                (Call::DryRun, TaskKind::Hook { .. }) => {
+                    match writes::create(&client, &catalog, &task.object, &task.api_version, true)
+                        .await
+                    {
+                        Err(WriteError::Api { code: 409, .. }) => Ok(None),
+                        other => other.map(Some),
+                    }
+                }
+                _ => write_one(&client, &catalog, &task, &key, mode).await,
             };
-        }
-        write_one(
-            &self.client,
-            &self.catalog,
-            t,
-            &self.keys[i],
-            self.write_mode(true),
-        )
-        .await
+            (i, result)
+        })
     }
 
     async fn run_group(&mut self, group: &[usize], later: bool) -> Result<(), Stop> {
@@ -505,22 +519,7 @@ impl Exec {
             self.steps[i].status = StepStatus::Running;
         }
         self.report(true);
-        let client = self.client.clone();
-        let catalog = self.catalog.clone();
-        let mode = self.write_mode(false);
-        let jobs: Vec<_> = batch
-            .iter()
-            .map(|&i| {
-                let this_task = self.tasks[i].clone();
-                let key = self.keys[i].clone();
-                let client = client.clone();
-                let catalog = catalog.clone();
-                async move {
-                    let r = write_one(&client, &catalog, &this_task, &key, mode).await;
-                    (i, r)
-                }
-            })
-            .collect();
+        let jobs: Vec<WriteFuture> = batch.iter().map(|&i| self.owned(i, Call::Write)).collect();
         let mut stream = futures::stream::iter(jobs).buffer_unordered(WRITE_CONCURRENCY);
         while let Some((i, result)) = stream.next().await {
             match result {
@@ -537,11 +536,11 @@ impl Exec {
             TaskKind::CreateNamespace => self.set(i, StepStatus::Succeeded, ""),
             _ => {
                 if let Some(obj) = obj {
-                    if self.tasks[i].generate_name {
-                        if let Some(key) = ResourceKey::of(&obj) {
-                            self.steps[i].name = key.name.clone();
-                            self.keys[i] = key;
-                        }
+                    if self.tasks[i].generate_name
+                        && let Some(key) = ResourceKey::of(&obj)
+                    {
+                        self.steps[i].name = key.name.clone();
+                        self.keys[i] = key;
                     }
                     let key = self.keys[i].clone();
                     self.view.observe(&key, Some(obj));
@@ -565,29 +564,18 @@ impl Exec {
         if hooks.is_empty() {
             return Ok(());
         }
-        let results = {
-            let this = &*self;
-            futures::stream::iter(hooks.iter().map(|&i| async move {
-                let t = &this.tasks[i];
-                let r = writes::delete(
-                    &this.client,
-                    &this.catalog,
-                    &this.keys[i],
-                    &t.api_version,
-                    Propagation::Background,
-                    false,
-                )
-                .await;
-                (i, r)
-            }))
+        let futures: Vec<WriteFuture> = hooks
+            .iter()
+            .map(|&i| self.owned(i, Call::DeleteHook))
+            .collect();
+        let results = futures::stream::iter(futures)
             .buffer_unordered(WRITE_CONCURRENCY)
             .collect::<Vec<_>>()
-            .await
-        };
+            .await;
         let mut deleted = Vec::new();
         for (i, r) in results {
             match r {
-                Ok(()) => deleted.push(i),
+                Ok(_) => deleted.push(i),
                 Err(e) => self.set(
                     i,
                     StepStatus::Failed,
@@ -627,7 +615,7 @@ impl Exec {
                 let mut cancel = self.cancel.clone();
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_millis(200)) => {}
-                    _ = cancel.wait_for(|c| *c) => return Err(Stop::Terminated),
+                    _ = until_cancelled(&mut cancel) => return Err(Stop::Terminated),
                 }
             }
         }
@@ -728,7 +716,7 @@ impl Exec {
                     last_untold = now;
                     self.poll(&targets).await;
                 }
-                _ = cancel.wait_for(|c| *c) => return Err(Stop::Terminated),
+                _ = until_cancelled(&mut cancel) => return Err(Stop::Terminated),
             }
         }
     }
@@ -927,4 +915,9 @@ pub fn step_title(s: &SyncStep) -> String {
     } else {
         format!("{kind} {}/{}", s.namespace, s.name)
     }
+}
+
+/// Resolves when the operation is terminated (or its owner is gone).
+async fn until_cancelled(cancel: &mut watch::Receiver<bool>) {
+    let _ = cancel.wait_for(|c| *c).await.map(|_| ());
 }

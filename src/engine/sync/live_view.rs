@@ -63,10 +63,11 @@ impl LiveView {
     fn update(&mut self, key: ResourceKey, object: Option<Arc<Value>>) {
         if let (Some(new), Some(Some(old))) = (&object, self.objects.get(&key)) {
             // An event may be older than the answer to our own write: keep the newer.
-            if let (Some(n), Some(o)) = (resource_version(new), resource_version(old)) {
-                if n < o && new["metadata"]["uid"] == old["metadata"]["uid"] {
-                    return;
-                }
+            if let (Some(n), Some(o)) = (resource_version(new), resource_version(old))
+                && n < o
+                && new["metadata"]["uid"] == old["metadata"]["uid"]
+            {
+                return;
             }
         }
         self.objects.insert(key, object);

@@ -386,10 +386,11 @@ fn resource_action(
         _ if live => StepAction::Configured,
         _ => StepAction::Created,
     };
-    if let Some(o) = outcome {
-        if o.sync == SyncStatus::Unknown && message.is_empty() {
-            message = o.message.clone();
-        }
+    if let Some(o) = outcome
+        && o.sync == SyncStatus::Unknown
+        && message.is_empty()
+    {
+        message = o.message.clone();
     }
     if options.client_side_asked && message.is_empty() {
         message = "ServerSideApply=false: rekon applies server-side regardless".into();

@@ -1,0 +1,1019 @@
+//! Sync operations inside the engine: planning, starting, terminating and rolling back
+//! syncs, one operation per app at a time, with progress published in the app's snapshot
+//! and the cluster's live changes forwarded to the running sync.
+//!
+//! A sync gathers its inputs on the engine task (desired objects, live copies, tracked
+//! extras, the latest comparison), then runs off it: compare if needed, plan, execute,
+//! record history. Results come back as [`OpMsg`]s tagged with the operation's id.
+
+use std::time::Instant;
+
+use kube::api::Api;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::state::{Engine, Msg};
+use super::*;
+use crate::engine::sync::{
+    self, ExecEvent, ExecJob, LiveEvent, LiveView, PlanInput, RetryPolicy, autosync, history,
+};
+use crate::model::{HistoryEntry, OperationPhase, ResourceKey, SyncPlan};
+
+/// Per-app operation state.
+#[derive(Default)]
+pub(super) struct AppOps {
+    /// The running operation, if any.
+    pub(super) running: Option<RunningOp>,
+    /// The last finished operation.
+    pub(super) last: Option<Operation>,
+    /// Recorded syncs, oldest first, once loaded.
+    pub(super) history: Vec<HistoryEntry>,
+    pub(super) history_state: HistoryState,
+    /// Auto-sync bookkeeping.
+    pub(super) auto: autosync::AutoState,
+    /// A self-heal waits for a comparison started after this compare generation.
+    pub(super) heal_verify_after: Option<u64>,
+}
+
+#[derive(Default, PartialEq, Eq, Clone, Copy)]
+pub(super) enum HistoryState {
+    #[default]
+    NotLoaded,
+    Loading,
+    Loaded,
+}
+
+/// What started an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Trigger {
+    User,
+    AutoSync,
+    SelfHeal,
+}
+
+pub(super) struct RunningOp {
+    id: u64,
+    cancel: watch::Sender<bool>,
+    events: Option<UnboundedSender<LiveEvent>>,
+    keys: HashSet<ResourceKey>,
+    waiters: Vec<Reply<Operation>>,
+    current: Option<Operation>,
+    trigger: Trigger,
+    initiated_by: String,
+    /// A full, real sync: recorded in history and counted by auto-sync.
+    full: bool,
+}
+
+/// Replies and results that come back to the engine task.
+pub(super) enum OpMsg {
+    /// A revision other than the current one was rendered for a request.
+    RevisionRendered {
+        request: Request,
+        result: Result<Rendered, SourceError>,
+    },
+    /// Progress of a running operation.
+    Progress { app: usize, id: u64, op: Operation },
+    /// The operation ended before or after executing.
+    Finished {
+        app: usize,
+        id: u64,
+        result: Result<Operation, String>,
+        history: Option<Result<Vec<HistoryEntry>, String>>,
+    },
+    /// The history was read from the cluster.
+    History {
+        app: usize,
+        result: Result<Vec<HistoryEntry>, String>,
+    },
+    /// A rollback found (or did not find) its history entry.
+    RollbackResolved {
+        app: usize,
+        revision: Result<String, String>,
+        initiated_by: String,
+        options: SyncOptions,
+        reply: Option<Reply<Operation>>,
+    },
+    /// A self-heal's delay is over.
+    HealDue { app: usize },
+}
+
+/// A plan or sync request travelling through the steps that prepare it.
+pub(super) struct Request {
+    app: usize,
+    options: SyncOptions,
+    purpose: Purpose,
+}
+
+enum Purpose {
+    Plan(Reply<SyncPlan>),
+    Sync { id: u64 },
+}
+
+/// Everything the off-task part of a sync needs.
+struct Pipeline {
+    app_index: usize,
+    app: Application,
+    instance: String,
+    job: CompareJob,
+    outcomes: Option<Vec<ResourceOutcome>>,
+    revision: String,
+    options: SyncOptions,
+    cache: Arc<DryRunCache>,
+    tx: mpsc::UnboundedSender<Msg>,
+    sources: Arc<Sources>,
+    cluster: usize,
+    purpose: PipelinePurpose,
+}
+
+enum PipelinePurpose {
+    Plan(Reply<SyncPlan>),
+    Run(RunInputs),
+}
+
+struct RunInputs {
+    id: u64,
+    initiated_by: String,
+    force: bool,
+    record: bool,
+    events: mpsc::UnboundedReceiver<LiveEvent>,
+    cancel: watch::Receiver<bool>,
+    watched: HashSet<GroupKind>,
+    forwarded: HashSet<ResourceKey>,
+}
+
+fn short(rev: &str) -> &str {
+    rev.get(..7).unwrap_or(rev)
+}
+
+impl Engine {
+    /// Handles the sync-related commands.
+    pub(super) fn op_command(&mut self, cmd: EngineCommand) {
+        match cmd {
+            EngineCommand::Plan {
+                app,
+                options,
+                reply,
+            } => match self.find_app(&app) {
+                Ok(a) => self.request(Request {
+                    app: a,
+                    options,
+                    purpose: Purpose::Plan(reply),
+                }),
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
+            EngineCommand::Sync {
+                app,
+                options,
+                initiated_by,
+                reply,
+            } => match self.find_app(&app) {
+                Ok(a) => self.start_sync(a, options, initiated_by, reply, Trigger::User),
+                Err(e) => refuse(reply, e),
+            },
+            EngineCommand::Terminate { app } => {
+                if let Ok(a) = self.find_app(&app)
+                    && let Some(op) = &self.apps[a].ops.running
+                {
+                    let _ = op.cancel.send(true);
+                }
+            }
+            EngineCommand::Rollback {
+                app,
+                id,
+                initiated_by,
+                reply,
+            } => match self.find_app(&app) {
+                Ok(a) => self.rollback(a, id, initiated_by, reply),
+                Err(e) => refuse(reply, e),
+            },
+            EngineCommand::History { app, reply } => match self.find_app(&app) {
+                Ok(a) => self.load_history(a, Some(reply)),
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
+            _ => {}
+        }
+    }
+
+    /// Starts a sync of app `a`, or refuses it with a message saying why.
+    pub(super) fn start_sync(
+        &mut self,
+        a: usize,
+        options: SyncOptions,
+        initiated_by: String,
+        reply: Option<Reply<Operation>>,
+        trigger: Trigger,
+    ) {
+        let name = self.apps[a].app.qualified_name();
+        if self.options.read_only && !options.dry_run {
+            let why = format!(
+                "sync of {name} refused: rekon runs with --read-only, which forbids every change to the cluster"
+            );
+            tracing::warn!("{why}");
+            return refuse(reply, why);
+        }
+        if let Some(op) = &self.apps[a].ops.running {
+            let since = op
+                .current
+                .as_ref()
+                .map(|o| format!(" (started by {} at {})", o.initiated_by, o.started_at))
+                .unwrap_or_default();
+            return refuse(
+                reply,
+                format!(
+                    "sync of {name} refused: another operation is running{since}; wait for it or terminate it"
+                ),
+            );
+        }
+        self.next_op_id += 1;
+        let id = self.next_op_id;
+        let (cancel, _) = watch::channel(false);
+        let full = options.resources.is_empty() && !options.dry_run;
+        let mut waiters = Vec::new();
+        waiters.extend(reply);
+        let pending = Operation {
+            app: name.clone(),
+            phase: OperationPhase::Running,
+            revision: options.revision.clone().unwrap_or_default(),
+            steps: Vec::new(),
+            message: "planning".into(),
+            started_at: jiff::Timestamp::now().to_string(),
+            finished_at: None,
+            initiated_by: initiated_by.clone(),
+            dry_run: options.dry_run,
+        };
+        self.apps[a].ops.running = Some(RunningOp {
+            id,
+            cancel,
+            events: None,
+            keys: HashSet::new(),
+            waiters,
+            current: Some(pending),
+            trigger,
+            initiated_by,
+            full,
+        });
+        self.patch_operation(a);
+        self.request(Request {
+            app: a,
+            options,
+            purpose: Purpose::Sync { id },
+        });
+    }
+
+    /// Prepares a plan or sync: renders another revision first when asked for one.
+    fn request(&mut self, request: Request) {
+        let a = request.app;
+        let current = match &self.apps[a].rendered {
+            Some(Ok(r)) => Some(r.commit.clone()),
+            _ => None,
+        };
+        let wanted = request.options.revision.clone();
+        match wanted {
+            Some(rev) if Some(&rev) != current.as_ref() => {
+                let mut application = self.apps[a].app.clone();
+                application.spec.source.target_revision = Some(rev);
+                let sources = self.options.sources.clone();
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = sources
+                        .resolve(
+                            &application.spec.source.repo_url,
+                            application.spec.source.revision(),
+                            false,
+                        )
+                        .and_then(|commit| sources.render_app(&application, &commit));
+                    let _ = tx.send(Msg::Op(OpMsg::RevisionRendered { request, result }));
+                });
+            }
+            _ => self.launch(request, None),
+        }
+    }
+
+    /// Gathers the inputs on the engine task and starts the off-task pipeline.
+    fn launch(&mut self, request: Request, rendered: Option<Rendered>) {
+        let a = request.app;
+        let gathered = self.gather(a, rendered.as_ref());
+        let (job, outcomes, revision) = match gathered {
+            Ok(g) => g,
+            Err(e) => return self.fail_request(request, e),
+        };
+        let Ok(c) = self.apps[a].cluster else {
+            return self.fail_request(request, "the app has no cluster".into());
+        };
+        let purpose = match request.purpose {
+            Purpose::Plan(reply) => PipelinePurpose::Plan(reply),
+            Purpose::Sync { id } => {
+                let Some(op) = self.apps[a].ops.running.as_mut().filter(|o| o.id == id) else {
+                    return;
+                };
+                let mut keys: HashSet<ResourceKey> =
+                    job.desired.iter().map(|d| d.key.clone()).collect();
+                keys.extend(job.extra.iter().filter_map(|o| ResourceKey::of(o)));
+                let (events_tx, events_rx) = mpsc::unbounded_channel();
+                op.events = Some(events_tx);
+                op.keys = keys.clone();
+                let store = &self.clusters[c].store;
+                let watches = &self.clusters[c].watches;
+                let watched = keys
+                    .iter()
+                    .map(ResourceKey::group_kind)
+                    .filter(|gk| {
+                        watches.contains_key(gk)
+                            && matches!(
+                                store.kind_state(gk),
+                                Some(KindState::Ready | KindState::Syncing)
+                            )
+                    })
+                    .collect();
+                let trigger = op.trigger;
+                PipelinePurpose::Run(RunInputs {
+                    id,
+                    initiated_by: op.initiated_by.clone(),
+                    force: request.options.force || trigger == Trigger::SelfHeal,
+                    record: op.full,
+                    events: events_rx,
+                    cancel: op.cancel.subscribe(),
+                    watched,
+                    forwarded: keys,
+                })
+            }
+        };
+        let pipeline = Pipeline {
+            app_index: a,
+            app: self.apps[a].app.clone(),
+            instance: self.apps[a].instance.clone(),
+            job,
+            outcomes,
+            revision,
+            options: request.options,
+            cache: self.cache.clone(),
+            tx: self.tx.clone(),
+            sources: self.options.sources.clone(),
+            cluster: c,
+            purpose,
+        };
+        tokio::spawn(pipeline.run());
+    }
+
+    /// The compare job (desired, live, extras), the outcomes when the current ones are
+    /// fresh, and the revision.
+    fn gather(
+        &self,
+        a: usize,
+        rendered: Option<&Rendered>,
+    ) -> Result<(CompareJob, Option<Vec<ResourceOutcome>>, String), String> {
+        let rt = &self.apps[a];
+        let name = rt.app.qualified_name();
+        if let Some(r) = rendered {
+            return Ok((self.job_for(a, r)?, None, r.commit.clone()));
+        }
+        let c = rt.cluster.clone()?;
+        let cluster = &self.clusters[c];
+        let catalog = cluster.catalog.clone().ok_or_else(|| {
+            format!(
+                "app {name}: cluster {} is not connected yet",
+                cluster.handle.name
+            )
+        })?;
+        let revision = match &rt.rendered {
+            Some(Ok(r)) => r.commit.clone(),
+            Some(Err(e)) => return Err(format!("app {name} cannot be rendered: {e}")),
+            None => return Err(format!("app {name} has not been rendered yet")),
+        };
+        let desired = rt
+            .desired
+            .clone()
+            .ok_or_else(|| format!("app {name} has not been prepared for its cluster yet"))?;
+        let outcomes = if rt.comparing || rt.stale {
+            None
+        } else {
+            rt.outcomes.clone()
+        };
+        Ok((self.build_job(a, c, catalog, desired), outcomes, revision))
+    }
+
+    fn fail_request(&mut self, request: Request, error: String) {
+        match request.purpose {
+            Purpose::Plan(reply) => {
+                let _ = reply.send(Err(error));
+            }
+            Purpose::Sync { id } => self.finish(request.app, id, Err(error), None),
+        }
+    }
+
+    /// Handles a message from an operation's off-task parts.
+    pub(super) fn on_op_msg(&mut self, msg: OpMsg) {
+        match msg {
+            OpMsg::RevisionRendered { request, result } => match result {
+                Ok(r) => self.launch(request, Some(r)),
+                Err(e) => self.fail_request(request, e.to_string()),
+            },
+            OpMsg::Progress { app, id, op } => {
+                let Some(running) = self.apps[app].ops.running.as_mut().filter(|o| o.id == id)
+                else {
+                    return;
+                };
+                running.current = Some(op);
+                self.patch_operation(app);
+            }
+            OpMsg::Finished {
+                app,
+                id,
+                result,
+                history,
+            } => self.finish(app, id, result, history),
+            OpMsg::History { app, result } => {
+                let ops = &mut self.apps[app].ops;
+                ops.history_state = HistoryState::Loaded;
+                match result {
+                    Ok(entries) => {
+                        if ops.auto.attempted.is_none() {
+                            ops.auto.attempted = entries.last().map(|e| {
+                                (e.revision.clone(), e.phase == OperationPhase::Succeeded)
+                            });
+                        }
+                        ops.history = entries;
+                    }
+                    Err(e) => tracing::warn!("{e}"),
+                }
+                self.patch_operation(app);
+                self.consider_auto_sync(app);
+            }
+            OpMsg::RollbackResolved {
+                app,
+                revision,
+                initiated_by,
+                mut options,
+                reply,
+            } => match revision {
+                Ok(rev) => {
+                    options.revision = Some(rev);
+                    self.start_sync(app, options, initiated_by, reply, Trigger::User);
+                }
+                Err(e) => refuse(reply, e),
+            },
+            OpMsg::HealDue { app } => {
+                self.apps[app].ops.heal_verify_after = Some(self.apps[app].compare_generation);
+                self.compare(app);
+            }
+        }
+    }
+
+    fn finish(
+        &mut self,
+        a: usize,
+        id: u64,
+        result: Result<Operation, String>,
+        history: Option<Result<Vec<HistoryEntry>, String>>,
+    ) {
+        let name = self.apps[a].app.qualified_name();
+        let rendered = match &self.apps[a].rendered {
+            Some(Ok(r)) => Some(r.commit.clone()),
+            _ => None,
+        };
+        let ops = &mut self.apps[a].ops;
+        let Some(running) = ops.running.take_if(|o| o.id == id) else {
+            return;
+        };
+        let result = result.map(|mut op| {
+            match history {
+                Some(Ok(entries)) => {
+                    ops.history = entries;
+                    ops.history_state = HistoryState::Loaded;
+                }
+                Some(Err(e)) => op.message = format!("{}; history not recorded: {e}", op.message),
+                None => {}
+            }
+            op
+        });
+        match &result {
+            Ok(op) => {
+                if running.full {
+                    ops.auto.attempted =
+                        Some((op.revision.clone(), op.phase == OperationPhase::Succeeded));
+                }
+                tracing::info!(
+                    "{} {name} {:?} at {}: {}",
+                    if op.dry_run { "dry run of" } else { "sync of" },
+                    op.phase,
+                    short(&op.revision),
+                    op.message
+                );
+                ops.last = Some(op.clone());
+            }
+            Err(e) => {
+                tracing::warn!("sync of {name} not started: {e}");
+                if running.full && running.trigger != Trigger::User {
+                    // Do not retry the same revision in a loop when it cannot even be planned.
+                    if let Some(commit) = rendered {
+                        ops.auto.attempted = Some((commit, false));
+                    }
+                }
+            }
+        }
+        for w in running.waiters {
+            let _ = w.send(result.clone());
+        }
+        self.patch_operation(a);
+        // Compare again: the cluster changed under the app.
+        self.compare(a);
+    }
+
+    /// Refreshes the app's published operation and history without recomputing the summary.
+    pub(super) fn patch_operation(&mut self, a: usize) {
+        let Some(summary) = self.apps[a].summary.clone() else {
+            return;
+        };
+        let mut snap = (*summary).clone();
+        self.decorate(a, &mut snap);
+        self.apps[a].summary = Some(Arc::new(snap));
+        self.dirty = true;
+    }
+
+    /// Adds the operation and the history to a freshly computed summary.
+    pub(super) fn decorate(&self, a: usize, snap: &mut crate::model::AppSnapshot) {
+        let ops = &self.apps[a].ops;
+        snap.operation = ops
+            .running
+            .as_ref()
+            .and_then(|r| r.current.clone())
+            .or_else(|| ops.last.clone());
+        snap.last_sync = ops
+            .last
+            .as_ref()
+            .filter(|o| !o.dry_run)
+            .and_then(|o| o.finished_at.clone())
+            .or_else(|| ops.history.last().map(|e| e.finished_at.clone()));
+        if let Some(detail) = snap.detail.as_mut() {
+            let newest_first: Vec<HistoryEntry> = ops.history.iter().rev().cloned().collect();
+            if detail.history != newest_first {
+                Arc::make_mut(detail).history = newest_first;
+            }
+        }
+    }
+
+    /// Forwards live changes to the running syncs that wait on those objects.
+    pub(super) fn forward_live(&mut self, cluster: usize, changed: &[ResourceKey]) {
+        if changed.is_empty() {
+            return;
+        }
+        for a in 0..self.apps.len() {
+            if self.apps[a].cluster != Ok(cluster) {
+                continue;
+            }
+            let Some(op) = &self.apps[a].ops.running else {
+                continue;
+            };
+            let Some(events) = &op.events else { continue };
+            for key in changed.iter().filter(|k| op.keys.contains(*k)) {
+                let object = self.clusters[cluster]
+                    .store
+                    .get(key)
+                    .map(|o| o.object.clone());
+                let _ = events.send(LiveEvent {
+                    key: key.clone(),
+                    object,
+                });
+            }
+        }
+    }
+
+    /// Reads the app's history from its cluster; answers `reply` when given.
+    fn load_history(&mut self, a: usize, reply: Option<Reply<Vec<HistoryEntry>>>) {
+        let Ok(c) = self.apps[a].cluster.clone() else {
+            if let Some(reply) = reply {
+                let _ = reply.send(self.apps[a].cluster.clone().map(|_| Vec::new()));
+            }
+            return;
+        };
+        if reply.is_none() && self.apps[a].ops.history_state != HistoryState::NotLoaded {
+            return;
+        }
+        self.apps[a].ops.history_state = HistoryState::Loading;
+        let client = self.clusters[c].handle.client.clone();
+        let app = self.apps[a].app.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let result = history::load(&client, &app).await;
+            if let Some(reply) = reply {
+                let mut newest_first = result.clone();
+                if let Ok(entries) = newest_first.as_mut() {
+                    entries.reverse();
+                }
+                let _ = reply.send(newest_first);
+            }
+            let _ = tx.send(Msg::Op(OpMsg::History { app: a, result }));
+        });
+    }
+
+    fn rollback(
+        &mut self,
+        a: usize,
+        id: u64,
+        initiated_by: String,
+        reply: Option<Reply<Operation>>,
+    ) {
+        let app = self.apps[a].app.clone();
+        let name = app.qualified_name();
+        let automated = app
+            .spec
+            .sync_policy
+            .as_ref()
+            .and_then(|p| p.automated.as_ref())
+            .is_some_and(|a| a.enabled);
+        if automated {
+            return refuse(
+                reply,
+                format!(
+                    "rollback of {name} refused: auto-sync is on (spec.syncPolicy.automated), and it would sync Git's revision right back; turn auto-sync off first, as Argo CD requires"
+                ),
+            );
+        }
+        if self.options.read_only {
+            return refuse(
+                reply,
+                format!(
+                    "rollback of {name} refused: rekon runs with --read-only, which forbids every change to the cluster"
+                ),
+            );
+        }
+        let Ok(c) = self.apps[a].cluster.clone() else {
+            return refuse(reply, format!("rollback of {name}: the app has no cluster"));
+        };
+        let client = self.clusters[c].handle.client.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let revision = match history::load(&client, &app).await {
+                Ok(entries) => match entries.iter().find(|e| e.id == id) {
+                    Some(e) => Ok(e.revision.clone()),
+                    None => {
+                        let known: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
+                        Err(if known.is_empty() {
+                            format!("rollback of {name}: the app has no sync history yet")
+                        } else {
+                            format!(
+                                "rollback of {name}: no history entry {id} (known: {})",
+                                known.join(", ")
+                            )
+                        })
+                    }
+                },
+                Err(e) => Err(format!("rollback of {name}: {e}")),
+            };
+            let _ = tx.send(Msg::Op(OpMsg::RollbackResolved {
+                app: a,
+                revision,
+                initiated_by,
+                options: SyncOptions::default(),
+                reply,
+            }));
+        });
+    }
+
+    /// After each comparison: loads the history once, and runs the auto-sync rules.
+    pub(super) fn after_compare(&mut self, a: usize, generation: u64) {
+        self.load_history(a, None);
+        if let Some(after) = self.apps[a].ops.heal_verify_after {
+            if generation <= after {
+                return;
+            }
+            self.apps[a].ops.heal_verify_after = None;
+            self.apps[a].ops.auto.heal_pending = false;
+            if self.self_heal_due(a) {
+                self.start_self_heal(a);
+            }
+            return;
+        }
+        self.consider_auto_sync(a);
+    }
+
+    fn automated(&self, a: usize) -> Option<crate::model::Automated> {
+        self.apps[a]
+            .app
+            .spec
+            .sync_policy
+            .as_ref()
+            .and_then(|p| p.automated.clone())
+            .filter(|a| a.enabled)
+    }
+
+    fn facts(&self, a: usize) -> Option<(crate::model::SyncStatus, String)> {
+        let rt = &self.apps[a];
+        let sync = rt.summary.as_ref()?.sync;
+        let Some(Ok(r)) = &rt.rendered else {
+            return None;
+        };
+        Some((sync, r.commit.clone()))
+    }
+
+    fn consider_auto_sync(&mut self, a: usize) {
+        if !self.options.auto_sync || self.options.read_only {
+            return;
+        }
+        if self.apps[a].ops.history_state != HistoryState::Loaded {
+            return;
+        }
+        let Some(auto) = self.automated(a) else {
+            return;
+        };
+        let Some((sync, revision)) = self.facts(a) else {
+            return;
+        };
+        let rt = &self.apps[a];
+        if rt.comparing || rt.stale {
+            return;
+        }
+        let facts = autosync::AppFacts {
+            automated: Some(&auto),
+            sync,
+            revision: Some(&revision),
+            running: rt.ops.running.is_some(),
+        };
+        let name = rt.app.qualified_name();
+        match autosync::decide(facts, &rt.ops.auto, Instant::now()) {
+            autosync::Decision::Nothing => {}
+            autosync::Decision::Sync => {
+                tracing::info!(
+                    "auto-sync of {name}: OutOfSync at {}, syncing",
+                    short(&revision)
+                );
+                let options = SyncOptions {
+                    prune: auto.prune,
+                    ..SyncOptions::default()
+                };
+                self.start_sync(a, options, "auto-sync".into(), None, Trigger::AutoSync);
+            }
+            autosync::Decision::HealAfter(delay) => {
+                tracing::info!(
+                    "self-heal of {name}: live state drifted from {}, re-syncing in {}",
+                    short(&revision),
+                    sync::format_duration(delay)
+                );
+                self.apps[a].ops.auto.heal_pending = true;
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    let _ = tx.send(Msg::Op(OpMsg::HealDue { app: a }));
+                });
+            }
+        }
+    }
+
+    fn self_heal_due(&self, a: usize) -> bool {
+        if !self.options.auto_sync || self.options.read_only {
+            return false;
+        }
+        let Some(auto) = self.automated(a).filter(|x| x.self_heal) else {
+            return false;
+        };
+        let _ = auto;
+        let rt = &self.apps[a];
+        let Some((sync, revision)) = self.facts(a) else {
+            return false;
+        };
+        let attempted_ok = rt
+            .ops
+            .auto
+            .attempted
+            .as_ref()
+            .is_some_and(|(r, ok)| *r == revision && *ok);
+        if sync != crate::model::SyncStatus::OutOfSync || rt.ops.running.is_some() {
+            tracing::info!(
+                "self-heal of {} not needed: {sync}",
+                rt.app.qualified_name()
+            );
+            return false;
+        }
+        attempted_ok
+    }
+
+    fn start_self_heal(&mut self, a: usize) {
+        let Some(auto) = self.automated(a) else {
+            return;
+        };
+        let now = Instant::now();
+        let state = &mut self.apps[a].ops.auto;
+        state.heal_attempts = autosync::heal_attempt(state, now) + 1;
+        state.last_heal = Some(now);
+        let attempt = state.heal_attempts;
+        tracing::info!(
+            "self-heal of {}: syncing (attempt {attempt})",
+            self.apps[a].app.qualified_name()
+        );
+        let options = SyncOptions {
+            prune: auto.prune,
+            ..SyncOptions::default()
+        };
+        self.start_sync(a, options, "self-heal".into(), None, Trigger::SelfHeal);
+    }
+
+    /// Notes a new Git revision in the log (what `rekon run` prints per refresh).
+    pub(super) fn note_rendered(&self, a: usize, result: &Result<Rendered, SourceError>) {
+        let rt = &self.apps[a];
+        let name = rt.app.qualified_name();
+        let before = match &rt.rendered {
+            Some(Ok(r)) => Some(r.commit.as_str()),
+            _ => None,
+        };
+        match (before, result) {
+            (Some(old), Ok(new)) if old != new.commit => tracing::info!(
+                "{name}: new revision {} (was {})",
+                short(&new.commit),
+                short(old)
+            ),
+            (None, Ok(new)) => tracing::debug!("{name}: revision {}", short(&new.commit)),
+            (_, Err(e)) => tracing::warn!("{name}: {e}"),
+            _ => {}
+        }
+    }
+}
+
+fn refuse(reply: Option<Reply<Operation>>, why: String) {
+    match reply {
+        Some(reply) => {
+            let _ = reply.send(Err(why));
+        }
+        None => tracing::warn!("{why}"),
+    }
+}
+
+impl Pipeline {
+    async fn run(self) {
+        let Pipeline {
+            app_index,
+            app,
+            instance,
+            job,
+            outcomes,
+            revision,
+            options,
+            cache,
+            tx,
+            sources,
+            cluster,
+            purpose,
+        } = self;
+        let client = job.client.clone();
+        let catalog = job.catalog.clone();
+        let desired = job.desired.clone();
+        let live = job.live.clone();
+        let extras = job.extra.clone();
+        let outcomes = match outcomes {
+            Some(o) => o,
+            None => compare::run(job, cache).await,
+        };
+        let create_namespace = namespace_to_create(&client, &app).await;
+        let allow_empty = app
+            .spec
+            .sync_policy
+            .as_ref()
+            .and_then(|p| p.automated.as_ref())
+            .is_some_and(|a| a.allow_empty);
+        let plan = sync::build(&PlanInput {
+            app: &app,
+            revision: &revision,
+            desired: &desired,
+            outcomes: &outcomes,
+            live: &live,
+            extras: &extras,
+            options: &options,
+            allow_empty,
+            create_namespace,
+        });
+        let run = match purpose {
+            PipelinePurpose::Plan(reply) => {
+                let _ = reply.send(plan.map(|p| p.model).map_err(|e| e.to_string()));
+                return;
+            }
+            PipelinePurpose::Run(run) => run,
+        };
+        let id = run.id;
+        let finished = |result: Result<Operation, String>, history| {
+            send_finished(&tx, app_index, id, result, history)
+        };
+        let plan = match plan {
+            Ok(p) => p,
+            Err(e) => return finished(Err(e.to_string()), None),
+        };
+        let retry = match RetryPolicy::from_spec(
+            app.spec.sync_policy.as_ref().and_then(|p| p.retry.as_ref()),
+        ) {
+            Ok(r) => r,
+            Err(e) => return finished(Err(format!("app {}: {e}", app.qualified_name())), None),
+        };
+        let mut initial = live.clone();
+        for o in &extras {
+            if let Some(k) = ResourceKey::of(o) {
+                initial.insert(k, o.clone());
+            }
+        }
+        let progress_tx = tx.clone();
+        let report: sync::Reporter = Box::new(move |event| {
+            let msg = match event {
+                ExecEvent::Progress(op) => Msg::Op(OpMsg::Progress {
+                    app: app_index,
+                    id,
+                    op,
+                }),
+                ExecEvent::Catalog(catalog) => Msg::Catalog {
+                    cluster,
+                    result: Ok((*catalog).clone()),
+                },
+            };
+            let _ = progress_tx.send(msg);
+        });
+        let op = sync::run(ExecJob {
+            app: app.qualified_name(),
+            client: client.clone(),
+            catalog,
+            plan,
+            initiated_by: run.initiated_by.clone(),
+            dry_run: options.dry_run,
+            force: run.force,
+            timeout: options
+                .timeout_secs
+                .map(std::time::Duration::from_secs)
+                .unwrap_or(sync::DEFAULT_TIMEOUT),
+            retry,
+            view: LiveView::new(initial, run.watched, run.forwarded, run.events),
+            cancel: run.cancel,
+            report,
+        })
+        .await;
+        let history = if run.record {
+            Some(record_history(&client, &app, &instance, &op, &sources).await)
+        } else {
+            None
+        };
+        send_finished(&tx, app_index, id, Ok(op), history);
+    }
+}
+
+fn send_finished(
+    tx: &mpsc::UnboundedSender<Msg>,
+    app: usize,
+    id: u64,
+    result: Result<Operation, String>,
+    history: Option<Result<Vec<HistoryEntry>, String>>,
+) {
+    let _ = tx.send(Msg::Op(OpMsg::Finished {
+        app,
+        id,
+        result,
+        history,
+    }));
+}
+
+/// `CreateNamespace=true` and the destination namespace is missing: its name.
+async fn namespace_to_create(client: &kube::Client, app: &Application) -> Option<String> {
+    let wanted = app
+        .spec
+        .sync_policy
+        .as_ref()
+        .is_some_and(|p| p.has_option("CreateNamespace"));
+    let ns = app
+        .spec
+        .destination
+        .namespace
+        .clone()
+        .filter(|n| !n.is_empty())?;
+    if !wanted {
+        return None;
+    }
+    let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    match api.get_opt(&ns).await {
+        Ok(None) => Some(ns),
+        _ => None,
+    }
+}
+
+async fn record_history(
+    client: &kube::Client,
+    app: &Application,
+    instance: &str,
+    op: &Operation,
+    sources: &Arc<Sources>,
+) -> Result<Vec<HistoryEntry>, String> {
+    let sources = sources.clone();
+    let repo = app.spec.source.repo_url.clone();
+    let rev = op.revision.clone();
+    let info = tokio::task::spawn_blocking(move || sources.commit_info(&repo, &rev).ok())
+        .await
+        .ok()
+        .flatten();
+    let entry = HistoryEntry {
+        id: 0,
+        revision: op.revision.clone(),
+        author: info.as_ref().map(|i| i.author.clone()).unwrap_or_default(),
+        commit_message: info.map(|i| i.summary).unwrap_or_default(),
+        started_at: op.started_at.clone(),
+        finished_at: op.finished_at.clone().unwrap_or_default(),
+        phase: op.phase,
+        initiated_by: op.initiated_by.clone(),
+        summary: history::summary(&op.steps),
+    };
+    history::record(client, app, instance, entry).await
+}
