@@ -241,6 +241,7 @@ pub fn prepare_new(rt: &ResourceType, obj: &mut Value, ns: &str, name: &str) {
     {
         o.remove("status");
     }
+    drop_empty_metadata(obj);
     defaults::apply_defaults(&rt.group, &rt.kind, obj);
 }
 
@@ -344,7 +345,26 @@ pub fn carry_over(rt: &ResourceType, old: &Value, new: &mut Value, sub: Option<&
     if is_crd(rt) {
         crd::set_status(new, Some(old));
     }
+    drop_empty_metadata(new);
     defaults::apply_defaults(&rt.group, &rt.kind, new);
+}
+
+/// Drops empty `labels`, `annotations`, `finalizers` and `ownerReferences`: the API server
+/// stores Go structs whose empty collections are omitted, so they never read back.
+fn drop_empty_metadata(obj: &mut Value) {
+    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        for key in ["labels", "annotations", "finalizers", "ownerReferences"] {
+            let empty = match meta.get(key) {
+                Some(Value::Array(a)) => a.is_empty(),
+                Some(Value::Object(o)) => o.is_empty(),
+                Some(Value::Null) => true,
+                _ => false,
+            };
+            if empty {
+                meta.remove(key);
+            }
+        }
+    }
 }
 
 fn set_or_remove(obj: &mut Value, key: &str, value: Option<Value>) {
