@@ -10,6 +10,8 @@ use crate::cli::EmulateArgs;
 /// Runs `rekon emulate`: prints the ready line once listening, writes the kubeconfig when
 /// asked, and stops cleanly on SIGINT or SIGTERM.
 pub async fn run_emulate(args: &EmulateArgs) -> color_eyre::Result<()> {
+    // Listen for signals before anything else, so a stop request is never lost.
+    let signals = Signals::new()?;
     let options = ClusterOptions {
         listen: Some(args.listen),
         speed: args.speed,
@@ -30,26 +32,44 @@ pub async fn run_emulate(args: &EmulateArgs) -> color_eyre::Result<()> {
     writeln!(out, "rekon: Kubernetes API emulator listening on {url}").wrap_err("stdout")?;
     out.flush().wrap_err("stdout")?;
     drop(out);
-    wait_for_signal().await?;
+    signals.wait().await;
     cluster.stop().await;
     Ok(())
 }
 
-#[cfg(unix)]
-async fn wait_for_signal() -> color_eyre::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).wrap_err("cannot watch SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).wrap_err("cannot watch SIGINT")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    Ok(())
+/// SIGINT and SIGTERM (Ctrl-C elsewhere).
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
 }
 
-#[cfg(not(unix))]
-async fn wait_for_signal() -> color_eyre::Result<()> {
-    tokio::signal::ctrl_c()
-        .await
-        .wrap_err("cannot watch Ctrl-C")
+impl Signals {
+    #[cfg(unix)]
+    fn new() -> color_eyre::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate()).wrap_err("cannot watch SIGTERM")?,
+            int: signal(SignalKind::interrupt()).wrap_err("cannot watch SIGINT")?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn new() -> color_eyre::Result<Self> {
+        Ok(Self {})
+    }
+
+    #[cfg(unix)]
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn wait(self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
