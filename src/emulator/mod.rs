@@ -127,7 +127,7 @@ pub enum ClusterError {
         /// The cluster.
         name: String,
         /// What the store said.
-        source: ApiError,
+        source: Box<ApiError>,
     },
 }
 
@@ -157,7 +157,7 @@ impl Cluster {
         let store = Store::new(options.event_log_capacity, Clock::new(options.speed));
         seed::seed(&store, options.nodes).map_err(|source| ClusterError::Seed {
             name: options.name.clone(),
-            source,
+            source: Box::new(source),
         })?;
         let audit = Arc::new(audit::Audit::new(options.audit_capacity));
         let listener = match options.listen {

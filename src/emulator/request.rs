@@ -274,20 +274,14 @@ pub fn response_format(accept: Option<&str>) -> Result<Format, ApiError> {
     };
     for r in media_ranges(header) {
         let as_ = r.param("as");
+        let meta_v1 =
+            r.param("g") == Some("meta.k8s.io") && matches!(r.param("v"), Some("v1" | "v1beta1"));
         match (r.mime, as_) {
-            (m, Some("Table")) if is_json(m) => {
-                if r.param("g") == Some("meta.k8s.io")
-                    && matches!(r.param("v"), Some("v1" | "v1beta1"))
-                {
-                    return Ok(Format::Table);
-                }
-            }
-            (m, Some("PartialObjectMetadata" | "PartialObjectMetadataList")) if is_json(m) => {
-                if r.param("g") == Some("meta.k8s.io")
-                    && matches!(r.param("v"), Some("v1" | "v1beta1"))
-                {
-                    return Ok(Format::Metadata);
-                }
+            (m, Some("Table")) if is_json(m) && meta_v1 => return Ok(Format::Table),
+            (m, Some("PartialObjectMetadata" | "PartialObjectMetadataList"))
+                if is_json(m) && meta_v1 =>
+            {
+                return Ok(Format::Metadata);
             }
             (m, None) if is_json(m) => return Ok(Format::Object),
             ("application/yaml", None) => return Ok(Format::Yaml),

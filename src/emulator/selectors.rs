@@ -261,13 +261,13 @@ fn split_escaped(text: &str, sep: char) -> Vec<String> {
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
         if c == '\\' {
-            if let Some(n) = chars.next() {
-                parts.last_mut().map(|p| p.push(n));
+            if let (Some(n), Some(p)) = (chars.next(), parts.last_mut()) {
+                p.push(n);
             }
         } else if c == sep {
             parts.push(String::new());
-        } else {
-            parts.last_mut().map(|p| p.push(c));
+        } else if let Some(p) = parts.last_mut() {
+            p.push(c);
         }
     }
     parts
