@@ -721,3 +721,45 @@ async fn streaming_lists_end_with_the_initial_events_bookmark() {
         .unwrap();
     assert_eq!(names_of(&events), ["init", "initapply:x", "initdone"]);
 }
+
+#[tokio::test]
+async fn immutable_fields_system_namespaces_and_annotation_limits() {
+    let c = cluster().await;
+    let deploys: Api<Deployment> = Api::default_namespaced(c.client());
+    let d = |app: &str| {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"selector": {"matchLabels": {"app": app}},
+                "template": {"metadata": {"labels": {"app": app}},
+                    "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}})
+    };
+    let pp = PatchParams::apply("rekon");
+    deploys
+        .patch("web", &pp, &Patch::Apply(d("a")))
+        .await
+        .unwrap();
+    let e = deploys
+        .patch("web", &pp, &Patch::Apply(d("b")))
+        .await
+        .unwrap_err();
+    let kube::Error::Api(s) = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!((s.code, s.reason.as_str()), (422, "Invalid"));
+    assert!(
+        s.message
+            .starts_with("Deployment.apps \"web\" is invalid: spec.selector"),
+        "{}",
+        s.message
+    );
+    let nss: Api<Namespace> = Api::all(c.client());
+    let e = nss
+        .delete("kube-system", &DeleteParams::default())
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(e), (403, "Forbidden".to_string()));
+    let cms: Api<ConfigMap> = Api::default_namespaced(c.client());
+    let mut big = cm("big", json!({}));
+    big.metadata.annotations = Some([("x".to_string(), "y".repeat(300_000))].into());
+    let (code, _) = api_code(cms.create(&PostParams::default(), &big).await.unwrap_err());
+    assert_eq!(code, 422);
+}

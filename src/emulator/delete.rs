@@ -17,6 +17,9 @@ pub const FOREGROUND: &str = "foregroundDeletion";
 /// Finalizer the garbage collector honours to orphan dependents.
 pub const ORPHAN: &str = "orphan";
 
+/// Namespaces the API server refuses to delete.
+const PROTECTED_NAMESPACES: [&str; 3] = ["default", "kube-system", "kube-public"];
+
 /// What happens to an object's dependents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Propagation {
@@ -125,6 +128,17 @@ impl Store {
     ) -> Result<Deleted, ApiError> {
         let gr = rt.group_resource();
         let ns = if rt.namespaced { ns } else { "" };
+        if gr.group.is_empty()
+            && gr.resource == "namespaces"
+            && PROTECTED_NAMESPACES.contains(&name)
+        {
+            return Err(ApiError::forbidden(
+                "",
+                "namespaces",
+                name,
+                "this namespace may not be deleted",
+            ));
+        }
         for _ in 0..32 {
             let current = self
                 .get_stored(&gr, ns, name)

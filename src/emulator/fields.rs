@@ -200,6 +200,7 @@ pub fn validate(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
             }
         }
     }
+    causes.extend(super::immutable::annotations_size(obj));
     if is_crd(rt) {
         causes.extend(crd::validate(obj));
     }

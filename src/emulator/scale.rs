@@ -86,7 +86,14 @@ impl Store {
             };
             let mut new = current.object.clone();
             set_path(&mut new, &paths.spec_replicas, json!(replicas));
-            Ok(self.finish_update(rt, current, new, Some("scale"), opts, true))
+            self.finish_update(
+                rt,
+                current,
+                new,
+                Some("scale"),
+                opts,
+                super::write::Checks::ALL,
+            )
         })
     }
 }

@@ -204,7 +204,10 @@ impl ApiError {
         Self::new(
             422,
             "Invalid",
-            format!("{kind} \"{name}\" is invalid: {summary}"),
+            format!(
+                "{} \"{name}\" is invalid: {summary}",
+                qualified_resource(group, kind)
+            ),
         )
         .with_details(d)
     }
@@ -212,6 +215,17 @@ impl ApiError {
     /// 400.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)
+    }
+
+    /// 403 with a reason, e.g. for deleting a system namespace.
+    pub fn forbidden(group: &str, resource: &str, name: &str, why: &str) -> Self {
+        let qr = qualified_resource(group, resource);
+        Self::new(
+            403,
+            "Forbidden",
+            format!("{qr} \"{name}\" is forbidden: {why}"),
+        )
+        .with_details(resource_details(group, resource, name))
     }
 
     /// 403 for a create in a terminating namespace.

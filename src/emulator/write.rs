@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::fields;
+use super::immutable;
 use super::kinds::ResourceType;
 use super::patch;
 use super::ssa;
@@ -60,6 +61,34 @@ pub struct Written {
     pub created: bool,
     /// The write changed something (false for no-ops).
     pub changed: bool,
+}
+
+/// What `finish_update` does besides carrying server fields over.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Checks {
+    /// Record an `Update` in managedFields (apply records its own).
+    pub record: bool,
+    /// Refuse changes to immutable fields.
+    pub immutable: bool,
+}
+
+impl Checks {
+    /// Client updates and patches.
+    pub const ALL: Checks = Checks {
+        record: true,
+        immutable: true,
+    };
+    /// Server-side apply (managed fields come from the apply).
+    pub const APPLY: Checks = Checks {
+        record: false,
+        immutable: true,
+    };
+    /// In-process controllers, which write what real controllers write through
+    /// subresources the emulator does not have (such as a Pod's binding).
+    pub const IN_PROCESS: Checks = Checks {
+        record: true,
+        immutable: false,
+    };
 }
 
 /// What a write computed from the current object.
@@ -201,7 +230,7 @@ impl Store {
             {
                 return Err(ApiError::conflict(&rt.group, &rt.resource, name));
             }
-            Ok(self.finish_update(rt, current, obj.clone(), sub, opts, true))
+            self.finish_update(rt, current, obj.clone(), sub, opts, Checks::ALL)
         })
     }
 
@@ -250,7 +279,7 @@ impl Store {
             if sub.is_none() {
                 fields::validate(rt, &target)?;
             }
-            Ok(self.finish_update(rt, current, target, sub, opts, true))
+            self.finish_update(rt, current, target, sub, opts, Checks::ALL)
         })
     }
 
@@ -356,13 +385,13 @@ impl Store {
                     fields::stamp_new(rt, &mut o, &now);
                     Ok(Step::Create(o))
                 }
-                Some(cur) => Ok(self.finish_update(rt, cur, merged, sub, opts, false)),
+                Some(cur) => self.finish_update(rt, cur, merged, sub, opts, Checks::APPLY),
             }
         })
     }
 
     /// The common end of every update: server fields from the stored object, managed fields
-    /// for non-apply writes, generation, and no-op detection.
+    /// for non-apply writes, immutable fields, generation, and no-op detection.
     pub(crate) fn finish_update(
         &self,
         rt: &ResourceType,
@@ -370,11 +399,14 @@ impl Store {
         mut new: Value,
         sub: Option<&str>,
         opts: &WriteOptions,
-        record: bool,
-    ) -> Step {
+        checks: Checks,
+    ) -> Result<Step, ApiError> {
         let old = &current.object;
         fields::carry_over(rt, old, &mut new, sub);
-        if record {
+        if checks.immutable && sub.is_none() {
+            immutable::check(rt, old, &new)?;
+        }
+        if checks.record {
             let now = self.clock().now();
             ssa::record_update(
                 Some(old),
@@ -386,11 +418,11 @@ impl Store {
             );
         }
         fields::bump_generation(rt, old, &mut new);
-        if fields::same_ignoring_times(old, &new) {
+        Ok(if fields::same_ignoring_times(old, &new) {
             Step::Unchanged(current.clone())
         } else {
             Step::Update(new)
-        }
+        })
     }
 
     /// Reads, changes and writes back an object in process, as `manager` (for controllers
@@ -410,7 +442,7 @@ impl Store {
                 current.ok_or_else(|| ApiError::not_found(&rt.group, &rt.resource, name))?;
             let mut new = current.object.clone();
             change(&mut new);
-            Ok(self.finish_update(rt, current, new, sub, &opts, true))
+            self.finish_update(rt, current, new, sub, &opts, Checks::IN_PROCESS)
         })
     }
 
