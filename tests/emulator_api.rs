@@ -212,7 +212,7 @@ async fn status_errors_are_shaped_like_kubernetes() {
             &c,
             Method::POST,
             "/api/v1/namespaces/default/configmaps",
-            &[("content-type", "application/vnd.kubernetes.protobuf")],
+            &[("content-type", "application/cbor")],
             "x",
         )
         .await,

@@ -701,3 +701,186 @@ async fn rekon_emulate_prints_its_address_serves_kubectl_and_stops_on_sigterm() 
         .unwrap();
     assert!(status.success(), "clean stop: {status}");
 }
+
+/// Drops what the server adds (or the client leaves out) so that a stored object compares
+/// with `--dry-run=client` output.
+fn comparable(mut v: serde_json::Value) -> serde_json::Value {
+    fn clean(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.retain(|k, x| !(k == "creationTimestamp" && x.is_null()));
+                m.values_mut().for_each(clean);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(clean),
+            _ => {}
+        }
+    }
+    if let Some(m) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        for k in [
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "managedFields",
+            "generation",
+            "namespace",
+        ] {
+            m.remove(k);
+        }
+    }
+    if let Some(o) = v.as_object_mut() {
+        o.remove("status");
+    }
+    if v["kind"] == "Service"
+        && let Some(spec) = v.get_mut("spec").and_then(|s| s.as_object_mut())
+    {
+        for k in ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"] {
+            spec.remove(k);
+        }
+        for p in spec
+            .get_mut("ports")
+            .and_then(|p| p.as_array_mut())
+            .into_iter()
+            .flatten()
+        {
+            if let Some(p) = p.as_object_mut() {
+                p.remove("nodePort");
+            }
+        }
+    }
+    clean(&mut v);
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_create_generators_send_protobuf_that_is_decoded_faithfully() {
+    require_kubectl!();
+    let e = env().await;
+    let cases: &[(&[&str], &[&str], &[&str])] = &[
+        (
+            &["create", "configmap", "g-cm", "--from-literal=a=1"],
+            &[],
+            &["cm", "g-cm"],
+        ),
+        (
+            &[
+                "create",
+                "secret",
+                "generic",
+                "g-sec",
+                "--from-literal=pw=hunter2",
+            ],
+            &[],
+            &["secret", "g-sec"],
+        ),
+        (&["create", "serviceaccount", "g-sa"], &[], &["sa", "g-sa"]),
+        (
+            &[
+                "create",
+                "deployment",
+                "g-dep",
+                "--image=nginx:1.27",
+                "--replicas=3",
+                "--port=80",
+            ],
+            &[],
+            &["deploy", "g-dep"],
+        ),
+        (
+            &["create", "service", "nodeport", "g-np", "--tcp=80:8080"],
+            &[],
+            &["svc", "g-np"],
+        ),
+        (
+            &["create", "job", "g-job", "--image=busybox"],
+            &["--", "echo", "hi"],
+            &["job", "g-job"],
+        ),
+        (
+            &[
+                "create",
+                "cronjob",
+                "g-cj",
+                "--image=busybox",
+                "--schedule=*/5 * * * *",
+            ],
+            &["--", "date"],
+            &["cj", "g-cj"],
+        ),
+        (
+            &[
+                "create",
+                "role",
+                "g-role",
+                "--verb=get,list",
+                "--resource=pods",
+            ],
+            &[],
+            &["role", "g-role"],
+        ),
+        (
+            &[
+                "create",
+                "rolebinding",
+                "g-rb",
+                "--role=g-role",
+                "--serviceaccount=default:g-sa",
+            ],
+            &[],
+            &["rolebinding", "g-rb"],
+        ),
+        (
+            &[
+                "create",
+                "ingress",
+                "g-ing",
+                "--rule=shop.example.com/*=g-np:80,tls=cert",
+            ],
+            &[],
+            &["ing", "g-ing"],
+        ),
+        (
+            &[
+                "create",
+                "poddisruptionbudget",
+                "g-pdb",
+                "--selector=app=web",
+                "--min-available=1",
+            ],
+            &[],
+            &["pdb", "g-pdb"],
+        ),
+        (
+            &[
+                "run",
+                "g-pod",
+                "--image=nginx",
+                "--port=80",
+                "--env=A=b",
+                "--restart=Never",
+            ],
+            &[],
+            &["pod", "g-pod"],
+        ),
+    ];
+    for (args, tail, get) in cases {
+        let dry_args: Vec<&str> = args
+            .iter()
+            .chain(["--dry-run=client", "-o", "json"].iter())
+            .chain(tail.iter())
+            .copied()
+            .collect();
+        let dry: serde_json::Value = serde_json::from_str(&e.ok(&dry_args).await).unwrap();
+        let real_args: Vec<&str> = args.iter().chain(tail.iter()).copied().collect();
+        e.ok(&real_args).await;
+        let get_args: Vec<&str> = ["get"]
+            .iter()
+            .chain(get.iter())
+            .chain(["-o", "json"].iter())
+            .copied()
+            .collect();
+        let stored: serde_json::Value = serde_json::from_str(&e.ok(&get_args).await).unwrap();
+        assert_eq!(comparable(stored), comparable(dry), "kubectl {args:?}");
+    }
+    let out = e.ok(&["create", "namespace", "made-by-create"]).await;
+    assert_eq!(out.trim(), "namespace/made-by-create created");
+}

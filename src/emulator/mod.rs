@@ -22,6 +22,7 @@ mod kubeconfig;
 mod openapi;
 mod patch;
 mod printers;
+mod protobuf;
 mod render;
 mod request;
 mod router;
