@@ -561,10 +561,12 @@ mod tests {
     #[test]
     fn status_and_server_fields_are_kept_apart() {
         let deploy = rt("apps", "deployments");
-        let old = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        let mut old = json!({"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "d", "namespace": "n", "uid": "u1", "resourceVersion": "5",
                 "generation": 3, "creationTimestamp": "t"},
             "spec": {"replicas": 1}, "status": {"replicas": 1}});
+        // Stored objects always carry their defaults.
+        defaults::apply_defaults("apps", "Deployment", &mut old);
         let mut new = json!({"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "d", "namespace": "n", "uid": "forged", "labels": {"a": "b"}},
             "spec": {"replicas": 2}, "status": {"replicas": 9}});

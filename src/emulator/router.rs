@@ -598,6 +598,10 @@ mod tests {
             parse_object(b"x", "application/vnd.kubernetes.protobuf")
                 .unwrap_err()
                 .code,
+            400
+        );
+        assert_eq!(
+            parse_object(b"x", "application/cbor").unwrap_err().code,
             415
         );
         assert_eq!(
