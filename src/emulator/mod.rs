@@ -3,8 +3,44 @@
 //! [`Cluster::start`] builds a cluster: a [`Store`] of objects, the [`Router`] that answers
 //! the Kubernetes API over it (in process through [`Cluster::client`], or over HTTP on
 //! loopback), and the control-plane loops every cluster has (garbage collection, namespace
-//! lifecycle). Simulated workload controllers plug in through [`Store::subscribe`] and the
-//! store's in-process write methods, with [`Cluster::store`] and [`ClusterOptions::speed`].
+//! lifecycle, the `default` ServiceAccount).
+//!
+//! # Hooks for simulated controllers
+//! A controller task takes [`Cluster::store`], follows changes with [`Store::subscribe`]
+//! ([`Subscription::next`] yields committed [`Event`]s in resourceVersion order, or
+//! [`Changes::Lost`] when it fell behind the event log), reads with [`Store::get_stored`] and
+//! [`Store::list_stored`], and writes in process as a named manager with [`Store::create`],
+//! [`Store::modify`], [`Store::update_status`], [`Store::delete`] and
+//! [`Store::remove_finalizer`]. In-process writes skip the immutable-field checks (they stand
+//! in for subresources such as a Pod's binding). Simulated delays go through
+//! [`Store::clock`] ([`Clock::sleep`] scales by [`ClusterOptions::speed`]).
+//!
+//! # What is not emulated
+//! - Authentication, authorization (RBAC objects are stored, not enforced), admission
+//!   webhooks, TLS, API priority and fairness.
+//! - Schemas: no validation or pruning against built-in types or a CRD's
+//!   `openAPIV3Schema`; `fieldValidation=Strict` is accepted, not enforced. Checked: names,
+//!   labels, the 256 KiB annotation limit, CRD definitions, common immutable fields.
+//! - OpenAPI: `/openapi/v3` lists every group version but carries no schemas (enough for
+//!   kubectl's server-side field validation; `kubectl explain` shows no fields); no
+//!   `/openapi/v2`.
+//! - CRD conversion: objects are stored at the storage version and relabelled to the
+//!   requested one (conversion strategy `None`); no conversion webhooks.
+//! - Lists ignore `limit`/`continue` (everything in one page) and always serve the current
+//!   state (no `resourceVersionMatch=Exact` in the past); aggregated discovery has no ETags.
+//! - Protobuf: only request bodies of the kinds kubectl's `create` generators and `run`
+//!   send; responses are JSON; no CBOR.
+//! - Subresources: only `status`, `scale` and `namespaces/finalize` (no `pods/log`, `exec`,
+//!   `attach`, `portforward`, `proxy`, `eviction`, `binding`, `token`, `resize`).
+//! - API groups other than the built-in kinds listed in `kinds.rs` and CRDs (no
+//!   `events.k8s.io`, `coordination.k8s.io`, `admissionregistration.k8s.io`,
+//!   `scheduling.k8s.io`, access reviews, so `kubectl auth can-i` fails).
+//! - Deletion: `gracePeriodSeconds` is ignored (objects without finalizers go at once);
+//!   foreground deletion waits for every dependent, whatever its `blockOwnerDeletion`.
+//! - Services: IPv4 only, cluster IPs handed out in order from 10.96.0.0/12; no
+//!   load-balancer status (that is the simulated controllers' job).
+//! - The object size limit of etcd is not enforced; the audit log records API requests,
+//!   not in-process controller writes.
 
 mod audit;
 mod clock;

@@ -259,8 +259,12 @@ fn write_plan(obj: &mut Value, plan: &Plan) {
         spec["ipFamilyPolicy"] = json!("SingleStack");
     }
     for (i, port) in &plan.ports {
-        if let Some(p) = spec.get_mut("ports").and_then(|p| p.get_mut(*i)) {
-            p["nodePort"] = json!(port);
+        if let Some(p) = spec
+            .get_mut("ports")
+            .and_then(|p| p.get_mut(*i))
+            .and_then(Value::as_object_mut)
+        {
+            p.insert("nodePort".into(), json!(port));
         }
     }
 }

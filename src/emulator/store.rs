@@ -247,6 +247,15 @@ impl Store {
             .clone()
     }
 
+    /// The resource type of an apiVersion and kind, as served now (for in-process callers).
+    pub fn resource_type(
+        &self,
+        api_version: &str,
+        kind: &str,
+    ) -> Option<Arc<super::kinds::ResourceType>> {
+        self.registry().for_kind(api_version, kind).cloned()
+    }
+
     /// The clock of this cluster (timestamps, simulated speed).
     pub fn clock(&self) -> &Clock {
         &self.core.clock
@@ -310,7 +319,7 @@ impl Store {
         v
     }
 
-    /// Namespaces that hold at least one object of any resource.
+    /// How many objects of any resource live in a namespace.
     pub fn count_in_namespace(&self, namespace: &str) -> usize {
         let st = self.read();
         st.objects
