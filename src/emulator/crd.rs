@@ -107,6 +107,7 @@ pub fn storage_version(crd: &Value) -> Option<String> {
 pub fn set_status(crd: &mut Value, previous: Option<&Value>) {
     let names = crd
         .pointer("/spec/names")
+        .filter(|n| n.is_object())
         .cloned()
         .unwrap_or_else(|| json!({}));
     let kind = names
@@ -143,8 +144,12 @@ pub fn set_status(crd: &mut Value, previous: Option<&Value>) {
         {"type": "Established", "status": "True", "lastTransitionTime": since("Established").unwrap_or(now),
             "reason": "InitialNamesAccepted", "message": "the initial names have been accepted"},
     ]);
-    crd["status"] =
-        json!({"acceptedNames": accepted, "conditions": conditions, "storedVersions": stored});
+    if let Some(o) = crd.as_object_mut() {
+        o.insert(
+            "status".into(),
+            json!({"acceptedNames": accepted, "conditions": conditions, "storedVersions": stored}),
+        );
+    }
 }
 
 /// The resource types a CRD serves: one per served version. Empty when the CRD clashes with
