@@ -745,3 +745,190 @@ async fn patches_names_and_services() {
     .await;
     assert_eq!(collection.json()["items"], json!([]));
 }
+
+#[tokio::test]
+async fn malformed_requests_get_statuses_not_panics() {
+    let c = cluster().await;
+    let ns = "/api/v1/namespaces/default";
+    let cases: Vec<(Method, String, &str, &str)> = vec![
+        (
+            Method::POST,
+            format!("{ns}/configmaps"),
+            "application/json",
+            r#"{"metadata": "x"}"#,
+        ),
+        (
+            Method::POST,
+            format!("{ns}/configmaps"),
+            "application/json",
+            r#"[1, 2]"#,
+        ),
+        (
+            Method::POST,
+            format!("{ns}/configmaps"),
+            "application/json",
+            r#"{"kind": 5, "metadata": {"name": "k"}}"#,
+        ),
+        (
+            Method::POST,
+            format!("{ns}/services"),
+            "application/json",
+            r#"{"metadata": {"name": "s1"}, "spec": "x"}"#,
+        ),
+        (
+            Method::POST,
+            format!("{ns}/services"),
+            "application/json",
+            r#"{"metadata": {"name": "s2"}, "spec": {"type": "NodePort", "ports": ["a", 5, {"port": "x"}]}}"#,
+        ),
+        (
+            Method::POST,
+            format!("{ns}/services"),
+            "application/json",
+            r#"{"metadata": {"name": "s3"}, "spec": {"clusterIP": "nope"}}"#,
+        ),
+        (
+            Method::POST,
+            "/api/v1/namespaces".into(),
+            "application/json",
+            r#"{"metadata": {"name": "odd"}, "spec": "x"}"#,
+        ),
+        (
+            Method::POST,
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions".into(),
+            "application/json",
+            r#"{"metadata": {"name": "a.b"}, "spec": {"names": "x", "versions": 3}}"#,
+        ),
+        (
+            Method::POST,
+            format!("{ns}/configmaps"),
+            "application/json",
+            r#"{"metadata": {"name": "weird", "ownerReferences": "x", "finalizers": 7, "labels": {"a": 1}}}"#,
+        ),
+        (
+            Method::PATCH,
+            format!("{ns}/configmaps/dup"),
+            "application/json-patch+json",
+            r#"[{"op": "replace", "path": "", "value": 5}]"#,
+        ),
+        (
+            Method::PATCH,
+            format!("{ns}/configmaps/dup"),
+            "application/merge-patch+json",
+            "5",
+        ),
+        (
+            Method::PATCH,
+            format!("{ns}/configmaps/dup"),
+            "application/strategic-merge-patch+json",
+            r#"{"metadata": 5}"#,
+        ),
+        (
+            Method::PATCH,
+            format!("{ns}/configmaps/dup?fieldManager=m"),
+            "application/apply-patch+yaml",
+            "- a\n- b\n",
+        ),
+        (
+            Method::PATCH,
+            format!("{ns}/configmaps/dup?fieldManager=m"),
+            "application/apply-patch+yaml",
+            "a: [unclosed",
+        ),
+        (
+            Method::PATCH,
+            format!("{ns}/configmaps/dup?fieldManager=m"),
+            "application/apply-patch+yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dup}\ndata: 5\n",
+        ),
+        (
+            Method::PUT,
+            format!("{ns}/configmaps/dup/status"),
+            "application/json",
+            "{}",
+        ),
+        (
+            Method::PUT,
+            "/api/v1/namespaces/default/finalize".into(),
+            "application/json",
+            r#"{"spec": {"finalizers": "x"}}"#,
+        ),
+        (
+            Method::DELETE,
+            format!("{ns}/configmaps/dup"),
+            "application/json",
+            "garbage",
+        ),
+        (
+            Method::DELETE,
+            format!("{ns}/configmaps/dup?propagationPolicy=Sideways"),
+            "application/json",
+            "",
+        ),
+        (
+            Method::GET,
+            format!("{ns}/configmaps?watch=true&resourceVersion=abc"),
+            "",
+            "",
+        ),
+        (
+            Method::GET,
+            format!("{ns}/configmaps?fieldSelector=metadata.name%3D%3D%3D"),
+            "",
+            "",
+        ),
+        (
+            Method::POST,
+            format!("{ns}/configmaps"),
+            "application/vnd.kubernetes.protobuf",
+            "k8s\0\u{a}\u{2}\u{a}",
+        ),
+        (
+            Method::GET,
+            "/api/v1/namespaces/default/configmaps/a/b/c/d".into(),
+            "",
+            "",
+        ),
+        (
+            Method::GET,
+            "/apis/apps/v1/namespaces/default/deployments/x/scale".into(),
+            "",
+            "",
+        ),
+        (
+            Method::PUT,
+            "/apis/apps/v1/namespaces/default/deployments/x/scale".into(),
+            "application/json",
+            r#"{"spec": "x"}"#,
+        ),
+    ];
+    create_cm(&c, "dup", json!({})).await;
+    for (method, uri, ct, body) in cases {
+        let headers: Vec<(&str, &str)> = if ct.is_empty() {
+            vec![]
+        } else {
+            vec![("content-type", ct)]
+        };
+        let r = call(&c, method.clone(), &uri, &headers, body).await;
+        if r.code >= 400 {
+            let s = r.json();
+            assert_eq!(s["kind"], "Status", "{method} {uri}: {s}");
+            assert!(
+                s["message"].as_str().is_some_and(|m| !m.is_empty()),
+                "{method} {uri}: {s}"
+            );
+        }
+        assert!(
+            r.code < 500,
+            "{method} {uri} {body}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    // The cluster still answers.
+    assert_eq!(
+        call(&c, Method::GET, "/api/v1/namespaces", &[], "")
+            .await
+            .code,
+        200
+    );
+}
