@@ -124,30 +124,38 @@ impl ApiError {
         .with_details(resource_details(group, resource, name))
     }
 
-    /// 409 for a server-side apply that touches fields other managers own.
-    /// `conflicts` holds (manager, apiVersion of its entry, field).
-    pub fn apply_conflicts(conflicts: &[(String, String, String)]) -> Self {
+    /// 409 for a server-side apply that touches fields other managers own. `conflicts`
+    /// holds (manager, apiVersion of its entry when it is an `Update` entry, field): real
+    /// servers name the version only for `Update` managers.
+    pub fn apply_conflicts(conflicts: &[(String, Option<String>, String)]) -> Self {
+        let who = |m: &str, v: &Option<String>| match v {
+            Some(v) => format!("\"{m}\" using {v}"),
+            None => format!("\"{m}\""),
+        };
         let n = conflicts.len();
         let mut message = format!(
             "Apply failed with {n} conflict{}: ",
             if n == 1 { "" } else { "s" }
         );
         // Group the fields by manager, as the real message does.
-        let mut groups: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+        let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
         for (m, v, f) in conflicts {
-            match groups.iter_mut().find(|(gm, gv, _)| gm == m && gv == v) {
-                Some(g) => g.2.push(f),
-                None => groups.push((m, v, vec![f])),
+            let w = who(m, v);
+            match groups.iter_mut().find(|(g, _)| *g == w) {
+                Some(g) => g.1.push(f),
+                None => groups.push((w, vec![f])),
             }
         }
+        // Kubernetes prints the managers sorted.
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
         let parts: Vec<String> = groups
             .iter()
-            .map(|(m, v, fields)| {
-                if fields.len() == 1 {
-                    format!("conflict with \"{m}\" using {v}: {}", fields[0])
+            .map(|(w, fields)| {
+                if n == 1 {
+                    format!("conflict with {w}: {}", fields[0])
                 } else {
                     let list: Vec<String> = fields.iter().map(|f| format!("- {f}")).collect();
-                    format!("conflicts with \"{m}\" using {v}:\n{}", list.join("\n"))
+                    format!("conflicts with {w}:\n{}", list.join("\n"))
                 }
             })
             .collect();
@@ -156,7 +164,7 @@ impl ApiError {
             .iter()
             .map(|(m, v, f)| {
                 json!({"reason": "FieldManagerConflict",
-                    "message": format!("conflict with \"{m}\" using {v}"), "field": f})
+                    "message": format!("conflict with {}", who(m, v)), "field": f})
             })
             .collect();
         let mut d = Map::new();
@@ -332,14 +340,19 @@ mod tests {
     #[test]
     fn apply_conflicts_group_fields_by_manager() {
         let e = ApiError::apply_conflicts(&[
-            ("a".into(), "v1".into(), ".data.x".into()),
-            ("a".into(), "v1".into(), ".data.y".into()),
-            ("b".into(), "v1".into(), ".data.z".into()),
+            ("a".into(), Some("v1".into()), ".data.x".into()),
+            ("a".into(), Some("v1".into()), ".data.y".into()),
+            ("b".into(), None, ".data.z".into()),
         ]);
         assert_eq!(e.code, 409);
         assert_eq!(
             e.message,
-            "Apply failed with 3 conflicts: conflicts with \"a\" using v1:\n- .data.x\n- .data.y\nconflict with \"b\" using v1: .data.z"
+            "Apply failed with 3 conflicts: conflicts with \"a\" using v1:\n- .data.x\n- .data.y\nconflicts with \"b\":\n- .data.z"
+        );
+        let one = ApiError::apply_conflicts(&[("kubectl".into(), None, ".spec.replicas".into())]);
+        assert_eq!(
+            one.message,
+            "Apply failed with 1 conflict: conflict with \"kubectl\": .spec.replicas"
         );
         let causes = e.to_status()["details"]["causes"].clone();
         assert_eq!(causes[2]["field"], ".data.z");

@@ -481,7 +481,8 @@ fn apply_patch(target: &mut Value, doc: &PatchBody) -> Result<(), ApiError> {
     }
 }
 
-/// Turns SSA errors into Status errors; conflicts name each manager's apiVersion.
+/// Turns SSA errors into Status errors; a conflicting manager's `Update` entry names its
+/// apiVersion, as on a real server.
 fn ssa_error(e: ssa::SsaError, live: Option<&Value>, rt: &ResourceType, name: &str) -> ApiError {
     match e {
         ssa::SsaError::Conflicts(cs) => {
@@ -489,16 +490,25 @@ fn ssa_error(e: ssa::SsaError, live: Option<&Value>, rt: &ResourceType, name: &s
                 .and_then(|l| l.pointer("/metadata/managedFields"))
                 .and_then(Value::as_array);
             let version_of = |m: &str| {
-                entries
-                    .and_then(|es| {
-                        es.iter()
-                            .find(|e| e.get("manager").and_then(Value::as_str) == Some(m))
-                    })
-                    .and_then(|e| e.get("apiVersion").and_then(Value::as_str))
-                    .map(String::from)
-                    .unwrap_or_else(|| rt.api_version())
+                let mine = entries
+                    .into_iter()
+                    .flatten()
+                    .filter(|e| e.get("manager").and_then(Value::as_str) == Some(m));
+                let mut update = None;
+                for e in mine {
+                    match e.get("operation").and_then(Value::as_str) {
+                        Some("Apply") => return None,
+                        _ => {
+                            update = e
+                                .get("apiVersion")
+                                .and_then(Value::as_str)
+                                .map(String::from)
+                        }
+                    }
+                }
+                update
             };
-            let triples: Vec<(String, String, String)> = cs
+            let triples: Vec<(String, Option<String>, String)> = cs
                 .into_iter()
                 .map(|c| (version_of(&c.manager), c))
                 .map(|(v, c)| (c.manager, v, c.field))
