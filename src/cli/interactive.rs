@@ -42,7 +42,13 @@ pub async fn open(global: &GlobalArgs) -> Result<ExitCode> {
 /// `rekon demo`: the TUI on embedded clusters seeded from the demo repository.
 pub async fn demo(global: &GlobalArgs, args: &DemoArgs) -> Result<ExitCode> {
     // Check the config and theme before spending time on the clusters.
-    let mut options = tui_options(global, crate::demo::CLUSTERS.iter().map(|c| c.to_string()).collect())?;
+    let mut options = tui_options(
+        global,
+        crate::demo::CLUSTERS
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+    )?;
     let demo = Demo::start(args.repo_dir.as_deref(), 1.0)
         .await
         .wrap_err("cannot start the demo")?;

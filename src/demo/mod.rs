@@ -47,11 +47,16 @@ impl Demo {
         let repo_path = root.join("gitops");
         let cache = root.join("cache");
         let built = {
-            let repo_path = repo_path.clone();
-            tokio::task::spawn_blocking(move || repo::build(&repo_path))
+            let path = repo_path.clone();
+            tokio::task::spawn_blocking(move || repo::build(&path))
                 .await
                 .wrap_err("building the demo repository was interrupted")?
-                .wrap_err_with(|| format!("cannot build the demo repository in {}", repo_path.display()))?
+                .wrap_err_with(|| {
+                    format!(
+                        "cannot build the demo repository in {}",
+                        repo_path.display()
+                    )
+                })?
         };
         let sources = Arc::new(Sources::new(cache));
         let mut clusters = Vec::new();

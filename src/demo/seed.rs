@@ -59,7 +59,12 @@ pub async fn seed(demo: &Demo) -> Result<()> {
     Ok(())
 }
 
-async fn seed_app(demo: &Demo, cluster: &ClusterHandle, app: &Application, commit: &str) -> Result<()> {
+async fn seed_app(
+    demo: &Demo,
+    cluster: &ClusterHandle,
+    app: &Application,
+    commit: &str,
+) -> Result<()> {
     let rendered = {
         let sources = demo.sources.clone();
         let app = app.clone();
@@ -105,7 +110,13 @@ async fn hand_edit(cluster: &ClusterHandle, app: &Application) -> Result<()> {
         &namespace,
         &kube::discovery::ApiResource::erase::<k8s_openapi::api::apps::v1::Deployment>(&()),
     );
-    let Some(deploy) = api.list(&Default::default()).await?.items.into_iter().next() else {
+    let Some(deploy) = api
+        .list(&Default::default())
+        .await?
+        .items
+        .into_iter()
+        .next()
+    else {
         return Ok(());
     };
     let name = deploy.metadata.name.clone().unwrap_or_default();
