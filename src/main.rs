@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use rekon::cli::{Cli, Command, headless};
+use rekon::cli::{Cli, Command, headless, interactive};
 
 fn main() -> ExitCode {
     // color-eyre goes first, so that the panic hook ratatui installs later (which restores
@@ -43,8 +43,11 @@ fn main() -> ExitCode {
 
 async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
     match cli.command {
-        Some(Command::Demo(_args)) => Ok(ExitCode::SUCCESS),
-        Some(Command::Emulate(_args)) => Ok(ExitCode::SUCCESS),
+        Some(Command::Demo(args)) => interactive::demo(&cli.global, &args).await,
+        Some(Command::Emulate(args)) => {
+            rekon::emulator::run_emulate(&args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Status { apps }) => headless::status(&cli.global, &apps).await,
         Some(Command::Tree { app }) => headless::tree(&cli.global, &app).await,
         Some(Command::Diff { app, revision }) => {
@@ -53,6 +56,6 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::Manifests { app, revision }) => {
             headless::manifests(&cli.global, &app, revision.as_deref()).await
         }
-        None => Ok(ExitCode::SUCCESS),
+        None => interactive::open(&cli.global).await,
     }
 }

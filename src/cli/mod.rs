@@ -1,6 +1,7 @@
 //! Command-line definitions and the headless commands.
 
 pub mod headless;
+pub mod interactive;
 pub mod session;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};

@@ -1,0 +1,75 @@
+//! `rekon emulate`: the emulated cluster served over HTTP until SIGINT or SIGTERM.
+
+use std::io::Write;
+
+use color_eyre::eyre::WrapErr;
+
+use super::{Cluster, ClusterOptions};
+use crate::cli::EmulateArgs;
+
+/// Runs `rekon emulate`: prints the ready line once listening, writes the kubeconfig when
+/// asked, and stops cleanly on SIGINT or SIGTERM.
+pub async fn run_emulate(args: &EmulateArgs) -> color_eyre::Result<()> {
+    // Listen for signals before anything else, so a stop request is never lost.
+    let signals = Signals::new()?;
+    let options = ClusterOptions {
+        listen: Some(args.listen),
+        speed: args.speed,
+        ..ClusterOptions::default()
+    };
+    let cluster = Cluster::start(options)
+        .await
+        .wrap_err_with(|| format!("--listen {}", args.listen))?;
+    let url = cluster
+        .url()
+        .ok_or_else(|| color_eyre::eyre::eyre!("the emulator is not listening"))?;
+    if let Some(path) = &args.kubeconfig_out {
+        cluster
+            .write_kubeconfig(path, "rekon-emulator")
+            .wrap_err("--kubeconfig-out")?;
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "rekon: Kubernetes API emulator listening on {url}").wrap_err("stdout")?;
+    out.flush().wrap_err("stdout")?;
+    drop(out);
+    signals.wait().await;
+    cluster.stop().await;
+    Ok(())
+}
+
+/// SIGINT and SIGTERM (Ctrl-C elsewhere).
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn new() -> color_eyre::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate()).wrap_err("cannot watch SIGTERM")?,
+            int: signal(SignalKind::interrupt()).wrap_err("cannot watch SIGINT")?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn new() -> color_eyre::Result<Self> {
+        Ok(Self {})
+    }
+
+    #[cfg(unix)]
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn wait(self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
