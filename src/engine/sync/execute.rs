@@ -559,6 +559,8 @@ impl Exec {
                 matches!(&self.tasks[*i].kind, TaskKind::Hook { delete_policies }
                     if delete_policies.contains(&DeletePolicy::BeforeHookCreation))
                     && !self.tasks[*i].generate_name
+                    // Known absent (its kind is watched and it is not there): nothing to delete.
+                    && !(self.view.is_told(&self.keys[*i]) && self.view.get(&self.keys[*i]).is_none())
             })
             .collect();
         if hooks.is_empty() {

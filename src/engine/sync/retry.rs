@@ -59,7 +59,9 @@ pub fn parse_duration(text: &str, what: &str) -> Result<Duration, DurationError>
 }
 
 fn secs_to_duration(secs: f64) -> Option<Duration> {
-    (0.0..1e12).contains(&secs).then(|| Duration::from_secs_f64(secs))
+    (0.0..1e12)
+        .contains(&secs)
+        .then(|| Duration::from_secs_f64(secs))
 }
 
 /// Writes a duration briefly: `5m0s`, `2s`, `1h30m0s`, `250ms`.
