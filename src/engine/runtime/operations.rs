@@ -77,12 +77,12 @@ pub(super) enum OpMsg {
         app: usize,
         id: u64,
         result: Result<Operation, String>,
-        history: Option<Result<Vec<HistoryEntry>, String>>,
+        history: Option<Result<history::Stored, String>>,
     },
     /// The history was read from the cluster.
     History {
         app: usize,
-        result: Result<Vec<HistoryEntry>, String>,
+        result: Result<history::Stored, String>,
     },
     /// A rollback found (or did not find) its history entry.
     RollbackResolved {
@@ -429,13 +429,14 @@ impl Engine {
                 let ops = &mut self.apps[app].ops;
                 ops.history_state = HistoryState::Loaded;
                 match result {
-                    Ok(entries) => {
+                    Ok(stored) => {
                         if ops.auto.attempted.is_none() {
-                            ops.auto.attempted = entries.last().map(|e| {
+                            ops.auto.attempted = stored.entries.last().map(|e| {
                                 (e.revision.clone(), e.phase == OperationPhase::Succeeded)
                             });
                         }
-                        ops.history = entries;
+                        ops.history = stored.entries;
+                        self.watch_kinds(app, &stored.kinds);
                     }
                     Err(e) => tracing::warn!("{e}"),
                 }
@@ -467,9 +468,12 @@ impl Engine {
         a: usize,
         id: u64,
         result: Result<Operation, String>,
-        history: Option<Result<Vec<HistoryEntry>, String>>,
+        history: Option<Result<history::Stored, String>>,
     ) {
         let name = self.apps[a].app.qualified_name();
+        if let Some(Ok(stored)) = &history {
+            self.watch_kinds(a, &stored.kinds);
+        }
         let rendered = match &self.apps[a].rendered {
             Some(Ok(r)) => Some(r.commit.clone()),
             _ => None,
@@ -480,8 +484,8 @@ impl Engine {
         };
         let result = result.map(|mut op| {
             match history {
-                Some(Ok(entries)) => {
-                    ops.history = entries;
+                Some(Ok(stored)) => {
+                    ops.history = stored.entries;
                     ops.history_state = HistoryState::Loaded;
                 }
                 Some(Err(e)) => op.message = format!("{}; history not recorded: {e}", op.message),
@@ -581,6 +585,17 @@ impl Engine {
         }
     }
 
+    /// Watches the kinds the app's syncs applied, so its tracked objects of kinds that left
+    /// Git are seen (and can be pruned) after a restart.
+    fn watch_kinds(&mut self, a: usize, kinds: &[GroupKind]) {
+        let Ok(c) = self.apps[a].cluster else {
+            return;
+        };
+        for gk in kinds {
+            self.ensure_watch(c, gk);
+        }
+    }
+
     /// Reads the app's history from its cluster; answers `reply` when given.
     fn load_history(&mut self, a: usize, reply: Option<Reply<Vec<HistoryEntry>>>) {
         let Ok(c) = self.apps[a].cluster.clone() else {
@@ -599,10 +614,11 @@ impl Engine {
         tokio::spawn(async move {
             let result = history::load(&client, &app).await;
             if let Some(reply) = reply {
-                let mut newest_first = result.clone();
-                if let Ok(entries) = newest_first.as_mut() {
+                let newest_first = result.clone().map(|stored| {
+                    let mut entries = stored.entries;
                     entries.reverse();
-                }
+                    entries
+                });
                 let _ = reply.send(newest_first);
             }
             let _ = tx.send(Msg::Op(OpMsg::History { app: a, result }));
@@ -647,10 +663,11 @@ impl Engine {
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let revision = match history::load(&client, &app).await {
-                Ok(entries) => match entries.iter().find(|e| e.id == id) {
+                Ok(stored) => match stored.entries.iter().find(|e| e.id == id) {
                     Some(e) => Ok(e.revision.clone()),
                     None => {
-                        let known: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
+                        let known: Vec<String> =
+                            stored.entries.iter().map(|e| e.id.to_string()).collect();
                         Err(if known.is_empty() {
                             format!("rollback of {name}: the app has no sync history yet")
                         } else {
@@ -957,7 +974,7 @@ fn send_finished(
     app: usize,
     id: u64,
     result: Result<Operation, String>,
-    history: Option<Result<Vec<HistoryEntry>, String>>,
+    history: Option<Result<history::Stored, String>>,
 ) {
     let _ = tx.send(Msg::Op(OpMsg::Finished {
         app,
@@ -996,7 +1013,7 @@ async fn record_history(
     instance: &str,
     op: &Operation,
     sources: &Arc<Sources>,
-) -> Result<Vec<HistoryEntry>, String> {
+) -> Result<history::Stored, String> {
     let sources = sources.clone();
     let repo = app.spec.source.repo_url.clone();
     let rev = op.revision.clone();
@@ -1015,5 +1032,12 @@ async fn record_history(
         initiated_by: op.initiated_by.clone(),
         summary: history::summary(&op.steps),
     };
-    history::record(client, app, instance, entry).await
+    history::record(
+        client,
+        app,
+        instance,
+        entry,
+        history::applied_kinds(&op.steps),
+    )
+    .await
 }

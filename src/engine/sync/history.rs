@@ -6,10 +6,22 @@ use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
 
 use crate::engine::compare::FIELD_MANAGER;
-use crate::model::{Application, HistoryEntry, StepAction, StepStatus, SyncStep};
+use crate::model::{Application, GroupKind, HistoryEntry, StepAction, StepStatus, SyncStep};
 
 /// The data key holding the entries (a JSON array, oldest first).
 pub const DATA_KEY: &str = "history.json";
+/// The data key holding the kinds rekon ever applied for the app (a JSON array of
+/// `{group, kind}`), so a restarted engine watches them and can prune what left Git.
+pub const KINDS_KEY: &str = "kinds.json";
+
+/// What the history ConfigMap holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stored {
+    /// Recorded syncs, oldest first.
+    pub entries: Vec<HistoryEntry>,
+    /// Kinds the app's syncs applied.
+    pub kinds: Vec<GroupKind>,
+}
 /// Label naming the app whose history a ConfigMap holds (its instance name).
 pub const HISTORY_OF_LABEL: &str = "rekon.dev/history-of";
 /// The standard label saying rekon manages the ConfigMap.
@@ -46,16 +58,43 @@ pub fn limit(app: &Application) -> usize {
         .max(1)
 }
 
-/// Reads the entries (oldest first) from the ConfigMap.
-pub fn decode(config_map: &Value) -> Result<Vec<HistoryEntry>, String> {
-    let Some(text) = config_map.pointer(&format!("/data/{DATA_KEY}")) else {
-        return Ok(Vec::new());
+/// Reads the entries (oldest first) and kinds from the ConfigMap.
+pub fn decode(config_map: &Value) -> Result<Stored, String> {
+    let text = |key: &str| {
+        config_map
+            .pointer(&format!("/data/{key}"))
+            .and_then(Value::as_str)
+            .filter(|t| !t.trim().is_empty())
     };
-    let text = text.as_str().unwrap_or_default();
-    if text.trim().is_empty() {
-        return Ok(Vec::new());
-    }
-    serde_json::from_str(text).map_err(|e| format!("data.{DATA_KEY} is not a history list: {e}"))
+    let entries = match text(DATA_KEY) {
+        Some(t) => serde_json::from_str(t)
+            .map_err(|e| format!("data.{DATA_KEY} is not a history list: {e}"))?,
+        None => Vec::new(),
+    };
+    let kinds = match text(KINDS_KEY) {
+        Some(t) => serde_json::from_str(t)
+            .map_err(|e| format!("data.{KINDS_KEY} is not a list of kinds: {e}"))?,
+        None => Vec::new(),
+    };
+    Ok(Stored { entries, kinds })
+}
+
+/// The kinds a finished sync applied (hooks and prunes aside).
+pub fn applied_kinds(steps: &[SyncStep]) -> Vec<GroupKind> {
+    let mut kinds: Vec<GroupKind> = steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Succeeded)
+        .filter(|s| {
+            matches!(
+                s.action,
+                StepAction::Created | StepAction::Configured | StepAction::Unchanged
+            )
+        })
+        .map(|s| GroupKind::new(&s.group, &s.kind))
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
 }
 
 /// Adds `entry` with the next id, keeping the newest `limit`; returns the id given.
@@ -70,9 +109,10 @@ pub fn append(entries: &mut Vec<HistoryEntry>, mut entry: HistoryEntry, limit: u
     id
 }
 
-/// The ConfigMap holding `entries` for `app` (`instance` is its tracking instance name).
-pub fn config_map(app: &Application, instance: &str, entries: &[HistoryEntry]) -> Value {
-    let data = serde_json::to_string(entries).unwrap_or_else(|_| "[]".into());
+/// The ConfigMap holding `stored` for `app` (`instance` is its tracking instance name).
+pub fn config_map(app: &Application, instance: &str, stored: &Stored) -> Value {
+    let data = serde_json::to_string(&stored.entries).unwrap_or_else(|_| "[]".into());
+    let kinds = serde_json::to_string(&stored.kinds).unwrap_or_else(|_| "[]".into());
     json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -82,7 +122,7 @@ pub fn config_map(app: &Application, instance: &str, entries: &[HistoryEntry]) -
             "labels": {MANAGED_BY_LABEL: "rekon", HISTORY_OF_LABEL: label_value(instance)},
             "annotations": {"rekon.dev/app": app.qualified_name()},
         },
-        "data": {DATA_KEY: data},
+        "data": {DATA_KEY: data, KINDS_KEY: kinds},
     })
 }
 
@@ -147,8 +187,8 @@ pub fn summary(steps: &[SyncStep]) -> String {
         .join(", ")
 }
 
-/// Reads the app's history from its cluster (oldest first); no ConfigMap means no history.
-pub async fn load(client: &kube::Client, app: &Application) -> Result<Vec<HistoryEntry>, String> {
+/// Reads the app's history from its cluster; no ConfigMap means no history.
+pub async fn load(client: &kube::Client, app: &Application) -> Result<Stored, String> {
     let api: Api<k8s_openapi::api::core::v1::ConfigMap> =
         Api::namespaced(client.clone(), &namespace(app));
     let name = config_map_name(app);
@@ -157,7 +197,7 @@ pub async fn load(client: &kube::Client, app: &Application) -> Result<Vec<Histor
             let v = serde_json::to_value(cm).map_err(|e| e.to_string())?;
             decode(&v).map_err(|e| format!("ConfigMap {}/{name}: {e}", namespace(app)))
         }
-        Ok(None) => Ok(Vec::new()),
+        Ok(None) => Ok(Stored::default()),
         Err(e) => Err(format!(
             "cannot read sync history ConfigMap {}/{name}: {}",
             namespace(app),
@@ -166,16 +206,21 @@ pub async fn load(client: &kube::Client, app: &Application) -> Result<Vec<Histor
     }
 }
 
-/// Appends `entry` to the app's history in the cluster; returns the entries now kept.
+/// Appends `entry` (and the kinds it applied) to the app's history in the cluster; returns
+/// what is now kept.
 pub async fn record(
     client: &kube::Client,
     app: &Application,
     instance: &str,
     entry: HistoryEntry,
-) -> Result<Vec<HistoryEntry>, String> {
-    let mut entries = load(client, app).await.unwrap_or_default();
-    append(&mut entries, entry, limit(app));
-    let cm = config_map(app, instance, &entries);
+    kinds: Vec<GroupKind>,
+) -> Result<Stored, String> {
+    let mut stored = load(client, app).await.unwrap_or_default();
+    append(&mut stored.entries, entry, limit(app));
+    stored.kinds.extend(kinds);
+    stored.kinds.sort();
+    stored.kinds.dedup();
+    let cm = config_map(app, instance, &stored);
     let api: Api<k8s_openapi::api::core::v1::ConfigMap> =
         Api::namespaced(client.clone(), &namespace(app));
     // The ConfigMap is rekon's alone: taking over its fields is right.
@@ -190,7 +235,7 @@ pub async fn record(
                 describe(e)
             )
         })?;
-    Ok(entries)
+    Ok(stored)
 }
 
 fn describe(e: kube::Error) -> String {
@@ -254,14 +299,20 @@ mod tests {
     #[test]
     fn config_map_round_trips_and_carries_no_tracking_id() {
         let a = app("argocd", Some("shop"));
-        let mut entries = Vec::new();
-        append(&mut entries, entry("abc"), 10);
-        let cm = config_map(&a, "web", &entries);
+        let mut stored = Stored {
+            entries: Vec::new(),
+            kinds: vec![
+                GroupKind::new("apps", "Deployment"),
+                GroupKind::new("", "ConfigMap"),
+            ],
+        };
+        append(&mut stored.entries, entry("abc"), 10);
+        let cm = config_map(&a, "web", &stored);
         assert_eq!(cm["metadata"]["labels"][HISTORY_OF_LABEL], "web");
         assert_eq!(cm["metadata"]["labels"][MANAGED_BY_LABEL], "rekon");
         assert!(crate::engine::tracking::tracking_id(&cm).is_none());
-        assert_eq!(decode(&cm).unwrap(), entries);
-        assert!(decode(&json!({"data": {}})).unwrap().is_empty());
+        assert_eq!(decode(&cm).unwrap(), stored);
+        assert_eq!(decode(&json!({"data": {}})).unwrap(), Stored::default());
         assert!(
             decode(&json!({"data": {DATA_KEY: "nope"}}))
                 .unwrap_err()
@@ -296,6 +347,7 @@ mod tests {
             summary(&steps),
             "2 created, 1 configured, 1 pruned, 1 failed"
         );
+        assert_eq!(applied_kinds(&steps), [GroupKind::new("", "ConfigMap")]);
         assert_eq!(summary(&[]), "nothing to do");
     }
 }
