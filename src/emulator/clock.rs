@@ -43,6 +43,13 @@ impl SimDuration {
     }
 }
 
+impl Add for SimDuration {
+    type Output = SimDuration;
+    fn add(self, rhs: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_add(rhs.0))
+    }
+}
+
 impl fmt::Display for SimDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0;
@@ -242,6 +249,10 @@ mod tests {
         );
         assert_eq!(t.since(t + SimDuration::from_secs(5)), SimDuration::ZERO);
         assert_eq!(SimDuration::from_millis(1500).to_string(), "1500ms");
+        assert_eq!(
+            SimDuration::from_secs(1) + SimDuration::from_millis(500),
+            SimDuration::from_millis(1500)
+        );
         assert_eq!(SimDuration::from_secs(3).to_string(), "3s");
     }
 

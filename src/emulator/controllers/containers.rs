@@ -68,9 +68,11 @@ pub fn parse_duration(text: &str) -> Option<SimDuration> {
     Some(SimDuration::from_millis(total))
 }
 
+const MAX_BACKOFF: SimDuration = SimDuration::from_secs(300);
+
 /// Kubelet back-off: 10s doubling up to 300s.
 fn backoff(k: u32) -> SimDuration {
-    SimDuration::from_secs(10u64.saturating_mul(1u64 << k.min(10)).min(300))
+    SimDuration::from_secs(10u64.saturating_mul(1u64 << k.min(10))).min(MAX_BACKOFF)
 }
 
 /// Whether the simulated registry refuses this image.
@@ -199,7 +201,7 @@ impl<'a> PodSim<'a> {
             ),
             main_start: t0
                 + START_DELAY
-                + SimDuration::from_millis(INIT_STEP.as_millis() * init_count),
+                + SimDuration::from_millis(INIT_STEP.as_millis().saturating_mul(init_count)),
         }
     }
 
@@ -252,6 +254,16 @@ impl<'a> PodSim<'a> {
             let mut attempt = start;
             let mut k = 0;
             loop {
+                // Once the back-off is at its cap, the attempts repeat with a fixed period:
+                // jump over whole periods instead of walking a long-lived Pod's history.
+                let period = PULL_ERROR_FOR + backoff(k);
+                if backoff(k) == MAX_BACKOFF {
+                    let skip = now.since(attempt).as_millis() / period.as_millis();
+                    if skip > 1 {
+                        attempt =
+                            attempt + SimDuration::from_millis((skip - 1) * period.as_millis());
+                    }
+                }
                 let err_end = attempt + PULL_ERROR_FOR;
                 if now < err_end {
                     let msg = format!(
@@ -279,6 +291,23 @@ impl<'a> PodSim<'a> {
             let mut k: u32 = 0;
             let mut last = json!({});
             loop {
+                let period = CRASH_AFTER + backoff(k);
+                if backoff(k) == MAX_BACKOFF {
+                    let skip = now.since(since).as_millis() / period.as_millis();
+                    if skip > 1 {
+                        let jump = u32::try_from(skip - 1).unwrap_or(u32::MAX);
+                        since =
+                            since + SimDuration::from_millis(u64::from(jump) * period.as_millis());
+                        k = k.saturating_add(jump);
+                        let before = since - period;
+                        last = terminated(
+                            1,
+                            before,
+                            before + CRASH_AFTER,
+                            &self.container_id(name, k - 1),
+                        );
+                    }
+                }
                 let crash = since + CRASH_AFTER;
                 if now < crash {
                     let mut v = View::running(since, false, Some(crash));
@@ -357,6 +386,37 @@ pub(super) fn container_status(c: &Value, v: &View, sim: &PodSim<'_>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lived_failures_are_computed_without_walking_history() {
+        let t0 = SimTime::from_unix_secs(1_000);
+        let pod = json!({"metadata": {"name": "p", "namespace": "n", "uid": "u",
+            "annotations": {SIMULATE_ANNOTATION: "crashloop"}},
+            "spec": {"restartPolicy": "Always", "containers": [{"name": "c", "image": "x"}]}});
+        let c = &pod["spec"]["containers"][0];
+        // Two years in: restarts keep counting and the state stays consistent.
+        let late = t0 + SimDuration::from_secs(2 * 365 * 86_400);
+        let v = PodSim::new(&pod, late, t0).main_view(c, false);
+        assert!(v.restart_count > 200_000, "{}", v.restart_count);
+        assert!(v.state.get("running").is_some() || v.waiting_reason() == "CrashLoopBackOff");
+        assert_eq!(v.last_state["terminated"]["exitCode"], 1);
+        // The same instant computed step by step from a recent past agrees on the cycle length.
+        let a = PodSim::new(&pod, late, t0)
+            .main_view(c, false)
+            .restart_count;
+        let b = PodSim::new(&pod, late + SimDuration::from_secs(302), t0)
+            .main_view(c, false)
+            .restart_count;
+        assert_eq!(b, a + 1);
+
+        let pull = json!({"metadata": {"name": "p", "namespace": "n", "uid": "u"},
+            "spec": {"restartPolicy": "Always", "containers": [{"name": "c", "image": "x:does-not-exist"}]}});
+        let v = PodSim::new(&pull, late, t0).main_view(&pull["spec"]["containers"][0], false);
+        assert!(matches!(
+            v.waiting_reason(),
+            "ErrImagePull" | "ImagePullBackOff"
+        ));
+    }
 
     #[test]
     fn durations_and_images() {

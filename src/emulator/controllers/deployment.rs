@@ -45,7 +45,7 @@ impl Planned {
 }
 
 fn spec_replicas(obj: &Value) -> i64 {
-    meta::i64_at(obj, &["spec", "replicas"]).unwrap_or(1).max(0)
+    meta::count_at(obj, &["spec", "replicas"], 1)
 }
 
 fn revision_of(obj: &Value) -> i64 {
@@ -211,7 +211,7 @@ pub fn reconcile(d: &Value, ctx: &mut Ctx<'_>) -> Outcome {
             continue;
         }
         let mut rs = (*p.obj).clone();
-        rs["spec"]["replicas"] = json!(p.replicas);
+        meta::set_path(&mut rs, &["spec", "replicas"], json!(p.replicas));
         if let Some(ann) = annotations_mut(&mut rs) {
             ann.insert(REVISION.into(), json!(p.revision.to_string()));
             ann.insert(DESIRED.into(), json!(desired_ann));

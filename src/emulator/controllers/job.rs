@@ -55,18 +55,16 @@ pub fn reconcile(job: &Value, ctx: &mut Ctx<'_>) -> Outcome {
     let terminating = pods.iter().filter(|p| meta::is_terminating(p)).count() as i64;
     let ready = active.iter().filter(|p| meta::pod_is_ready(p)).count() as i64;
 
-    let parallelism = meta::i64_at(job, &["spec", "parallelism"])
-        .unwrap_or(1)
-        .max(0);
+    let parallelism = meta::count_at(job, &["spec", "parallelism"], 1);
     // With neither set, the API server defaults completions (and parallelism) to 1.
-    let completions = meta::i64_at(job, &["spec", "completions"]).or_else(|| {
-        meta::at(job, &["spec", "parallelism"])
-            .is_none()
-            .then_some(1)
-    });
-    let backoff_limit = meta::i64_at(job, &["spec", "backoffLimit"])
-        .unwrap_or(6)
-        .max(0);
+    let completions = meta::i64_at(job, &["spec", "completions"])
+        .map(|c| c.clamp(0, i64::from(i32::MAX)))
+        .or_else(|| {
+            meta::at(job, &["spec", "parallelism"])
+                .is_none()
+                .then_some(1)
+        });
+    let backoff_limit = meta::count_at(job, &["spec", "backoffLimit"], 6);
     let suspended = meta::bool_at(job, &["spec", "suspend"]);
     let mut conditions = meta::array_at(job, &["status", "conditions"]).to_vec();
     let mut start_time = meta::str_at(job, &["status", "startTime"]).to_string();
@@ -218,7 +216,7 @@ pub fn reconcile(job: &Value, ctx: &mut Ctx<'_>) -> Outcome {
             match retry_at(&pods, failed) {
                 Some(at) if at > now => out.requeue_at(now, at),
                 _ => {
-                    for _ in have..wanted {
+                    for _ in have..wanted.min(have + meta::BURST as i64) {
                         out.push(Effect::Create(new_pod(job, ctx)));
                         let name = match out.effects.last() {
                             Some(Effect::Create(p)) => meta::name(p).to_string(),

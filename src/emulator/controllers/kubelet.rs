@@ -414,7 +414,7 @@ fn finish_deletion(pod: &Value, ctx: &mut Ctx<'_>, mut out: Outcome) -> Outcome 
             .position(|t| *t == meta::str_at(c, &["type"]))
             .unwrap_or(CONDITION_ORDER.len())
     });
-    status["conditions"] = Value::Array(conditions);
+    meta::set_path(&mut status, &["conditions"], Value::Array(conditions));
     out.push(Effect::UpdateStatus(meta::with_status(pod, status)));
     out.requeue(STOP_GRACE);
     out

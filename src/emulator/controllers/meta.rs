@@ -38,6 +38,40 @@ pub fn array_at<'v>(obj: &'v Value, path: &[&str]) -> &'v [Value] {
         .unwrap_or(&[])
 }
 
+/// A count such as `spec.replicas`: `default` when absent, clamped to the API's int32 range.
+pub fn count_at(obj: &Value, path: &[&str], default: i64) -> i64 {
+    i64_at(obj, path)
+        .unwrap_or(default)
+        .clamp(0, i64::from(i32::MAX))
+}
+
+/// Sets `value` at `path`, replacing whatever non-object stands in the way, so a malformed
+/// object cannot make a controller panic (as `obj["a"]["b"] = …` would).
+pub fn set_path(obj: &mut Value, path: &[&str], value: Value) {
+    let Some((last, parents)) = path.split_last() else {
+        *obj = value;
+        return;
+    };
+    let mut cur = obj;
+    for step in parents {
+        if !cur.is_object() {
+            *cur = Value::Object(Map::new());
+        }
+        let Value::Object(m) = cur else { return };
+        cur = m.entry(step.to_string()).or_insert(Value::Null);
+    }
+    if !cur.is_object() {
+        *cur = Value::Object(Map::new());
+    }
+    if let Value::Object(m) = cur {
+        m.insert(last.to_string(), value);
+    }
+}
+
+/// Most creations or deletions one reconcile makes (Kubernetes' burst limit); the changes
+/// they cause bring the controller back for the rest.
+pub const BURST: usize = 500;
+
 /// `metadata.name`.
 pub fn name(obj: &Value) -> &str {
     str_at(obj, &["metadata", "name"])
@@ -431,6 +465,22 @@ mod tests {
         upsert_condition(&mut conds, c("True"), "t3");
         assert_eq!(conds.len(), 1);
         assert_eq!(conds[0]["lastTransitionTime"], "t3");
+    }
+
+    #[test]
+    fn set_path_never_panics_on_malformed_objects() {
+        let mut v = json!({"spec": "junk"});
+        set_path(&mut v, &["spec", "replicas"], json!(3));
+        assert_eq!(v, json!({"spec": {"replicas": 3}}));
+        let mut v = json!(7);
+        set_path(&mut v, &["a", "b", "c"], json!(true));
+        assert_eq!(v["a"]["b"]["c"], true);
+        assert_eq!(count_at(&json!({"n": -5}), &["n"], 1), 0);
+        assert_eq!(
+            count_at(&json!({"n": i64::MAX}), &["n"], 1),
+            i64::from(i32::MAX)
+        );
+        assert_eq!(count_at(&json!({}), &["n"], 1), 1);
     }
 
     #[test]

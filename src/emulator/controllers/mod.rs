@@ -332,3 +332,79 @@ pub fn reconcile_deleted(obj: &Value, world: &dyn World) -> Outcome {
         _ => Outcome::default(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::test_world::*;
+    use super::*;
+    use serde_json::json;
+
+    /// Malformed objects (wrong types everywhere) never make a controller panic.
+    #[test]
+    fn malformed_objects_do_not_panic() {
+        let junk_values = [
+            json!("junk"),
+            json!(7),
+            json!([1, 2]),
+            json!(null),
+            json!({"replicas": "x", "template": "y", "selector": 3, "containers": "z"}),
+            json!({"replicas": 2, "selector": {"app": "x", "matchLabels": 4, "matchExpressions": [1]},
+                "type": "LoadBalancer", "ports": [1, {"targetPort": []}, {"targetPort": "http"}],
+                "template": {"metadata": 1, "spec": {"containers": [1, {"image": 3}], "initContainers": 2}},
+                "volumeClaimTemplates": [1, "a", {"metadata": 2}], "jobTemplate": 5, "schedule": 5,
+                "strategy": {"type": 9, "rollingUpdate": {"maxSurge": [], "maxUnavailable": {}}},
+                "updateStrategy": {"rollingUpdate": {"partition": "p"}}, "finalizers": [1],
+                "phase": 3, "conditions": [1, {"type": 2}], "containerStatuses": [1, {"state": 2}],
+                "startTime": 4, "loadBalancer": {"ingress": 1}, "active": 1}),
+        ];
+        let mut world = FakeWorld::with(nodes::initial_nodes(SimTime::from_unix_secs(0)));
+        for (i, j) in junk_values.iter().enumerate() {
+            world.put(json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": format!("p{i}"), "namespace": "ns", "labels": j,
+                    "ownerReferences": j, "annotations": j},
+                "spec": j, "status": j}));
+            // Owned by every test object below, with junk everywhere else.
+            world.put(json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": format!("x-{i}"), "namespace": "ns", "uid": format!("pod{i}"),
+                    "labels": {"app": "x"}, "annotations": j,
+                    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "x",
+                        "uid": "u", "controller": true}]},
+                "spec": {"nodeName": j, "containers": j}, "status": {"phase": "Running",
+                    "podIP": "10.0.0.1", "conditions": j, "containerStatuses": j}}));
+            for (g, k) in [
+                ("apps", "ReplicaSet"),
+                ("batch", "Job"),
+                ("discovery.k8s.io", "EndpointSlice"),
+            ] {
+                world.put(json!({"apiVersion": format!("{g}/v1"), "kind": k,
+                    "metadata": {"name": format!("x-{i}"), "namespace": "ns", "annotations": j,
+                        "labels": {"kubernetes.io/service-name": "x",
+                            "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},
+                        "ownerReferences": [{"uid": "u", "controller": true}]},
+                    "spec": j, "status": j, "endpoints": j}));
+            }
+        }
+        for (group, kind) in KINDS {
+            let api_version = if group.is_empty() {
+                "v1".to_string()
+            } else {
+                format!("{group}/v1")
+            };
+            for j in &junk_values {
+                for (spec, status) in [(j, j), (j, &json!({})), (&json!({}), j)] {
+                    let obj = json!({"apiVersion": api_version, "kind": kind,
+                        "metadata": {"name": "x", "namespace": "ns", "uid": "u",
+                            "annotations": j, "labels": j, "deletionTimestamp": null,
+                            "ownerReferences": j, "creationTimestamp": j},
+                        "spec": spec, "status": status});
+                    let _ = step(&obj, &world, SimTime::from_unix_secs(1_000));
+                    let mut terminating = obj.clone();
+                    terminating["metadata"]["deletionTimestamp"] = json!("2024-01-01T00:00:00Z");
+                    meta::set_path(&mut terminating, &["spec", "nodeName"], json!("node-1"));
+                    let _ = step(&terminating, &world, SimTime::from_unix_secs(1_000));
+                    let _ = reconcile_deleted(&obj, &world);
+                }
+            }
+        }
+    }
+}

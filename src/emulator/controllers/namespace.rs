@@ -131,13 +131,12 @@ pub fn reconcile(ns: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         let finalizers = meta::array_at(ns, &["spec", "finalizers"]);
         if finalizers.iter().any(|f| f == "kubernetes") {
             let mut done = ns.clone();
-            done["spec"]["finalizers"] = Value::Array(
-                finalizers
-                    .iter()
-                    .filter(|f| *f != "kubernetes")
-                    .cloned()
-                    .collect(),
-            );
+            let kept = finalizers
+                .iter()
+                .filter(|f| *f != "kubernetes")
+                .cloned()
+                .collect();
+            meta::set_path(&mut done, &["spec", "finalizers"], Value::Array(kept));
             out.push(Effect::Update(done));
         }
     } else {

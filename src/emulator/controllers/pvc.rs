@@ -20,7 +20,7 @@ pub fn reconcile(pvc: &Value, _ctx: &mut Ctx<'_>) -> Outcome {
     };
     if meta::str_at(pvc, &["spec", "volumeName"]).is_empty() {
         let mut bound = pvc.clone();
-        bound["spec"]["volumeName"] = json!(volume);
+        meta::set_path(&mut bound, &["spec", "volumeName"], json!(volume));
         if let Some(md) = bound.get_mut("metadata").and_then(Value::as_object_mut) {
             let ann = md.entry("annotations").or_insert_with(|| json!({}));
             if let Some(ann) = ann.as_object_mut() {

@@ -17,7 +17,7 @@ pub fn reconcile(rs: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         return out;
     }
     let ns = meta::namespace(rs);
-    let want = meta::i64_at(rs, &["spec", "replicas"]).unwrap_or(1).max(0);
+    let want = meta::count_at(rs, &["spec", "replicas"], 1);
     let min_ready = meta::i64_at(rs, &["spec", "minReadySeconds"]).unwrap_or(0);
     let pods = ctx.world.list_owned("", "Pod", ns, meta::uid(rs));
     let active: Vec<&Arc<Value>> = pods.iter().filter(|p| meta::pod_is_active(p)).collect();
@@ -27,7 +27,7 @@ pub fn reconcile(rs: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         let template = meta::at(rs, &["spec", "template"])
             .cloned()
             .unwrap_or_else(|| json!({}));
-        for _ in have..want {
+        for _ in have..want.min(have + meta::BURST as i64) {
             let pod_name = format!("{}-{}", meta::name(rs), ctx.suffix());
             let mut pod =
                 meta::pod_from_template(&template, &pod_name, ns, meta::controller_ref(rs), &[]);
@@ -44,7 +44,10 @@ pub fn reconcile(rs: &Value, ctx: &mut Ctx<'_>) -> Outcome {
     } else if have > want {
         let mut victims = active.clone();
         victims.sort_by_key(|p| deletion_rank(p));
-        for p in victims.into_iter().take((have - want) as usize) {
+        for p in victims
+            .into_iter()
+            .take(((have - want) as usize).min(meta::BURST))
+        {
             out.push(Effect::Delete(meta::key_of(p)));
             out.event(EventSpec::new(
                 rs,

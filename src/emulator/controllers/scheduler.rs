@@ -36,8 +36,8 @@ pub fn reconcile(pod: &Value, ctx: &mut Ctx<'_>) -> Outcome {
             &now,
         );
         let mut status = pod.get("status").cloned().unwrap_or_else(|| json!({}));
-        status["phase"] = json!("Pending");
-        status["conditions"] = Value::Array(conditions);
+        meta::set_path(&mut status, &["phase"], json!("Pending"));
+        meta::set_path(&mut status, &["conditions"], Value::Array(conditions));
         if !meta::status_is(pod, &status) {
             out.push(Effect::UpdateStatus(meta::with_status(pod, status)));
             out.event(EventSpec::new(
@@ -55,7 +55,7 @@ pub fn reconcile(pod: &Value, ctx: &mut Ctx<'_>) -> Outcome {
 
     let node_name = meta::name(node).to_string();
     let mut bound = pod.clone();
-    bound["spec"]["nodeName"] = json!(node_name);
+    meta::set_path(&mut bound, &["spec", "nodeName"], json!(node_name));
     out.push(Effect::Update(bound));
     let mut conditions = Vec::new();
     meta::upsert_condition(&mut conditions, cond("PodScheduled", "True", None), &now);

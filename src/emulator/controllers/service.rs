@@ -299,7 +299,7 @@ fn ensure_load_balancer(obj: &Value, ctx: &mut Ctx<'_>, out: &mut Outcome, fixed
         json!({"ip": ip})
     };
     let mut status = obj.get("status").cloned().unwrap_or_else(|| json!({}));
-    status["loadBalancer"] = json!({"ingress": [entry]});
+    meta::set_path(&mut status, &["loadBalancer"], json!({"ingress": [entry]}));
     out.push(Effect::UpdateStatus(meta::with_status(obj, status)));
     if is_service {
         out.event(EventSpec::new(

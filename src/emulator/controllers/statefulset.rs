@@ -23,7 +23,7 @@ pub fn reconcile(sts: &Value, ctx: &mut Ctx<'_>) -> Outcome {
     }
     let name = meta::name(sts);
     let ns = meta::namespace(sts);
-    let replicas = meta::i64_at(sts, &["spec", "replicas"]).unwrap_or(1).max(0);
+    let replicas = meta::count_at(sts, &["spec", "replicas"], 1);
     let parallel = meta::str_at(sts, &["spec", "podManagementPolicy"]) == "Parallel";
     let min_ready = meta::i64_at(sts, &["spec", "minReadySeconds"]).unwrap_or(0);
     let template = meta::at(sts, &["spec", "template"])
