@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rekon::emulator::clock::{SimClock, SimTime};
-use rekon::emulator::controllers::{Changed, StoreAccess, StoreError, World, run};
+use rekon::emulator::controllers::{
+    ChangeFeed, Changed, Feed, Obj, StoreAccess, StoreError, World, run,
+};
 use rekon::model::ResourceKey;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, oneshot};
@@ -27,7 +29,7 @@ struct FakeStore {
 
 #[derive(Default)]
 struct State {
-    objects: BTreeMap<ResourceKey, Arc<Value>>,
+    objects: BTreeMap<ResourceKey, Obj>,
     rv: u64,
     uid: u64,
 }
@@ -66,11 +68,11 @@ impl FakeStore {
     }
 
     /// What a user's create is here (status dropped, as the API server drops it).
-    fn apply(&self, obj: Value) -> Arc<Value> {
+    fn apply(&self, obj: Value) -> Obj {
         self.create(obj, "test").expect("test object is created")
     }
 
-    fn notify(&self, key: ResourceKey, object: Arc<Value>, deleted: bool) {
+    fn notify(&self, key: ResourceKey, object: Obj, deleted: bool) {
         self.writes.fetch_add(1, Ordering::SeqCst);
         let _ = self.tx.send(Changed {
             key,
@@ -89,7 +91,7 @@ impl FakeStore {
         &self,
         state: &mut State,
         key: &ResourceKey,
-        notes: &mut Vec<(ResourceKey, Arc<Value>, bool)>,
+        notes: &mut Vec<(ResourceKey, Obj, bool)>,
     ) {
         let Some(obj) = state.objects.remove(key) else {
             return;
@@ -115,7 +117,7 @@ impl FakeStore {
         &self,
         state: &mut State,
         key: &ResourceKey,
-        notes: &mut Vec<(ResourceKey, Arc<Value>, bool)>,
+        notes: &mut Vec<(ResourceKey, Obj, bool)>,
     ) -> bool {
         let Some(obj) = state.objects.get(key).cloned() else {
             return false;
@@ -139,7 +141,7 @@ impl FakeStore {
                 o["metadata"]["deletionGracePeriodSeconds"] = json!(30);
             }
             o["metadata"]["resourceVersion"] = json!(Self::next_rv(state));
-            let o = Arc::new(o);
+            let o = Obj::new(o);
             state.objects.insert(key.clone(), o.clone());
             notes.push((key.clone(), o, false));
             return true;
@@ -148,11 +150,11 @@ impl FakeStore {
         true
     }
 
-    fn get_key(&self, key: &ResourceKey) -> Option<Arc<Value>> {
+    fn get_key(&self, key: &ResourceKey) -> Option<Obj> {
         self.state.lock().unwrap().objects.get(key).cloned()
     }
 
-    fn all(&self, group: &str, kind: &str) -> Vec<Arc<Value>> {
+    fn all(&self, group: &str, kind: &str) -> Vec<Obj> {
         self.list(group, kind, None)
     }
 
@@ -169,11 +171,11 @@ impl FakeStore {
 }
 
 impl World for FakeStore {
-    fn get(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Option<Arc<Value>> {
+    fn get(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Option<Obj> {
         self.get_key(&ResourceKey::new(group, kind, namespace, name))
     }
 
-    fn list(&self, group: &str, kind: &str, namespace: Option<&str>) -> Vec<Arc<Value>> {
+    fn list(&self, group: &str, kind: &str, namespace: Option<&str>) -> Vec<Obj> {
         let state = self.state.lock().unwrap();
         state
             .objects
@@ -185,7 +187,7 @@ impl World for FakeStore {
             .collect()
     }
 
-    fn namespace_contents(&self, namespace: &str) -> Vec<Arc<Value>> {
+    fn namespace_contents(&self, namespace: &str) -> Vec<Obj> {
         let state = self.state.lock().unwrap();
         state
             .objects
@@ -197,11 +199,21 @@ impl World for FakeStore {
 }
 
 impl StoreAccess for FakeStore {
-    fn subscribe(&self) -> broadcast::Receiver<Changed> {
-        self.tx.subscribe()
+    fn subscribe(&self) -> ChangeFeed {
+        Box::pin(futures::stream::unfold(
+            self.tx.subscribe(),
+            |mut rx| async move {
+                let item = match rx.recv().await {
+                    Ok(change) => Feed::Changes(vec![change]),
+                    Err(broadcast::error::RecvError::Lagged(_)) => Feed::Lost,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                };
+                Some((item, rx))
+            },
+        ))
     }
 
-    fn create(&self, mut obj: Value, _manager: &str) -> Result<Arc<Value>, StoreError> {
+    fn create(&self, mut obj: Value, _manager: &str) -> Result<Obj, StoreError> {
         let key = key_of(&obj)?;
         let created = {
             let mut state = self.state.lock().unwrap();
@@ -223,7 +235,7 @@ impl StoreAccess for FakeStore {
             if let Some(m) = obj.as_object_mut() {
                 m.remove("status");
             }
-            let obj = Arc::new(obj);
+            let obj = Obj::new(obj);
             state.objects.insert(key.clone(), obj.clone());
             obj
         };
@@ -231,7 +243,7 @@ impl StoreAccess for FakeStore {
         Ok(created)
     }
 
-    fn update(&self, mut obj: Value, _manager: &str) -> Result<Arc<Value>, StoreError> {
+    fn update(&self, mut obj: Value, _manager: &str) -> Result<Obj, StoreError> {
         let key = key_of(&obj)?;
         let mut notes = Vec::new();
         let result = {
@@ -270,7 +282,7 @@ impl StoreAccess for FakeStore {
                     }
                 }
             }
-            let obj = Arc::new(obj);
+            let obj = Obj::new(obj);
             state.objects.insert(key.clone(), obj.clone());
             notes.push((key.clone(), obj.clone(), false));
             let no_finalizers = obj["metadata"]["finalizers"]
@@ -296,7 +308,7 @@ impl StoreAccess for FakeStore {
         key: &ResourceKey,
         status: Value,
         _manager: &str,
-    ) -> Result<Arc<Value>, StoreError> {
+    ) -> Result<Obj, StoreError> {
         let obj = {
             let mut state = self.state.lock().unwrap();
             let Some(current) = state.objects.get(key).cloned() else {
@@ -305,7 +317,7 @@ impl StoreAccess for FakeStore {
             let mut obj = (*current).clone();
             obj["status"] = status;
             obj["metadata"]["resourceVersion"] = json!(Self::next_rv(&mut state));
-            let obj = Arc::new(obj);
+            let obj = Obj::new(obj);
             state.objects.insert(key.clone(), obj.clone());
             obj
         };
@@ -390,7 +402,7 @@ fn cond<'a>(obj: &'a Value, ctype: &str) -> Option<&'a Value> {
         .find(|c| c["type"] == ctype)
 }
 
-fn owned_by<'a>(objs: &'a [Arc<Value>], owner: &Value) -> Vec<&'a Arc<Value>> {
+fn owned_by<'a>(objs: &'a [Obj], owner: &Value) -> Vec<&'a Obj> {
     objs.iter()
         .filter(|o| {
             o["metadata"]["ownerReferences"]
@@ -420,7 +432,7 @@ fn rolled_out(d: &Value) -> bool {
         && st["availableReplicas"].as_i64() == Some(want)
 }
 
-fn events_about(store: &FakeStore, name: &str) -> Vec<Arc<Value>> {
+fn events_about(store: &FakeStore, name: &str) -> Vec<Obj> {
     store
         .all("", "Event")
         .into_iter()

@@ -2,15 +2,13 @@
 //! time, honouring suspend, concurrencyPolicy, startingDeadlineSeconds, timeZone and the
 //! history limits; reports active, lastScheduleTime and lastSuccessfulTime.
 
-use std::sync::Arc;
-
 use jiff::tz::TimeZone;
 use serde_json::{Map, Value, json};
 
 use super::cron::CronSchedule;
 use super::job::is_finished;
 use super::meta;
-use super::{CONTROLLER_MANAGER, Ctx, Effect, EventSpec, EventType, Outcome};
+use super::{CONTROLLER_MANAGER, Ctx, Effect, EventSpec, EventType, Obj, Outcome};
 use crate::emulator::clock::{SimDuration, SimTime};
 
 const COMPONENT: &str = "cronjob-controller";
@@ -24,7 +22,7 @@ pub fn reconcile(cj: &Value, ctx: &mut Ctx<'_>) -> Outcome {
     }
     let now = ctx.now;
     let ns = meta::namespace(cj);
-    let mut jobs: Vec<Arc<Value>> = ctx
+    let mut jobs: Vec<Obj> = ctx
         .world
         .list_owned("batch", "Job", ns, meta::uid(cj))
         .into_iter()
@@ -38,9 +36,9 @@ pub fn reconcile(cj: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         .collect();
     let mut last_success =
         SimTime::parse_rfc3339(meta::str_at(cj, &["status", "lastSuccessfulTime"]));
-    let mut active: Vec<&Arc<Value>> = Vec::new();
-    let mut succeeded: Vec<&Arc<Value>> = Vec::new();
-    let mut failed: Vec<&Arc<Value>> = Vec::new();
+    let mut active: Vec<&Obj> = Vec::new();
+    let mut succeeded: Vec<&Obj> = Vec::new();
+    let mut failed: Vec<&Obj> = Vec::new();
     for j in &jobs {
         match is_finished(j) {
             None => active.push(j),

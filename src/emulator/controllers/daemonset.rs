@@ -3,13 +3,12 @@
 //! within maxUnavailable, and the status Argo CD's health check reads.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
 use super::hash::pod_template_hash;
 use super::meta::{self, put_nonzero};
-use super::{CONTROLLER_MANAGER, Ctx, Effect, EventSpec, EventType, Outcome};
+use super::{CONTROLLER_MANAGER, Ctx, Effect, EventSpec, EventType, Obj, Outcome};
 
 const COMPONENT: &str = "daemonset-controller";
 const REVISION_LABEL: &str = "controller-revision-hash";
@@ -32,12 +31,12 @@ pub fn reconcile(ds: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         .unwrap_or_default();
     let mut nodes = ctx.world.list("", "Node", None);
     nodes.sort_by(|a, b| meta::name(a).cmp(meta::name(b)));
-    let wanted: Vec<&Arc<Value>> = nodes
+    let wanted: Vec<&Obj> = nodes
         .iter()
         .filter(|n| meta::map_selects(&node_selector, &meta::labels(n)))
         .collect();
 
-    let mut by_node: BTreeMap<String, Vec<Arc<Value>>> = BTreeMap::new();
+    let mut by_node: BTreeMap<String, Vec<Obj>> = BTreeMap::new();
     for p in ctx.world.list_owned("", "Pod", ns, meta::uid(ds)) {
         if meta::pod_is_terminal(&p) && !meta::is_terminating(&p) {
             // A finished daemon pod is replaced.
@@ -73,10 +72,10 @@ pub fn reconcile(ds: &Value, ctx: &mut Ctx<'_>) -> Outcome {
     .max(1);
     let on_delete = meta::str_at(ds, &["spec", "updateStrategy", "type"]) == "OnDelete";
     let (mut current, mut ready, mut available, mut updated, mut unavailable) = (0, 0, 0, 0, 0);
-    let mut outdated: Vec<&Arc<Value>> = Vec::new();
+    let mut outdated: Vec<&Obj> = Vec::new();
     for node in &wanted {
         let node_name = meta::name(node);
-        let live: Vec<&Arc<Value>> = by_node
+        let live: Vec<&Obj> = by_node
             .get(node_name)
             .map(|ps| ps.iter().filter(|p| !meta::is_terminating(p)).collect())
             .unwrap_or_default();

@@ -3,13 +3,11 @@
 //! status Argo CD's health check and `kubectl rollout status` read — worked out the way
 //! kube-controller-manager's `sync.go`/`progress.go` work it out.
 
-use std::sync::Arc;
-
 use serde_json::{Map, Value, json};
 
 use super::hash::pod_template_hash;
 use super::meta::{self, put_nonzero};
-use super::{CONTROLLER_MANAGER, Ctx, Effect, EventSpec, EventType, Outcome};
+use super::{CONTROLLER_MANAGER, Ctx, Effect, EventSpec, EventType, Obj, Outcome};
 use crate::emulator::clock::{SimDuration, SimTime};
 
 const COMPONENT: &str = "deployment-controller";
@@ -21,14 +19,14 @@ const DEFAULT_DEADLINE_SECS: i64 = 600;
 
 /// A ReplicaSet as this step plans it: the object read, and the replica count it should get.
 struct Planned {
-    obj: Arc<Value>,
+    obj: Obj,
     replicas: i64,
     revision: i64,
     annotations_changed: bool,
 }
 
 impl Planned {
-    fn new(obj: Arc<Value>) -> Self {
+    fn new(obj: Obj) -> Self {
         Planned {
             replicas: spec_replicas(&obj),
             revision: revision_of(&obj),

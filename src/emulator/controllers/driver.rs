@@ -7,16 +7,16 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Weak};
 
-use futures::FutureExt;
+use futures::{FutureExt, Stream, StreamExt};
 use serde_json::Value;
-use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 
 use super::events::{EventKey, event_key, event_namespace, event_object};
 use super::nodes::initial_nodes;
 use super::{
-    Effect, EventSpec, KINDS, Outcome, World, handles, meta, reconcile, reconcile_deleted,
+    Effect, EventSpec, KINDS, Obj, Outcome, World, handles, meta, reconcile, reconcile_deleted,
 };
 use crate::emulator::clock::{SimClock, SimDuration, SimTime};
 use crate::model::ResourceKey;
@@ -32,10 +32,22 @@ pub struct Changed {
     /// Which object changed.
     pub key: ResourceKey,
     /// The object after the change (for a deletion: its last state).
-    pub object: Arc<Value>,
+    pub object: Obj,
     /// Whether the object is gone.
     pub deleted: bool,
 }
+
+/// What the store's change feed yields.
+#[derive(Debug, Clone)]
+pub enum Feed {
+    /// Objects changed, in the order the changes were committed.
+    Changes(Vec<Changed>),
+    /// Changes were missed (the feed fell behind): everything must be looked at again.
+    Lost,
+}
+
+/// The store's change feed; it ends when the store shuts down.
+pub type ChangeFeed = Pin<Box<dyn Stream<Item = Feed> + Send>>;
 
 /// Why the store refused a write.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,23 +70,23 @@ pub enum StoreError {
 /// bumps resourceVersions, reaches watchers, records managedFields under `manager` and
 /// appears in the audit log.
 pub trait StoreAccess: World {
-    /// A feed of every change to every object, in order.
-    fn subscribe(&self) -> broadcast::Receiver<Changed>;
+    /// A feed of every change to every object from now on, in order.
+    fn subscribe(&self) -> ChangeFeed;
     /// Creates `obj` (the store assigns uid, resourceVersion, creationTimestamp …; a status
     /// in `obj` may be dropped, the driver writes it with `update_status` afterwards).
-    fn create(&self, obj: Value, manager: &str) -> Result<Arc<Value>, StoreError>;
+    fn create(&self, obj: Value, manager: &str) -> Result<Obj, StoreError>;
     /// Replaces everything but `.status`. A `metadata.resourceVersion` in `obj` is a
     /// precondition. The scheduler uses it to set `spec.nodeName` (its binding), the
     /// namespace controller to drop the `kubernetes` entry of a Namespace's `spec.finalizers`
     /// (after which a Namespace with deletionTimestamp and no finalizers is removed).
-    fn update(&self, obj: Value, manager: &str) -> Result<Arc<Value>, StoreError>;
+    fn update(&self, obj: Value, manager: &str) -> Result<Obj, StoreError>;
     /// Replaces `.status` of the object (no precondition; the `/status` subresource).
     fn update_status(
         &self,
         key: &ResourceKey,
         status: Value,
         manager: &str,
-    ) -> Result<Arc<Value>, StoreError>;
+    ) -> Result<Obj, StoreError>;
     /// Deletes the object with background propagation. For a Pod that already carries
     /// `deletionTimestamp` this is the kubelet's final delete and must remove it (grace 0);
     /// objects with finalizers only get their `deletionTimestamp`.
@@ -91,27 +103,22 @@ pub async fn run(
     clock: SimClock,
     shutdown: impl Future<Output = ()> + Send,
 ) {
-    let mut rx = store.subscribe();
+    let mut feed = store.subscribe();
     let mut driver = Driver::new(Arc::downgrade(&store), clock.clone());
     driver.bootstrap(store.as_ref());
     drop(store);
     let mut shutdown = std::pin::pin!(shutdown);
     let mut since_yield = 0usize;
     loop {
-        loop {
-            match rx.try_recv() {
-                Ok(change) => {
-                    if !driver.on_change(change) {
+        // Take in everything the feed has ready before working the queue.
+        while let Some(item) = feed.next().now_or_never() {
+            match item {
+                Some(item) => {
+                    if !driver.take(item) {
                         return;
                     }
                 }
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Lagged(_)) => {
-                    if !driver.resync() {
-                        return;
-                    }
-                }
-                Err(TryRecvError::Closed) => return,
+                None => return,
             }
         }
         driver.fire_timers();
@@ -141,18 +148,13 @@ pub async fn run(
         };
         tokio::select! {
             _ = shutdown.as_mut() => return,
-            received = rx.recv() => match received {
-                Ok(change) => {
-                    if !driver.on_change(change) {
+            item = feed.next() => match item {
+                Some(item) => {
+                    if !driver.take(item) {
                         return;
                     }
                 }
-                Err(RecvError::Lagged(_)) => {
-                    if !driver.resync() {
-                        return;
-                    }
-                }
-                Err(RecvError::Closed) => return,
+                None => return,
             },
             _ = timer => {}
         }
@@ -165,7 +167,7 @@ struct Driver {
     clock: SimClock,
     queue: VecDeque<ResourceKey>,
     queued: HashSet<ResourceKey>,
-    gone: VecDeque<Arc<Value>>,
+    gone: VecDeque<Obj>,
     timers: BinaryHeap<Reverse<(SimTime, ResourceKey)>>,
     timer_at: HashMap<ResourceKey, SimTime>,
     next_id: u64,
@@ -260,6 +262,14 @@ impl Driver {
                 self.timer_at.remove(&key);
                 self.enqueue(key);
             }
+        }
+    }
+
+    /// Takes one item of the feed. Returns false when the store is gone.
+    fn take(&mut self, item: Feed) -> bool {
+        match item {
+            Feed::Lost => self.resync(),
+            Feed::Changes(changes) => changes.into_iter().all(|c| self.on_change(c)),
         }
     }
 

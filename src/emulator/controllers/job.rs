@@ -3,12 +3,10 @@
 //! `ttlSecondsAfterFinished`, and finishes with SuccessCriteriaMet → Complete or
 //! FailureTarget → Failed, as Kubernetes 1.31+ does.
 
-use std::sync::Arc;
-
 use serde_json::{Map, Value, json};
 
 use super::meta::{self, put_nonzero};
-use super::{CONTROLLER_MANAGER, Ctx, Effect, EventSpec, EventType, Outcome};
+use super::{CONTROLLER_MANAGER, Ctx, Effect, EventSpec, EventType, Obj, Outcome};
 use crate::emulator::clock::{SimDuration, SimTime};
 
 const COMPONENT: &str = "job-controller";
@@ -51,7 +49,7 @@ pub fn reconcile(job: &Value, ctx: &mut Ctx<'_>) -> Outcome {
     let succeeded =
         count("Succeeded").max(meta::i64_at(job, &["status", "succeeded"]).unwrap_or(0));
     let failed = count("Failed").max(meta::i64_at(job, &["status", "failed"]).unwrap_or(0));
-    let active: Vec<&Arc<Value>> = pods.iter().filter(|p| meta::pod_is_active(p)).collect();
+    let active: Vec<&Obj> = pods.iter().filter(|p| meta::pod_is_active(p)).collect();
     let terminating = pods.iter().filter(|p| meta::is_terminating(p)).count() as i64;
     let ready = active.iter().filter(|p| meta::pod_is_ready(p)).count() as i64;
 
@@ -71,7 +69,7 @@ pub fn reconcile(job: &Value, ctx: &mut Ctx<'_>) -> Outcome {
     let mut completion_time = String::new();
     let mut active_count = active.len() as i64;
 
-    let delete_active = |out: &mut Outcome, active: &[&Arc<Value>]| {
+    let delete_active = |out: &mut Outcome, active: &[&Obj]| {
         for p in active {
             out.push(Effect::Delete(meta::key_of(p)));
             out.event(EventSpec::new(
@@ -284,7 +282,7 @@ fn active_deadline(job: &Value) -> Option<SimTime> {
 
 /// After `failed` failures, the next Pod waits 10s, 20s, 40s … (at most 6 minutes) from the
 /// last failure, like the Job controller's pod-failure back-off.
-fn retry_at(pods: &[Arc<Value>], failed: i64) -> Option<SimTime> {
+fn retry_at(pods: &[Obj], failed: i64) -> Option<SimTime> {
     if failed <= 0 {
         return None;
     }

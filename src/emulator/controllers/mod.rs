@@ -7,6 +7,8 @@
 //! and sleeps on the simulated clock. No controller does I/O, reads the wall clock or draws a
 //! random number: names are made from the caller's id counter, so runs are reproducible.
 
+use std::fmt;
+use std::ops::Deref;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -36,7 +38,7 @@ mod statefulset;
 mod test_world;
 
 pub use cron::{CronError, CronSchedule};
-pub use driver::{Changed, StoreAccess, StoreError, run};
+pub use driver::{ChangeFeed, Changed, Feed, StoreAccess, StoreError, run};
 pub use events::event_object;
 pub use hash::pod_template_hash;
 
@@ -47,23 +49,68 @@ pub const SCHEDULER: &str = "kube-scheduler";
 /// Field manager of the kubelets (pod status).
 pub const KUBELET: &str = "kubelet";
 
+/// A read-only object as the store holds it: a cheap shared handle that derefs to its JSON,
+/// so the store can hand out what it already keeps without copying it.
+#[derive(Clone)]
+pub struct Obj(Arc<dyn AsRef<Value> + Send + Sync>);
+
+struct Owned(Value);
+
+impl AsRef<Value> for Owned {
+    fn as_ref(&self) -> &Value {
+        &self.0
+    }
+}
+
+impl Obj {
+    /// Wraps an object the caller owns.
+    pub fn new(value: Value) -> Self {
+        Obj(Arc::new(Owned(value)))
+    }
+
+    /// Shares an object the store already holds (no copy), e.g. its `Arc<Stored>` behind a
+    /// type that implements `AsRef<Value>`.
+    pub fn shared<T: AsRef<Value> + Send + Sync + 'static>(inner: Arc<T>) -> Self {
+        Obj(inner)
+    }
+}
+
+impl Deref for Obj {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        (*self.0).as_ref()
+    }
+}
+
+impl AsRef<Value> for Obj {
+    fn as_ref(&self) -> &Value {
+        self
+    }
+}
+
+impl fmt::Debug for Obj {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl From<Value> for Obj {
+    fn from(value: Value) -> Self {
+        Obj::new(value)
+    }
+}
+
 /// Read-only view of the cluster's objects (the store implements it).
 pub trait World: Send + Sync {
     /// One object, by group (`""` for core), kind, namespace (`""` if cluster-scoped) and name.
-    fn get(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Option<Arc<Value>>;
+    fn get(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Option<Obj>;
 
     /// Every object of a kind, in one namespace or (with `None`) in all of them.
-    fn list(&self, group: &str, kind: &str, namespace: Option<&str>) -> Vec<Arc<Value>>;
+    fn list(&self, group: &str, kind: &str, namespace: Option<&str>) -> Vec<Obj>;
 
     /// Objects of a kind in `namespace` whose controller ownerReference has `owner_uid`.
     /// The default scans [`World::list`]; a store with an owner index can answer faster.
-    fn list_owned(
-        &self,
-        group: &str,
-        kind: &str,
-        namespace: &str,
-        owner_uid: &str,
-    ) -> Vec<Arc<Value>> {
+    fn list_owned(&self, group: &str, kind: &str, namespace: &str, owner_uid: &str) -> Vec<Obj> {
         self.list(group, kind, Some(namespace))
             .into_iter()
             .filter(|o| meta::is_controlled_by(o, owner_uid))
@@ -71,7 +118,7 @@ pub trait World: Send + Sync {
     }
 
     /// Every object in `namespace`, of every namespaced kind (custom resources included).
-    fn namespace_contents(&self, namespace: &str) -> Vec<Arc<Value>>;
+    fn namespace_contents(&self, namespace: &str) -> Vec<Obj>;
 }
 
 /// Severity of an Event, as core/v1 spells it.

@@ -1,12 +1,10 @@
 //! ReplicaSet controller: keeps `spec.replicas` active Pods (`<rs>-<5 chars>`) and reports
 //! replicas, fullyLabeledReplicas, readyReplicas, availableReplicas and observedGeneration.
 
-use std::sync::Arc;
-
 use serde_json::{Map, Value, json};
 
 use super::meta::{self, put_nonzero};
-use super::{CONTROLLER_MANAGER, Ctx, Effect, EventSpec, EventType, Outcome};
+use super::{CONTROLLER_MANAGER, Ctx, Effect, EventSpec, EventType, Obj, Outcome};
 
 const COMPONENT: &str = "replicaset-controller";
 
@@ -20,7 +18,7 @@ pub fn reconcile(rs: &Value, ctx: &mut Ctx<'_>) -> Outcome {
     let want = meta::count_at(rs, &["spec", "replicas"], 1);
     let min_ready = meta::i64_at(rs, &["spec", "minReadySeconds"]).unwrap_or(0);
     let pods = ctx.world.list_owned("", "Pod", ns, meta::uid(rs));
-    let active: Vec<&Arc<Value>> = pods.iter().filter(|p| meta::pod_is_active(p)).collect();
+    let active: Vec<&Obj> = pods.iter().filter(|p| meta::pod_is_active(p)).collect();
     let have = active.len() as i64;
 
     if have < want {

@@ -4,12 +4,11 @@
 //! from 172.18.255.0/24 shortly after they appear.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
 use super::meta;
-use super::{CONTROLLER_MANAGER, Ctx, Effect, EventSpec, EventType, Outcome, World};
+use super::{CONTROLLER_MANAGER, Ctx, Effect, EventSpec, EventType, Obj, Outcome, World};
 use crate::emulator::clock::SimDuration;
 
 const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
@@ -63,8 +62,8 @@ pub fn reconcile_deleted(svc: &Value, world: &dyn World) -> Outcome {
     out
 }
 
-fn selected_pods(svc: &Value, selector: &Map<String, Value>, world: &dyn World) -> Vec<Arc<Value>> {
-    let mut pods: Vec<Arc<Value>> = world
+fn selected_pods(svc: &Value, selector: &Map<String, Value>, world: &dyn World) -> Vec<Obj> {
+    let mut pods: Vec<Obj> = world
         .list("", "Pod", Some(meta::namespace(svc)))
         .into_iter()
         .filter(|p| {
@@ -99,7 +98,7 @@ fn target_port(port: &Value, pod: Option<&Value>) -> Option<i64> {
     }
 }
 
-fn endpoint_ports(svc: &Value, pods: &[Arc<Value>]) -> Vec<Value> {
+fn endpoint_ports(svc: &Value, pods: &[Obj]) -> Vec<Value> {
     meta::array_at(svc, &["spec", "ports"])
         .iter()
         .filter_map(|p| {
@@ -124,7 +123,7 @@ fn target_ref(pod: &Value) -> Value {
     json!({"kind": "Pod", "name": meta::name(pod), "namespace": meta::namespace(pod), "uid": meta::uid(pod)})
 }
 
-fn sync_slice(svc: &Value, pods: &[Arc<Value>], ctx: &mut Ctx<'_>, out: &mut Outcome) {
+fn sync_slice(svc: &Value, pods: &[Obj], ctx: &mut Ctx<'_>, out: &mut Outcome) {
     let ns = meta::namespace(svc);
     let svc_name = meta::name(svc);
     let publish_not_ready = meta::bool_at(svc, &["spec", "publishNotReadyAddresses"]);
@@ -147,7 +146,7 @@ fn sync_slice(svc: &Value, pods: &[Arc<Value>], ctx: &mut Ctx<'_>, out: &mut Out
         .collect();
     let ports = endpoint_ports(svc, pods);
 
-    let mut existing: Vec<Arc<Value>> = ctx
+    let mut existing: Vec<Obj> = ctx
         .world
         .list("discovery.k8s.io", "EndpointSlice", Some(ns))
         .into_iter()
@@ -204,7 +203,7 @@ fn zone_of(pod: &Value, world: &dyn World) -> Option<String> {
     (!zone.is_empty()).then(|| zone.to_string())
 }
 
-fn sync_endpoints(svc: &Value, pods: &[Arc<Value>], world: &dyn World, out: &mut Outcome) {
+fn sync_endpoints(svc: &Value, pods: &[Obj], world: &dyn World, out: &mut Outcome) {
     let ns = meta::namespace(svc);
     let name = meta::name(svc);
     let publish_not_ready = meta::bool_at(svc, &["spec", "publishNotReadyAddresses"]);
@@ -212,7 +211,7 @@ fn sync_endpoints(svc: &Value, pods: &[Arc<Value>], world: &dyn World, out: &mut
         json!({"ip": meta::str_at(p, &["status", "podIP"]), "nodeName": meta::str_at(p, &["spec", "nodeName"]),
             "targetRef": target_ref(p)})
     };
-    let live: Vec<&Arc<Value>> = pods.iter().filter(|p| !meta::is_terminating(p)).collect();
+    let live: Vec<&Obj> = pods.iter().filter(|p| !meta::is_terminating(p)).collect();
     let ready: Vec<Value> = live
         .iter()
         .filter(|p| meta::pod_is_ready(p) || publish_not_ready)

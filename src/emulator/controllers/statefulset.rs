@@ -4,13 +4,12 @@
 //! from the highest ordinal down (with partition), and the status fields Argo CD reads.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
 use super::hash::pod_template_hash;
 use super::meta::{self, put_nonzero};
-use super::{CONTROLLER_MANAGER, Ctx, Effect, EventSpec, EventType, Outcome};
+use super::{CONTROLLER_MANAGER, Ctx, Effect, EventSpec, EventType, Obj, Outcome};
 
 const COMPONENT: &str = "statefulset-controller";
 const REVISION_LABEL: &str = "controller-revision-hash";
@@ -43,7 +42,7 @@ pub fn reconcile(sts: &Value, ctx: &mut Ctx<'_>) -> Outcome {
     };
 
     // Pods by ordinal; pods with other names are not ours to manage.
-    let mut pods: BTreeMap<i64, Arc<Value>> = BTreeMap::new();
+    let mut pods: BTreeMap<i64, Obj> = BTreeMap::new();
     for p in ctx.world.list_owned("", "Pod", ns, meta::uid(sts)) {
         if let Some(ord) = ordinal(name, meta::name(&p)) {
             pods.insert(ord, p);
@@ -106,7 +105,7 @@ pub fn reconcile(sts: &Value, ctx: &mut Ctx<'_>) -> Outcome {
     }
 
     // Scale down from the highest ordinal, one at a time unless Parallel; claims stay.
-    let surplus: Vec<&Arc<Value>> = pods.range(replicas..).rev().map(|(_, p)| p).collect();
+    let surplus: Vec<&Obj> = pods.range(replicas..).rev().map(|(_, p)| p).collect();
     let all_healthy_below = pods.range(..replicas).all(|(_, p)| healthy(p));
     for p in surplus.iter().take(if parallel { usize::MAX } else { 1 }) {
         if meta::is_terminating(p) || (!parallel && !all_healthy_below) {
@@ -132,7 +131,7 @@ pub fn reconcile(sts: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         &["spec", "updateStrategy", "rollingUpdate", "partition"],
     )
     .unwrap_or(0);
-    let in_range: Vec<(i64, &Arc<Value>)> = pods.range(..replicas).map(|(o, p)| (*o, p)).collect();
+    let in_range: Vec<(i64, &Obj)> = pods.range(..replicas).map(|(o, p)| (*o, p)).collect();
     if strategy != "OnDelete"
         && in_range.len() as i64 == replicas
         && in_range.iter().all(|(_, p)| healthy(p))
@@ -154,7 +153,7 @@ pub fn reconcile(sts: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         ));
     }
 
-    let live: Vec<&Arc<Value>> = pods
+    let live: Vec<&Obj> = pods
         .values()
         .filter(|p| !meta::pod_is_terminal(p))
         .collect();

@@ -1,18 +1,16 @@
 //! An in-memory [`World`] for the controllers' unit tests, plus helpers to run one step.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use serde_json::Value;
+use std::collections::BTreeMap;
 
-use super::{Effect, Outcome, World};
+use super::{Effect, Obj, Outcome, World};
 use crate::emulator::clock::SimTime;
 use crate::model::ResourceKey;
 
 /// Objects by key; tests put in what a step should see.
 #[derive(Default)]
 pub struct FakeWorld {
-    pub objects: BTreeMap<ResourceKey, Arc<Value>>,
+    pub objects: BTreeMap<ResourceKey, Obj>,
 }
 
 impl FakeWorld {
@@ -26,18 +24,18 @@ impl FakeWorld {
 
     pub fn put(&mut self, obj: Value) {
         let key = ResourceKey::of(&obj).expect("test object has a key");
-        self.objects.insert(key, Arc::new(obj));
+        self.objects.insert(key, Obj::new(obj));
     }
 }
 
 impl World for FakeWorld {
-    fn get(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Option<Arc<Value>> {
+    fn get(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Option<Obj> {
         self.objects
             .get(&ResourceKey::new(group, kind, namespace, name))
             .cloned()
     }
 
-    fn list(&self, group: &str, kind: &str, namespace: Option<&str>) -> Vec<Arc<Value>> {
+    fn list(&self, group: &str, kind: &str, namespace: Option<&str>) -> Vec<Obj> {
         self.objects
             .iter()
             .filter(|(k, _)| {
@@ -47,7 +45,7 @@ impl World for FakeWorld {
             .collect()
     }
 
-    fn namespace_contents(&self, namespace: &str) -> Vec<Arc<Value>> {
+    fn namespace_contents(&self, namespace: &str) -> Vec<Obj> {
         self.objects
             .iter()
             .filter(|(k, _)| k.namespace == namespace)
