@@ -8,7 +8,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use futures::{FutureExt, Stream, StreamExt};
 use serde_json::Value;
@@ -93,8 +93,8 @@ pub trait StoreAccess: World {
     fn delete(&self, key: &ResourceKey, manager: &str) -> Result<(), StoreError>;
 }
 
-/// Runs the simulated controllers until `shutdown` completes or the store goes away (the
-/// driver holds only a weak reference, so dropping the last other `Arc` stops it).
+/// Runs the simulated controllers until `shutdown` completes or the store's change feed ends
+/// (the store shut down).
 ///
 /// At start it creates the three Nodes when the store lacks them and reconciles every
 /// existing object once.
@@ -104,28 +104,21 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send,
 ) {
     let mut feed = store.subscribe();
-    let mut driver = Driver::new(Arc::downgrade(&store), clock.clone());
-    driver.bootstrap(store.as_ref());
-    drop(store);
+    let mut driver = Driver::new(store, clock.clone());
+    driver.bootstrap();
     let mut shutdown = std::pin::pin!(shutdown);
     let mut since_yield = 0usize;
     loop {
         // Take in everything the feed has ready before working the queue.
         while let Some(item) = feed.next().now_or_never() {
             match item {
-                Some(item) => {
-                    if !driver.take(item) {
-                        return;
-                    }
-                }
+                Some(item) => driver.take(item),
                 None => return,
             }
         }
         driver.fire_timers();
         if driver.has_work() {
-            if !driver.work_one() {
-                return;
-            }
+            driver.work_one();
             since_yield += 1;
             if since_yield >= BATCH {
                 since_yield = 0;
@@ -149,11 +142,7 @@ pub async fn run(
         tokio::select! {
             _ = shutdown.as_mut() => return,
             item = feed.next() => match item {
-                Some(item) => {
-                    if !driver.take(item) {
-                        return;
-                    }
-                }
+                Some(item) => driver.take(item),
                 None => return,
             },
             _ = timer => {}
@@ -163,7 +152,7 @@ pub async fn run(
 
 /// The driver's state between steps.
 struct Driver {
-    store: Weak<dyn StoreAccess>,
+    store: Arc<dyn StoreAccess>,
     clock: SimClock,
     queue: VecDeque<ResourceKey>,
     queued: HashSet<ResourceKey>,
@@ -175,7 +164,7 @@ struct Driver {
 }
 
 impl Driver {
-    fn new(store: Weak<dyn StoreAccess>, clock: SimClock) -> Self {
+    fn new(store: Arc<dyn StoreAccess>, clock: SimClock) -> Self {
         Driver {
             store,
             clock,
@@ -189,7 +178,9 @@ impl Driver {
         }
     }
 
-    fn bootstrap(&mut self, store: &dyn StoreAccess) {
+    fn bootstrap(&mut self) {
+        let store = self.store.clone();
+        let store = store.as_ref();
         for node in initial_nodes(self.clock.now()) {
             if store.get("", "Node", "", meta::name(&node)).is_none() {
                 let key = meta::key_of(&node);
@@ -218,12 +209,9 @@ impl Driver {
     }
 
     /// After a lagged feed nothing can be trusted: reconcile everything.
-    fn resync(&mut self) -> bool {
-        let Some(store) = self.store.upgrade() else {
-            return false;
-        };
+    fn resync(&mut self) {
+        let store = self.store.clone();
         self.enqueue_all(store.as_ref());
-        true
     }
 
     fn enqueue(&mut self, key: ResourceKey) {
@@ -265,23 +253,21 @@ impl Driver {
         }
     }
 
-    /// Takes one item of the feed. Returns false when the store is gone.
-    fn take(&mut self, item: Feed) -> bool {
+    /// Takes one item of the feed.
+    fn take(&mut self, item: Feed) {
         match item {
             Feed::Lost => self.resync(),
-            Feed::Changes(changes) => changes.into_iter().all(|c| self.on_change(c)),
+            Feed::Changes(changes) => changes.into_iter().for_each(|c| self.on_change(c)),
         }
     }
 
-    /// Queues what a change concerns. Returns false when the store is gone.
-    fn on_change(&mut self, change: Changed) -> bool {
-        let Some(store) = self.store.upgrade() else {
-            return false;
-        };
+    /// Queues what a change concerns.
+    fn on_change(&mut self, change: Changed) {
+        let store = self.store.clone();
         let key = &change.key;
         let obj = change.object.as_ref();
         if key.group.is_empty() && key.kind == "Event" {
-            return true;
+            return;
         }
         if handles(&key.group, &key.kind) {
             if change.deleted {
@@ -326,26 +312,23 @@ impl Driver {
         {
             self.enqueue(ResourceKey::new("", "Namespace", "", &key.namespace));
         }
-        true
     }
 
-    /// Runs one queued reconcile. Returns false when the store is gone.
-    fn work_one(&mut self) -> bool {
-        let Some(store) = self.store.upgrade() else {
-            return false;
-        };
+    /// Runs one queued reconcile.
+    fn work_one(&mut self) {
+        let store = self.store.clone();
         let store = store.as_ref();
         if let Some(obj) = self.gone.pop_front() {
             let outcome = reconcile_deleted(&obj, store);
             self.apply(store, &meta::key_of(&obj), outcome);
-            return true;
+            return;
         }
         let Some(key) = self.queue.pop_front() else {
-            return true;
+            return;
         };
         self.queued.remove(&key);
         let Some(obj) = store.get(&key.group, &key.kind, &key.namespace, &key.name) else {
-            return true;
+            return;
         };
         let now = self.clock.now();
         let mut next_id = self.next_id;
@@ -355,7 +338,6 @@ impl Driver {
         });
         self.next_id = next_id;
         self.apply(store, &key, outcome);
-        true
     }
 
     fn apply(&mut self, store: &dyn StoreAccess, key: &ResourceKey, outcome: Outcome) {
