@@ -9,6 +9,7 @@ use crate::emulator::clock::{SimDuration, SimTime};
 
 /// Annotation that picks a failure mode.
 pub const SIMULATE_ANNOTATION: &str = "rekon.dev/simulate";
+/// How long a container takes to start (sandbox, pull, create).
 pub(super) const START_DELAY: SimDuration = SimDuration::from_secs(2);
 const INIT_STEP: SimDuration = SimDuration::from_secs(1);
 const RUN_TO_COMPLETION: SimDuration = SimDuration::from_secs(3);
@@ -355,6 +356,7 @@ impl<'a> PodSim<'a> {
     }
 }
 
+/// One entry of `containerStatuses` for container `c` in state `v`.
 pub(super) fn container_status(c: &Value, v: &View, sim: &PodSim<'_>) -> Value {
     let name = meta::str_at(c, &["name"]);
     let image = meta::str_at(c, &["image"]);

@@ -37,6 +37,7 @@ mod statefulset;
 #[cfg(test)]
 mod test_world;
 
+pub use containers::SIMULATE_ANNOTATION;
 pub use cron::{CronError, CronSchedule};
 pub use driver::{ChangeFeed, Changed, Feed, StoreAccess, StoreError, run};
 pub use events::event_object;
