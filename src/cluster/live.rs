@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject};
+use kube::core::PartialObjectMeta;
 use kube::discovery::ApiResource;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher;
 use serde_json::Value;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::engine::tracking;
@@ -57,6 +57,8 @@ pub struct LiveObject {
     pub uid: String,
     /// UIDs of its ownerReferences.
     pub owners: Vec<String>,
+    /// Only metadata is held (the kind is watched metadata-only).
+    pub partial: bool,
 }
 
 /// Live objects of one cluster, indexed by key and by owner UID.
@@ -164,6 +166,10 @@ impl LiveStore {
         self.objects.insert(
             key,
             LiveObject {
+                partial: !obj.as_object().is_some_and(|m| {
+                    m.keys()
+                        .any(|k| !matches!(k.as_str(), "apiVersion" | "kind" | "metadata"))
+                }),
                 object: Arc::new(obj),
                 uid,
                 owners,
@@ -307,70 +313,92 @@ impl LiveIndex for LiveStore {
     }
 }
 
-/// Starts watching one kind cluster-wide; messages go to `tx` until the task is aborted or the
-/// receiver is dropped. Errors are reported as [`KindState`]s and retried with backoff.
+/// Starts watching one kind cluster-wide; messages go to `sink` until the task is aborted or
+/// the sink says it is closed (returns false). Errors are reported as [`KindState`]s and retried with backoff.
+/// With `metadata_only`, only names, labels, annotations and owners are fetched: enough to
+/// find objects an app tracks, at a fraction of the memory.
 pub fn spawn_watch(
     client: kube::Client,
     resource: ApiResource,
-    tx: mpsc::Sender<WatchMsg>,
+    metadata_only: bool,
+    sink: impl Fn(WatchMsg) -> bool + Send + 'static,
 ) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let gk = GroupKind::new(resource.group.clone(), resource.kind.clone());
-        let api: Api<DynamicObject> = Api::all_with(client, &resource);
-        let api_version = resource.api_version.clone();
-        let kind = resource.kind.clone();
-        let to_value = |obj: DynamicObject| -> Value {
-            let mut v = serde_json::to_value(obj).unwrap_or(Value::Null);
-            // List items often omit apiVersion/kind; the key needs them.
-            if let Some(map) = v.as_object_mut() {
-                map.insert("apiVersion".into(), Value::String(api_version.clone()));
-                map.insert("kind".into(), Value::String(kind.clone()));
-            }
-            v
-        };
-        if tx
-            .send(WatchMsg::State(gk.clone(), KindState::Syncing))
-            .await
-            .is_err()
-        {
-            return;
+    let gk = GroupKind::new(resource.group.clone(), resource.kind.clone());
+    let api_version = resource.api_version.clone();
+    let kind = resource.kind.clone();
+    let fix = move |mut v: Value| -> Value {
+        // List items often omit apiVersion/kind; the key needs them.
+        if let Some(map) = v.as_object_mut() {
+            map.insert("apiVersion".into(), Value::String(api_version.clone()));
+            map.insert("kind".into(), Value::String(kind.clone()));
         }
-        let mut stream = watcher(api, watcher::Config::default())
+        v
+    };
+    if metadata_only {
+        let api: Api<PartialObjectMeta<DynamicObject>> = Api::all_with(client, &resource);
+        let stream = watcher(api, watcher::Config::default())
             .default_backoff()
-            .boxed();
-        let mut failing = false;
-        while let Some(item) = stream.next().await {
-            let msg = match item {
-                Ok(watcher::Event::Init) => WatchMsg::RelistStarted(gk.clone()),
-                Ok(watcher::Event::InitApply(o)) | Ok(watcher::Event::Apply(o)) => {
-                    WatchMsg::Applied(gk.clone(), to_value(o))
-                }
-                Ok(watcher::Event::Delete(o)) => WatchMsg::Deleted(gk.clone(), to_value(o)),
-                Ok(watcher::Event::InitDone) => {
-                    failing = false;
-                    WatchMsg::Relisted(gk.clone())
-                }
-                Err(e) => {
-                    failing = true;
-                    WatchMsg::State(gk.clone(), classify(&e))
-                }
-            };
-            if failing && matches!(msg, WatchMsg::Applied(..) | WatchMsg::Deleted(..)) {
-                // Events flowing again after an error mean the watch recovered.
-                failing = false;
-                if tx
-                    .send(WatchMsg::State(gk.clone(), KindState::Ready))
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
+            .map(move |e| e.map(|ev| to_values(ev, &fix)));
+        tokio::spawn(pump(gk, stream.boxed(), sink))
+    } else {
+        let api: Api<DynamicObject> = Api::all_with(client, &resource);
+        let stream = watcher(api, watcher::Config::default())
+            .default_backoff()
+            .map(move |e| e.map(|ev| to_values(ev, &fix)));
+        tokio::spawn(pump(gk, stream.boxed(), sink))
+    }
+}
+
+fn to_values<K: serde::Serialize>(
+    ev: watcher::Event<K>,
+    fix: &impl Fn(Value) -> Value,
+) -> watcher::Event<Value> {
+    let v = |o: K| fix(serde_json::to_value(o).unwrap_or(Value::Null));
+    match ev {
+        watcher::Event::Apply(o) => watcher::Event::Apply(v(o)),
+        watcher::Event::Delete(o) => watcher::Event::Delete(v(o)),
+        watcher::Event::Init => watcher::Event::Init,
+        watcher::Event::InitApply(o) => watcher::Event::InitApply(v(o)),
+        watcher::Event::InitDone => watcher::Event::InitDone,
+    }
+}
+
+async fn pump(
+    gk: GroupKind,
+    mut stream: futures::stream::BoxStream<'static, Result<watcher::Event<Value>, watcher::Error>>,
+    sink: impl Fn(WatchMsg) -> bool + Send + 'static,
+) {
+    if !sink(WatchMsg::State(gk.clone(), KindState::Syncing)) {
+        return;
+    }
+    let mut failing = false;
+    while let Some(item) = stream.next().await {
+        let msg = match item {
+            Ok(watcher::Event::Init) => WatchMsg::RelistStarted(gk.clone()),
+            Ok(watcher::Event::InitApply(o)) | Ok(watcher::Event::Apply(o)) => {
+                WatchMsg::Applied(gk.clone(), o)
             }
-            if tx.send(msg).await.is_err() {
+            Ok(watcher::Event::Delete(o)) => WatchMsg::Deleted(gk.clone(), o),
+            Ok(watcher::Event::InitDone) => {
+                failing = false;
+                WatchMsg::Relisted(gk.clone())
+            }
+            Err(e) => {
+                failing = true;
+                WatchMsg::State(gk.clone(), classify(&e))
+            }
+        };
+        if failing && matches!(msg, WatchMsg::Applied(..) | WatchMsg::Deleted(..)) {
+            // Events flowing again after an error mean the watch recovered.
+            failing = false;
+            if !sink(WatchMsg::State(gk.clone(), KindState::Ready)) {
                 return;
             }
         }
-    })
+        if !sink(msg) {
+            return;
+        }
+    }
 }
 
 /// Turns a watcher error into a state a person can read: forbidden is not the same as failing.

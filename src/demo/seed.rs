@@ -101,8 +101,9 @@ async fn seed_app(
     Ok(())
 }
 
-/// Someone "fixes" staging by hand: a debug env var on the catalog Deployment, written by
-/// another field manager, so the app turns OutOfSync and the diff shows exactly that.
+/// Someone scales staging up by hand during a load test and forgets it: `spec.replicas`
+/// written by another field manager, so the app turns OutOfSync and the diff shows exactly
+/// that field.
 async fn hand_edit(cluster: &ClusterHandle, app: &Application) -> Result<()> {
     let namespace = app.spec.destination.namespace.clone().unwrap_or_default();
     let api: Api<DynamicObject> = Api::namespaced_with(
@@ -120,25 +121,17 @@ async fn hand_edit(cluster: &ClusterHandle, app: &Application) -> Result<()> {
         return Ok(());
     };
     let name = deploy.metadata.name.clone().unwrap_or_default();
-    let containers = deploy.data["spec"]["template"]["spec"]["containers"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let Some(first) = containers.first().and_then(|c| c["name"].as_str()) else {
-        return Ok(());
-    };
-    let patch = json!({"spec": {"template": {"spec": {"containers": [
-        {"name": first, "env": [{"name": "LOG_LEVEL", "value": "debug"}]}
-    ]}}}});
+    let replicas = deploy.data["spec"]["replicas"].as_i64().unwrap_or(1);
+    let patch = json!({"spec": {"replicas": replicas + 2}});
     api.patch(
         &name,
         &PatchParams {
             field_manager: Some("kubectl-edit".into()),
             ..PatchParams::default()
         },
-        &Patch::Strategic(&patch),
+        &Patch::Merge(&patch),
     )
     .await
-    .wrap_err_with(|| format!("editing deployment {namespace}/{name} by hand"))?;
+    .wrap_err_with(|| format!("scaling deployment {namespace}/{name} by hand"))?;
     Ok(())
 }

@@ -43,7 +43,8 @@
 //!   not in-process controller writes.
 
 mod audit;
-mod clock;
+pub mod clock;
+pub mod controllers;
 mod crd;
 pub mod defaults;
 mod delete;
@@ -69,6 +70,7 @@ mod seed;
 mod selectors;
 mod serve;
 mod services;
+mod sim_wiring;
 pub mod ssa;
 pub mod ssa_managed;
 pub mod ssa_walk;
@@ -126,6 +128,8 @@ pub struct ClusterOptions {
     pub audit_capacity: usize,
     /// How often watches that allow bookmarks get one.
     pub bookmark_interval: Duration,
+    /// Run the simulated controllers (Deployments get ReplicaSets and Pods, Jobs complete …).
+    pub controllers: bool,
 }
 
 impl Default for ClusterOptions {
@@ -138,6 +142,7 @@ impl Default for ClusterOptions {
             event_log_capacity: 20_000,
             audit_capacity: 100_000,
             bookmark_interval: Duration::from_secs(60),
+            controllers: true,
         }
     }
 }
@@ -230,6 +235,16 @@ impl Cluster {
             server_address,
         );
         let mut tasks = vec![tokio::spawn(gc::run(store.clone()))];
+        if options.controllers {
+            let access: Arc<dyn controllers::StoreAccess> = Arc::new(sim_wiring::StoreAdapter {
+                store: store.clone(),
+            });
+            let sim = store.clock().sim();
+            let mut shutdown = store.shutdown_signal();
+            tasks.push(tokio::spawn(controllers::run(access, sim, async move {
+                let _ = shutdown.wait_for(|stopped| *stopped).await;
+            })));
+        }
         if let Some(listener) = listener {
             tasks.push(tokio::spawn(http::serve(
                 listener,

@@ -34,8 +34,9 @@ pub struct CompareJob {
     pub desired: Arc<Vec<DesiredObject>>,
     /// Live copies of the desired objects that exist.
     pub live: HashMap<ResourceKey, Arc<Value>>,
-    /// Live objects tracked by this app that Git no longer holds.
-    pub extra: Vec<Arc<Value>>,
+    /// Live objects tracked by this app that Git no longer holds; `true` when only their
+    /// metadata is known (the whole object is fetched for the diff).
+    pub extra: Vec<(Arc<Value>, bool)>,
     /// Kinds whose watch is refused or failing, with why: their resources are Unknown.
     pub unavailable: HashMap<(String, String), String>,
     /// The app's `spec.ignoreDifferences`.
@@ -145,9 +146,22 @@ pub async fn run(job: CompareJob, cache: Arc<DryRunCache>) -> Vec<ResourceOutcom
         .collect::<Vec<_>>()
         .await;
     let mut out = compared;
-    for live in &job.extra {
+    for (live, partial) in &job.extra {
         let Some(key) = ResourceKey::of(live) else {
             continue;
+        };
+        let full;
+        let live = if *partial {
+            match fetch(&job.client, &job.catalog, live).await {
+                Some(obj) => {
+                    full = obj;
+                    &full
+                }
+                // Gone in the meantime: nothing left to prune.
+                None => continue,
+            }
+        } else {
+            live.as_ref()
         };
         let options = options(&job, CompareMethod::GitFieldsOnly);
         let diff = compare_resource(key.clone(), None, Some(live), &options);
@@ -275,6 +289,25 @@ async fn predict(
             format!("dry run refused ({why}); compared the fields Git sets"),
         ),
     }
+}
+
+/// The whole object behind a metadata-only copy; `None` when it is gone or unreadable.
+async fn fetch(client: &kube::Client, catalog: &ApiCatalog, meta: &Value) -> Option<Value> {
+    let key = ResourceKey::of(meta)?;
+    let api_version = meta["apiVersion"].as_str()?;
+    let kind = catalog.resolve(api_version, &key.kind)?;
+    let api: Api<DynamicObject> = if kind.namespaced {
+        Api::namespaced_with(client.clone(), &key.namespace, &kind.resource)
+    } else {
+        Api::all_with(client.clone(), &kind.resource)
+    };
+    let obj = api.get_opt(&key.name).await.ok()??;
+    let mut v = serde_json::to_value(obj).ok()?;
+    if let Some(map) = v.as_object_mut() {
+        map.insert("apiVersion".into(), Value::String(api_version.to_string()));
+        map.insert("kind".into(), Value::String(key.kind.clone()));
+    }
+    Some(v)
 }
 
 /// Server-side apply dry run as `rekon`, forcing conflicts: the comparison asks what the

@@ -2,7 +2,30 @@
 //! compare off the engine task, summarize.
 
 use super::clusters::{child_kinds, describe_kube};
-use super::state::{Engine, Msg};
+use super::state::{self, Engine, Msg};
+
+/// Kinds watched metadata-only on every cluster to find tracked objects Git dropped.
+const PRUNABLE_KINDS: &[(&str, &str)] = &[
+    ("", "ConfigMap"),
+    ("", "Secret"),
+    ("", "Service"),
+    ("", "ServiceAccount"),
+    ("", "PersistentVolumeClaim"),
+    ("", "Namespace"),
+    ("apps", "Deployment"),
+    ("apps", "StatefulSet"),
+    ("apps", "DaemonSet"),
+    ("batch", "Job"),
+    ("batch", "CronJob"),
+    ("networking.k8s.io", "Ingress"),
+    ("networking.k8s.io", "NetworkPolicy"),
+    ("rbac.authorization.k8s.io", "Role"),
+    ("rbac.authorization.k8s.io", "RoleBinding"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("autoscaling", "HorizontalPodAutoscaler"),
+    ("policy", "PodDisruptionBudget"),
+];
 use super::*;
 
 impl Engine {
@@ -131,15 +154,17 @@ impl Engine {
         }
         self.apps[a].desired = Some(Arc::new(objects));
         for gk in kinds {
-            self.ensure_watch(c, &gk);
+            self.ensure_watch(c, &gk, false);
         }
         self.compare(a);
     }
 
-    pub(super) fn ensure_watch(&mut self, c: usize, gk: &GroupKind) {
+    pub(super) fn ensure_watch(&mut self, c: usize, gk: &GroupKind, metadata_only: bool) {
         let cluster = &mut self.clusters[c];
-        if cluster.watches.contains_key(gk) {
-            return;
+        match cluster.watches.get(gk) {
+            Some(w) if !w.metadata_only || metadata_only => return,
+            // A full watch replaces a metadata-only one; its relist replaces the objects.
+            _ => {}
         }
         let Some(kind) = cluster
             .catalog
@@ -156,18 +181,28 @@ impl Engine {
         cluster
             .store
             .apply(WatchMsg::State(gk.clone(), KindState::Syncing));
-        let (tx, mut rx) = mpsc::channel(1024);
         let forward = self.tx.clone();
-        let watch = spawn_watch(cluster.handle.client.clone(), kind.resource.clone(), tx);
-        let relay = tokio::spawn(async move {
-            while let Some(msg) = rx.recv().await {
-                if forward.send(Msg::Watch { cluster: c, msg }).is_err() {
-                    break;
-                }
-            }
-            watch.abort();
-        });
-        cluster.watches.insert(gk.clone(), relay);
+        let task = spawn_watch(
+            cluster.handle.client.clone(),
+            kind.resource.clone(),
+            metadata_only,
+            move |msg| forward.send(Msg::Watch { cluster: c, msg }).is_ok(),
+        );
+        cluster.watches.insert(
+            gk.clone(),
+            state::Watch {
+                task,
+                metadata_only,
+            },
+        );
+    }
+
+    /// Watches, metadata only, the kinds apps usually hold, so objects an app still tracks
+    /// but no longer renders (to be pruned) are found even when Git dropped their kind.
+    pub(super) fn watch_prunable_kinds(&mut self, c: usize) {
+        for (g, k) in PRUNABLE_KINDS {
+            self.ensure_watch(c, &GroupKind::new(*g, *k), true);
+        }
     }
 
     /// Starts a comparison of app `a` if its inputs are ready.
@@ -234,12 +269,12 @@ impl Engine {
             .collect();
         let wanted: HashSet<&ResourceKey> = desired.iter().map(|d| &d.key).collect();
         let instance = &self.apps[a].instance;
-        let extra: Vec<Arc<Value>> = store
+        let extra: Vec<(Arc<Value>, bool)> = store
             .tracked_by(instance)
             .filter(|k| !wanted.contains(k))
             .filter_map(|k| store.get(k))
             .filter(|o| tracking::is_tracked_by(&o.object, instance))
-            .map(|o| o.object.clone())
+            .map(|o| (o.object.clone(), o.partial))
             .collect();
         CompareJob {
             client: self.clusters[c].handle.client.clone(),
@@ -260,13 +295,12 @@ impl Engine {
         let (cluster_name, store, cluster_problem) = match rt.cluster {
             Ok(c) => {
                 let cl = &self.clusters[c];
-                let problem = if cl.catalog.is_none() {
-                    Some(match &cl.catalog_error {
-                        Some(e) => format!("cluster {} is unreachable: {e}", cl.handle.name),
-                        None => format!("connecting to cluster {}", cl.handle.name),
-                    })
-                } else {
-                    None
+                // Still connecting is not a problem: the app just waits.
+                let problem = match (&cl.catalog, &cl.catalog_error) {
+                    (None, Some(e)) => {
+                        Some(format!("cluster {} is unreachable: {e}", cl.handle.name))
+                    }
+                    _ => None,
                 };
                 (cl.handle.name.clone(), Some(&cl.store), problem)
             }

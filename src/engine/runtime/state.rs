@@ -36,14 +36,26 @@ pub(super) struct ClusterRuntime {
     pub(super) catalog: Option<Arc<ApiCatalog>>,
     pub(super) catalog_error: Option<String>,
     pub(super) store: LiveStore,
-    pub(super) watches: HashMap<GroupKind, JoinHandle<()>>,
+    pub(super) watches: HashMap<GroupKind, Watch>,
 }
 
 impl Drop for ClusterRuntime {
     fn drop(&mut self) {
         for w in self.watches.values() {
-            w.abort();
+            w.task.abort();
         }
+    }
+}
+
+/// One running watch of a kind.
+pub(super) struct Watch {
+    pub(super) task: JoinHandle<()>,
+    pub(super) metadata_only: bool,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 
@@ -217,6 +229,7 @@ impl Engine {
                     Ok(catalog) => {
                         self.clusters[cluster].catalog = Some(Arc::new(catalog));
                         self.clusters[cluster].catalog_error = None;
+                        self.watch_prunable_kinds(cluster);
                     }
                     Err(e) => {
                         self.clusters[cluster].catalog_error = Some(e);
