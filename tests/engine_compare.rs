@@ -69,6 +69,7 @@ impl World {
             read_only: false,
             config_ignore: Vec::new(),
             refresh_every: None,
+            auto_sync: false,
         })
     }
 

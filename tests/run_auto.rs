@@ -64,7 +64,11 @@ async fn auto_sync_syncs_once_per_commit_and_self_heal_undoes_a_manual_edit() {
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(
         auto_ops(&env),
-        ["patch configmaps a", "patch configmaps a", "patch configmaps c"]
+        [
+            "patch configmaps a",
+            "patch configmaps a",
+            "patch configmaps c"
+        ]
     );
     let history = env.wait_app("history", |a| a.detail.is_some()).await;
     let who: Vec<String> = history
@@ -88,7 +92,9 @@ async fn auto_sync_syncs_once_per_commit_and_self_heal_undoes_a_manual_edit() {
         last_op_by(a, "self-heal") && a.sync == rekon::model::SyncStatus::Synced
     })
     .await;
-    let live = get(&env.cluster, obj("v1", "ConfigMap", "shop", "a")).await.unwrap();
+    let live = get(&env.cluster, obj("v1", "ConfigMap", "shop", "a"))
+        .await
+        .unwrap();
     assert_eq!(live["data"]["key"], "two");
 }
 

@@ -56,13 +56,18 @@ pub struct Knobs {
     pub refresh: Option<Duration>,
     /// Install the Gate CRD before the engine starts.
     pub gate_crd: bool,
+    /// Simulated time runs this many times faster (1 when unset).
+    pub speed: Option<f64>,
 }
 
 /// Starts an emulated cluster with namespace `shop`, and an engine for `app`.
 pub async fn start(repo: Fixture, app: Application, knobs: Knobs) -> Env {
-    let cluster = Cluster::start(ClusterOptions::default())
-        .await
-        .expect("cluster starts");
+    let cluster = Cluster::start(ClusterOptions {
+        speed: knobs.speed.unwrap_or(1.0),
+        ..ClusterOptions::default()
+    })
+    .await
+    .expect("cluster starts");
     create_namespace(&cluster, "shop").await;
     if knobs.gate_crd {
         install_gate_crd(&cluster).await;
@@ -484,7 +489,11 @@ pub fn run_jobs(cluster: &Cluster, failing: &[&str], delay: Duration) -> JobRunn
                         .status
                         .as_ref()
                         .and_then(|s| s.conditions.as_ref())
-                        .is_some_and(|c| c.iter().any(|c| c.status == "True"));
+                        .is_some_and(|c| {
+                            c.iter().any(|c| {
+                                c.status == "True" && (c.type_ == "Complete" || c.type_ == "Failed")
+                            })
+                        });
                     let Some(name) = job.metadata.name.clone() else {
                         continue;
                     };

@@ -311,7 +311,7 @@ impl Engine {
                 };
                 let mut keys: HashSet<ResourceKey> =
                     job.desired.iter().map(|d| d.key.clone()).collect();
-                keys.extend(job.extra.iter().filter_map(|o| ResourceKey::of(o)));
+                keys.extend(job.extra.iter().filter_map(|(o, _)| ResourceKey::of(o)));
                 let (events_tx, events_rx) = mpsc::unbounded_channel();
                 op.events = Some(events_tx);
                 op.keys = keys.clone();
@@ -321,7 +321,8 @@ impl Engine {
                     .iter()
                     .map(ResourceKey::group_kind)
                     .filter(|gk| {
-                        watches.contains_key(gk)
+                        // Metadata-only watches carry no status: health needs polling there.
+                        watches.get(gk).is_some_and(|w| !w.metadata_only)
                             && matches!(
                                 store.kind_state(gk),
                                 Some(KindState::Ready | KindState::Syncing)
@@ -573,10 +574,12 @@ impl Engine {
             };
             let Some(events) = &op.events else { continue };
             for key in changed.iter().filter(|k| op.keys.contains(*k)) {
-                let object = self.clusters[cluster]
-                    .store
-                    .get(key)
-                    .map(|o| o.object.clone());
+                let object = match self.clusters[cluster].store.get(key) {
+                    // Metadata only: says nothing about health; the sync reads it itself.
+                    Some(o) if o.partial => continue,
+                    Some(o) => Some(o.object.clone()),
+                    None => None,
+                };
                 let _ = events.send(LiveEvent {
                     key: key.clone(),
                     object,
@@ -592,7 +595,7 @@ impl Engine {
             return;
         };
         for gk in kinds {
-            self.ensure_watch(c, gk);
+            self.ensure_watch(c, gk, true);
         }
     }
 
@@ -877,7 +880,7 @@ impl Pipeline {
         let catalog = job.catalog.clone();
         let desired = job.desired.clone();
         let live = job.live.clone();
-        let extras = job.extra.clone();
+        let extras: Vec<Arc<Value>> = job.extra.iter().map(|(o, _)| o.clone()).collect();
         let outcomes = match outcomes {
             Some(o) => o,
             None => compare::run(job, cache).await,

@@ -110,6 +110,8 @@ struct Exec {
     last_report: Option<Instant>,
     /// Something was written in this attempt (the dry runs passed).
     started: bool,
+    /// A change was held back by the report throttle.
+    unreported: bool,
 }
 
 /// Runs the plan (with retries) and returns the finished operation.
@@ -146,6 +148,7 @@ pub async fn run(job: ExecJob) -> Operation {
         op,
         last_report: None,
         started: false,
+        unreported: false,
     };
     let mut retries = 0u32;
     loop {
@@ -215,8 +218,10 @@ impl Exec {
     fn report(&mut self, force: bool) {
         let due = self.last_report.is_none_or(|t| t.elapsed() >= REPORT_EVERY);
         if !(force || due) {
+            self.unreported = true;
             return;
         }
+        self.unreported = false;
         self.last_report = Some(Instant::now());
         self.op.steps = self.steps.clone();
         (self.report)(ExecEvent::Progress(self.op.clone()));
@@ -702,8 +707,19 @@ impl Exec {
                 (last_untold + POLL_UNTOLD).min(last_told + POLL_TOLD)
             };
             let mut cancel = self.cancel.clone();
+            // A change the throttle held back is published once its time comes.
+            let flush_at = match (self.unreported, self.last_report) {
+                (true, Some(t)) => Some(tokio::time::Instant::from_std(t + REPORT_EVERY)),
+                _ => None,
+            };
             tokio::select! {
                 _ = self.view.next_event() => {}
+                _ = async {
+                    match flush_at {
+                        Some(t) => tokio::time::sleep_until(t).await,
+                        None => std::future::pending().await,
+                    }
+                } => self.report(true),
                 _ = tokio::time::sleep_until(next_poll.min(deadline)) => {
                     let now = tokio::time::Instant::now();
                     let all = now >= last_told + POLL_TOLD;
