@@ -15,7 +15,7 @@ fn auto_ops(env: &Env) -> Vec<String> {
     lines(&sync_writes(&env.cluster))
 }
 
-fn last_op_by<'a>(a: &'a AppSnapshot, who: &str) -> bool {
+fn last_op_by(a: &AppSnapshot, who: &str) -> bool {
     a.operation
         .as_ref()
         .is_some_and(|o| o.initiated_by == who && o.phase != OperationPhase::Running)
