@@ -3,6 +3,7 @@
 pub mod headless;
 pub mod interactive;
 pub mod session;
+pub mod sync;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
@@ -104,6 +105,21 @@ pub enum Command {
         #[arg(long, value_name = "REV")]
         revision: Option<String>,
     },
+    /// Sync an app now: hooks and waves in order, waiting for health between waves; prints
+    /// progress, then every step (exit 0 when it succeeded, 2 when it failed)
+    Sync(sync::SyncArgs),
+    /// The app's recorded syncs, newest first (kept in the cluster, ConfigMap
+    /// rekon-history.APP in the app's namespace)
+    History {
+        /// NAME or NAMESPACE/NAME
+        #[arg(value_name = "APP")]
+        app: String,
+    },
+    /// Sync the revision of an earlier history entry (refused while the app auto-syncs)
+    Rollback(sync::RollbackArgs),
+    /// Headless reconcile loop: refresh Git, auto-sync and self-heal the apps whose
+    /// syncPolicy.automated asks for it; logs one line per event; stops on SIGINT/SIGTERM
+    Run(sync::RunArgs),
 }
 
 /// Options of `rekon demo`.

@@ -521,3 +521,17 @@ pub fn run_jobs(cluster: &Cluster, failing: &[&str], delay: Duration) -> JobRunn
         }
     }))
 }
+
+/// Whether a program is on PATH; when not, the test is skipped with a printed reason, or
+/// fails when `CI=true`.
+pub fn require_tool(program: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()));
+    if !found {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{program} is required when CI=true");
+        }
+        println!("skipped: {program} is not installed");
+    }
+    found
+}
