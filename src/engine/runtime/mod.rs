@@ -3,9 +3,11 @@
 //! TUI and the headless commands read. Network and Git work runs in spawned tasks whose
 //! results come back tagged with the generation that asked for them; stale ones are dropped.
 
+mod auto;
 mod clusters;
 mod flow;
 mod operations;
+mod pipeline;
 mod queries;
 mod state;
 

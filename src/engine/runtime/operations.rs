@@ -6,16 +6,12 @@
 //! extras, the latest comparison), then runs off it: compare if needed, plan, execute,
 //! record history. Results come back as [`OpMsg`]s tagged with the operation's id.
 
-use std::time::Instant;
-
-use kube::api::Api;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::pipeline::{Pipeline, PipelinePurpose, RunInputs};
 use super::state::{Engine, Msg};
 use super::*;
-use crate::engine::sync::{
-    self, ExecEvent, ExecJob, LiveEvent, LiveView, PlanInput, RetryPolicy, autosync, history,
-};
+use crate::engine::sync::{LiveEvent, autosync, history};
 use crate::model::{HistoryEntry, OperationPhase, ResourceKey, SyncPlan};
 
 /// Per-app operation state.
@@ -108,39 +104,7 @@ enum Purpose {
     Sync { id: u64 },
 }
 
-/// Everything the off-task part of a sync needs.
-struct Pipeline {
-    app_index: usize,
-    app: Application,
-    instance: String,
-    job: CompareJob,
-    outcomes: Option<Vec<ResourceOutcome>>,
-    revision: String,
-    options: SyncOptions,
-    cache: Arc<DryRunCache>,
-    tx: mpsc::UnboundedSender<Msg>,
-    sources: Arc<Sources>,
-    cluster: usize,
-    purpose: PipelinePurpose,
-}
-
-enum PipelinePurpose {
-    Plan(Reply<SyncPlan>),
-    Run(RunInputs),
-}
-
-struct RunInputs {
-    id: u64,
-    initiated_by: String,
-    force: bool,
-    record: bool,
-    events: mpsc::UnboundedReceiver<LiveEvent>,
-    cancel: watch::Receiver<bool>,
-    watched: HashSet<GroupKind>,
-    forwarded: HashSet<ResourceKey>,
-}
-
-fn short(rev: &str) -> &str {
+pub(super) fn short(rev: &str) -> &str {
     rev.get(..7).unwrap_or(rev)
 }
 
@@ -600,7 +564,7 @@ impl Engine {
     }
 
     /// Reads the app's history from its cluster; answers `reply` when given.
-    fn load_history(&mut self, a: usize, reply: Option<Reply<Vec<HistoryEntry>>>) {
+    pub(super) fn load_history(&mut self, a: usize, reply: Option<Reply<Vec<HistoryEntry>>>) {
         let Ok(c) = self.apps[a].cluster.clone() else {
             if let Some(reply) = reply {
                 let _ = reply.send(self.apps[a].cluster.clone().map(|_| Vec::new()));
@@ -692,355 +656,13 @@ impl Engine {
             }));
         });
     }
-
-    /// After each comparison: loads the history once, and runs the auto-sync rules.
-    pub(super) fn after_compare(&mut self, a: usize, generation: u64) {
-        self.load_history(a, None);
-        if let Some(after) = self.apps[a].ops.heal_verify_after {
-            if generation <= after {
-                return;
-            }
-            self.apps[a].ops.heal_verify_after = None;
-            self.apps[a].ops.auto.heal_pending = false;
-            if self.self_heal_due(a) {
-                self.start_self_heal(a);
-            }
-            return;
-        }
-        self.consider_auto_sync(a);
-    }
-
-    fn automated(&self, a: usize) -> Option<crate::model::Automated> {
-        self.apps[a]
-            .app
-            .spec
-            .sync_policy
-            .as_ref()
-            .and_then(|p| p.automated.clone())
-            .filter(|a| a.enabled)
-    }
-
-    fn facts(&self, a: usize) -> Option<(crate::model::SyncStatus, String)> {
-        let rt = &self.apps[a];
-        let sync = rt.summary.as_ref()?.sync;
-        let Some(Ok(r)) = &rt.rendered else {
-            return None;
-        };
-        Some((sync, r.commit.clone()))
-    }
-
-    fn consider_auto_sync(&mut self, a: usize) {
-        if !self.options.auto_sync || self.options.read_only {
-            return;
-        }
-        if self.apps[a].ops.history_state != HistoryState::Loaded {
-            return;
-        }
-        let Some(auto) = self.automated(a) else {
-            return;
-        };
-        let Some((sync, revision)) = self.facts(a) else {
-            return;
-        };
-        let rt = &self.apps[a];
-        if rt.comparing || rt.stale {
-            return;
-        }
-        let facts = autosync::AppFacts {
-            automated: Some(&auto),
-            sync,
-            revision: Some(&revision),
-            running: rt.ops.running.is_some(),
-        };
-        let name = rt.app.qualified_name();
-        match autosync::decide(facts, &rt.ops.auto, Instant::now()) {
-            autosync::Decision::Nothing => {}
-            autosync::Decision::Sync => {
-                tracing::info!(
-                    "auto-sync of {name}: OutOfSync at {}, syncing",
-                    short(&revision)
-                );
-                let options = SyncOptions {
-                    prune: auto.prune,
-                    ..SyncOptions::default()
-                };
-                self.start_sync(a, options, "auto-sync".into(), None, Trigger::AutoSync);
-            }
-            autosync::Decision::HealAfter(delay) => {
-                tracing::info!(
-                    "self-heal of {name}: live state drifted from {}, re-syncing in {}",
-                    short(&revision),
-                    sync::format_duration(delay)
-                );
-                self.apps[a].ops.auto.heal_pending = true;
-                let tx = self.tx.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(delay).await;
-                    let _ = tx.send(Msg::Op(OpMsg::HealDue { app: a }));
-                });
-            }
-        }
-    }
-
-    fn self_heal_due(&self, a: usize) -> bool {
-        if !self.options.auto_sync || self.options.read_only {
-            return false;
-        }
-        let Some(auto) = self.automated(a).filter(|x| x.self_heal) else {
-            return false;
-        };
-        let _ = auto;
-        let rt = &self.apps[a];
-        let Some((sync, revision)) = self.facts(a) else {
-            return false;
-        };
-        let attempted_ok = rt
-            .ops
-            .auto
-            .attempted
-            .as_ref()
-            .is_some_and(|(r, ok)| *r == revision && *ok);
-        if sync != crate::model::SyncStatus::OutOfSync || rt.ops.running.is_some() {
-            tracing::info!(
-                "self-heal of {} not needed: {sync}",
-                rt.app.qualified_name()
-            );
-            return false;
-        }
-        attempted_ok
-    }
-
-    fn start_self_heal(&mut self, a: usize) {
-        let Some(auto) = self.automated(a) else {
-            return;
-        };
-        let now = Instant::now();
-        let state = &mut self.apps[a].ops.auto;
-        state.heal_attempts = autosync::heal_attempt(state, now) + 1;
-        state.last_heal = Some(now);
-        let attempt = state.heal_attempts;
-        tracing::info!(
-            "self-heal of {}: syncing (attempt {attempt})",
-            self.apps[a].app.qualified_name()
-        );
-        let options = SyncOptions {
-            prune: auto.prune,
-            ..SyncOptions::default()
-        };
-        self.start_sync(a, options, "self-heal".into(), None, Trigger::SelfHeal);
-    }
-
-    /// Notes a new Git revision in the log (what `rekon run` prints per refresh).
-    pub(super) fn note_rendered(&self, a: usize, result: &Result<Rendered, SourceError>) {
-        let rt = &self.apps[a];
-        let name = rt.app.qualified_name();
-        let before = match &rt.rendered {
-            Some(Ok(r)) => Some(r.commit.as_str()),
-            _ => None,
-        };
-        match (before, result) {
-            (Some(old), Ok(new)) if old != new.commit => tracing::info!(
-                "{name}: new revision {} (was {})",
-                short(&new.commit),
-                short(old)
-            ),
-            (None, Ok(new)) => tracing::debug!("{name}: revision {}", short(&new.commit)),
-            (_, Err(e)) => tracing::warn!("{name}: {e}"),
-            _ => {}
-        }
-    }
 }
 
-fn refuse(reply: Option<Reply<Operation>>, why: String) {
+pub(super) fn refuse(reply: Option<Reply<Operation>>, why: String) {
     match reply {
         Some(reply) => {
             let _ = reply.send(Err(why));
         }
         None => tracing::warn!("{why}"),
     }
-}
-
-impl Pipeline {
-    async fn run(self) {
-        let Pipeline {
-            app_index,
-            app,
-            instance,
-            job,
-            outcomes,
-            revision,
-            options,
-            cache,
-            tx,
-            sources,
-            cluster,
-            purpose,
-        } = self;
-        let client = job.client.clone();
-        let catalog = job.catalog.clone();
-        let desired = job.desired.clone();
-        let live = job.live.clone();
-        let extras: Vec<Arc<Value>> = job.extra.iter().map(|(o, _)| o.clone()).collect();
-        let outcomes = match outcomes {
-            Some(o) => o,
-            None => compare::run(job, cache).await,
-        };
-        let create_namespace = namespace_to_create(&client, &app).await;
-        let allow_empty = app
-            .spec
-            .sync_policy
-            .as_ref()
-            .and_then(|p| p.automated.as_ref())
-            .is_some_and(|a| a.allow_empty);
-        let plan = sync::build(&PlanInput {
-            app: &app,
-            revision: &revision,
-            desired: &desired,
-            outcomes: &outcomes,
-            live: &live,
-            extras: &extras,
-            options: &options,
-            allow_empty,
-            create_namespace,
-        });
-        let run = match purpose {
-            PipelinePurpose::Plan(reply) => {
-                let _ = reply.send(plan.map(|p| p.model).map_err(|e| e.to_string()));
-                return;
-            }
-            PipelinePurpose::Run(run) => run,
-        };
-        let id = run.id;
-        let finished = |result: Result<Operation, String>, history| {
-            send_finished(&tx, app_index, id, result, history)
-        };
-        let plan = match plan {
-            Ok(p) => p,
-            Err(e) => return finished(Err(e.to_string()), None),
-        };
-        let retry = match RetryPolicy::from_spec(
-            app.spec.sync_policy.as_ref().and_then(|p| p.retry.as_ref()),
-        ) {
-            Ok(r) => r,
-            Err(e) => return finished(Err(format!("app {}: {e}", app.qualified_name())), None),
-        };
-        let mut initial = live.clone();
-        for o in &extras {
-            if let Some(k) = ResourceKey::of(o) {
-                initial.insert(k, o.clone());
-            }
-        }
-        let progress_tx = tx.clone();
-        let report: sync::Reporter = Box::new(move |event| {
-            let msg = match event {
-                ExecEvent::Progress(op) => Msg::Op(OpMsg::Progress {
-                    app: app_index,
-                    id,
-                    op,
-                }),
-                ExecEvent::Catalog(catalog) => Msg::Catalog {
-                    cluster,
-                    result: Ok((*catalog).clone()),
-                },
-            };
-            let _ = progress_tx.send(msg);
-        });
-        let op = sync::run(ExecJob {
-            app: app.qualified_name(),
-            client: client.clone(),
-            catalog,
-            plan,
-            initiated_by: run.initiated_by.clone(),
-            dry_run: options.dry_run,
-            force: run.force,
-            timeout: options
-                .timeout_secs
-                .map(std::time::Duration::from_secs)
-                .unwrap_or(sync::DEFAULT_TIMEOUT),
-            retry,
-            view: LiveView::new(initial, run.watched, run.forwarded, run.events),
-            cancel: run.cancel,
-            report,
-        })
-        .await;
-        let history = if run.record {
-            Some(record_history(&client, &app, &instance, &op, &sources).await)
-        } else {
-            None
-        };
-        send_finished(&tx, app_index, id, Ok(op), history);
-    }
-}
-
-fn send_finished(
-    tx: &mpsc::UnboundedSender<Msg>,
-    app: usize,
-    id: u64,
-    result: Result<Operation, String>,
-    history: Option<Result<history::Stored, String>>,
-) {
-    let _ = tx.send(Msg::Op(OpMsg::Finished {
-        app,
-        id,
-        result,
-        history,
-    }));
-}
-
-/// `CreateNamespace=true` and the destination namespace is missing: its name.
-async fn namespace_to_create(client: &kube::Client, app: &Application) -> Option<String> {
-    let wanted = app
-        .spec
-        .sync_policy
-        .as_ref()
-        .is_some_and(|p| p.has_option("CreateNamespace"));
-    let ns = app
-        .spec
-        .destination
-        .namespace
-        .clone()
-        .filter(|n| !n.is_empty())?;
-    if !wanted {
-        return None;
-    }
-    let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
-    match api.get_opt(&ns).await {
-        Ok(None) => Some(ns),
-        _ => None,
-    }
-}
-
-async fn record_history(
-    client: &kube::Client,
-    app: &Application,
-    instance: &str,
-    op: &Operation,
-    sources: &Arc<Sources>,
-) -> Result<history::Stored, String> {
-    let sources = sources.clone();
-    let repo = app.spec.source.repo_url.clone();
-    let rev = op.revision.clone();
-    let info = tokio::task::spawn_blocking(move || sources.commit_info(&repo, &rev).ok())
-        .await
-        .ok()
-        .flatten();
-    let entry = HistoryEntry {
-        id: 0,
-        revision: op.revision.clone(),
-        author: info.as_ref().map(|i| i.author.clone()).unwrap_or_default(),
-        commit_message: info.map(|i| i.summary).unwrap_or_default(),
-        started_at: op.started_at.clone(),
-        finished_at: op.finished_at.clone().unwrap_or_default(),
-        phase: op.phase,
-        initiated_by: op.initiated_by.clone(),
-        summary: history::summary(&op.steps),
-    };
-    history::record(
-        client,
-        app,
-        instance,
-        entry,
-        history::applied_kinds(&op.steps),
-    )
-    .await
 }

@@ -16,8 +16,8 @@ use futures::StreamExt;
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::annotations::{DeletePolicy, Propagation};
-use super::live_view::{LiveView, hook_verdict, resource_verdict};
+use super::annotations::Propagation;
+use super::live_view::LiveView;
 use super::plan::{Plan, Task, TaskKind};
 use super::retry::{RetryPolicy, format_duration};
 use super::writes::{self, WriteMode};
@@ -27,13 +27,13 @@ use crate::model::{
 };
 
 /// Writes in flight at once during a sync.
-const WRITE_CONCURRENCY: usize = 16;
+pub(super) const WRITE_CONCURRENCY: usize = 16;
 /// How often objects the engine does not tell us about are read while waiting.
-const POLL_UNTOLD: Duration = Duration::from_secs(1);
+pub(super) const POLL_UNTOLD: Duration = Duration::from_secs(1);
 /// How often objects the engine does tell us about are read anyway, in case a watch stalls.
-const POLL_TOLD: Duration = Duration::from_secs(10);
+pub(super) const POLL_TOLD: Duration = Duration::from_secs(10);
 /// Progress is published at most this often while steps change quickly.
-const REPORT_EVERY: Duration = Duration::from_millis(100);
+pub(super) const REPORT_EVERY: Duration = Duration::from_millis(100);
 
 /// What a running sync tells its owner.
 #[derive(Debug, Clone)]
@@ -77,41 +77,41 @@ pub struct ExecJob {
 
 /// Which request [`Exec::owned`] sends for a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Call {
+pub(super) enum Call {
     Write,
     DryRun,
     DeleteHook,
 }
 
-type WriteFuture = std::pin::Pin<
+pub(super) type WriteFuture = std::pin::Pin<
     Box<dyn std::future::Future<Output = (usize, Result<Option<Value>, WriteError>)> + Send>,
 >;
 
 /// Why a group stopped the run.
-enum Stop {
+pub(super) enum Stop {
     Failed,
     Terminated,
 }
 
-struct Exec {
-    client: kube::Client,
-    catalog: Arc<ApiCatalog>,
-    tasks: Vec<Task>,
-    plan_steps: Vec<SyncStep>,
-    steps: Vec<SyncStep>,
-    keys: Vec<ResourceKey>,
-    view: LiveView,
-    cancel: watch::Receiver<bool>,
-    report: Reporter,
-    dry_run: bool,
-    force: bool,
-    timeout: Duration,
-    op: Operation,
-    last_report: Option<Instant>,
+pub(super) struct Exec {
+    pub(super) client: kube::Client,
+    pub(super) catalog: Arc<ApiCatalog>,
+    pub(super) tasks: Vec<Task>,
+    pub(super) plan_steps: Vec<SyncStep>,
+    pub(super) steps: Vec<SyncStep>,
+    pub(super) keys: Vec<ResourceKey>,
+    pub(super) view: LiveView,
+    pub(super) cancel: watch::Receiver<bool>,
+    pub(super) report: Reporter,
+    pub(super) dry_run: bool,
+    pub(super) force: bool,
+    pub(super) timeout: Duration,
+    pub(super) op: Operation,
+    pub(super) last_report: Option<Instant>,
     /// Something was written in this attempt (the dry runs passed).
-    started: bool,
+    pub(super) started: bool,
     /// A change was held back by the report throttle.
-    unreported: bool,
+    pub(super) unreported: bool,
 }
 
 /// Runs the plan (with retries) and returns the finished operation.
@@ -202,7 +202,7 @@ pub async fn run(job: ExecJob) -> Operation {
     exec.op
 }
 
-fn provided_kind(task: &Task) -> Option<GroupKind> {
+pub(super) fn provided_kind(task: &Task) -> Option<GroupKind> {
     let spec = &task.object["spec"];
     Some(GroupKind::new(
         spec["group"].as_str()?,
@@ -210,12 +210,12 @@ fn provided_kind(task: &Task) -> Option<GroupKind> {
     ))
 }
 
-fn is_crd(step: &SyncStep) -> bool {
+pub(super) fn is_crd(step: &SyncStep) -> bool {
     step.group == "apiextensions.k8s.io" && step.kind == "CustomResourceDefinition"
 }
 
 impl Exec {
-    fn report(&mut self, force: bool) {
+    pub(super) fn report(&mut self, force: bool) {
         let due = self.last_report.is_none_or(|t| t.elapsed() >= REPORT_EVERY);
         if !(force || due) {
             self.unreported = true;
@@ -227,16 +227,16 @@ impl Exec {
         (self.report)(ExecEvent::Progress(self.op.clone()));
     }
 
-    fn set(&mut self, i: usize, status: StepStatus, message: impl Into<String>) {
+    pub(super) fn set(&mut self, i: usize, status: StepStatus, message: impl Into<String>) {
         self.steps[i].status = status;
         self.steps[i].message = message.into();
     }
 
-    fn cancelled(&self) -> bool {
+    pub(super) fn cancelled(&self) -> bool {
         *self.cancel.borrow()
     }
 
-    fn write_mode(&self, dry_run: bool) -> WriteMode {
+    pub(super) fn write_mode(&self, dry_run: bool) -> WriteMode {
         WriteMode {
             dry_run,
             force: self.force,
@@ -398,7 +398,7 @@ impl Exec {
 
     /// Step `i`'s request as a future that owns what it needs (so batches can run it in
     /// parallel while the step list changes).
-    fn owned(&self, i: usize, what: Call) -> WriteFuture {
+    pub(super) fn owned(&self, i: usize, what: Call) -> WriteFuture {
         let client = self.client.clone();
         let catalog = self.catalog.clone();
         let task = self.tasks[i].clone();
@@ -430,384 +430,6 @@ impl Exec {
             };
             (i, result)
         })
-    }
-
-    async fn run_group(&mut self, group: &[usize], later: bool) -> Result<(), Stop> {
-        let pending: Vec<usize> = group
-            .iter()
-            .copied()
-            .filter(|i| self.steps[*i].status == StepStatus::Pending)
-            .collect();
-        let prunes: Vec<usize> = pending
-            .iter()
-            .copied()
-            .filter(|i| self.tasks[*i].kind == TaskKind::Prune)
-            .collect();
-        self.run_batch(&prunes).await;
-        self.delete_old_hooks(&pending).await?;
-        let writes: Vec<usize> = pending
-            .iter()
-            .copied()
-            .filter(|i| {
-                matches!(
-                    self.tasks[*i].kind,
-                    TaskKind::Apply | TaskKind::Hook { .. } | TaskKind::CreateNamespace
-                )
-            })
-            .collect();
-        let mut start = 0;
-        while start < writes.len() {
-            if self.any_failed(group) {
-                break;
-            }
-            let kind = &self.steps[writes[start]].kind;
-            let end = writes[start..]
-                .iter()
-                .position(|i| self.steps[*i].kind != *kind)
-                .map_or(writes.len(), |n| start + n);
-            let batch = writes[start..end].to_vec();
-            self.run_batch(&batch).await;
-            if batch.iter().any(|i| is_crd(&self.steps[*i])) {
-                self.refresh_catalog(&batch).await;
-            }
-            start = end;
-        }
-        let has_hooks = group
-            .iter()
-            .any(|i| matches!(self.tasks[*i].kind, TaskKind::Hook { .. }));
-        if (later || has_hooks) && !self.any_failed(group) {
-            let pruned: Vec<usize> = if later {
-                prunes
-                    .iter()
-                    .copied()
-                    .filter(|i| self.steps[*i].status == StepStatus::Succeeded)
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            self.wait(group, &pruned).await?;
-        }
-        for &i in group {
-            // Nothing follows and the group has no hooks: done once applied (Argo CD).
-            if self.steps[i].status == StepStatus::Running {
-                self.set(i, StepStatus::Succeeded, "");
-            }
-        }
-        self.apply_hook_delete_policies(group).await;
-        self.report(true);
-        if self.any_failed(group) {
-            let first = group
-                .iter()
-                .map(|i| &self.steps[*i])
-                .find(|s| s.status == StepStatus::Failed)
-                .map(|s| format!("{}: {}", step_title(s), s.message))
-                .unwrap_or_default();
-            self.op.message = first;
-            return Err(Stop::Failed);
-        }
-        Ok(())
-    }
-
-    fn any_failed(&self, group: &[usize]) -> bool {
-        group
-            .iter()
-            .any(|i| self.steps[*i].status == StepStatus::Failed)
-    }
-
-    /// Writes the steps in parallel (bounded); applied objects start Running, prunes and
-    /// namespaces are done once the server accepts them.
-    async fn run_batch(&mut self, batch: &[usize]) {
-        if batch.is_empty() {
-            return;
-        }
-        for &i in batch {
-            self.steps[i].status = StepStatus::Running;
-        }
-        self.report(true);
-        let jobs: Vec<WriteFuture> = batch.iter().map(|&i| self.owned(i, Call::Write)).collect();
-        let mut stream = futures::stream::iter(jobs).buffer_unordered(WRITE_CONCURRENCY);
-        while let Some((i, result)) = stream.next().await {
-            match result {
-                Err(e) => self.set(i, StepStatus::Failed, writes::describe(&e)),
-                Ok(obj) => self.after_write(i, obj),
-            }
-            self.report(false);
-        }
-    }
-
-    fn after_write(&mut self, i: usize, obj: Option<Value>) {
-        match self.tasks[i].kind {
-            TaskKind::Prune => self.set(i, StepStatus::Succeeded, "deleted"),
-            TaskKind::CreateNamespace => self.set(i, StepStatus::Succeeded, ""),
-            _ => {
-                if let Some(obj) = obj {
-                    if self.tasks[i].generate_name
-                        && let Some(key) = ResourceKey::of(&obj)
-                    {
-                        self.steps[i].name = key.name.clone();
-                        self.keys[i] = key;
-                    }
-                    let key = self.keys[i].clone();
-                    self.view.observe(&key, Some(obj));
-                }
-                self.steps[i].message = String::new();
-            }
-        }
-    }
-
-    /// BeforeHookCreation: the previous copy of each hook goes before it is created again.
-    async fn delete_old_hooks(&mut self, pending: &[usize]) -> Result<(), Stop> {
-        let hooks: Vec<usize> = pending
-            .iter()
-            .copied()
-            .filter(|i| {
-                matches!(&self.tasks[*i].kind, TaskKind::Hook { delete_policies }
-                    if delete_policies.contains(&DeletePolicy::BeforeHookCreation))
-                    && !self.tasks[*i].generate_name
-                    // Known absent (its kind is watched and it is not there): nothing to delete.
-                    && !(self.view.is_told(&self.keys[*i]) && self.view.get(&self.keys[*i]).is_none())
-            })
-            .collect();
-        if hooks.is_empty() {
-            return Ok(());
-        }
-        let futures: Vec<WriteFuture> = hooks
-            .iter()
-            .map(|&i| self.owned(i, Call::DeleteHook))
-            .collect();
-        let results = futures::stream::iter(futures)
-            .buffer_unordered(WRITE_CONCURRENCY)
-            .collect::<Vec<_>>()
-            .await;
-        let mut deleted = Vec::new();
-        for (i, r) in results {
-            match r {
-                Ok(_) => deleted.push(i),
-                Err(e) => self.set(
-                    i,
-                    StepStatus::Failed,
-                    format!("cannot delete the previous hook (BeforeHookCreation): {e}"),
-                ),
-            }
-        }
-        // Gone means gone: a GET per hook (usually one), not the watch, which may lag.
-        let deadline = Instant::now() + self.timeout;
-        for i in deleted {
-            let t = self.tasks[i].clone();
-            loop {
-                match writes::get(&self.client, &self.catalog, &self.keys[i], &t.api_version).await
-                {
-                    Ok(None) => {
-                        let key = self.keys[i].clone();
-                        self.view.observe(&key, None);
-                        break;
-                    }
-                    Ok(Some(_)) if Instant::now() < deadline => {}
-                    Ok(Some(_)) => {
-                        self.set(
-                            i,
-                            StepStatus::Failed,
-                            format!(
-                                "the previous hook was still being deleted after {}",
-                                format_duration(self.timeout)
-                            ),
-                        );
-                        break;
-                    }
-                    Err(e) => {
-                        self.set(i, StepStatus::Failed, e.to_string());
-                        break;
-                    }
-                }
-                let mut cancel = self.cancel.clone();
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_millis(200)) => {}
-                    _ = until_cancelled(&mut cancel) => return Err(Stop::Terminated),
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Waits until the group's applied objects are healthy, its hooks finished and the
-    /// `pruned` objects gone; what is still waiting at the timeout fails.
-    async fn wait(&mut self, group: &[usize], pruned: &[usize]) -> Result<(), Stop> {
-        let deadline = tokio::time::Instant::now() + self.timeout;
-        let mut last_untold = tokio::time::Instant::now();
-        let mut last_told = tokio::time::Instant::now();
-        loop {
-            self.view.drain();
-            let mut waiting: Vec<usize> = Vec::new();
-            let mut changed = false;
-            for &i in group {
-                if self.steps[i].status != StepStatus::Running {
-                    continue;
-                }
-                let obj = self.view.get(&self.keys[i]).map(|o| o.as_ref());
-                let (status, message) = match self.tasks[i].kind {
-                    TaskKind::Hook { .. } => hook_verdict(obj),
-                    _ => resource_verdict(obj),
-                };
-                if status != StepStatus::Running {
-                    self.set(i, status, message);
-                    changed = true;
-                } else {
-                    if self.steps[i].message != message {
-                        self.steps[i].message = message;
-                        changed = true;
-                    }
-                    waiting.push(i);
-                }
-            }
-            let deleting: Vec<usize> = pruned
-                .iter()
-                .copied()
-                .filter(|i| !self.view.is_gone(&self.keys[*i]))
-                .collect();
-            if changed {
-                self.report(false);
-            }
-            if waiting.is_empty() && deleting.is_empty() {
-                return Ok(());
-            }
-            let now = tokio::time::Instant::now();
-            if now >= deadline {
-                let took = format_duration(self.timeout);
-                for i in waiting {
-                    let why = self.steps[i].message.clone();
-                    let what = if matches!(self.tasks[i].kind, TaskKind::Hook { .. }) {
-                        "the hook to finish"
-                    } else {
-                        "it to become healthy"
-                    };
-                    let mut message = format!("timed out after {took} waiting for {what}");
-                    if !why.is_empty() {
-                        message.push_str(&format!(" (last: {why})"));
-                    }
-                    self.set(i, StepStatus::Failed, message);
-                }
-                for i in deleting {
-                    self.set(
-                        i,
-                        StepStatus::Failed,
-                        format!("timed out after {took} waiting for the deletion to finish"),
-                    );
-                }
-                return Ok(());
-            }
-            let untold: Vec<usize> = waiting
-                .iter()
-                .chain(&deleting)
-                .copied()
-                .filter(|i| !self.view.is_told(&self.keys[*i]))
-                .collect();
-            let next_poll = if untold.is_empty() {
-                last_told + POLL_TOLD
-            } else {
-                (last_untold + POLL_UNTOLD).min(last_told + POLL_TOLD)
-            };
-            let mut cancel = self.cancel.clone();
-            // A change the throttle held back is published once its time comes.
-            let flush_at = match (self.unreported, self.last_report) {
-                (true, Some(t)) => Some(tokio::time::Instant::from_std(t + REPORT_EVERY)),
-                _ => None,
-            };
-            tokio::select! {
-                _ = self.view.next_event() => {}
-                _ = async {
-                    match flush_at {
-                        Some(t) => tokio::time::sleep_until(t).await,
-                        None => std::future::pending().await,
-                    }
-                } => self.report(true),
-                _ = tokio::time::sleep_until(next_poll.min(deadline)) => {
-                    let now = tokio::time::Instant::now();
-                    let all = now >= last_told + POLL_TOLD;
-                    let targets: Vec<usize> = if all {
-                        waiting.iter().chain(&deleting).copied().collect()
-                    } else {
-                        untold
-                    };
-                    if all {
-                        last_told = now;
-                    }
-                    last_untold = now;
-                    self.poll(&targets).await;
-                }
-                _ = until_cancelled(&mut cancel) => return Err(Stop::Terminated),
-            }
-        }
-    }
-
-    async fn poll(&mut self, steps: &[usize]) {
-        for &i in steps {
-            let api_version = self.tasks[i].api_version.clone();
-            let key = self.keys[i].clone();
-            if let Ok(obj) = writes::get(&self.client, &self.catalog, &key, &api_version).await {
-                self.view.observe(&key, obj);
-            }
-        }
-    }
-
-    /// HookSucceeded / HookFailed: finished hooks are deleted according to their policy.
-    async fn apply_hook_delete_policies(&mut self, group: &[usize]) {
-        for &i in group {
-            let TaskKind::Hook { delete_policies } = &self.tasks[i].kind else {
-                continue;
-            };
-            let status = self.steps[i].status;
-            let delete = (status == StepStatus::Succeeded
-                && delete_policies.contains(&DeletePolicy::HookSucceeded))
-                || (status == StepStatus::Failed
-                    && delete_policies.contains(&DeletePolicy::HookFailed));
-            if !delete || self.keys[i].name.is_empty() {
-                continue;
-            }
-            let api_version = self.tasks[i].api_version.clone();
-            let result = writes::delete(
-                &self.client,
-                &self.catalog,
-                &self.keys[i],
-                &api_version,
-                Propagation::Background,
-                false,
-            )
-            .await;
-            let note = match result {
-                Ok(()) => "deleted by its delete policy".to_string(),
-                Err(e) => format!("could not be deleted by its delete policy: {e}"),
-            };
-            let message = match self.steps[i].message.as_str() {
-                "" => note,
-                m => format!("{m}; {note}"),
-            };
-            self.steps[i].message = message;
-        }
-    }
-
-    /// After CRDs were applied, discovers again until their kinds are served (briefly), so
-    /// the custom resources that follow can be written.
-    async fn refresh_catalog(&mut self, batch: &[usize]) {
-        let wanted: Vec<GroupKind> = batch
-            .iter()
-            .filter(|i| self.steps[**i].status != StepStatus::Failed)
-            .filter_map(|i| provided_kind(&self.tasks[*i]))
-            .collect();
-        if wanted.is_empty() {
-            return;
-        }
-        for _ in 0..40 {
-            if let Ok(catalog) = ApiCatalog::discover(&self.client).await {
-                let ready = wanted.iter().all(|gk| catalog.preferred(gk).is_some());
-                let catalog = Arc::new(catalog);
-                self.catalog = catalog.clone();
-                if ready {
-                    (self.report)(ExecEvent::Catalog(catalog));
-                    return;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
     }
 
     /// Settles every step at the end of an attempt and runs SyncFail hooks after a failure.
@@ -936,6 +558,6 @@ pub fn step_title(s: &SyncStep) -> String {
 }
 
 /// Resolves when the operation is terminated (or its owner is gone).
-async fn until_cancelled(cancel: &mut watch::Receiver<bool>) {
+pub(super) async fn until_cancelled(cancel: &mut watch::Receiver<bool>) {
     let _ = cancel.wait_for(|c| *c).await.map(|_| ());
 }

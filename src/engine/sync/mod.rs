@@ -6,6 +6,7 @@
 pub mod annotations;
 pub mod autosync;
 pub mod execute;
+mod groups;
 pub mod history;
 pub mod live_view;
 pub mod plan;
