@@ -11,7 +11,8 @@ use crate::demo::Demo;
 use crate::tui::{self, TuiOptions};
 
 /// What a newcomer to the demo should press first.
-const DEMO_HINT: &str = "/: filter · S: out of sync first · H: worst health first · ?: help · q: quit";
+const DEMO_HINT: &str =
+    "/: filter · S: out of sync first · H: worst health first · ?: help · q: quit";
 
 fn tui_options(global: &GlobalArgs, contexts: Vec<String>) -> Result<TuiOptions> {
     let config = Config::load(None)?;
