@@ -126,7 +126,7 @@ async fn a_failing_job_is_degraded_and_a_statefulset_holds_its_claims() {
     w.apply_app(&job).await;
     w.apply_app(&db).await;
     let engine = w.engine(vec![job, db]);
-    let s = wait_for(&engine, "job Degraded, db Healthy", |s| {
+    wait_for(&engine, "job Degraded, db Healthy", |s| {
         app(s, "batch").health == Health::Degraded && app(s, "db").health == Health::Healthy
     })
     .await;
