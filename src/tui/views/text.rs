@@ -120,7 +120,8 @@ mod tests {
     #[test]
     fn highlights_split_at_range_edges_and_skip_characters() {
         let hl = Style::new().add_modifier(Modifier::BOLD);
-        let spans = highlighted("image: nginx:1.25", &[13..17], Style::new(), hl, 0);
+        let changed = vec![13..17, 17..17];
+        let spans = highlighted("image: nginx:1.25", &changed, Style::new(), hl, 0);
         let parts: Vec<(&str, bool)> = spans
             .iter()
             .map(|s| {
@@ -131,7 +132,7 @@ mod tests {
             })
             .collect();
         assert_eq!(parts, [("image: nginx:", false), ("1.25", true)]);
-        let spans = highlighted("image: nginx:1.25", &[13..17], Style::new(), hl, 14);
+        let spans = highlighted("image: nginx:1.25", &changed, Style::new(), hl, 14);
         let parts: Vec<&str> = spans.iter().map(|s| s.content.as_ref()).collect();
         assert_eq!(parts, [".25"]);
     }

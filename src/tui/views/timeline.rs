@@ -261,7 +261,7 @@ fn entry_line(e: &TimelineEntry, cx: &DrawCx<'_>, wide: bool, width: usize) -> L
     };
     // A sync is the anchor the rest is read against: mark it.
     let marker = if is_sync {
-        Span::styled("▶ ", theme.accent().add_modifier(Modifier::BOLD))
+        Span::styled("⚑ ", theme.accent().add_modifier(Modifier::BOLD))
     } else if e.warning {
         Span::styled("⚠ ", theme.warning())
     } else {

@@ -27,8 +27,8 @@ pub fn render_toasts(frame: &mut Frame<'_>, area: Rect, toasts: &[Toast], theme:
     let mut y = area.y + 1;
     let shown = toasts.iter().rev().take(3);
     for toast in shown {
-        let text = truncate(&toast.text, max_w - 4);
-        let w = u16::try_from(width(&text) + 4).unwrap_or(u16::MAX);
+        let text = format!(" {}", truncate(&toast.text, max_w - 4));
+        let w = u16::try_from(width(&text) + 3).unwrap_or(u16::MAX);
         let rect = Rect {
             x: area.right().saturating_sub(w + 1),
             y,

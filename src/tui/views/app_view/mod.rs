@@ -134,14 +134,25 @@ impl AppView {
         }
     }
 
-    /// Resources marked for a selective sync.
+    /// Resources marked for a selective sync, in tree order.
     pub fn marked(&self) -> Vec<ResourceKey> {
-        self.marked.iter().cloned().collect()
+        match self.root() {
+            Some(root) => tree::unique_children(root)
+                .filter(|c| self.marked.contains(&c.key))
+                .map(|c| c.key.clone())
+                .collect(),
+            None => self.marked.iter().cloned().collect(),
+        }
     }
 
     /// Which pane has the focus.
     pub fn focus(&self) -> Focus {
         self.focus
+    }
+
+    /// How far the details pane is scrolled.
+    pub fn details_scroll(&self) -> usize {
+        self.scroll
     }
 
     /// Whether the live YAML pane is shown.
@@ -202,7 +213,7 @@ impl AppView {
             });
             // Reveal it: a node found elsewhere may sit under a closed parent.
             for depth in 1..path.len() {
-                self.closed.remove(&path[..depth].to_vec());
+                self.closed.remove(&path[..depth]);
                 self.state.open(path[..depth].to_vec());
             }
             self.state.select(path);
@@ -514,7 +525,7 @@ impl View for AppView {
         }
         let inner_width = left.width.saturating_sub(2);
         let style = LineStyle {
-            words: inner_width >= 64,
+            words: inner_width >= 56,
         };
         let marked: HashSet<ResourceKey> = self.marked.iter().cloned().collect();
         let items = [tree::items(&detail.tree, &marked, theme, style)];

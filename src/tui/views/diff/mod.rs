@@ -212,7 +212,7 @@ impl DiffView {
             .and_then(|e| e.sbs.hunks.first().map(|h| h.start));
         if let Some(start) = start {
             self.cursor_to_row(start);
-            self.scroll = self.cursor.saturating_sub(DEFAULT_CONTEXT);
+            self.scroll = self.cursor.saturating_sub(DEFAULT_CONTEXT + 1);
         }
     }
 
@@ -224,7 +224,7 @@ impl DiffView {
             .and_then(|e| e.sbs.hunks.last().map(|h| h.start));
         if let Some(start) = start {
             self.cursor_to_row(start);
-            self.scroll = self.cursor.saturating_sub(DEFAULT_CONTEXT);
+            self.scroll = self.cursor.saturating_sub(DEFAULT_CONTEXT + 1);
         }
     }
 
@@ -236,7 +236,7 @@ impl DiffView {
         match e.sbs.next_hunk(row) {
             Some(start) => {
                 self.cursor_to_row(start);
-                self.scroll = self.cursor.saturating_sub(DEFAULT_CONTEXT);
+                self.scroll = self.cursor.saturating_sub(DEFAULT_CONTEXT + 1);
             }
             None if self.current + 1 < self.entries.len() => {
                 self.current += 1;
@@ -254,7 +254,7 @@ impl DiffView {
         match e.sbs.prev_hunk(row) {
             Some(start) => {
                 self.cursor_to_row(start);
-                self.scroll = self.cursor.saturating_sub(DEFAULT_CONTEXT);
+                self.scroll = self.cursor.saturating_sub(DEFAULT_CONTEXT + 1);
             }
             None if self.current > 0 => {
                 self.current -= 1;
@@ -430,7 +430,6 @@ impl View for DiffView {
                     cx.info(format!(
                         "the terminal is narrower than {SIDE_BY_SIDE_MIN_WIDTH} columns: the diff stays unified"
                     ));
-                    self.unified = !self.unified;
                 } else {
                     self.unified = !self.unified;
                     let unified = self.unified;

@@ -69,7 +69,8 @@ pub(super) fn draw(view: &mut DiffView, frame: &mut Frame<'_>, area: Rect, cx: &
     } else if view.cursor >= view.scroll + view.page {
         view.scroll = view.cursor + 1 - view.page;
     }
-    view.scroll = view.scroll.min(lines.len().saturating_sub(1));
+    // Never scroll past the end: a resource that fits is shown whole.
+    view.scroll = view.scroll.min(lines.len().saturating_sub(view.page));
 
     let num_width = entry
         .sbs

@@ -22,11 +22,25 @@ pub(super) fn draw(d: &mut SyncDialog, frame: &mut Frame<'_>, area: Rect, cx: &D
     } else {
         area.width
     };
-    let h = if area.height > 12 {
+    let app = find_app(cx.snapshot, &d.app);
+    let body = match d.stage {
+        SyncStage::Options | SyncStage::Confirm => plan_lines(d, app, cx),
+        SyncStage::Running | SyncStage::Done => progress_lines(d, cx),
+    };
+    let footer = footer_lines(d, cx);
+    let text_width = w.saturating_sub(2);
+    let body_rows = rows_when_wrapped(&body, text_width);
+    let footer_rows = rows_when_wrapped(&footer, text_width);
+    // As tall as its content plus a blank line before the footer, within the screen.
+    let wanted = body_rows + footer_rows + 3;
+    let room = if area.height > 12 {
         area.height - 2
     } else {
         area.height
     };
+    let h = u16::try_from(wanted)
+        .unwrap_or(u16::MAX)
+        .clamp(room.min(12), room);
     let [row] = Layout::vertical([Constraint::Length(h)])
         .flex(Flex::Center)
         .areas(area);
@@ -53,13 +67,7 @@ pub(super) fn draw(d: &mut SyncDialog, frame: &mut Frame<'_>, area: Rect, cx: &D
     frame.render_widget(Clear, popup);
     frame.render_widget(block, popup);
 
-    let app = find_app(cx.snapshot, &d.app);
-    let body = match d.stage {
-        SyncStage::Options | SyncStage::Confirm => plan_lines(d, app, cx),
-        SyncStage::Running | SyncStage::Done => progress_lines(d, cx),
-    };
-    let footer = footer_lines(d, cx);
-    let footer_h = u16::try_from(footer.len())
+    let footer_h = u16::try_from(footer_rows)
         .unwrap_or(0)
         .min(inner.height / 2);
     let [body_area, footer_area] =
@@ -77,6 +85,13 @@ pub(super) fn draw(d: &mut SyncDialog, frame: &mut Frame<'_>, area: Rect, cx: &D
         Paragraph::new(footer).wrap(Wrap { trim: false }),
         footer_area,
     );
+}
+
+/// Rows `lines` take when wrapped at `width` (an estimate: word wrapping may need a row
+/// more for a line that breaks badly).
+fn rows_when_wrapped(lines: &[Line<'_>], width: u16) -> usize {
+    let width = usize::from(width.max(1));
+    lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum()
 }
 
 fn toggle_span(
@@ -224,7 +239,7 @@ fn summary_line(steps: &[SyncStep], theme: &Theme) -> Line<'static> {
             theme.sync(SyncStatus::OutOfSync),
         ),
         (count(StepAction::Pruned), "to prune", theme.error()),
-        (count(StepAction::Hook), "hooks", theme.accent()),
+        (count(StepAction::Hook), "hook", theme.accent()),
         (count(StepAction::Skipped), "skipped", theme.muted()),
         (count(StepAction::Unchanged), "unchanged", theme.muted()),
     ];
@@ -237,6 +252,11 @@ fn summary_line(steps: &[SyncStep], theme: &Theme) -> Line<'static> {
             spans.push(Span::styled(" · ", theme.muted()));
         }
         first = false;
+        let word = if word == "hook" && n != 1 {
+            "hooks"
+        } else {
+            word
+        };
         spans.push(Span::styled(format!("{n} {word}"), style));
     }
     if first {
@@ -463,6 +483,10 @@ fn footer_lines(d: &SyncDialog, cx: &DrawCx<'_>) -> Vec<Line<'static>> {
         }
     }
     let instruction = match (d.stage, &d.kind) {
+        (SyncStage::Options | SyncStage::Confirm, _) if cx.read_only => Line::from(vec![
+            Span::styled(key(Action::Back), theme.key()),
+            Span::styled(" closes the dialog.", theme.muted()),
+        ]),
         (SyncStage::Options, _) => Line::from(vec![
             Span::styled("Review the plan, then press ", theme.muted()),
             Span::styled(key(Action::Open), theme.key()),
