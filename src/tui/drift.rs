@@ -1,8 +1,21 @@
 //! Drift alerts: which apps turned OutOfSync or Degraded between two snapshots.
 
-use crate::model::{Health, Snapshot, SyncStatus};
-use crate::tui::views::AppId;
+use std::collections::HashMap;
+
+use crate::model::{AppSnapshot, Health, ManagedBy, Snapshot, SyncStatus};
 use crate::tui::widgets::Toast;
+
+type Identity<'a> = (ManagedBy, &'a str, &'a str, &'a str, &'a str);
+
+fn identity(app: &AppSnapshot) -> Identity<'_> {
+    (
+        app.managed_by,
+        app.kind.as_str(),
+        app.cluster.as_str(),
+        app.namespace.as_str(),
+        app.name.as_str(),
+    )
+}
 
 /// One toast per app that turned OutOfSync or Degraded since `old`. Nothing is reported
 /// until `old` is settled (every app compared once), so the first comparisons after
@@ -11,10 +24,11 @@ pub fn drift_toasts(old: &Snapshot, new: &Snapshot) -> Vec<Toast> {
     if !old.settled {
         return Vec::new();
     }
+    let before_by_id: HashMap<Identity<'_>, &AppSnapshot> =
+        old.apps.iter().map(|a| (identity(a), a)).collect();
     let mut out = Vec::new();
     for app in &new.apps {
-        let id = AppId::of(app);
-        let Some(before) = old.apps.iter().find(|a| AppId::of(a) == id) else {
+        let Some(before) = before_by_id.get(&identity(app)) else {
             continue;
         };
         let out_of_sync = app.sync == SyncStatus::OutOfSync && before.sync != SyncStatus::OutOfSync;

@@ -45,6 +45,15 @@ impl AppId {
             name: app.name.clone(),
         }
     }
+
+    /// Whether `app` is the app with this identity (without building its id).
+    pub fn is(&self, app: &AppSnapshot) -> bool {
+        self.name == app.name
+            && self.namespace == app.namespace
+            && self.cluster == app.cluster
+            && self.kind == app.kind
+            && self.managed_by == app.managed_by
+    }
 }
 
 /// The apps table with its filter, sort order and selection.
@@ -211,7 +220,7 @@ impl AppsView {
         let found = self.selected.as_ref().and_then(|id| {
             self.rows
                 .iter()
-                .position(|i| AppId::of(&snapshot.apps[*i]) == *id)
+                .position(|i| id.is(&snapshot.apps[*i]))
         });
         let index = match (found, fallback) {
             (Some(i), _) => i,

@@ -253,5 +253,5 @@ pub trait View {
 
 /// The app with this identity in a snapshot.
 pub fn find_app<'a>(snapshot: &'a Snapshot, id: &AppId) -> Option<&'a AppSnapshot> {
-    snapshot.apps.iter().find(|a| AppId::of(a) == *id)
+    snapshot.apps.iter().find(|a| id.is(a))
 }

@@ -83,8 +83,30 @@ pub struct AppView {
     details_page: usize,
     details_len: usize,
     yaml: Option<Yaml>,
-    /// The selected node as last seen, to notice when its object changed.
+    /// The selected node as last seen (without children), to notice when its object
+    /// changed.
     last_node: Option<TreeNode>,
+    /// The tree widget's items, kept while nothing they show changed.
+    items: Option<(ItemsKey, Vec<tui_tree_widget::TreeItem<'static, ResourceKey>>)>,
+}
+
+/// What the tree items are built from. Holding the detail keeps its address from being
+/// reused by another tree while the items are cached.
+#[derive(Debug, Clone)]
+struct ItemsKey {
+    detail: Arc<AppDetail>,
+    marked: BTreeSet<ResourceKey>,
+    style: LineStyle,
+    theme: crate::config::Theme,
+}
+
+impl PartialEq for ItemsKey {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.detail, &other.detail)
+            && self.marked == other.marked
+            && self.style == other.style
+            && self.theme == other.theme
+    }
 }
 
 impl AppView {
@@ -103,6 +125,7 @@ impl AppView {
             details_len: 0,
             yaml: None,
             last_node: None,
+            items: None,
         }
     }
 
@@ -247,7 +270,7 @@ impl AppView {
     /// Keeps the YAML pane on the selected object: asks for it when the selection moved
     /// or the object changed.
     fn follow_selection(&mut self, cx: &mut ViewCx<'_>) {
-        let node = self.selected_node().cloned();
+        let node = self.selected_node().map(shallow);
         let changed = node != self.last_node;
         self.last_node = node.clone();
         let Some(yaml) = &self.yaml else {
@@ -310,6 +333,25 @@ impl AppView {
                 if n == 1 { "" } else { "s" }
             ));
         }
+    }
+}
+
+/// A node without its children (cheap to keep), its age left out: an age changes with
+/// every rebuild of the tree, the object does not.
+fn shallow(node: &TreeNode) -> TreeNode {
+    TreeNode {
+        key: node.key.clone(),
+        version: node.version.clone(),
+        uid: node.uid.clone(),
+        health: node.health.clone(),
+        sync: node.sync,
+        info: node
+            .info
+            .iter()
+            .filter(|(k, _)| k != "age")
+            .cloned()
+            .collect(),
+        children: Vec::new(),
     }
 }
 
@@ -426,7 +468,7 @@ impl View for AppView {
             (Action::Mark, _) => self.toggle_mark(cx),
             (Action::LiveYaml, _) => {
                 if self.yaml.take().is_none() {
-                    if let Some(node) = self.selected_node().cloned() {
+                    if let Some(node) = self.selected_node().map(shallow) {
                         self.request_yaml(&node, cx);
                     }
                 } else {
@@ -527,10 +569,23 @@ impl View for AppView {
         let style = LineStyle {
             words: inner_width >= 56,
         };
-        let marked: HashSet<ResourceKey> = self.marked.iter().cloned().collect();
-        let items = [tree::items(&detail.tree, &marked, theme, style)];
+        // The items only change with the tree, the marks, the width class and the theme:
+        // rebuilding them for every frame of a big tree would be wasted work.
+        let cache_key = ItemsKey {
+            detail: Arc::clone(&detail),
+            marked: self.marked.clone(),
+            style,
+            theme: theme.clone(),
+        };
+        if self.items.as_ref().is_none_or(|(k, _)| *k != cache_key) {
+            let marked: HashSet<ResourceKey> = self.marked.iter().cloned().collect();
+            let built = vec![tree::items(&detail.tree, &marked, theme, style)];
+            self.items = Some((cache_key, built));
+        }
+        let items: &[tui_tree_widget::TreeItem<'static, ResourceKey>] =
+            self.items.as_ref().map_or(&[], |(_, i)| i.as_slice());
         self.tree_page = usize::from(left.height.saturating_sub(2)).max(1);
-        match Tree::new(&items) {
+        match Tree::new(items) {
             Ok(widget) => {
                 let widget = widget
                     .block(block)
@@ -553,15 +608,12 @@ impl View for AppView {
         }
 
         // The details or the live YAML.
-        let node = self
-            .selected_node()
-            .cloned()
-            .unwrap_or_else(|| detail.tree.clone());
+        let node = node_at(&detail.tree, self.state.selected()).unwrap_or(&detail.tree);
         let is_root = self.state.selected().len() <= 1;
         let (title, lines, wrap) = match &self.yaml {
             None => (
                 Line::styled(" Details ", theme.accent()),
-                details::lines(app, &detail, &node, is_root, cx.now, theme),
+                details::lines(app, &detail, node, is_root, cx.now, theme),
                 true,
             ),
             Some(yaml) => {
