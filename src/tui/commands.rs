@@ -31,7 +31,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "ctx",
         aliases: &["context", "contexts"],
         arg: Some("[NAME|all]"),
-        description: "Show only the apps of one cluster context; alone: list them; all: every one",
+        description: "Show one context's apps; alone: list the contexts; all: every context",
     },
     CommandSpec {
         name: "sync",
@@ -61,7 +61,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "refresh",
         aliases: &["refresh!"],
         arg: None,
-        description: "Fetch Git and compare the app again; :refresh! also drops cached dry runs",
+        description: "Fetch Git and compare the app again; the ! form drops cached dry runs too",
     },
     CommandSpec {
         name: "theme",
