@@ -237,8 +237,10 @@ pub enum Context {
     App,
     /// The diff view.
     Diff,
-    /// The sync dialog.
+    /// The sync dialog while choosing options and confirming.
     Sync,
+    /// The sync dialog while the sync runs, and its result.
+    SyncProgress,
     /// The history view.
     History,
     /// The timeline view.

@@ -476,7 +476,11 @@ impl App {
             _ => return,
         };
         // The same kind of view again replaces the one on top instead of piling up.
-        if self.layers.len() > 1 && self.context() == view.context() {
+        let same = |c: Context| match c {
+            Context::SyncProgress => Context::Sync,
+            other => other,
+        };
+        if self.layers.len() > 1 && same(self.context()) == same(view.context()) {
             self.pop_view();
         }
         self.push_view(view);

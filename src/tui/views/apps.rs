@@ -217,11 +217,10 @@ impl AppsView {
             // Keep the identity: it comes back into view when the filter is relaxed.
             return;
         }
-        let found = self.selected.as_ref().and_then(|id| {
-            self.rows
-                .iter()
-                .position(|i| id.is(&snapshot.apps[*i]))
-        });
+        let found = self
+            .selected
+            .as_ref()
+            .and_then(|id| self.rows.iter().position(|i| id.is(&snapshot.apps[*i])));
         let index = match (found, fallback) {
             (Some(i), _) => i,
             (None, Fallback::SameIndex) => previous_index.min(self.rows.len() - 1),

@@ -87,7 +87,10 @@ pub struct AppView {
     /// changed.
     last_node: Option<TreeNode>,
     /// The tree widget's items, kept while nothing they show changed.
-    items: Option<(ItemsKey, Vec<tui_tree_widget::TreeItem<'static, ResourceKey>>)>,
+    items: Option<(
+        ItemsKey,
+        Vec<tui_tree_widget::TreeItem<'static, ResourceKey>>,
+    )>,
 }
 
 /// What the tree items are built from. Holding the detail keeps its address from being

@@ -248,7 +248,10 @@ impl SyncDialog {
 
 impl View for SyncDialog {
     fn context(&self) -> Context {
-        Context::Sync
+        match self.stage {
+            SyncStage::Options | SyncStage::Confirm => Context::Sync,
+            SyncStage::Running | SyncStage::Done => Context::SyncProgress,
+        }
     }
 
     fn title(&self) -> String {

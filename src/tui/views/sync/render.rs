@@ -446,6 +446,7 @@ fn progress_lines(d: &SyncDialog, cx: &DrawCx<'_>) -> Vec<Line<'static>> {
 fn footer_lines(d: &SyncDialog, cx: &DrawCx<'_>) -> Vec<Line<'static>> {
     let theme = cx.theme;
     let key = |a: Action| cx.key(Context::Sync, &a);
+    let progress_key = |a: Action| cx.key(Context::SyncProgress, &a);
     let mut out = Vec::new();
     let deciding = matches!(d.stage, SyncStage::Options | SyncStage::Confirm);
     if deciding && cx.read_only {
@@ -512,14 +513,14 @@ fn footer_lines(d: &SyncDialog, cx: &DrawCx<'_>) -> Vec<Line<'static>> {
             ])
         }
         (SyncStage::Running, _) => Line::from(vec![
-            Span::styled(key(Action::Back), theme.key()),
+            Span::styled(progress_key(Action::Back), theme.key()),
             Span::styled(" closes this dialog (the sync goes on) · ", theme.muted()),
-            Span::styled(key(Action::Terminate), theme.key()),
+            Span::styled(progress_key(Action::Terminate), theme.key()),
             Span::styled(" terminates it", theme.muted()),
         ]),
         (SyncStage::Done, _) => Line::from(vec![
             Span::styled("Press ", theme.muted()),
-            Span::styled(key(Action::Open), theme.key()),
+            Span::styled(progress_key(Action::Open), theme.key()),
             Span::styled(" to close.", theme.muted()),
         ]),
     };
