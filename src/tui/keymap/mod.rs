@@ -1,0 +1,243 @@
+//! The one list of key bindings. Both the bottom hint bar and the `?` help popup are
+//! generated from it (gitui's pattern), so help never drifts from what the keys do.
+
+mod defaults;
+
+use super::action::{Action, Context};
+use crate::config::{KeyChord, KeymapOverrides};
+use defaults::default_bindings;
+
+/// One binding: keys that trigger an action in a context, with the words that describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// Keys that trigger it; empty means unbound (reachable through `:` only).
+    pub keys: Vec<KeyChord>,
+    /// What it does.
+    pub action: Action,
+    /// Where it applies.
+    pub context: Context,
+    /// One line for the help popup.
+    pub description: &'static str,
+    /// A word or two for the hint bar.
+    pub hint: &'static str,
+    /// The help popup's section.
+    pub group: &'static str,
+    /// Shown in the bottom hint bar when valid.
+    pub in_hint_bar: bool,
+}
+
+/// One entry of the hint bar: the key to press and what it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    /// The first valid key of the binding.
+    pub key: KeyChord,
+    /// A word or two.
+    pub label: &'static str,
+}
+
+/// The help popup's sections, in display order.
+pub const GROUPS: [&str; 10] = [
+    "General",
+    "Navigation",
+    "Apps",
+    "App",
+    "Diff",
+    "Sync",
+    "History",
+    "Filter",
+    "Command line",
+    "Help",
+];
+
+/// All bindings, defaults with the user's overrides applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    bindings: Vec<Binding>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Self {
+            bindings: default_bindings(),
+        }
+    }
+}
+
+/// Two contexts compete for a key when a key pressed in one could reach the other.
+fn overlaps(a: Context, b: Context) -> bool {
+    a == b || a == Context::Global || b == Context::Global
+}
+
+impl Keymap {
+    /// The default bindings with the config's overrides applied. An overridden action gets
+    /// exactly the given keys; those keys are taken away from other actions that would
+    /// compete for them. The filter and command line keep their own keys (enter, esc, tab,
+    /// ↑/↓), so an override can never make typing impossible.
+    pub fn with_overrides(overrides: &KeymapOverrides) -> Self {
+        let mut map = Self::default();
+        for (action, keys) in &overrides.0 {
+            let targets: Vec<Context> = map
+                .bindings
+                .iter()
+                .filter(|b| &b.action == action && !b.context.takes_text())
+                .map(|b| b.context)
+                .collect();
+            for other in map.bindings.iter_mut() {
+                if other.context.takes_text() {
+                    continue;
+                }
+                if &other.action == action {
+                    other.keys = keys.clone();
+                } else if targets.iter().any(|t| overlaps(*t, other.context)) {
+                    other.keys.retain(|k| !keys.contains(k));
+                }
+            }
+        }
+        map
+    }
+
+    /// Every binding, in help order within each group.
+    pub fn bindings(&self) -> &[Binding] {
+        &self.bindings
+    }
+
+    /// The binding a key triggers in a context: the context's own bindings first, then
+    /// the global ones, except that plain characters are text where text is typed.
+    pub fn lookup(&self, context: Context, key: KeyChord) -> Option<&Binding> {
+        let own = self
+            .bindings
+            .iter()
+            .find(|b| b.context == context && b.keys.contains(&key));
+        if own.is_some() || context == Context::Global {
+            return own;
+        }
+        if context.takes_text() && key.is_text() {
+            return None;
+        }
+        self.bindings
+            .iter()
+            .find(|b| b.context == Context::Global && b.keys.contains(&key))
+    }
+
+    /// The keys of a binding that actually trigger it in `context`.
+    pub fn valid_keys(&self, context: Context, binding: &Binding) -> Vec<KeyChord> {
+        if binding.context != context && binding.context != Context::Global {
+            return Vec::new();
+        }
+        binding
+            .keys
+            .iter()
+            .copied()
+            .filter(|k| self.lookup(context, *k).is_some_and(|hit| hit == binding))
+            .collect()
+    }
+
+    /// The hint bar for a context: its own hinted bindings, then the global ones, each
+    /// with its first key that works there.
+    pub fn hints(&self, context: Context) -> Vec<Hint> {
+        let own = self.bindings.iter().filter(|b| b.context == context);
+        let global = self
+            .bindings
+            .iter()
+            .filter(|b| b.context == Context::Global && context != Context::Global);
+        own.chain(global)
+            .filter(|b| b.in_hint_bar)
+            .filter_map(|b| {
+                self.valid_keys(context, b).first().map(|k| Hint {
+                    key: *k,
+                    label: b.hint,
+                })
+            })
+            .collect()
+    }
+
+    /// The first key that triggers `action` in `context`, for hints such as "press ? for help".
+    pub fn key_for(&self, context: Context, action: &Action) -> Option<KeyChord> {
+        self.bindings
+            .iter()
+            .filter(|b| &b.action == action)
+            .find_map(|b| self.valid_keys(context, b).first().copied())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyCode;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn plain_characters_are_text_in_the_filter() {
+        let map = Keymap::default();
+        assert_eq!(
+            map.lookup(Context::Apps, KeyChord::char('j'))
+                .map(|b| &b.action),
+            Some(&Action::Down)
+        );
+        assert!(map.lookup(Context::Filter, KeyChord::char('j')).is_none());
+        assert!(map.lookup(Context::Filter, KeyChord::char('q')).is_none());
+        assert_eq!(
+            map.lookup(Context::Filter, KeyChord::ctrl('c'))
+                .map(|b| &b.action),
+            Some(&Action::Quit)
+        );
+        assert_eq!(
+            map.lookup(Context::Filter, KeyChord::plain(KeyCode::Esc))
+                .map(|b| b.description),
+            Some("Clear the filter")
+        );
+    }
+
+    #[test]
+    fn overrides_replace_keys_and_take_them_from_others() {
+        let mut o = BTreeMap::new();
+        o.insert(Action::Quit, vec![KeyChord::char('x')]);
+        o.insert(Action::Down, vec![KeyChord::char('n'), KeyChord::char('q')]);
+        let map = Keymap::with_overrides(&KeymapOverrides(o));
+        assert_eq!(
+            map.lookup(Context::Apps, KeyChord::char('x'))
+                .map(|b| &b.action),
+            Some(&Action::Quit)
+        );
+        assert!(map.lookup(Context::Apps, KeyChord::ctrl('c')).is_none());
+        assert_eq!(
+            map.lookup(Context::Apps, KeyChord::char('q'))
+                .map(|b| &b.action),
+            Some(&Action::Down)
+        );
+        // The command line's own ↓ is untouched.
+        assert_eq!(
+            map.lookup(Context::Command, KeyChord::plain(KeyCode::Down))
+                .map(|b| b.description),
+            Some("Next command")
+        );
+    }
+
+    #[test]
+    fn hints_show_only_keys_that_work_in_the_context() {
+        let map = Keymap::default();
+        let filter: Vec<String> = map
+            .hints(Context::Filter)
+            .iter()
+            .map(|h| format!("{} {}", h.key, h.label))
+            .collect();
+        assert_eq!(filter, ["enter keep", "esc clear", "ctrl-c quit"]);
+        let apps: Vec<String> = map
+            .hints(Context::Apps)
+            .iter()
+            .map(|h| format!("{} {}", h.key, h.label))
+            .collect();
+        assert_eq!(
+            apps,
+            [
+                "enter open",
+                "d diff",
+                "s sync",
+                "/ filter",
+                "? help",
+                ": command",
+                "q quit"
+            ]
+        );
+    }
+}
