@@ -661,10 +661,17 @@ impl App {
 
         let spinner = SPINNER[self.spinner % SPINNER.len()];
         let read_only = self.read_only();
+        let only_context = self
+            .layers
+            .first()
+            .and_then(|l| l.view.as_apps())
+            .and_then(|a| a.cluster_filter())
+            .map(str::to_string);
         let info = HeaderInfo {
             contexts: &self.options.contexts,
             read_only,
             spinner,
+            only_context: only_context.as_deref(),
         };
         render_header(frame, header, &self.snapshot, &info, &theme);
 
