@@ -332,7 +332,7 @@ impl AppView {
             cx.info("no resource marked: a sync covers the whole app");
         } else {
             cx.info(format!(
-                "{n} resource{} marked for a selective sync (s to sync them)",
+                "{n} resource{} marked: the sync dialog offers to sync only these",
                 if n == 1 { "" } else { "s" }
             ));
         }

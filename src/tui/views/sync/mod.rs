@@ -173,7 +173,7 @@ impl SyncDialog {
             Action::ToggleOutOfSyncOnly => self.out_of_sync_only = !self.out_of_sync_only,
             Action::ToggleSelective => {
                 if self.marked.is_empty() {
-                    cx.info("no resource is marked: mark some with space in the app's tree");
+                    cx.info("no resource is marked: mark the ones to sync in the app's tree");
                     return;
                 }
                 self.selective = !self.selective;
