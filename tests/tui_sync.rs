@@ -362,3 +362,20 @@ fn rollback_from_history_confirms_then_follows_the_operation() {
     app.handle_key(key(KeyCode::Esc));
     assert_eq!(app.breadcrumbs(), ["Apps", "checkout history"]);
 }
+
+#[test]
+fn opening_the_dialog_during_a_running_sync_shows_its_progress() {
+    let (mut app, mut rx) = ui_with_engine(TuiOptions::default());
+    let running = checkout_operation(OperationPhase::Running, &[StepStatus::Running]);
+    app.set_snapshot(Arc::new(with_operation(&app, Some(running), None)));
+    select_app(&mut app, "checkout");
+    type_text(&mut app, "s");
+    assert_eq!(app.sync_dialog().unwrap().stage(), SyncStage::Running);
+    assert_eq!(app.context(), Context::SyncProgress);
+    assert!(
+        received(&mut rx).is_empty(),
+        "no plan for a sync that cannot start"
+    );
+    let text = rows(&mut app, 120, 40).join("\n");
+    assert!(text.contains("Sync running · 0 of 6 steps done"), "{text}");
+}

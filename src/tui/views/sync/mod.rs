@@ -266,6 +266,16 @@ impl View for SyncDialog {
     }
 
     fn on_open(&mut self, cx: &mut ViewCx<'_>) {
+        // A sync already running (closed earlier, or started by auto-sync): show its
+        // progress instead of offering a second one the engine would refuse.
+        let running = find_app(cx.snapshot, &self.app)
+            .and_then(|a| a.operation.as_ref())
+            .is_some_and(|o| o.phase == OperationPhase::Running);
+        if running && self.kind == Kind::Sync {
+            self.stage = SyncStage::Running;
+            self.follow(cx.snapshot);
+            return;
+        }
         self.ask_plan(cx);
     }
 
