@@ -11,8 +11,7 @@ use crate::demo::Demo;
 use crate::tui::{self, TuiOptions};
 
 /// What a newcomer to the demo should press first.
-const DEMO_HINT: &str =
-    "/: filter · S: out of sync first · H: worst health first · ?: help · q: quit";
+const DEMO_HINT: &str = "enter: open an app · d: diff · s: sync · /: filter · ?: help · q: quit";
 
 fn tui_options(global: &GlobalArgs, contexts: Vec<String>) -> Result<TuiOptions> {
     let config = Config::load(None)?;
@@ -36,7 +35,7 @@ pub async fn open(global: &GlobalArgs) -> Result<ExitCode> {
     }
     let sources = session::sources()?;
     let engine = session::start_engine(loaded.apps, clusters, sources, global.read_only);
-    tui::run(options, engine.subscribe()).await?;
+    tui::run(options, engine.subscribe(), engine.commands()).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -60,7 +59,7 @@ pub async fn demo(global: &GlobalArgs, args: &DemoArgs) -> Result<ExitCode> {
         demo.sources.clone(),
         global.read_only,
     );
-    tui::run(options, engine.subscribe()).await?;
+    tui::run(options, engine.subscribe(), engine.commands()).await?;
     drop(engine);
     drop(demo);
     Ok(ExitCode::SUCCESS)

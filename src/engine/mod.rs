@@ -10,6 +10,7 @@ pub mod normalize;
 pub mod runtime;
 pub mod summary;
 pub mod sync;
+pub mod timeline;
 pub mod tracking;
 pub mod tree;
 
