@@ -207,6 +207,9 @@ impl Engine {
 
     /// Starts a comparison of app `a` if its inputs are ready.
     pub(super) fn compare(&mut self, a: usize) {
+        if self.compare_deferred(a) {
+            return;
+        }
         let Ok(c) = self.apps[a].cluster else { return };
         let Some(desired) = self.apps[a].desired.clone() else {
             return;

@@ -57,6 +57,8 @@ pub(super) struct RunningOp {
     initiated_by: String,
     /// A full, real sync: recorded in history and counted by auto-sync.
     full: bool,
+    /// In a burst of writes: comparisons wait.
+    writing: bool,
 }
 
 /// Replies and results that come back to the engine task.
@@ -90,6 +92,8 @@ pub(super) enum OpMsg {
     },
     /// A self-heal's delay is over.
     HealDue { app: usize },
+    /// A running sync starts or ends a burst of writes.
+    Writing { app: usize, id: u64, writing: bool },
 }
 
 /// A plan or sync request travelling through the steps that prepare it.
@@ -218,6 +222,7 @@ impl Engine {
             trigger,
             initiated_by,
             full,
+            writing: false,
         });
         self.patch_operation(a);
         self.request(Request {
@@ -421,6 +426,17 @@ impl Engine {
                 }
                 Err(e) => refuse(reply, e),
             },
+            OpMsg::Writing { app, id, writing } => {
+                let Some(running) = self.apps[app].ops.running.as_mut().filter(|o| o.id == id)
+                else {
+                    return;
+                };
+                running.writing = writing;
+                if !writing && self.apps[app].stale && !self.apps[app].comparing {
+                    self.apps[app].stale = false;
+                    self.compare(app);
+                }
+            }
             OpMsg::HealDue { app } => {
                 self.apps[app].ops.heal_verify_after = Some(self.apps[app].compare_generation);
                 self.compare(app);
@@ -489,6 +505,17 @@ impl Engine {
         self.patch_operation(a);
         // Compare again: the cluster changed under the app.
         self.compare(a);
+    }
+
+    /// Whether a comparison of app `a` waits: while its sync writes a group, a comparison per
+    /// burst of watch events would dry-run every changed object again, competing with the
+    /// sync for the API server. It runs when the burst ends (health waits compare as usual).
+    pub(super) fn compare_deferred(&mut self, a: usize) -> bool {
+        if self.apps[a].ops.running.as_ref().is_some_and(|r| r.writing) {
+            self.apps[a].stale = true;
+            return true;
+        }
+        false
     }
 
     /// Refreshes the app's published operation and history without recomputing the summary.

@@ -121,6 +121,11 @@ impl Pipeline {
                     id,
                     op,
                 }),
+                ExecEvent::Writing(writing) => Msg::Op(OpMsg::Writing {
+                    app: app_index,
+                    id,
+                    writing,
+                }),
                 ExecEvent::Catalog(catalog) => Msg::Catalog {
                     cluster,
                     result: Ok((*catalog).clone()),

@@ -42,6 +42,9 @@ pub enum ExecEvent {
     Progress(Operation),
     /// Discovery after CRDs were applied found new kinds.
     Catalog(Arc<ApiCatalog>),
+    /// The sync starts (`true`) or stops (`false`) a burst of writes; comparisons of the app
+    /// can wait until it ends.
+    Writing(bool),
 }
 
 /// Where a running sync sends its events.

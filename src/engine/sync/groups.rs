@@ -22,6 +22,13 @@ use crate::model::{GroupKind, ResourceKey, StepStatus};
 
 impl Exec {
     pub(super) async fn run_group(&mut self, group: &[usize], later: bool) -> Result<(), Stop> {
+        (self.report)(ExecEvent::Writing(true));
+        let result = self.run_group_inner(group, later).await;
+        (self.report)(ExecEvent::Writing(false));
+        result
+    }
+
+    async fn run_group_inner(&mut self, group: &[usize], later: bool) -> Result<(), Stop> {
         let pending: Vec<usize> = group
             .iter()
             .copied()
@@ -65,6 +72,7 @@ impl Exec {
             .iter()
             .any(|i| matches!(self.tasks[*i].kind, TaskKind::Hook { .. }));
         if (later || has_hooks) && !self.any_failed(group) {
+            (self.report)(ExecEvent::Writing(false));
             let pruned: Vec<usize> = if later {
                 prunes
                     .iter()
