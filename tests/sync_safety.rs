@@ -214,3 +214,45 @@ async fn read_only_sends_no_write_at_all() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn replace_true_writes_the_whole_object_without_conflicts() {
+    let Some(repo) = Fixture::new() else { return };
+    let replace = "argocd.argoproj.io/sync-options: Replace=true";
+    repo.write("app/a.yaml", cm_yaml("a", "from-git", replace));
+    repo.commit("one");
+    let app = application("shop", &repo, "app", json!({}));
+    let env = start(repo, app, Knobs::default()).await;
+    env.compared_at_head().await;
+    let before = writes(&env.cluster).len();
+    let op = env.sync(SyncOptions::default()).await.expect("sync");
+    assert_eq!(op.phase, OperationPhase::Succeeded, "{op:#?}");
+    // Created with a POST (a collection request: the audit names no object), not an apply.
+    let first: Vec<String> = lines(&writes(&env.cluster)[before..])
+        .into_iter()
+        .filter(|l| l.starts_with("create configmaps") || l.ends_with(" a"))
+        .collect();
+    assert_eq!(first, ["create configmaps "]);
+
+    // Another tool owns data.key and adds a key of its own: a replace takes it all back.
+    apply_as(
+        &env.cluster,
+        "helm",
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "a", "namespace": "shop"},
+            "data": {"key": "helm-value", "extra": "x"}}),
+    )
+    .await;
+    let before = writes(&env.cluster).len();
+    let op = env.sync(SyncOptions::default()).await.expect("sync");
+    assert_eq!(op.phase, OperationPhase::Succeeded, "{op:#?}");
+    assert!(
+        lines(&writes(&env.cluster)[before..]).contains(&"update configmaps a".to_string()),
+        "{:#?}",
+        lines(&writes(&env.cluster)[before..])
+    );
+    let live = get(&env.cluster, obj("v1", "ConfigMap", "shop", "a"))
+        .await
+        .unwrap();
+    assert_eq!(live["data"], json!({"key": "from-git"}));
+}
