@@ -256,3 +256,39 @@ async fn hooks_are_deleted_by_their_policies() {
         "the hook was created anew"
     );
 }
+
+#[tokio::test]
+async fn a_crd_and_its_custom_resources_sync_together() {
+    let Some(repo) = Fixture::new() else { return };
+    repo.write(
+        "app/crd.yaml",
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.tests.rekon.dev\nspec:\n  group: tests.rekon.dev\n  scope: Namespaced\n  names: {kind: Widget, plural: widgets, singular: widget}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}\n",
+    );
+    repo.write(
+        "app/widget.yaml",
+        "apiVersion: tests.rekon.dev/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n",
+    );
+    repo.write("app/cm.yaml", cm_yaml("cm", "v", ""));
+    repo.commit("crd and cr");
+    let app = application("shop", &repo, "app", json!({}));
+    let env = start(repo, app, Knobs::default()).await;
+    env.compared_at_head().await;
+
+    let op = env.sync(SyncOptions::default()).await.expect("sync runs");
+    assert_eq!(op.phase, OperationPhase::Succeeded, "{op:#?}");
+    assert_eq!(
+        step_lines(&op),
+        [
+            "Sync 0 ConfigMap cm Created Succeeded",
+            "Sync 0 CustomResourceDefinition widgets.tests.rekon.dev Created Succeeded",
+            "Sync 0 Widget w1 Created Succeeded",
+        ]
+    );
+    let w = get(&env.cluster, obj("tests.rekon.dev/v1", "Widget", "shop", "w1"))
+        .await
+        .expect("the widget exists");
+    assert_eq!(w["spec"]["size"], 3);
+    // The engine learned the new kind: the app compares in sync.
+    env.wait_app("in sync", |a| a.sync == rekon::model::SyncStatus::Synced)
+        .await;
+}
