@@ -284,9 +284,12 @@ async fn a_crd_and_its_custom_resources_sync_together() {
             "Sync 0 Widget w1 Created Succeeded",
         ]
     );
-    let w = get(&env.cluster, obj("tests.rekon.dev/v1", "Widget", "shop", "w1"))
-        .await
-        .expect("the widget exists");
+    let w = get(
+        &env.cluster,
+        obj("tests.rekon.dev/v1", "Widget", "shop", "w1"),
+    )
+    .await
+    .expect("the widget exists");
     assert_eq!(w["spec"]["size"], 3);
     // The engine learned the new kind: the app compares in sync.
     env.wait_app("in sync", |a| a.sync == rekon::model::SyncStatus::Synced)

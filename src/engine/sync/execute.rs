@@ -157,6 +157,9 @@ pub async fn run(job: ExecJob) -> Operation {
     loop {
         exec.steps = exec.plan_steps.clone();
         exec.keys = exec.steps.iter().map(SyncStep::key).collect();
+        if retries > 0 {
+            exec.op.message = format!("syncing (retry {retries})");
+        }
         exec.report(true);
         exec.started = false;
         let outcome = exec.attempt().await;
