@@ -76,6 +76,6 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::History { app }) => sync::history(&cli.global, &app).await,
         Some(Command::Rollback(args)) => sync::rollback(&cli.global, &args).await,
         Some(Command::Run(args)) => sync::run(&cli.global, &args).await,
-        None => interactive::open(&cli.global).await,
+        None => interactive::open(&cli.global, cli.auto).await,
     }
 }

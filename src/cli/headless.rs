@@ -61,7 +61,13 @@ fn apps_or_fail(global: &GlobalArgs) -> Result<LoadedApps> {
 async fn compare_once(global: &GlobalArgs, apps: Vec<Application>) -> Result<Arc<Snapshot>> {
     let clusters = session::connect(global).await?;
     let sources = session::sources()?;
-    let engine = session::start_engine(apps, clusters, sources, global.read_only);
+    let engine = session::start_engine(
+        apps,
+        clusters,
+        sources,
+        global.read_only,
+        session::Mode::default(),
+    );
     Ok(engine.settled().await)
 }
 

@@ -21,7 +21,7 @@ fn tui_options(global: &GlobalArgs, contexts: Vec<String>) -> Result<TuiOptions>
 }
 
 /// `rekon` with no command: the TUI on the current kubeconfig context(s).
-pub async fn open(global: &GlobalArgs) -> Result<ExitCode> {
+pub async fn open(global: &GlobalArgs, auto: bool) -> Result<ExitCode> {
     let loaded = session::load_apps(&global.apps);
     let clusters = session::connect(global).await?;
     let mut options = tui_options(global, clusters.iter().map(|c| c.name.clone()).collect())?;
@@ -34,7 +34,11 @@ pub async fn open(global: &GlobalArgs) -> Result<ExitCode> {
         options.hint = Some(e.clone());
     }
     let sources = session::sources()?;
-    let engine = session::start_engine(loaded.apps, clusters, sources, global.read_only);
+    let mode = session::Mode {
+        auto_sync: auto,
+        refresh_every: Some(session::INTERACTIVE_REFRESH),
+    };
+    let engine = session::start_engine(loaded.apps, clusters, sources, global.read_only, mode);
     tui::run(options, engine.subscribe(), engine.commands()).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -53,11 +57,16 @@ pub async fn demo(global: &GlobalArgs, args: &DemoArgs) -> Result<ExitCode> {
         .await
         .wrap_err("cannot start the demo")?;
     options.hint = Some(DEMO_HINT.into());
+    let mode = session::Mode {
+        auto_sync: args.auto,
+        refresh_every: Some(session::INTERACTIVE_REFRESH),
+    };
     let engine = session::start_engine(
         demo.applications(),
         demo.handles(),
         demo.sources.clone(),
         global.read_only,
+        mode,
     );
     tui::run(options, engine.subscribe(), engine.commands()).await?;
     drop(engine);

@@ -19,6 +19,9 @@ pub struct Cli {
     /// Options that apply to every command.
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// In the TUI, auto-sync and self-heal the apps whose syncPolicy asks for it (as `rekon run` does)
+    #[arg(long)]
+    pub auto: bool,
     /// What to do; with no command, rekon opens the TUI.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -128,6 +131,9 @@ pub struct DemoArgs {
     /// Keep the demo Git repository in this folder instead of a temporary one
     #[arg(long, value_name = "DIR")]
     pub repo_dir: Option<PathBuf>,
+    /// Auto-sync and self-heal the demo apps whose syncPolicy asks for it
+    #[arg(long)]
+    pub auto: bool,
 }
 
 /// Options of `rekon emulate`.

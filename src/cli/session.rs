@@ -130,12 +130,26 @@ pub fn sources() -> Result<Arc<Sources>> {
     Ok(Arc::new(Sources::new(dirs.cache_dir().join("repos"))))
 }
 
+/// How long-running the engine is: a one-shot comparison, or a session that fetches Git
+/// periodically and may auto-sync.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mode {
+    /// Run auto-sync and self-heal for apps whose syncPolicy asks for it.
+    pub auto_sync: bool,
+    /// Fetch Git this often.
+    pub refresh_every: Option<std::time::Duration>,
+}
+
+/// How often an interactive session fetches Git (Argo CD's default reconciliation period).
+pub const INTERACTIVE_REFRESH: std::time::Duration = std::time::Duration::from_secs(180);
+
 /// Starts the engine for `apps` on `clusters`.
 pub fn start_engine(
     apps: Vec<Application>,
     clusters: Vec<ClusterHandle>,
     sources: Arc<Sources>,
     read_only: bool,
+    mode: Mode,
 ) -> EngineHandle {
     engine::start(EngineOptions {
         apps,
@@ -143,7 +157,7 @@ pub fn start_engine(
         sources,
         read_only,
         config_ignore: Vec::new(),
-        refresh_every: None,
-        auto_sync: false,
+        refresh_every: mode.refresh_every,
+        auto_sync: mode.auto_sync,
     })
 }

@@ -74,6 +74,8 @@ pub(super) struct AppRuntime {
     pub(super) summary: Option<Arc<crate::model::AppSnapshot>>,
     /// Sync operations, history and auto-sync state.
     pub(super) ops: super::operations::AppOps,
+    /// The app's own health and sync transitions, oldest first (bounded).
+    pub(super) transitions: Vec<crate::model::TimelineEntry>,
 }
 
 pub(super) struct Engine {
@@ -123,6 +125,7 @@ impl Engine {
                 outcomes: None,
                 summary: None,
                 ops: Default::default(),
+                transitions: Vec::new(),
             })
             .collect();
         let config_ignore = Arc::new(options.config_ignore.clone());
