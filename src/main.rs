@@ -30,15 +30,31 @@ fn main() -> ExitCode {
     match runtime.block_on(dispatch(cli)) {
         Ok(code) => code,
         Err(report) => {
-            if std::env::var_os("RUST_BACKTRACE").is_some() {
+            if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
                 eprintln!("rekon: {report:?}");
             } else {
-                // One line naming the culprit: the context chain, outermost first.
-                eprintln!("rekon: {report:#}");
+                eprintln!("rekon: {}", one_line(&report));
             }
             ExitCode::from(2)
         }
     }
+}
+
+/// One line naming the culprit: the context chain, outermost first, without repeating a
+/// cause its context already quotes.
+fn one_line(report: &color_eyre::Report) -> String {
+    let mut line = String::new();
+    for cause in report.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line.replace('\n', " ")
 }
 
 async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
@@ -48,7 +64,7 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
             rekon::emulator::run_emulate(&args).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Status { apps }) => headless::status(&cli.global, &apps).await,
+        Some(Command::Status { names }) => headless::status(&cli.global, &names).await,
         Some(Command::Tree { app }) => headless::tree(&cli.global, &app).await,
         Some(Command::Diff { app, revision }) => {
             headless::diff(&cli.global, &app, revision.as_deref()).await

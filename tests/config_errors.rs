@@ -57,7 +57,7 @@ fn bad_key_name_names_the_action_and_line() {
 fn unknown_action_names_it_and_lists_the_known_ones() {
     let (path, err) = load_err("unknown_action");
     assert!(err.starts_with(&format!("config file {path}:3:")), "{err}");
-    assert!(err.contains("unknown action `sync`"), "{err}");
+    assert!(err.contains("unknown action `syncAll`"), "{err}");
     assert!(err.contains("quit") && err.contains("sortHealth"), "{err}");
 }
 

@@ -1,135 +1,21 @@
 //! The compare engine against the embedded cluster: sync status, drift of one field, masked
 //! Secret changes, ignoreDifferences, missing and extra objects, CRDs, bad sources.
 
+#[path = "engine_support/mod.rs"]
+mod engine_support;
 #[path = "source_common/mod.rs"]
 mod source_common;
 
-use std::sync::Arc;
-use std::time::Duration;
-
+use engine_support::{World, app, wait_for};
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use rekon::cluster::ApiCatalog;
 use rekon::cluster::apply::{ApplyOptions, apply};
-use rekon::cluster::{ApiCatalog, ClusterHandle};
-use rekon::emulator::{Cluster, ClusterOptions};
-use rekon::engine::{self, EngineHandle, EngineOptions, desired, tracking};
-use rekon::model::{AppSnapshot, Application, Health, Snapshot, SyncStatus};
-use rekon::source::Sources;
+use rekon::engine::tracking;
+use rekon::model::{Health, SyncStatus};
 use serde_json::json;
 use source_common::Fixture;
 
 const SECRET_VALUE: &str = "s3cr3t-planted-value";
-
-struct World {
-    fixture: Fixture,
-    cluster: Cluster,
-    sources: Arc<Sources>,
-    _cache: tempfile::TempDir,
-}
-
-impl World {
-    async fn new() -> Option<World> {
-        let fixture = Fixture::new()?;
-        let cluster = Cluster::start(ClusterOptions {
-            name: "test".into(),
-            ..ClusterOptions::default()
-        })
-        .await
-        .unwrap();
-        let cache = tempfile::tempdir().unwrap();
-        let sources = Arc::new(Sources::new(cache.path().to_path_buf()));
-        Some(World {
-            fixture,
-            cluster,
-            sources,
-            _cache: cache,
-        })
-    }
-
-    fn handle(&self) -> ClusterHandle {
-        ClusterHandle {
-            name: "test".into(),
-            server: "embedded://test".into(),
-            client: self.cluster.client(),
-        }
-    }
-
-    fn app(&self, name: &str, path: &str, extra: &str) -> Application {
-        let text = format!(
-            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: argocd\nspec:\n  source:\n    repoURL: {repo}\n    path: {path}\n  destination:\n    name: test\n    namespace: web\n{extra}",
-            repo = self.fixture.path.display()
-        );
-        Application::parse_all(&text, "app.yaml").unwrap().remove(0)
-    }
-
-    fn engine(&self, apps: Vec<Application>) -> EngineHandle {
-        engine::start(EngineOptions {
-            apps,
-            clusters: vec![self.handle()],
-            sources: self.sources.clone(),
-            read_only: false,
-            config_ignore: Vec::new(),
-            refresh_every: None,
-        })
-    }
-
-    /// Applies the app's rendered objects the way a sync would (tracking id, manager rekon).
-    async fn apply_app(&self, app: &Application) {
-        let sources = self.sources.clone();
-        let a = app.clone();
-        let rendered = tokio::task::spawn_blocking(move || {
-            let commit = sources.resolve(&a.spec.source.repo_url, "HEAD", false)?;
-            sources.render_app(&a, &commit)
-        })
-        .await
-        .unwrap()
-        .unwrap();
-        let client = self.cluster.client();
-        let catalog = ApiCatalog::discover(&client).await.unwrap();
-        rekon::cluster::apply::ensure_namespace(&client, "web", false)
-            .await
-            .unwrap();
-        let instance = tracking::instance_name(app.namespace(), &app.metadata.name);
-        for d in desired::prepare(&rendered.manifests, "web", &instance, &catalog, "test") {
-            apply(
-                &client,
-                &catalog,
-                &d.object,
-                ApplyOptions {
-                    manager: "rekon",
-                    force: true,
-                    dry_run: false,
-                },
-            )
-            .await
-            .unwrap();
-        }
-    }
-}
-
-/// Waits (generously) until a snapshot satisfies `pred`; panics with the last one if not.
-async fn wait_for(
-    engine: &EngineHandle,
-    what: &str,
-    pred: impl Fn(&Snapshot) -> bool,
-) -> Arc<Snapshot> {
-    let mut rx = engine.subscribe();
-    let waited = tokio::time::timeout(
-        Duration::from_secs(30),
-        rx.wait_for(|s| s.settled && pred(s)),
-    )
-    .await;
-    match waited {
-        Ok(Ok(s)) => s.clone(),
-        _ => panic!(
-            "timed out waiting for {what}; last snapshot: {:#?}",
-            engine.current().apps
-        ),
-    }
-}
-
-fn app<'a>(s: &'a Snapshot, name: &str) -> &'a AppSnapshot {
-    s.apps.iter().find(|a| a.name == name).unwrap()
-}
 
 fn web_files(f: &Fixture) {
     f.write(

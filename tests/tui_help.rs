@@ -119,8 +119,13 @@ fn hint_bar_shows_only_what_works_in_the_current_context() {
         }
         for b in keymap.bindings().iter().filter(|b| b.in_hint_bar) {
             let valid = keymap.valid_keys(context, b);
-            if valid.is_empty() {
-                let hidden = format!("{} {}", b.keys[0], b.hint);
+            let hidden = format!("{} {}", b.keys[0], b.hint);
+            // The same key and word may belong to this context's own binding (`d diff`
+            // exists in the apps table and in the app view).
+            let same_here = hints
+                .iter()
+                .any(|h| format!("{} {}", h.key, h.label) == hidden);
+            if valid.is_empty() && !same_here {
                 assert!(
                     !bar.contains(&hidden),
                     "{context:?}: {hidden:?} shown but does not work"

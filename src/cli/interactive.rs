@@ -35,7 +35,7 @@ pub async fn open(global: &GlobalArgs) -> Result<ExitCode> {
     }
     let sources = session::sources()?;
     let engine = session::start_engine(loaded.apps, clusters, sources, global.read_only);
-    tui::run(options, engine.subscribe()).await?;
+    tui::run(options, engine.subscribe(), engine.commands()).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -59,7 +59,7 @@ pub async fn demo(global: &GlobalArgs, args: &DemoArgs) -> Result<ExitCode> {
         demo.sources.clone(),
         global.read_only,
     );
-    tui::run(options, engine.subscribe()).await?;
+    tui::run(options, engine.subscribe(), engine.commands()).await?;
     drop(engine);
     drop(demo);
     Ok(ExitCode::SUCCESS)

@@ -78,7 +78,7 @@ pub enum Command {
     Status {
         /// Apps to show, as NAME or NAMESPACE/NAME [default: all]
         #[arg(value_name = "APP")]
-        apps: Vec<String>,
+        names: Vec<String>,
     },
     /// An app's topology: the app, its resources and their live children
     Tree {

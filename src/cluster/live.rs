@@ -71,6 +71,8 @@ pub struct LiveStore {
     by_kind: HashMap<(String, String, String), BTreeSet<ResourceKey>>,
     /// Tracking app named by the object's tracking id → keys, for finding what to prune.
     by_tracking: HashMap<String, BTreeSet<ResourceKey>>,
+    /// involvedObject UID → keys of core/v1 Events about it, for timelines.
+    events: HashMap<String, BTreeSet<ResourceKey>>,
     kinds: HashMap<GroupKind, KindState>,
     /// Keys seen during an ongoing relist, per kind.
     relisting: HashMap<GroupKind, BTreeSet<ResourceKey>>,
@@ -163,6 +165,9 @@ impl LiveStore {
                 .or_default()
                 .insert(key.clone());
         }
+        if let Some(about) = involved_uid(&key, &obj) {
+            self.events.entry(about).or_default().insert(key.clone());
+        }
         self.objects.insert(
             key,
             LiveObject {
@@ -195,6 +200,9 @@ impl LiveStore {
         remove_from_index(&mut self.by_kind, &kind_slot(key), key);
         if let Some(id) = tracking::tracking_id(&old.object) {
             remove_from_index(&mut self.by_tracking, &id.app, key);
+        }
+        if let Some(about) = involved_uid(key, &old.object) {
+            remove_from_index(&mut self.events, &about, key);
         }
         true
     }
@@ -254,6 +262,15 @@ impl LiveStore {
         self.kinds.get(gk)
     }
 
+    /// core/v1 Events whose involvedObject has this UID.
+    pub fn events_about<'a>(&'a self, uid: &str) -> impl Iterator<Item = &'a LiveObject> + 'a {
+        self.events
+            .get(uid)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.objects.get(k))
+    }
+
     /// How many live objects of a group/kind are held.
     pub fn of_kind_count(&self, gk: &GroupKind) -> usize {
         self.by_kind
@@ -275,6 +292,12 @@ impl LiveStore {
     pub fn all_synced(&self) -> bool {
         self.kinds.values().all(|s| *s != KindState::Syncing)
     }
+}
+
+fn involved_uid(key: &ResourceKey, obj: &Value) -> Option<String> {
+    (key.group.is_empty() && key.kind == "Event")
+        .then(|| obj["involvedObject"]["uid"].as_str().map(str::to_string))
+        .flatten()
 }
 
 fn kind_slot(key: &ResourceKey) -> (String, String, String) {

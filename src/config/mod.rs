@@ -9,6 +9,7 @@
 //! keymap:                 # action name: a key, or a list of keys
 //!   quit: [q, ctrl-c]
 //!   sortHealth: H
+//! bell: false             # ring the terminal bell when an app drifts or degrades
 //! ```
 //!
 //! Unknown sections, action names and key names are errors naming the file and line, so a
@@ -65,13 +66,15 @@ pub struct Config {
     pub theme: Option<String>,
     /// Key overrides: action name → the keys that replace its default keys.
     pub keymap: KeymapOverrides,
+    /// Ring the terminal bell with drift alerts (an app turned OutOfSync or Degraded).
+    pub bell: bool,
 }
 
 /// Key overrides from the config: each listed action gets exactly these keys.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct KeymapOverrides(pub BTreeMap<Action, Vec<KeyChord>>);
 
-// Later sections (ignoreDifferences per kind, notify URLs, bell on drift) get a field here
+// Later sections (ignoreDifferences per kind, notify URLs) get a field here
 // when they are built; `deny_unknown_fields` keeps typos loud until then.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -80,6 +83,8 @@ struct ConfigFile {
     theme: Option<String>,
     #[serde(default)]
     keymap: KeymapOverrides,
+    #[serde(default)]
+    bell: bool,
 }
 
 impl Config {
@@ -148,6 +153,7 @@ impl Config {
             path: None,
             theme: file.theme,
             keymap: file.keymap,
+            bell: file.bell,
         })
     }
 
@@ -284,6 +290,16 @@ mod tests {
             .to_string();
         assert!(err.starts_with("config file c.yaml:2"), "{err}");
         assert!(err.contains("`upp`"), "{err}");
+    }
+
+    #[test]
+    fn bell_defaults_off_and_reads_a_bool() {
+        assert!(!Config::parse("theme: dark\n", "c.yaml").unwrap().bell);
+        assert!(Config::parse("bell: true\n", "c.yaml").unwrap().bell);
+        let err = Config::parse("bell: loud\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("c.yaml:1"), "{err}");
     }
 
     #[test]

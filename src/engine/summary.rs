@@ -101,13 +101,15 @@ pub fn summarize(input: &SummaryInput<'_>) -> AppSnapshot {
         }));
         snap
     };
+    // A broken source is the app's own fault: say so even while the cluster is away.
+    if let Some(Err(e)) = input.rendered {
+        return error(e.to_string());
+    }
     if let Some(problem) = input.cluster_problem {
         return error(problem.to_string());
     }
-    match input.rendered {
-        None => return pending(app, input.cluster),
-        Some(Err(e)) => return error(e.to_string()),
-        Some(Ok(_)) => {}
+    if input.rendered.is_none() {
+        return pending(app, input.cluster);
     }
     let (Some(desired), Some(outcomes), Some(store)) = (input.desired, input.outcomes, input.store)
     else {

@@ -33,8 +33,7 @@ impl SortColumn {
     }
 }
 
-/// Everything the UI can be asked to do. Only what works today is here; sync, diff and
-/// history arrive with their views.
+/// Everything the UI can be asked to do.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
     /// Leave rekon.
@@ -71,6 +70,66 @@ pub enum Action {
     ToggleReadOnly,
     /// Go back to the apps table.
     ShowApps,
+    /// Open what is under the cursor: an app, a history entry's diff, a fold; expand or
+    /// collapse a tree node; go on to the confirmation in the sync dialog.
+    Open,
+    /// Show the diff of the app (or of the resource under the cursor).
+    ShowDiff,
+    /// Open the sync dialog of the app.
+    ShowSync,
+    /// Show the app's sync history.
+    ShowHistory,
+    /// Show the app's timeline.
+    ShowTimeline,
+    /// Ask the engine to fetch Git and compare the app again; `hard` forgets cached dry runs.
+    Refresh {
+        /// Drop cached dry runs too.
+        hard: bool,
+    },
+    /// Show only the apps of one cluster context (`None`: every context).
+    SetContext(Option<String>),
+    /// List the cluster contexts in the status line.
+    ListContexts,
+    /// Show or hide the live YAML of the selected resource.
+    LiveYaml,
+    /// Mark or unmark the selected resource for a selective sync.
+    Mark,
+    /// Expand the selected tree node.
+    Expand,
+    /// Collapse the selected tree node (or go to its parent).
+    Collapse,
+    /// Move the focus to the next pane.
+    FocusNext,
+    /// Switch the diff between side by side and unified.
+    ToggleUnified,
+    /// Go to the next change in the diff.
+    NextChange,
+    /// Go to the previous change in the diff.
+    PrevChange,
+    /// Go to the next changed resource.
+    NextResource,
+    /// Go to the previous changed resource.
+    PrevResource,
+    /// Scroll long lines to the left.
+    ScrollLeft,
+    /// Scroll long lines to the right.
+    ScrollRight,
+    /// Sync dialog: toggle pruning.
+    TogglePrune,
+    /// Sync dialog: toggle dry run.
+    ToggleDryRun,
+    /// Sync dialog: toggle force.
+    ToggleForce,
+    /// Sync dialog: toggle apply-out-of-sync-only.
+    ToggleOutOfSyncOnly,
+    /// Sync dialog: toggle syncing only the resources marked in the tree.
+    ToggleSelective,
+    /// Confirm a sync or a rollback.
+    Confirm,
+    /// Stop the running sync.
+    Terminate,
+    /// Roll back to the selected history entry (after confirmation).
+    Rollback,
 }
 
 /// Every action with a name, and whether the config's `keymap:` may rebind it. `select`
@@ -96,6 +155,34 @@ const NAMED: &[(&str, Action, bool)] = &[
     ("sortLastSync", Action::Sort(SortColumn::LastSync), true),
     ("toggleReadOnly", Action::ToggleReadOnly, true),
     ("apps", Action::ShowApps, true),
+    ("open", Action::Open, true),
+    ("diff", Action::ShowDiff, true),
+    ("sync", Action::ShowSync, true),
+    ("history", Action::ShowHistory, true),
+    ("timeline", Action::ShowTimeline, true),
+    ("refresh", Action::Refresh { hard: false }, true),
+    ("hardRefresh", Action::Refresh { hard: true }, true),
+    ("contexts", Action::ListContexts, true),
+    ("yaml", Action::LiveYaml, true),
+    ("mark", Action::Mark, true),
+    ("expand", Action::Expand, true),
+    ("collapse", Action::Collapse, true),
+    ("focus", Action::FocusNext, true),
+    ("unified", Action::ToggleUnified, true),
+    ("nextChange", Action::NextChange, true),
+    ("prevChange", Action::PrevChange, true),
+    ("nextResource", Action::NextResource, true),
+    ("prevResource", Action::PrevResource, true),
+    ("scrollLeft", Action::ScrollLeft, true),
+    ("scrollRight", Action::ScrollRight, true),
+    ("prune", Action::TogglePrune, true),
+    ("dryRun", Action::ToggleDryRun, true),
+    ("force", Action::ToggleForce, true),
+    ("outOfSyncOnly", Action::ToggleOutOfSyncOnly, true),
+    ("selective", Action::ToggleSelective, true),
+    ("confirm", Action::Confirm, true),
+    ("terminate", Action::Terminate, true),
+    ("rollback", Action::Rollback, true),
     ("select", Action::Select, false),
     ("complete", Action::Complete, false),
 ];
@@ -125,6 +212,8 @@ impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Action::SetTheme(name) => write!(f, "theme {name}"),
+            Action::SetContext(Some(name)) => write!(f, "ctx {name}"),
+            Action::SetContext(None) => f.write_str("ctx all"),
             other => f.write_str(other.name().unwrap_or("?")),
         }
     }
@@ -144,6 +233,18 @@ pub enum Context {
     Command,
     /// The help popup.
     Help,
+    /// The app view: topology tree and details.
+    App,
+    /// The diff view.
+    Diff,
+    /// The sync dialog while choosing options and confirming.
+    Sync,
+    /// The sync dialog while the sync runs, and its result.
+    SyncProgress,
+    /// The history view.
+    History,
+    /// The timeline view.
+    Timeline,
 }
 
 impl Context {
@@ -163,7 +264,8 @@ mod tests {
             let action = Action::from_name(name).unwrap();
             assert_eq!(action.name(), Some(name));
         }
-        assert_eq!(Action::from_name("sync"), None);
+        assert_eq!(Action::from_name("sync"), Some(Action::ShowSync));
+        assert_eq!(Action::from_name("frobnicate"), None);
         assert_eq!(Action::from_name("select"), None, "fixed in text fields");
         assert_eq!(Action::Select.name(), Some("select"));
         assert_eq!(Action::SetTheme("x".into()).name(), None);

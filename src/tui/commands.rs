@@ -19,13 +19,49 @@ pub struct CommandSpec {
     pub description: &'static str,
 }
 
-/// Every command that works today.
+/// Every command.
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "apps",
         aliases: &["app", "applications", "a"],
         arg: None,
         description: "Go to the apps table",
+    },
+    CommandSpec {
+        name: "ctx",
+        aliases: &["context", "contexts"],
+        arg: Some("[NAME|all]"),
+        description: "Show one context's apps; alone: list the contexts; all: every context",
+    },
+    CommandSpec {
+        name: "sync",
+        aliases: &[],
+        arg: None,
+        description: "Sync the app in view or under the cursor",
+    },
+    CommandSpec {
+        name: "diff",
+        aliases: &[],
+        arg: None,
+        description: "Diff the app (or resource) in view or under the cursor",
+    },
+    CommandSpec {
+        name: "history",
+        aliases: &["hist"],
+        arg: None,
+        description: "Show the sync history of the app",
+    },
+    CommandSpec {
+        name: "timeline",
+        aliases: &["events", "tl"],
+        arg: None,
+        description: "Show the timeline of the app",
+    },
+    CommandSpec {
+        name: "refresh",
+        aliases: &["refresh!"],
+        arg: None,
+        description: "Fetch Git and compare the app again; the ! form drops cached dry runs too",
     },
     CommandSpec {
         name: "theme",
@@ -59,8 +95,18 @@ fn find(word: &str) -> Option<&'static CommandSpec> {
         .find(|c| c.name == word || c.aliases.contains(&word))
 }
 
+/// The words commands take as arguments, for checking and completion.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Vocabulary {
+    /// Theme names.
+    pub themes: Vec<String>,
+    /// Cluster context names.
+    pub contexts: Vec<String>,
+}
+
 /// Turns a command line (without the `:`) into an action, or says what is wrong.
-pub fn parse(line: &str, themes: &[String]) -> Result<Action, String> {
+pub fn parse(line: &str, words: &Vocabulary) -> Result<Action, String> {
+    let themes = &words.themes;
     let mut words = line.split_whitespace();
     let Some(word) = words.next() else {
         return Err("empty command; try :help".into());
@@ -74,6 +120,19 @@ pub fn parse(line: &str, themes: &[String]) -> Result<Action, String> {
     }
     Ok(match spec.name {
         "apps" => Action::ShowApps,
+        "ctx" => match rest.as_slice() {
+            [] => Action::ListContexts,
+            ["all" | "*"] => Action::SetContext(None),
+            [name] => Action::SetContext(Some((*name).to_string())),
+            _ => return Err("usage: :ctx [NAME|all]".into()),
+        },
+        "sync" => Action::ShowSync,
+        "diff" => Action::ShowDiff,
+        "history" => Action::ShowHistory,
+        "timeline" => Action::ShowTimeline,
+        "refresh" => Action::Refresh {
+            hard: word.ends_with('!'),
+        },
         "theme" => match rest.as_slice() {
             [name] => Action::SetTheme((*name).to_string()),
             _ => {
@@ -90,7 +149,7 @@ pub fn parse(line: &str, themes: &[String]) -> Result<Action, String> {
 }
 
 /// What the word under the cursor could become.
-pub fn candidates(line: &str, themes: &[String]) -> Vec<String> {
+pub fn candidates(line: &str, words: &Vocabulary) -> Vec<String> {
     match line.split_once(' ') {
         None => {
             let mut out: Vec<String> = Vec::new();
@@ -110,14 +169,23 @@ pub fn candidates(line: &str, themes: &[String]) -> Vec<String> {
         }
         Some((cmd, arg)) => {
             let arg = arg.trim_start();
-            match find(cmd) {
-                Some(spec) if spec.name == "theme" && !arg.contains(' ') => themes
-                    .iter()
-                    .filter(|t| t.starts_with(arg))
-                    .cloned()
-                    .collect(),
-                _ => Vec::new(),
+            if arg.contains(' ') {
+                return Vec::new();
             }
+            let pool: Vec<&String> = match find(cmd).map(|s| s.name) {
+                Some("theme") => words.themes.iter().collect(),
+                Some("ctx") => words.contexts.iter().collect(),
+                _ => Vec::new(),
+            };
+            let mut out: Vec<String> = pool
+                .into_iter()
+                .filter(|t| t.starts_with(arg))
+                .cloned()
+                .collect();
+            if find(cmd).is_some_and(|s| s.name == "ctx") && "all".starts_with(arg) {
+                out.push("all".into());
+            }
+            out
         }
     }
 }
@@ -235,7 +303,7 @@ impl CommandLine {
 
     /// Completes the word being typed: a unique candidate is taken, several are narrowed
     /// to their common prefix, and further Tabs cycle through them.
-    pub fn complete(&mut self, themes: &[String]) {
+    pub fn complete(&mut self, words: &Vocabulary) {
         let text = self.editor.text().to_string();
         let (head, word) = match text.rsplit_once(' ') {
             Some((h, w)) => (format!("{h} "), w.to_string()),
@@ -247,7 +315,7 @@ impl CommandLine {
             self.editor.set(&next);
             return;
         }
-        let found = candidates(&text, themes);
+        let found = candidates(&text, words);
         match found.len() {
             0 => {}
             1 => {
@@ -270,11 +338,11 @@ impl CommandLine {
     }
 
     /// Candidates for the word being typed, for the suggestion shown beside the field.
-    pub fn suggestions(&self, themes: &[String]) -> Vec<String> {
+    pub fn suggestions(&self, words: &Vocabulary) -> Vec<String> {
         if let Some((list, _)) = &self.cycle {
             return list.clone();
         }
-        candidates(self.editor.text(), themes)
+        candidates(self.editor.text(), words)
     }
 }
 
@@ -282,8 +350,11 @@ impl CommandLine {
 mod tests {
     use super::*;
 
-    fn themes() -> Vec<String> {
-        vec!["dark".into(), "high-contrast".into(), "light".into()]
+    fn themes() -> Vocabulary {
+        Vocabulary {
+            themes: vec!["dark".into(), "high-contrast".into(), "light".into()],
+            contexts: vec!["demo-prod".into(), "demo-staging".into()],
+        }
     }
 
     fn typed(text: &str) -> CommandLine {
@@ -316,6 +387,27 @@ mod tests {
                 .contains("unknown command `:frob`")
         );
         assert!(parse("apps x", &t).unwrap_err().contains("no argument"));
+        assert_eq!(parse("ctx", &t), Ok(Action::ListContexts));
+        assert_eq!(parse("ctx all", &t), Ok(Action::SetContext(None)));
+        assert_eq!(
+            parse("ctx demo-prod", &t),
+            Ok(Action::SetContext(Some("demo-prod".into())))
+        );
+        assert_eq!(parse("refresh", &t), Ok(Action::Refresh { hard: false }));
+        assert_eq!(parse("refresh!", &t), Ok(Action::Refresh { hard: true }));
+        assert_eq!(parse("hist", &t), Ok(Action::ShowHistory));
+        assert_eq!(parse("sync", &t), Ok(Action::ShowSync));
+        assert_eq!(parse("diff", &t), Ok(Action::ShowDiff));
+        assert_eq!(parse("timeline", &t), Ok(Action::ShowTimeline));
+    }
+
+    #[test]
+    fn ctx_completes_context_names_and_all() {
+        let t = themes();
+        let mut c = typed("ctx demo-p");
+        c.complete(&t);
+        assert_eq!(c.editor().text(), "ctx demo-prod");
+        assert_eq!(candidates("ctx ", &t), ["demo-prod", "demo-staging", "all"]);
     }
 
     #[test]

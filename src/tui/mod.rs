@@ -2,34 +2,44 @@
 //!
 //! The UI only reads immutable snapshots published by the engine and sends it commands;
 //! nothing here talks to the cluster or to Git. [`App`] is the state machine (tests drive
-//! it on ratatui's `TestBackend`); [`run`] wires it to a real terminal.
+//! it on ratatui's `TestBackend` and answer its engine commands themselves); [`run`] wires
+//! it to a real terminal and the engine.
 
 mod action;
 mod app;
 mod commands;
+mod drift;
 mod input;
 mod keymap;
 mod options;
+mod requests;
 pub mod terminal;
 mod views;
 mod widgets;
 
 pub use action::{Action, Context, SortColumn};
 pub use app::App;
-pub use commands::{COMMANDS, CommandSpec};
+pub use commands::{COMMANDS, CommandSpec, Vocabulary};
 pub use keymap::{Binding, GROUPS, Hint, Keymap};
-pub use options::{OptionsError, TuiOptions, no_color_requested};
-pub use views::{AppId, AppsView, HelpView, Message, MessageKind};
+pub use options::{OptionsError, TuiOptions, default_initiator, no_color_requested};
+pub use requests::{Reply, Request, RequestId};
+pub use views::{
+    AppId, AppView, AppsView, DiffView, Focus, HelpView, HistoryView, Message, MessageKind,
+    SyncDialog, SyncStage, TimelineView,
+};
+pub use widgets::Toast;
 
+use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
 use color_eyre::eyre::WrapErr;
 use crossterm::event::EventStream;
 use futures::StreamExt;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use crate::engine::EngineCommand;
 use crate::model::Snapshot;
 
 /// How often spinners advance while something animates.
@@ -40,14 +50,18 @@ const CLOCK_INTERVAL: Duration = Duration::from_secs(30);
 /// the UI redraw hundreds of times a second. Keys are never held back.
 const MIN_SNAPSHOT_FRAME: Duration = Duration::from_millis(50);
 
-/// Runs the TUI until the user quits. Draws only when something changed: a key, a mouse
-/// wheel, a resize, a new snapshot, or a tick, which runs only while something animates.
+/// Runs the TUI until the user quits: snapshots come from the engine's watch channel and
+/// commands go to it. Draws only when something changed: a key, a mouse wheel, a resize,
+/// a new snapshot, an engine answer, or a timer (spinners while something animates, ages,
+/// toasts expiring). Input never waits for the engine.
 pub async fn run(
     options: TuiOptions,
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
+    commands: mpsc::Sender<EngineCommand>,
 ) -> color_eyre::Result<()> {
     let mut guard = terminal::enter().wrap_err("cannot set up the terminal")?;
     let mut app = App::new(options);
+    app.connect(commands);
     app.set_snapshot(Arc::clone(&snapshots.borrow_and_update()));
     let mut events = EventStream::new();
     let mut engine_open = true;
@@ -62,6 +76,11 @@ pub async fn run(
                 .terminal()
                 .draw(|frame| app.draw(frame))
                 .wrap_err("cannot draw on the terminal")?;
+            if app.take_bell() {
+                // A failed bell is not worth stopping for.
+                let backend = guard.terminal().backend_mut();
+                let _ = backend.write_all(b"\x07").and_then(|()| backend.flush());
+            }
             dirty = false;
             stale = false;
             last_draw = Instant::now();
@@ -70,14 +89,17 @@ pub async fn run(
             break;
         }
         let animating = app.is_animating();
+        let toast_deadline = app.next_deadline().map(Instant::from_std);
         let wake = [
             stale.then_some(last_draw + MIN_SNAPSHOT_FRAME),
             animating.then_some(last_draw + SPINNER_INTERVAL),
             app.shows_ages().then_some(last_draw + CLOCK_INTERVAL),
+            toast_deadline,
         ]
         .into_iter()
         .flatten()
         .min();
+        let waiting = app.has_pending();
         tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => dirty |= app.handle_event(&event),
@@ -95,10 +117,14 @@ pub async fn run(
                     dirty = true;
                 }
             },
+            () = app.wait_replies(), if waiting => {
+                dirty |= app.poll_replies();
+            },
             () = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
                 if animating && last_draw.elapsed() >= SPINNER_INTERVAL {
                     app.tick();
                 }
+                app.expire_toasts(std::time::Instant::now());
                 if !stale {
                     dirty = true;
                 }

@@ -38,6 +38,31 @@ pub struct TuiOptions {
     pub hint: Option<String>,
     /// `NO_COLOR` is set: themes switched to later drop their colours too.
     pub no_color: bool,
+    /// Ring the terminal bell with drift alerts (config `bell: true`).
+    pub bell: bool,
+    /// Who syncs and rollbacks are recorded as started by (`user@host`).
+    pub initiated_by: String,
+}
+
+/// `user@host` from the environment, for the history's "initiated by".
+pub fn default_initiator() -> String {
+    let user = ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "someone".to_string());
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        });
+    match host {
+        Some(host) => format!("{user}@{host}"),
+        None => user,
+    }
 }
 
 /// Whether the `NO_COLOR` convention asks for no colour (set and non-empty).
@@ -91,6 +116,8 @@ impl TuiOptions {
             contexts: Vec::new(),
             hint: None,
             no_color,
+            bell: config.bell,
+            initiated_by: default_initiator(),
         })
     }
 }

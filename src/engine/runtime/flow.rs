@@ -295,13 +295,12 @@ impl Engine {
         let (cluster_name, store, cluster_problem) = match rt.cluster {
             Ok(c) => {
                 let cl = &self.clusters[c];
-                let problem = if cl.catalog.is_none() {
-                    Some(match &cl.catalog_error {
-                        Some(e) => format!("cluster {} is unreachable: {e}", cl.handle.name),
-                        None => format!("connecting to cluster {}", cl.handle.name),
-                    })
-                } else {
-                    None
+                // Still connecting is not a problem: the app just waits.
+                let problem = match (&cl.catalog, &cl.catalog_error) {
+                    (None, Some(e)) => {
+                        Some(format!("cluster {} is unreachable: {e}", cl.handle.name))
+                    }
+                    _ => None,
                 };
                 (cl.handle.name.clone(), Some(&cl.store), problem)
             }

@@ -12,7 +12,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, HighlightSpacing, Paragraph, Row, Table, TableState, Wrap};
 
 use super::columns::{ColumnSpec, fit};
-use super::{DrawCx, Outcome, Prompt, View, ViewCx};
+use super::text::age;
+use super::{AppView, DrawCx, Outcome, Prompt, Target, View, ViewCx};
 use crate::model::{AppSnapshot, Health, ManagedBy, Snapshot, SyncStatus};
 use crate::tui::action::{Action, Context, SortColumn};
 use crate::tui::input::LineEditor;
@@ -44,12 +45,23 @@ impl AppId {
             name: app.name.clone(),
         }
     }
+
+    /// Whether `app` is the app with this identity (without building its id).
+    pub fn is(&self, app: &AppSnapshot) -> bool {
+        self.name == app.name
+            && self.namespace == app.namespace
+            && self.cluster == app.cluster
+            && self.kind == app.kind
+            && self.managed_by == app.managed_by
+    }
 }
 
 /// The apps table with its filter, sort order and selection.
 #[derive(Debug, Default)]
 pub struct AppsView {
     filter: String,
+    /// Only apps of this cluster context (`:ctx NAME`).
+    context: Option<String>,
     /// Open while the filter is being typed.
     editor: Option<LineEditor>,
     sort: Option<(SortColumn, bool)>,
@@ -131,6 +143,17 @@ impl AppsView {
         &self.filter
     }
 
+    /// The cluster context the table is limited to, if any.
+    pub fn cluster_filter(&self) -> Option<&str> {
+        self.context.as_deref()
+    }
+
+    /// Limits the table to one cluster context (`None`: all of them).
+    pub fn set_cluster_filter(&mut self, context: Option<String>, snapshot: &Snapshot) {
+        self.context = context;
+        self.refresh(snapshot, Fallback::Top);
+    }
+
     /// The sort column and whether it is reversed.
     pub fn sort(&self) -> Option<(SortColumn, bool)> {
         self.sort
@@ -177,7 +200,11 @@ impl AppsView {
     fn refresh(&mut self, snapshot: &Snapshot, fallback: Fallback) {
         let previous_index = self.table.selected().unwrap_or(0);
         let mut rows: Vec<usize> = (0..snapshot.apps.len())
-            .filter(|i| matches(&snapshot.apps[*i], &self.filter))
+            .filter(|i| {
+                let app = &snapshot.apps[*i];
+                matches(app, &self.filter)
+                    && self.context.as_ref().is_none_or(|c| app.cluster == *c)
+            })
             .collect();
         if self.sort.is_some() {
             rows.sort_by(|x, y| self.compare(&snapshot.apps[*x], &snapshot.apps[*y]));
@@ -190,11 +217,10 @@ impl AppsView {
             // Keep the identity: it comes back into view when the filter is relaxed.
             return;
         }
-        let found = self.selected.as_ref().and_then(|id| {
-            self.rows
-                .iter()
-                .position(|i| AppId::of(&snapshot.apps[*i]) == *id)
-        });
+        let found = self
+            .selected
+            .as_ref()
+            .and_then(|id| self.rows.iter().position(|i| id.is(&snapshot.apps[*i])));
         let index = match (found, fallback) {
             (Some(i), _) => i,
             (None, Fallback::SameIndex) => previous_index.min(self.rows.len() - 1),
@@ -233,8 +259,8 @@ impl View for AppsView {
         "Apps".into()
     }
 
-    fn on_snapshot(&mut self, snapshot: &Snapshot) {
-        self.refresh(snapshot, Fallback::SameIndex);
+    fn on_snapshot(&mut self, cx: &mut ViewCx<'_>) {
+        self.refresh(cx.snapshot, Fallback::SameIndex);
     }
 
     fn handle_action(&mut self, action: &Action, cx: &mut ViewCx<'_>) -> Outcome {
@@ -252,6 +278,12 @@ impl View for AppsView {
                 self.filter.clear();
                 self.refresh(snapshot, Fallback::Top);
             }
+            Action::Open => match &self.selected {
+                Some(id) if !self.rows.is_empty() => {
+                    return Outcome::Push(Box::new(AppView::new(id.clone())));
+                }
+                _ => cx.info("no app selected"),
+            },
             Action::Up => self.move_by(-1, snapshot),
             Action::Down => self.move_by(1, snapshot),
             Action::PageUp => self.move_by(-page, snapshot),
@@ -295,6 +327,13 @@ impl View for AppsView {
         })
     }
 
+    fn target(&self, _snapshot: &Snapshot) -> Option<Target> {
+        if self.rows.is_empty() {
+            return None;
+        }
+        self.selected.clone().map(Target::app)
+    }
+
     fn is_animating(&self, _snapshot: &Snapshot) -> bool {
         self.loading
     }
@@ -305,14 +344,19 @@ impl View for AppsView {
             " Apps ",
             theme.accent().add_modifier(Modifier::BOLD),
         )];
-        if self.filter.is_empty() {
+        if self.filter.is_empty() && self.context.is_none() {
             title.push(Span::styled(format!("[{}] ", self.total), theme.muted()));
         } else {
             title.push(Span::styled(
                 format!("[{} of {}] ", self.rows.len(), self.total),
                 theme.muted(),
             ));
-            title.push(Span::styled(format!("/{} ", self.filter), theme.accent()));
+            if let Some(c) = &self.context {
+                title.push(Span::styled(format!("@{c} "), theme.accent()));
+            }
+            if !self.filter.is_empty() {
+                title.push(Span::styled(format!("/{} ", self.filter), theme.accent()));
+            }
         }
         let block = Block::bordered()
             .border_style(theme.border())
@@ -343,6 +387,10 @@ impl View for AppsView {
     }
 
     fn as_apps(&self) -> Option<&AppsView> {
+        Some(self)
+    }
+
+    fn as_apps_mut(&mut self) -> Option<&mut AppsView> {
         Some(self)
     }
 }
@@ -378,24 +426,6 @@ const LAYOUT: [(u16, u8); 8] = [
     (20, 10),
 ];
 
-/// "5m ago" from an RFC 3339 time; the raw text when it does not parse.
-fn age(now: Option<Timestamp>, when: Option<&str>) -> String {
-    let Some(when) = when else {
-        return "never".into();
-    };
-    let (Some(now), Ok(t)) = (now, when.parse::<Timestamp>()) else {
-        return when.to_string();
-    };
-    let secs = now.as_second().saturating_sub(t.as_second()).max(0);
-    match secs {
-        // The clock refreshes ages every 30 s, so seconds would mislead.
-        0..60 => "just now".to_string(),
-        60..3600 => format!("{}m ago", secs / 60),
-        3600..86400 => format!("{}h ago", secs / 3600),
-        _ => format!("{}d ago", secs / 86400),
-    }
-}
-
 impl AppsView {
     fn empty_message(&self, cx: &DrawCx<'_>) -> Vec<Line<'static>> {
         let theme = cx.theme;
@@ -423,6 +453,17 @@ impl AppsView {
                     "or run `rekon demo` to try it without a cluster.",
                     theme.muted(),
                 ),
+            ];
+        }
+        if self.filter.is_empty()
+            && let Some(c) = &self.context
+        {
+            return vec![
+                Line::styled(
+                    format!("No app deploys to context `{c}`."),
+                    theme.text().add_modifier(Modifier::BOLD),
+                ),
+                Line::styled("`:ctx all` shows every context.", theme.muted()),
             ];
         }
         let clear = cx
@@ -526,24 +567,5 @@ impl AppsView {
             .highlight_symbol(symbol)
             .highlight_spacing(HighlightSpacing::Always);
         frame.render_stateful_widget(table, area, &mut self.table);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ages_are_relative_to_now() {
-        let now: Timestamp = "2026-05-01T12:00:00Z".parse().unwrap();
-        assert_eq!(age(Some(now), Some("2026-05-01T11:55:00Z")), "5m ago");
-        assert_eq!(age(Some(now), Some("2026-05-01T11:59:30Z")), "just now");
-        assert_eq!(age(Some(now), Some("2026-04-29T12:00:00Z")), "2d ago");
-        assert_eq!(age(Some(now), None), "never");
-        assert_eq!(age(Some(now), Some("yesterday")), "yesterday");
-        assert_eq!(
-            age(None, Some("2026-05-01T11:55:00Z")),
-            "2026-05-01T11:55:00Z"
-        );
     }
 }

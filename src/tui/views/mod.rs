@@ -1,14 +1,26 @@
-//! Views: the screens on the view stack (apps now; app, diff, history later) and the
-//! popups drawn above them (help). A deliberately small take on ratatui's component
-//! template: a view turns actions and typed keys into state changes and draws itself from
-//! that state and the latest snapshot.
+//! Views: the screens on the view stack (apps, app, diff, history, timeline) and the
+//! popups drawn above them (help, the sync dialog). A deliberately small take on
+//! ratatui's component template: a view turns actions and typed keys into state changes,
+//! asks the engine through its context, and draws itself from that state and the latest
+//! snapshot.
 
+mod app_view;
 mod apps;
 mod columns;
+mod diff;
 mod help;
+mod history;
+mod sync;
+mod text;
+mod timeline;
 
+pub use app_view::{AppView, Focus};
 pub use apps::{AppId, AppsView};
+pub use diff::DiffView;
 pub use help::HelpView;
+pub use history::HistoryView;
+pub use sync::{SyncDialog, SyncStage};
+pub use timeline::TimelineView;
 
 use crossterm::event::KeyEvent;
 use jiff::Timestamp;
@@ -17,8 +29,9 @@ use ratatui::layout::Rect;
 
 use super::action::{Action, Context};
 use super::keymap::Keymap;
+use super::requests::{Outbox, Reply, Request, RequestId, ViewId};
 use crate::config::Theme;
-use crate::model::Snapshot;
+use crate::model::{AppSnapshot, ResourceKey, Snapshot};
 
 /// How urgent a status-line message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,17 +51,34 @@ pub struct Message {
     pub text: String,
 }
 
-/// What a view gets while handling input: the data it shows and a way to speak.
+/// What a view gets while handling input: the data it shows, a way to speak, and a way
+/// to ask the engine.
 pub struct ViewCx<'a> {
     /// The latest snapshot.
     pub snapshot: &'a Snapshot,
+    /// Changes are refused (`--read-only`, the engine's flag, or `:readonly`).
+    pub read_only: bool,
     message: &'a mut Option<Message>,
+    outbox: &'a mut Outbox,
+    owner: ViewId,
 }
 
 impl<'a> ViewCx<'a> {
-    /// A context over a snapshot and the status line.
-    pub fn new(snapshot: &'a Snapshot, message: &'a mut Option<Message>) -> Self {
-        Self { snapshot, message }
+    /// A context for the view `owner` over a snapshot, the status line and the outbox.
+    pub fn new(
+        snapshot: &'a Snapshot,
+        read_only: bool,
+        message: &'a mut Option<Message>,
+        outbox: &'a mut Outbox,
+        owner: ViewId,
+    ) -> Self {
+        Self {
+            snapshot,
+            read_only,
+            message,
+            outbox,
+            owner,
+        }
     }
 
     /// Puts an informational message in the status line.
@@ -58,7 +88,23 @@ impl<'a> ViewCx<'a> {
             text: text.into(),
         });
     }
+
+    /// Puts an error in the status line.
+    pub fn error(&mut self, text: impl Into<String>) {
+        *self.message = Some(Message {
+            kind: MessageKind::Error,
+            text: text.into(),
+        });
+    }
+
+    /// Asks the engine; the answer, if any, comes back to this view with the id returned.
+    pub fn request(&mut self, request: Request) -> RequestId {
+        self.outbox.push(self.owner, request)
+    }
 }
+
+/// The words every refusal in read-only mode starts with.
+pub const READ_ONLY_REFUSAL: &str = "read-only: rekon refuses changes to the cluster";
 
 /// What a view reads while drawing.
 pub struct DrawCx<'a> {
@@ -72,10 +118,20 @@ pub struct DrawCx<'a> {
     pub now: Option<Timestamp>,
     /// The spinner's current frame.
     pub spinner: char,
+    /// Changes are refused.
+    pub read_only: bool,
+}
+
+impl DrawCx<'_> {
+    /// The key that triggers `action` in `context`, as text (`?` when unbound).
+    pub fn key(&self, context: Context, action: &Action) -> String {
+        self.keymap
+            .key_for(context, action)
+            .map_or_else(|| "?".to_string(), |k| k.to_string())
+    }
 }
 
 /// The result of giving an action to a view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// The view used it.
     Consumed,
@@ -83,6 +139,31 @@ pub enum Outcome {
     Ignored,
     /// The view is done: take it off the stack.
     Close,
+    /// Put this view on top of the stack.
+    Push(Box<dyn View>),
+}
+
+/// What the app-wide actions (`:diff`, `:sync`, `:history`, `:timeline`, `:refresh`) act
+/// on: the app a view is about, and the resource under its cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The app.
+    pub app: AppId,
+    /// The resource under the cursor, if the view has one (not the app's root).
+    pub resource: Option<ResourceKey>,
+    /// Resources marked for a selective sync.
+    pub marked: Vec<ResourceKey>,
+}
+
+impl Target {
+    /// A target naming only an app.
+    pub fn app(app: AppId) -> Self {
+        Self {
+            app,
+            resource: None,
+            marked: Vec::new(),
+        }
+    }
 }
 
 /// A text field a view wants shown in the prompt line (the filter while typing it).
@@ -109,8 +190,15 @@ pub trait View {
         false
     }
 
+    /// The view was put on the stack: a chance to ask the engine for what it shows.
+    fn on_open(&mut self, _cx: &mut ViewCx<'_>) {}
+
     /// A new snapshot arrived: refresh what was derived from the old one.
-    fn on_snapshot(&mut self, _snapshot: &Snapshot) {}
+    fn on_snapshot(&mut self, _cx: &mut ViewCx<'_>) {}
+
+    /// An answer to a request this view made. A view takes only the answer it still
+    /// waits for and drops the rest.
+    fn on_reply(&mut self, _id: RequestId, _reply: Reply, _cx: &mut ViewCx<'_>) {}
 
     /// Handles a bound action.
     fn handle_action(&mut self, action: &Action, cx: &mut ViewCx<'_>) -> Outcome;
@@ -120,6 +208,12 @@ pub trait View {
 
     /// The text field to show in the prompt line, while the view has one open.
     fn prompt(&self) -> Option<Prompt> {
+        None
+    }
+
+    /// What app-wide actions act on while this view is on top (`None`: look further
+    /// down the stack).
+    fn target(&self, _snapshot: &Snapshot) -> Option<Target> {
         None
     }
 
@@ -135,4 +229,29 @@ pub trait View {
     fn as_apps(&self) -> Option<&AppsView> {
         None
     }
+
+    /// The apps view, to change its cluster filter.
+    fn as_apps_mut(&mut self) -> Option<&mut AppsView> {
+        None
+    }
+
+    /// Lets tests reach the app view.
+    fn as_app_view(&self) -> Option<&AppView> {
+        None
+    }
+
+    /// Lets tests reach the diff view.
+    fn as_diff(&self) -> Option<&DiffView> {
+        None
+    }
+
+    /// Lets tests reach the sync dialog.
+    fn as_sync(&self) -> Option<&SyncDialog> {
+        None
+    }
+}
+
+/// The app with this identity in a snapshot.
+pub fn find_app<'a>(snapshot: &'a Snapshot, id: &AppId) -> Option<&'a AppSnapshot> {
+    snapshot.apps.iter().find(|a| id.is(a))
 }

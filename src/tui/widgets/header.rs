@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 
 use super::{health_symbol, sync_symbol, width};
 use crate::config::Theme;
-use crate::model::{ConnectionState, Health, Snapshot, SyncStatus};
+use crate::model::{AppSnapshot, ConnectionState, Health, Snapshot, SyncStatus};
 
 /// What the header shows besides the snapshot.
 pub struct HeaderInfo<'a> {
@@ -19,6 +19,8 @@ pub struct HeaderInfo<'a> {
     pub read_only: bool,
     /// The spinner's current frame.
     pub spinner: char,
+    /// Counts only the apps of this context (`:ctx NAME`).
+    pub only_context: Option<&'a str>,
 }
 
 fn connection_span(
@@ -128,11 +130,16 @@ pub fn render_header(
     render_split(frame, top, Line::from(left), badges);
 
     // Line 2: counts per health and per sync state, without the words when they do not fit.
+    let counted: Vec<&AppSnapshot> = snapshot
+        .apps
+        .iter()
+        .filter(|a| info.only_context.is_none_or(|c| a.cluster == c))
+        .collect();
     let counts = [(true, "  "), (true, " "), (false, " ")]
         .into_iter()
-        .map(|(words, gap)| count_spans(snapshot, theme, words, gap))
+        .map(|(words, gap)| count_spans(&counted, info.only_context, theme, words, gap))
         .find(|spans| line_width(spans) <= usize::from(area.width))
-        .unwrap_or_else(|| count_spans(snapshot, theme, false, " "));
+        .unwrap_or_else(|| count_spans(&counted, info.only_context, theme, false, " "));
     render_split(frame, bottom, Line::from(counts), Vec::new());
 }
 
@@ -143,12 +150,12 @@ fn line_width(spans: &[Span<'_>]) -> usize {
 /// `6 apps │ ♥ 2 Healthy … │ ✓ 3 Synced …` (`♥2 … │ ✓3 …` without `words`), items
 /// separated by `gap`.
 fn count_spans(
-    snapshot: &Snapshot,
+    apps: &[&AppSnapshot],
+    context: Option<&str>,
     theme: &Theme,
     words: bool,
     gap: &'static str,
 ) -> Vec<Span<'static>> {
-    let apps = &snapshot.apps;
     let mut spans = vec![Span::styled(
         format!(
             " {} app{}",
@@ -157,6 +164,9 @@ fn count_spans(
         ),
         theme.text(),
     )];
+    if let Some(c) = context {
+        spans.push(Span::styled(format!(" in {c}"), theme.accent()));
+    }
     let mut group = |items: Vec<(char, usize, &'static str, ratatui::style::Style)>| {
         let mut first = true;
         for (symbol, n, word, style) in items {

@@ -3,9 +3,11 @@
 
 mod header;
 mod hint_bar;
+mod toast;
 
 pub use header::{HeaderInfo, render_header};
 pub use hint_bar::render_hint_bar;
+pub use toast::{Toast, render_toasts};
 
 use ratatui::text::Span;
 

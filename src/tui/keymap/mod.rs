@@ -1,10 +1,11 @@
 //! The one list of key bindings. Both the bottom hint bar and the `?` help popup are
 //! generated from it (gitui's pattern), so help never drifts from what the keys do.
 
-use crossterm::event::KeyCode;
+mod defaults;
 
-use super::action::{Action, Context, SortColumn};
+use super::action::{Action, Context};
 use crate::config::{KeyChord, KeymapOverrides};
+use defaults::default_bindings;
 
 /// One binding: keys that trigger an action in a context, with the words that describe it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,10 +36,14 @@ pub struct Hint {
 }
 
 /// The help popup's sections, in display order.
-pub const GROUPS: [&str; 6] = [
+pub const GROUPS: [&str; 10] = [
     "General",
     "Navigation",
     "Apps",
+    "App",
+    "Diff",
+    "Sync",
+    "History",
     "Filter",
     "Command line",
     "Help",
@@ -56,283 +61,6 @@ impl Default for Keymap {
             bindings: default_bindings(),
         }
     }
-}
-
-fn b(
-    keys: &[KeyChord],
-    action: Action,
-    context: Context,
-    group: &'static str,
-    hint: &'static str,
-    description: &'static str,
-    in_hint_bar: bool,
-) -> Binding {
-    Binding {
-        keys: keys.to_vec(),
-        action,
-        context,
-        description,
-        hint,
-        group,
-        in_hint_bar,
-    }
-}
-
-fn default_bindings() -> Vec<Binding> {
-    use Context::*;
-    let key = KeyChord::plain;
-    let c = KeyChord::char;
-    vec![
-        // General
-        b(
-            &[c('?')],
-            Action::Help,
-            Global,
-            "General",
-            "help",
-            "Show or hide this help",
-            true,
-        ),
-        b(
-            &[c(':')],
-            Action::CommandLine,
-            Global,
-            "General",
-            "command",
-            "Open the command line (:apps, :theme, :readonly, :q …)",
-            true,
-        ),
-        b(
-            &[c('q'), KeyChord::ctrl('c')],
-            Action::Quit,
-            Global,
-            "General",
-            "quit",
-            "Quit rekon",
-            true,
-        ),
-        b(
-            &[key(KeyCode::Esc)],
-            Action::Back,
-            Global,
-            "General",
-            "back",
-            "Go back: close the popup, clear the filter, leave the view",
-            false,
-        ),
-        b(
-            &[],
-            Action::ToggleReadOnly,
-            Global,
-            "General",
-            "read-only",
-            "Turn the read-only guard on or off (also :readonly)",
-            false,
-        ),
-        b(
-            &[],
-            Action::ShowApps,
-            Global,
-            "General",
-            "apps",
-            "Go to the apps table (also :apps)",
-            false,
-        ),
-        // Navigation
-        b(
-            &[c('k'), key(KeyCode::Up)],
-            Action::Up,
-            Global,
-            "Navigation",
-            "up",
-            "Move up",
-            false,
-        ),
-        b(
-            &[c('j'), key(KeyCode::Down)],
-            Action::Down,
-            Global,
-            "Navigation",
-            "down",
-            "Move down",
-            false,
-        ),
-        b(
-            &[key(KeyCode::PageUp), KeyChord::ctrl('b')],
-            Action::PageUp,
-            Global,
-            "Navigation",
-            "page up",
-            "Move a page up",
-            false,
-        ),
-        b(
-            &[key(KeyCode::PageDown), KeyChord::ctrl('f')],
-            Action::PageDown,
-            Global,
-            "Navigation",
-            "page down",
-            "Move a page down",
-            false,
-        ),
-        b(
-            &[c('g'), key(KeyCode::Home)],
-            Action::Top,
-            Global,
-            "Navigation",
-            "top",
-            "Go to the first row",
-            false,
-        ),
-        b(
-            &[c('G'), key(KeyCode::End)],
-            Action::Bottom,
-            Global,
-            "Navigation",
-            "bottom",
-            "Go to the last row",
-            false,
-        ),
-        // Apps
-        b(
-            &[c('/')],
-            Action::Filter,
-            Apps,
-            "Apps",
-            "filter",
-            "Filter by name, namespace, cluster, source, sync or health",
-            true,
-        ),
-        b(
-            &[c('N')],
-            Action::Sort(SortColumn::Name),
-            Apps,
-            "Apps",
-            "sort",
-            "Sort by name (again: reverse)",
-            false,
-        ),
-        b(
-            &[c('C')],
-            Action::Sort(SortColumn::Cluster),
-            Apps,
-            "Apps",
-            "sort",
-            "Sort by cluster",
-            false,
-        ),
-        b(
-            &[c('P')],
-            Action::Sort(SortColumn::Namespace),
-            Apps,
-            "Apps",
-            "sort",
-            "Sort by namespace",
-            false,
-        ),
-        b(
-            &[c('S')],
-            Action::Sort(SortColumn::Sync),
-            Apps,
-            "Apps",
-            "sort",
-            "Sort by sync, out of sync first",
-            false,
-        ),
-        b(
-            &[c('H')],
-            Action::Sort(SortColumn::Health),
-            Apps,
-            "Apps",
-            "sort",
-            "Sort by health, worst first",
-            false,
-        ),
-        b(
-            &[c('L')],
-            Action::Sort(SortColumn::LastSync),
-            Apps,
-            "Apps",
-            "sort",
-            "Sort by last sync, newest first",
-            false,
-        ),
-        // Filter
-        b(
-            &[key(KeyCode::Enter)],
-            Action::Select,
-            Filter,
-            "Filter",
-            "keep",
-            "Keep the filter and go back to the list",
-            true,
-        ),
-        b(
-            &[key(KeyCode::Esc)],
-            Action::Back,
-            Filter,
-            "Filter",
-            "clear",
-            "Clear the filter",
-            true,
-        ),
-        // Command line
-        b(
-            &[key(KeyCode::Enter)],
-            Action::Select,
-            Command,
-            "Command line",
-            "run",
-            "Run the command",
-            true,
-        ),
-        b(
-            &[key(KeyCode::Tab)],
-            Action::Complete,
-            Command,
-            "Command line",
-            "complete",
-            "Complete the command or its argument",
-            true,
-        ),
-        b(
-            &[key(KeyCode::Up)],
-            Action::Up,
-            Command,
-            "Command line",
-            "history",
-            "Previous command",
-            true,
-        ),
-        b(
-            &[key(KeyCode::Down)],
-            Action::Down,
-            Command,
-            "Command line",
-            "next",
-            "Next command",
-            false,
-        ),
-        b(
-            &[key(KeyCode::Esc)],
-            Action::Back,
-            Command,
-            "Command line",
-            "cancel",
-            "Cancel",
-            true,
-        ),
-        // Help
-        b(
-            &[key(KeyCode::Esc)],
-            Action::Back,
-            Help,
-            "Help",
-            "close",
-            "Close the help",
-            true,
-        ),
-    ]
 }
 
 /// Two contexts compete for a key when a key pressed in one could reach the other.
@@ -435,6 +163,7 @@ impl Keymap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crossterm::event::KeyCode;
     use std::collections::BTreeMap;
 
     #[test]
@@ -498,6 +227,17 @@ mod tests {
             .iter()
             .map(|h| format!("{} {}", h.key, h.label))
             .collect();
-        assert_eq!(apps, ["/ filter", "? help", ": command", "q quit"]);
+        assert_eq!(
+            apps,
+            [
+                "enter open",
+                "d diff",
+                "s sync",
+                "/ filter",
+                "? help",
+                ": command",
+                "q quit"
+            ]
+        );
     }
 }
