@@ -144,5 +144,6 @@ pub fn start_engine(
         read_only,
         config_ignore: Vec::new(),
         refresh_every: None,
+        projects: Vec::new(),
     })
 }

@@ -284,13 +284,24 @@ pub fn inventory(obj: &Value) -> Vec<InventoryEntry> {
         .collect()
 }
 
+/// What the live cache knows of an inventory object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveState {
+    /// Its kind is not watched (yet).
+    Unknown,
+    /// Not in the cluster.
+    Missing,
+    /// In the cluster, with its health (`None` for kinds without one).
+    Present(Option<HealthStatus>),
+}
+
 /// The app row of a Kustomization or HelmRelease. `source` is its source object when
-/// known; `live_health` gives the health of an inventory object from the live cache.
+/// known; `live` tells what the live cache knows of an inventory object.
 pub fn snapshot(
     obj: &Value,
     cluster: &str,
     source: Option<&Value>,
-    live_health: &dyn Fn(&ResourceKey) -> Option<Option<HealthStatus>>,
+    live: &dyn Fn(&ResourceKey) -> LiveState,
 ) -> AppSnapshot {
     let key = ResourceKey::of(obj).unwrap_or_else(|| ResourceKey::new("", "", "", ""));
     let st = status(obj);
@@ -360,11 +371,10 @@ pub fn snapshot(
     let resources = inventory(obj)
         .into_iter()
         .map(|e| {
-            let live = live_health(&e.key);
-            let (health, message) = match live {
-                None => (None, String::new()),
-                Some(None) => (Some(Health::Missing), "not in the cluster".to_string()),
-                Some(Some(h)) => (Some(h.status), h.message),
+            let (health, message) = match live(&e.key) {
+                LiveState::Unknown | LiveState::Present(None) => (None, String::new()),
+                LiveState::Missing => (Some(Health::Missing), "not in the cluster".to_string()),
+                LiveState::Present(Some(h)) => (Some(h.status), h.message),
             };
             ResourceStatus {
                 group: e.key.group.clone(),
@@ -584,7 +594,7 @@ mod tests {
             "metadata": {"name": "platform", "namespace": "flux-system"},
             "spec": {"url": "https://example.com/platform.git", "ref": {"branch": "main"}},
             "status": {"artifact": {"revision": "main@sha1:0123456789abcdef0123456789abcdef01234567"}}});
-        let none = |_: &ResourceKey| Some(None);
+        let none = |_: &ResourceKey| LiveState::Missing;
         let s = snapshot(
             &ks("True", "ReconciliationSucceeded"),
             "c",

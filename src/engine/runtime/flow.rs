@@ -329,6 +329,7 @@ impl Engine {
         };
         let snap = summary::summarize(&input);
         self.apps[a].summary = Some(Arc::new(snap));
+        self.apply_project_rules(a);
         self.dirty = true;
     }
 }

@@ -5,6 +5,8 @@
 
 mod clusters;
 mod flow;
+mod observed;
+mod observed_actions;
 mod queries;
 mod state;
 
@@ -41,6 +43,8 @@ pub struct EngineOptions {
     pub config_ignore: Vec<IgnoreDifference>,
     /// Fetch Git and re-render this often; `None` renders once.
     pub refresh_every: Option<Duration>,
+    /// AppProjects from `--apps` files: syncs that break their rules are refused.
+    pub projects: Vec<crate::integrations::project::AppProject>,
 }
 
 /// Where the answer to a query goes; a dropped receiver means the asker moved on.
@@ -101,6 +105,8 @@ pub enum EngineCommand {
         /// Where the YAML goes.
         reply: Reply<String>,
     },
+    /// Argo CD and Flux: actions and queries only observed apps have.
+    Observed(ObservedCommand),
     /// Desired at `revision` against live, for every resource that differs.
     DiffRevision {
         /// The app.
@@ -170,3 +176,4 @@ pub fn start(options: EngineOptions) -> EngineHandle {
 }
 
 pub(crate) use clusters::version_of;
+pub use observed_actions::ObservedCommand;
