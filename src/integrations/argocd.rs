@@ -160,6 +160,14 @@ pub fn operation(obj: &Value) -> Option<Operation> {
         .pointer("/status/operationState")
         .filter(|s| s.is_object());
     let requested = obj.get("operation").filter(|o| o.is_object());
+    // A requested operation the controller has not picked up yet shows as running, not as
+    // the previous operation's end.
+    let picked_up = state.is_some_and(|s| matches!(str_at(s, "/phase"), "Running" | "Terminating"));
+    let state = if requested.is_some() && !picked_up {
+        None
+    } else {
+        state
+    };
     let Some(state) = state else {
         let op = requested?;
         return Some(Operation {

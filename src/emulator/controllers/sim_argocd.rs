@@ -109,13 +109,21 @@ pub(super) fn reconcile(app: &Value, ctx: &mut Ctx<'_>) -> Outcome {
     let phase = str_at(app, &["status", "operationState", "phase"]).to_string();
     let operation = at(app, &["operation"]).filter(|o| o.is_object()).cloned();
     if phase == "Terminating" {
-        set_path(&mut new, &["status", "operationState", "phase"], json!("Failed"));
+        set_path(
+            &mut new,
+            &["status", "operationState", "phase"],
+            json!("Failed"),
+        );
         set_path(
             &mut new,
             &["status", "operationState", "message"],
             json!("Operation terminated"),
         );
-        set_path(&mut new, &["status", "operationState", "finishedAt"], json!(now));
+        set_path(
+            &mut new,
+            &["status", "operationState", "finishedAt"],
+            json!(now),
+        );
         if let Some(o) = new.as_object_mut() {
             o.remove("operation");
         }
@@ -129,9 +137,12 @@ pub(super) fn reconcile(app: &Value, ctx: &mut Ctx<'_>) -> Outcome {
             );
             out.requeue(OPERATION_TIME);
         } else {
-            let started = SimTime::parse_rfc3339(str_at(app, &["status", "operationState", "startedAt"]));
+            let started =
+                SimTime::parse_rfc3339(str_at(app, &["status", "operationState", "startedAt"]));
             match started {
-                Some(s) if ctx.now < s + OPERATION_TIME => out.requeue_at(ctx.now, s + OPERATION_TIME),
+                Some(s) if ctx.now < s + OPERATION_TIME => {
+                    out.requeue_at(ctx.now, s + OPERATION_TIME)
+                }
                 _ => finish(app, &op, &mut new, ctx, &mut out),
             }
         }
@@ -169,7 +180,9 @@ fn finish(app: &Value, op: &Value, new: &mut Value, ctx: &mut Ctx<'_>, out: &mut
             continue;
         }
         let key = key_of_resource(&r);
-        let live = ctx.world.get(&key.group, &key.kind, &key.namespace, &key.name);
+        let live = ctx
+            .world
+            .get(&key.group, &key.kind, &key.namespace, &key.name);
         let mut result = Map::new();
         for f in ["group", "version", "kind", "namespace", "name"] {
             result.insert(f.into(), json!(str_at(&r, &[f])));
@@ -193,14 +206,20 @@ fn finish(app: &Value, op: &Value, new: &mut Value, ctx: &mut Ctx<'_>, out: &mut
             result.insert("status".into(), json!("SyncFailed"));
             result.insert(
                 "message".into(),
-                json!("the simulated Argo CD controller cannot create objects it has no manifests for"),
+                json!(
+                    "the simulated Argo CD controller cannot create objects it has no manifests for"
+                ),
             );
             failed.push(format!("{}/{}", key.kind, key.name));
         } else {
             result.insert("status".into(), json!("Synced"));
             result.insert(
                 "message".into(),
-                json!(format!("{}/{} configured{suffix}", key.kind.to_lowercase(), key.name)),
+                json!(format!(
+                    "{}/{} configured{suffix}",
+                    key.kind.to_lowercase(),
+                    key.name
+                )),
             );
             if !dry_run {
                 set_path(&mut r, &["status"], json!("Synced"));
@@ -211,7 +230,10 @@ fn finish(app: &Value, op: &Value, new: &mut Value, ctx: &mut Ctx<'_>, out: &mut
     }
     let started = str_at(app, &["status", "operationState", "startedAt"]).to_string();
     let (phase, message) = if failed.is_empty() {
-        ("Succeeded", "successfully synced (all tasks run)".to_string())
+        (
+            "Succeeded",
+            "successfully synced (all tasks run)".to_string(),
+        )
     } else {
         (
             "Failed",
@@ -248,7 +270,11 @@ fn finish(app: &Value, op: &Value, new: &mut Value, ctx: &mut Ctx<'_>, out: &mut
                 "deployedAt": now, "initiatedBy": op.get("initiatedBy").cloned().unwrap_or(json!({})),
                 "source": at(app, &["spec", "source"]).cloned().unwrap_or(Value::Null)}));
             let keep = history.len().saturating_sub(10);
-            set_path(new, &["status", "history"], Value::Array(history.split_off(keep)));
+            set_path(
+                new,
+                &["status", "history"],
+                Value::Array(history.split_off(keep)),
+            );
         }
     }
     if let Some(o) = new.as_object_mut() {
@@ -271,7 +297,9 @@ fn refresh_health(new: &mut Value, ctx: &Ctx<'_>) {
             continue;
         }
         let key = key_of_resource(&r);
-        let live = ctx.world.get(&key.group, &key.kind, &key.namespace, &key.name);
+        let live = ctx
+            .world
+            .get(&key.group, &key.kind, &key.namespace, &key.name);
         let (health, message) = health_of(live.as_deref());
         let counted = !meta::bool_at(&r, &["requiresPruning"]);
         if counted && rank(health) > rank(worst) {
@@ -353,10 +381,17 @@ mod tests {
         let v = updated(&done);
         assert_eq!(v["status"]["operationState"]["phase"], "Succeeded");
         assert!(v.get("operation").is_none());
-        assert_eq!(v["status"]["sync"], json!({"status": "Synced", "revision": "abc"}));
+        assert_eq!(
+            v["status"]["sync"],
+            json!({"status": "Synced", "revision": "abc"})
+        );
         assert_eq!(v["status"]["health"]["status"], "Healthy");
         assert_eq!(v["status"]["history"][0]["revision"], "abc");
-        assert!(done.effects.iter().any(|e| matches!(e, Effect::Delete(k) if k.name == "gone")));
+        assert!(
+            done.effects
+                .iter()
+                .any(|e| matches!(e, Effect::Delete(k) if k.name == "gone"))
+        );
     }
 
     #[test]
@@ -366,7 +401,10 @@ mod tests {
         let out = run(&app(Some(op), Some("Terminating")), &world, 1_735_689_700);
         let v = updated(&out);
         assert_eq!(v["status"]["operationState"]["phase"], "Failed");
-        assert_eq!(v["status"]["operationState"]["message"], "Operation terminated");
+        assert_eq!(
+            v["status"]["operationState"]["message"],
+            "Operation terminated"
+        );
         assert_eq!(v["status"]["health"]["status"], "Missing");
     }
 }

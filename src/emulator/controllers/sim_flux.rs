@@ -106,7 +106,10 @@ pub(super) fn reconcile(obj: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         str_at(c, &["status"]) != "True"
             && matches!(
                 str_at(c, &["reason"]),
-                "DependencyNotReady" | "ArtifactFailed" | "ReconciliationFailed" | "GitOperationFailed"
+                "DependencyNotReady"
+                    | "ArtifactFailed"
+                    | "ReconciliationFailed"
+                    | "GitOperationFailed"
             )
     });
     let now = ctx.now_str();
@@ -122,12 +125,22 @@ pub(super) fn reconcile(obj: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         set_path(&mut status, &["observedGeneration"], json!(generation));
         meta::upsert_condition(
             &mut conditions,
-            condition("Reconciling", "True", "Progressing", "Reconciliation in progress"),
+            condition(
+                "Reconciling",
+                "True",
+                "Progressing",
+                "Reconciliation in progress",
+            ),
             &now,
         );
         meta::upsert_condition(
             &mut conditions,
-            condition("Ready", "Unknown", "Progressing", "Reconciliation in progress"),
+            condition(
+                "Ready",
+                "Unknown",
+                "Progressing",
+                "Reconciliation in progress",
+            ),
             &now,
         );
         out.requeue(RECONCILE_TIME);
@@ -138,7 +151,11 @@ pub(super) fn reconcile(obj: &Value, ctx: &mut Ctx<'_>) -> Outcome {
             Ok(message) => ("True", success_reason(&key.kind), message.clone()),
             Err((reason, message)) => ("False", *reason, message.clone()),
         };
-        meta::upsert_condition(&mut conditions, condition("Ready", ready, reason, &message), &now);
+        meta::upsert_condition(
+            &mut conditions,
+            condition("Ready", ready, reason, &message),
+            &now,
+        );
         if verdict.is_err() {
             out.requeue(RETRY);
         }
@@ -198,7 +215,8 @@ fn judge(
                 }
             }
             let source = if key.kind == "Kustomization" {
-                meta::at(obj, &["spec", "sourceRef"]).and_then(|r| reference(r, "GitRepository", ns))
+                meta::at(obj, &["spec", "sourceRef"])
+                    .and_then(|r| reference(r, "GitRepository", ns))
             } else if let Some(r) = meta::at(obj, &["spec", "chartRef"]) {
                 reference(r, "OCIRepository", ns)
             } else {
@@ -215,7 +233,10 @@ fn judge(
                     if rev.is_empty() {
                         return Err((
                             "ArtifactFailed",
-                            format!("Source artifact not found: {} '{}/{}'", s.kind, s.namespace, s.name),
+                            format!(
+                                "Source artifact not found: {} '{}/{}'",
+                                s.kind, s.namespace, s.name
+                            ),
                         ));
                     }
                     rev
@@ -225,7 +246,9 @@ fn judge(
             for entry in array_at(obj, &["status", "inventory", "entries"]) {
                 let id = str_at(entry, &["id"]);
                 let parts: Vec<&str> = id.rsplitn(3, '_').collect();
-                let (Some(kind), Some(group), Some(rest)) = (parts.first(), parts.get(1), parts.get(2)) else {
+                let (Some(kind), Some(group), Some(rest)) =
+                    (parts.first(), parts.get(1), parts.get(2))
+                else {
                     continue;
                 };
                 let Some((ons, oname)) = rest.split_once('_') else {
@@ -247,7 +270,10 @@ fn judge(
                     v => v.to_string(),
                 };
                 set_path(status, &["lastAttemptedRevision"], json!(version));
-                Ok(format!("Helm upgrade succeeded for release {ns}/{}", key.name))
+                Ok(format!(
+                    "Helm upgrade succeeded for release {ns}/{}",
+                    key.name
+                ))
             } else {
                 set_path(status, &["lastAppliedRevision"], json!(revision));
                 set_path(status, &["lastAttemptedRevision"], json!(revision));
