@@ -391,6 +391,35 @@ mod tests {
     }
 
     #[test]
+    fn a_full_queue_drops_the_oldest() {
+        let stats = Arc::new(NotifyStats::default());
+        let q = Queue {
+            items: Mutex::new(VecDeque::new()),
+            wake: Notify::new(),
+            capacity: 2,
+            stats: stats.clone(),
+        };
+        let n = |app: &str| Notification {
+            text: String::new(),
+            app: app.into(),
+            cluster: String::new(),
+            managed_by: String::new(),
+            event: ChangeKind::Sync,
+            old: String::new(),
+            new: String::new(),
+            revision: None,
+            message: String::new(),
+        };
+        for a in ["a", "b", "c"] {
+            q.push("http://x", n(a));
+        }
+        assert_eq!(stats.dropped.load(Ordering::Relaxed), 1);
+        assert_eq!(q.pop().unwrap().1.app, "b");
+        assert_eq!(q.pop().unwrap().1.app, "c");
+        assert!(q.pop().is_none());
+    }
+
+    #[test]
     fn reports_sync_health_and_finished_operations() {
         let old = snap(vec![app(SyncStatus::Synced, Health::Healthy)]);
         let mut changed = app(SyncStatus::OutOfSync, Health::Degraded);
