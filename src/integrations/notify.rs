@@ -200,15 +200,15 @@ struct Queue {
 impl Queue {
     fn push(&self, url: &str, n: Notification) {
         let mut items = self.items.lock().unwrap_or_else(|e| e.into_inner());
-        if items.len() >= self.capacity.max(1) {
-            if let Some((u, old)) = items.pop_front() {
-                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(
-                    "notification queue is full ({} messages): dropped the oldest, for {} to {u}",
-                    self.capacity,
-                    old.app
-                );
-            }
+        if items.len() >= self.capacity.max(1)
+            && let Some((u, old)) = items.pop_front()
+        {
+            self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                "notification queue is full ({} messages): dropped the oldest, for {} to {u}",
+                self.capacity,
+                old.app
+            );
         }
         items.push_back((url.to_string(), n));
         drop(items);
