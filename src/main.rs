@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use rekon::cli::{Cli, Command, headless, interactive};
+use rekon::cli::{Cli, Command, headless, interactive, sync};
 
 fn main() -> ExitCode {
     // color-eyre goes first, so that the panic hook ratatui installs later (which restores
@@ -72,6 +72,10 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::Manifests { app, revision }) => {
             headless::manifests(&cli.global, &app, revision.as_deref()).await
         }
-        None => interactive::open(&cli.global).await,
+        Some(Command::Sync(args)) => sync::sync(&cli.global, &args).await,
+        Some(Command::History { app }) => sync::history(&cli.global, &app).await,
+        Some(Command::Rollback(args)) => sync::rollback(&cli.global, &args).await,
+        Some(Command::Run(args)) => sync::run(&cli.global, &args).await,
+        None => interactive::open(&cli.global, cli.auto).await,
     }
 }

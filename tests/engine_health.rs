@@ -72,6 +72,23 @@ async fn a_healthy_rollout_and_its_tree_down_to_pods_and_endpoint_slices() {
     assert_eq!(svc.children[0].key.kind, "EndpointSlice");
     let text = rekon::engine::tree::render_text(tree);
     assert!(text.contains("Pod/"), "{text}");
+    // The controllers' events reach the app's timeline, tied to their objects.
+    let s = wait_for(&engine, "rollout events in the timeline", |s| {
+        app(s, "web")
+            .detail
+            .as_ref()
+            .unwrap()
+            .timeline
+            .iter()
+            .any(|e| e.reason == "ScalingReplicaSet")
+    })
+    .await;
+    let timeline = &app(&s, "web").detail.as_ref().unwrap().timeline;
+    let scaling = timeline
+        .iter()
+        .find(|e| e.reason == "ScalingReplicaSet")
+        .unwrap();
+    assert_eq!(scaling.object.as_ref().unwrap().kind, "Deployment");
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@ async fn the_demo_shows_argo_cd_and_flux_beside_rekons_apps() {
         demo.handles(),
         demo.sources.clone(),
         true,
+        session::Mode::default(),
     );
     let mut rx = engine.subscribe();
     let ready = tokio::time::timeout(

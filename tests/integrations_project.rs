@@ -49,6 +49,7 @@ async fn a_sync_breaking_the_project_is_refused_with_the_rule_named() {
         config_ignore: Vec::new(),
         refresh_every: None,
         projects: project,
+        auto_sync: false,
     });
     let expected = "project \"team-a\" does not allow cluster-scoped Namespace \"web\" (web/ns.yaml:1) (clusterResourceWhitelist: none)";
     let snap = wait_for(&engine, "the violation as a condition", |s| {

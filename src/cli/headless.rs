@@ -64,7 +64,13 @@ fn apps_or_fail(global: &GlobalArgs) -> Result<LoadedApps> {
 async fn compare_once(global: &GlobalArgs, apps: Vec<Application>) -> Result<Arc<Snapshot>> {
     let clusters = session::connect(global).await?;
     let sources = session::sources()?;
-    let engine = session::start_engine(apps, clusters, sources, global.read_only);
+    let engine = session::start_engine(
+        apps,
+        clusters,
+        sources,
+        global.read_only,
+        session::Mode::default(),
+    );
     Ok(engine.settled().await)
 }
 
@@ -111,6 +117,7 @@ pub async fn status(global: &GlobalArgs, names: &[String]) -> Result<ExitCode> {
         clusters,
         sources,
         global.read_only,
+        session::Mode::default(),
     );
     let snapshot = engine.settled().await;
     let refs: Vec<ObservedRef> = observed
@@ -213,7 +220,13 @@ pub fn status_table(apps: &[AppSnapshot]) -> String {
 async fn observed_app(global: &GlobalArgs, r: &ObservedRef) -> Result<(AppSnapshot, EngineHandle)> {
     let clusters = session::connect(global).await?;
     let sources = session::sources()?;
-    let engine = session::start_engine(Vec::new(), clusters, sources, true);
+    let engine = session::start_engine(
+        Vec::new(),
+        clusters,
+        sources,
+        true,
+        session::Mode::default(),
+    );
     let snapshot = engine.settled().await;
     let found: Vec<&AppSnapshot> = snapshot.apps.iter().filter(|a| r.matches(a)).collect();
     match found.as_slice() {

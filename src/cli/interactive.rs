@@ -35,7 +35,7 @@ fn tui_options(global: &GlobalArgs, contexts: Vec<String>) -> Result<TuiOptions>
 }
 
 /// `rekon` with no command: the TUI on the current kubeconfig context(s).
-pub async fn open(global: &GlobalArgs) -> Result<ExitCode> {
+pub async fn open(global: &GlobalArgs, auto: bool) -> Result<ExitCode> {
     let mut loaded = session::load_apps(&global.apps);
     let clusters = session::connect(global).await?;
     let sources = session::sources()?;
@@ -49,12 +49,17 @@ pub async fn open(global: &GlobalArgs) -> Result<ExitCode> {
     } else if let Some(e) = loaded.errors.first() {
         options.hint = Some(e.clone());
     }
+    let mode = session::Mode {
+        auto_sync: auto,
+        refresh_every: Some(session::INTERACTIVE_REFRESH),
+    };
     let engine = session::start_engine_with_projects(
         loaded.apps,
         loaded.projects,
         clusters,
         sources,
         global.read_only,
+        mode,
     );
     let _notifier = notifier(global, &engine)?;
     tui::run(options, engine.subscribe(), engine.commands()).await?;
@@ -75,11 +80,16 @@ pub async fn demo(global: &GlobalArgs, args: &DemoArgs) -> Result<ExitCode> {
         .await
         .wrap_err("cannot start the demo")?;
     options.hint = Some(DEMO_HINT.into());
+    let mode = session::Mode {
+        auto_sync: args.auto,
+        refresh_every: Some(session::INTERACTIVE_REFRESH),
+    };
     let engine = session::start_engine(
         demo.applications(),
         demo.handles(),
         demo.sources.clone(),
         global.read_only,
+        mode,
     );
     let notifier = notifier(global, &engine)?;
     tui::run(options, engine.subscribe(), engine.commands()).await?;

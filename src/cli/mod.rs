@@ -3,6 +3,7 @@
 pub mod headless;
 pub mod interactive;
 pub mod session;
+pub mod sync;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
@@ -18,6 +19,9 @@ pub struct Cli {
     /// Options that apply to every command.
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// In the TUI, auto-sync and self-heal the apps whose syncPolicy asks for it (as `rekon run` does)
+    #[arg(long)]
+    pub auto: bool,
     /// What to do; with no command, rekon opens the TUI.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -108,6 +112,21 @@ pub enum Command {
         #[arg(long, value_name = "REV")]
         revision: Option<String>,
     },
+    /// Sync an app now: hooks and waves in order, waiting for health between waves; prints
+    /// progress, then every step (exit 0 when it succeeded, 2 when it failed)
+    Sync(sync::SyncArgs),
+    /// The app's recorded syncs, newest first (kept in the cluster, ConfigMap
+    /// rekon-history.APP in the app's namespace)
+    History {
+        /// NAME or NAMESPACE/NAME
+        #[arg(value_name = "APP")]
+        app: String,
+    },
+    /// Sync the revision of an earlier history entry (refused while the app auto-syncs)
+    Rollback(sync::RollbackArgs),
+    /// Headless reconcile loop: refresh Git, auto-sync and self-heal the apps whose
+    /// syncPolicy.automated asks for it; logs one line per event; stops on SIGINT/SIGTERM
+    Run(sync::RunArgs),
 }
 
 /// Options of `rekon demo`.
@@ -116,6 +135,9 @@ pub struct DemoArgs {
     /// Keep the demo Git repository in this folder instead of a temporary one
     #[arg(long, value_name = "DIR")]
     pub repo_dir: Option<PathBuf>,
+    /// Auto-sync and self-heal the demo apps whose syncPolicy asks for it
+    #[arg(long)]
+    pub auto: bool,
 }
 
 /// Options of `rekon emulate`.

@@ -149,14 +149,28 @@ pub fn sources() -> Result<Arc<Sources>> {
     Ok(Arc::new(Sources::new(dirs.cache_dir().join("repos"))))
 }
 
+/// How long-running the engine is: a one-shot comparison, or a session that fetches Git
+/// periodically and may auto-sync.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mode {
+    /// Run auto-sync and self-heal for apps whose syncPolicy asks for it.
+    pub auto_sync: bool,
+    /// Fetch Git this often.
+    pub refresh_every: Option<std::time::Duration>,
+}
+
+/// How often an interactive session fetches Git (Argo CD's default reconciliation period).
+pub const INTERACTIVE_REFRESH: std::time::Duration = std::time::Duration::from_secs(180);
+
 /// Starts the engine for `apps` on `clusters`.
 pub fn start_engine(
     apps: Vec<Application>,
     clusters: Vec<ClusterHandle>,
     sources: Arc<Sources>,
     read_only: bool,
+    mode: Mode,
 ) -> EngineHandle {
-    start_engine_with_projects(apps, Vec::new(), clusters, sources, read_only)
+    start_engine_with_projects(apps, Vec::new(), clusters, sources, read_only, mode)
 }
 
 /// Starts the engine for `apps` on `clusters`, enforcing `projects`.
@@ -166,6 +180,7 @@ pub fn start_engine_with_projects(
     clusters: Vec<ClusterHandle>,
     sources: Arc<Sources>,
     read_only: bool,
+    mode: Mode,
 ) -> EngineHandle {
     engine::start(EngineOptions {
         apps,
@@ -173,8 +188,9 @@ pub fn start_engine_with_projects(
         sources,
         read_only,
         config_ignore: Vec::new(),
-        refresh_every: None,
         projects,
+        refresh_every: mode.refresh_every,
+        auto_sync: mode.auto_sync,
     })
 }
 

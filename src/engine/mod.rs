@@ -9,6 +9,7 @@ pub mod mask;
 pub mod normalize;
 pub mod runtime;
 pub mod summary;
+pub mod sync;
 pub mod timeline;
 pub mod tracking;
 pub mod tree;

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use crate::model::{
-    AppSnapshot, Operation, OperationPhase, ResourceKey, TimelineEntry, TimelineKind, TreeNode,
-    split_api_version,
+    AppSnapshot, HistoryEntry, Operation, OperationPhase, ResourceKey, TimelineEntry, TimelineKind,
+    TreeNode, split_api_version,
 };
 
 /// Entries kept per app; older ones fall off.
@@ -109,6 +109,35 @@ pub fn operation_entries(op: &Operation) -> Vec<TimelineEntry> {
         });
     }
     out
+}
+
+/// A recorded sync as its start and end.
+pub fn history_entries(h: &HistoryEntry) -> Vec<TimelineEntry> {
+    let short: String = h.revision.chars().take(7).collect();
+    let (reason, warning) = match h.phase {
+        OperationPhase::Succeeded => ("SyncSucceeded", false),
+        OperationPhase::Failed => ("SyncFailed", true),
+        OperationPhase::Terminated => ("SyncTerminated", true),
+        OperationPhase::Running => ("SyncRunning", false),
+    };
+    vec![
+        TimelineEntry {
+            time: h.started_at.clone(),
+            kind: TimelineKind::Sync,
+            object: None,
+            reason: "SyncStarted".into(),
+            message: format!("sync {} to {short} started by {}", h.id, h.initiated_by),
+            warning: false,
+        },
+        TimelineEntry {
+            time: h.finished_at.clone(),
+            kind: TimelineKind::Sync,
+            object: None,
+            reason: reason.into(),
+            message: format!("sync {} to {short}: {}", h.id, h.summary),
+            warning,
+        },
+    ]
 }
 
 /// The UIDs of every live object in a tree, for finding their events.

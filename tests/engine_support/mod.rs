@@ -72,6 +72,7 @@ impl World {
             config_ignore: Vec::new(),
             refresh_every: None,
             projects: Vec::new(),
+            auto_sync: false,
         })
     }
 

@@ -57,6 +57,7 @@ pub fn engine(clusters: Vec<ClusterHandle>, read_only: bool) -> (EngineHandle, t
         config_ignore: Vec::new(),
         refresh_every: None,
         projects: Vec::new(),
+        auto_sync: false,
     });
     (handle, cache)
 }

@@ -3,6 +3,7 @@
 
 use super::clusters::{child_kinds, describe_kube};
 use super::state::{self, Engine, Msg};
+use crate::engine::timeline;
 
 /// Kinds watched metadata-only on every cluster to find tracked objects Git dropped.
 const PRUNABLE_KINDS: &[(&str, &str)] = &[
@@ -68,7 +69,16 @@ impl Engine {
         out: &mut BTreeSet<usize>,
     ) {
         let store = &self.clusters[cluster].store;
-        let mut current = Some(key.clone());
+        // An Event touches the apps of the object it is about (their timelines).
+        let about = (key.group.is_empty() && key.kind == "Event")
+            .then(|| store.get(key))
+            .flatten()
+            .and_then(|ev| {
+                let uid = ev.object["involvedObject"]["uid"].as_str()?;
+                store.get_by_uid(uid)
+            })
+            .and_then(|o| ResourceKey::of(&o.object));
+        let mut current = Some(about.unwrap_or_else(|| key.clone()));
         let mut hops = 0;
         while let Some(k) = current.take() {
             if let Some(apps) = self.wanted_by.get(&(cluster, k.clone())) {
@@ -197,16 +207,65 @@ impl Engine {
         );
     }
 
+    /// Fills the app's timeline: its events (of every live object in its tree), its syncs
+    /// (history and the current operation) and its own health and sync transitions.
+    pub(super) fn add_timeline(&mut self, a: usize, snap: &mut crate::model::AppSnapshot) {
+        let now = jiff::Timestamp::now()
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        if let Some(prev) = &self.apps[a].summary {
+            let changes = timeline::transitions(prev, snap, &now);
+            let own = &mut self.apps[a].transitions;
+            own.extend(changes);
+            if own.len() > timeline::MAX_ENTRIES {
+                own.drain(..own.len() - timeline::MAX_ENTRIES);
+            }
+        }
+        let Some(detail) = snap.detail.as_mut() else {
+            return;
+        };
+        let mut entries = self.apps[a].transitions.clone();
+        for h in &detail.history {
+            entries.extend(timeline::history_entries(h));
+        }
+        // A finished full sync is in the history already; show the operation itself only
+        // while it runs, or when history does not record it (dry runs, selective syncs).
+        if let Some(op) = &snap.operation
+            && !detail.history.iter().any(|h| h.started_at == op.started_at)
+        {
+            entries.extend(timeline::operation_entries(op));
+        }
+        if let Ok(c) = self.apps[a].cluster {
+            let store = &self.clusters[c].store;
+            for uid in timeline::tree_uids(&detail.tree) {
+                entries.extend(
+                    store
+                        .events_about(&uid)
+                        .filter_map(|ev| timeline::event_entry(&ev.object)),
+                );
+            }
+        }
+        let arranged = timeline::arrange(entries);
+        if detail.timeline != arranged {
+            Arc::make_mut(detail).timeline = arranged;
+        }
+    }
+
     /// Watches, metadata only, the kinds apps usually hold, so objects an app still tracks
     /// but no longer renders (to be pruned) are found even when Git dropped their kind.
     pub(super) fn watch_prunable_kinds(&mut self, c: usize) {
         for (g, k) in PRUNABLE_KINDS {
             self.ensure_watch(c, &GroupKind::new(*g, *k), true);
         }
+        // Events feed the timelines.
+        self.ensure_watch(c, &GroupKind::new("", "Event"), false);
     }
 
     /// Starts a comparison of app `a` if its inputs are ready.
     pub(super) fn compare(&mut self, a: usize) {
+        if self.compare_deferred(a) {
+            return;
+        }
         let Ok(c) = self.apps[a].cluster else { return };
         let Some(desired) = self.apps[a].desired.clone() else {
             return;
@@ -327,7 +386,9 @@ impl Engine {
             store,
             now: jiff::Timestamp::now(),
         };
-        let snap = summary::summarize(&input);
+        let mut snap = summary::summarize(&input);
+        self.decorate(a, &mut snap);
+        self.add_timeline(a, &mut snap);
         self.apps[a].summary = Some(Arc::new(snap));
         self.apply_project_rules(a);
         self.dirty = true;

@@ -3,10 +3,13 @@
 //! TUI and the headless commands read. Network and Git work runs in spawned tasks whose
 //! results come back tagged with the generation that asked for them; stale ones are dropped.
 
+mod auto;
 mod clusters;
 mod flow;
 mod observed;
 mod observed_actions;
+mod operations;
+mod pipeline;
 mod queries;
 mod state;
 
@@ -24,8 +27,8 @@ use crate::engine::desired::{self, DesiredObject};
 use crate::engine::summary;
 use crate::engine::tracking;
 use crate::model::{
-    Application, ClusterSnapshot, ConnectionState, GroupKind, IgnoreDifference, Operation,
-    ResourceDiff, ResourceKey, Snapshot, SyncOptions, SyncPlan, split_api_version,
+    Application, ClusterSnapshot, ConnectionState, GroupKind, HistoryEntry, IgnoreDifference,
+    Operation, ResourceDiff, ResourceKey, Snapshot, SyncOptions, SyncPlan, split_api_version,
 };
 use crate::source::{Rendered, SourceError, Sources};
 
@@ -45,6 +48,9 @@ pub struct EngineOptions {
     pub refresh_every: Option<Duration>,
     /// AppProjects from `--apps` files: syncs that break their rules are refused.
     pub projects: Vec<crate::integrations::project::AppProject>,
+    /// Run auto-sync and self-heal for apps whose `syncPolicy.automated` asks for it
+    /// (`rekon run`, the TUI's `--auto`).
+    pub auto_sync: bool,
 }
 
 /// Where the answer to a query goes; a dropped receiver means the asker moved on.
@@ -107,6 +113,13 @@ pub enum EngineCommand {
     },
     /// Argo CD and Flux: actions and queries only observed apps have.
     Observed(ObservedCommand),
+    /// The app's recorded syncs, newest first, read from its cluster.
+    History {
+        /// The app.
+        app: String,
+        /// Where the entries go.
+        reply: Reply<Vec<HistoryEntry>>,
+    },
     /// Desired at `revision` against live, for every resource that differs.
     DiffRevision {
         /// The app.

@@ -29,6 +29,8 @@ pub(super) enum Msg {
     },
     /// Actions on observed apps (see observed_actions.rs).
     Observed(super::observed_actions::ObsMsg),
+    /// Sync operations' messages (see operations.rs).
+    Op(super::operations::OpMsg),
 }
 
 pub(super) struct ClusterRuntime {
@@ -72,6 +74,10 @@ pub(super) struct AppRuntime {
     pub(super) stale: bool,
     pub(super) outcomes: Option<Vec<ResourceOutcome>>,
     pub(super) summary: Option<Arc<crate::model::AppSnapshot>>,
+    /// Sync operations, history and auto-sync state.
+    pub(super) ops: super::operations::AppOps,
+    /// The app's own health and sync transitions, oldest first (bounded).
+    pub(super) transitions: Vec<crate::model::TimelineEntry>,
 }
 
 pub(super) struct Engine {
@@ -89,6 +95,8 @@ pub(super) struct Engine {
     pub(super) dirty: bool,
     /// Argo CD and Flux apps found in the clusters (see observed.rs).
     pub(super) observed: super::observed::Observed,
+    /// Ids of sync operations, increasing.
+    pub(super) next_op_id: u64,
 }
 
 impl Engine {
@@ -120,6 +128,8 @@ impl Engine {
                 stale: false,
                 outcomes: None,
                 summary: None,
+                ops: Default::default(),
+                transitions: Vec::new(),
             })
             .collect();
         let config_ignore = Arc::new(options.config_ignore.clone());
@@ -136,6 +146,7 @@ impl Engine {
             generation: 0,
             dirty: true,
             observed: Default::default(),
+            next_op_id: 0,
         }
     }
 
@@ -215,15 +226,11 @@ impl Engine {
                     let _ = reply.send(Err(e));
                 }
             },
-            EngineCommand::Plan { reply, .. } => {
-                let _ = reply.send(Err("syncing is not available in this build".into()));
-            }
-            EngineCommand::Sync { reply, .. } | EngineCommand::Rollback { reply, .. } => {
-                if let Some(reply) = reply {
-                    let _ = reply.send(Err("syncing is not available in this build".into()));
-                }
-            }
-            EngineCommand::Terminate { .. } => {}
+            cmd @ (EngineCommand::Plan { .. }
+            | EngineCommand::Sync { .. }
+            | EngineCommand::Terminate { .. }
+            | EngineCommand::Rollback { .. }
+            | EngineCommand::History { .. }) => self.op_command(cmd),
         }
     }
 
@@ -265,6 +272,7 @@ impl Engine {
                 if self.apps[app].render_generation != generation {
                     return;
                 }
+                self.note_rendered(app, &result);
                 self.apps[app].rendered = Some(result);
                 self.prepare(app);
                 self.dirty = true;
@@ -273,6 +281,7 @@ impl Engine {
                 let is_state = matches!(msg, WatchMsg::State(..) | WatchMsg::Relisted(_));
                 let changed = self.clusters[cluster].store.apply(msg);
                 self.observed_changed(cluster, &changed, is_state);
+                self.forward_live(cluster, &changed);
                 let mut touched = BTreeSet::new();
                 for key in &changed {
                     self.apps_touched_by(cluster, key, &mut touched);
@@ -291,6 +300,7 @@ impl Engine {
             Msg::RevisionRendered { app, result, reply } => {
                 self.compare_revision(app, result, reply);
             }
+            Msg::Op(msg) => self.on_op_msg(msg),
             Msg::Compared {
                 app,
                 generation,
@@ -307,6 +317,7 @@ impl Engine {
                     self.apps[app].stale = false;
                     self.compare(app);
                 }
+                self.after_compare(app, generation);
             }
         }
     }

@@ -1,0 +1,739 @@
+//! The commands that change the cluster: `sync`, `rollback`, `history` and `run` (the
+//! headless reconcile loop with auto-sync and self-heal).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use color_eyre::eyre::{Result, bail, eyre};
+use tokio::sync::oneshot;
+
+use super::session::{self, LoadedApps};
+use super::{GlobalArgs, OutputFormat};
+use crate::engine::sync::{format_duration, parse_duration, step_title};
+use crate::engine::{EngineCommand, EngineHandle, EngineOptions};
+use crate::model::{
+    AppSnapshot, Application, HistoryEntry, Operation, OperationPhase, ResourceKey, Snapshot,
+    StepAction, StepStatus, SyncOptions, SyncStep,
+};
+use crate::yaml;
+
+/// Exit code for a failed or terminated sync, and for errors.
+const EXIT_FAILED: u8 = 2;
+
+/// Options of `rekon sync`.
+#[derive(Debug, Clone, Args)]
+pub struct SyncArgs {
+    /// NAME or NAMESPACE/NAME
+    #[arg(value_name = "APP")]
+    pub app: String,
+    /// Delete objects the app tracks that are no longer in Git
+    #[arg(long)]
+    pub prune: bool,
+    /// Send every step as a server dry run and print the plan; nothing changes
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Take over fields another field manager owns (otherwise such a conflict fails the sync)
+    #[arg(long)]
+    pub force: bool,
+    /// Sync only this resource, as GROUP:KIND:NAMESPACE/NAME (`:ConfigMap:shop/settings` for
+    /// the core group); repeatable. Runs no hooks and is not recorded in history
+    #[arg(long = "resource", value_name = "GROUP:KIND:NAMESPACE/NAME")]
+    pub resources: Vec<String>,
+    /// Longest wait for one wave's health, hooks or deletions (e.g. 90s, 5m)
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    pub timeout: String,
+    /// Apply only the resources that are OutOfSync (hooks still run)
+    #[arg(long)]
+    pub apply_out_of_sync_only: bool,
+}
+
+/// Options of `rekon rollback`.
+#[derive(Debug, Clone, Args)]
+pub struct RollbackArgs {
+    /// NAME or NAMESPACE/NAME
+    #[arg(value_name = "APP")]
+    pub app: String,
+    /// The history entry whose revision to sync (see `rekon history APP`)
+    #[arg(value_name = "ID")]
+    pub id: u64,
+}
+
+/// Options of `rekon run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Fetch Git and compare again this often (e.g. 30s, 3m)
+    #[arg(long, default_value = "3m", value_name = "DURATION")]
+    pub refresh: String,
+}
+
+fn format_or(global: &GlobalArgs, cmd: &str) -> Result<OutputFormat> {
+    let f = global.output.unwrap_or(OutputFormat::Table);
+    match f {
+        OutputFormat::Table | OutputFormat::Json | OutputFormat::Yaml => Ok(f),
+        other => bail!(
+            "--output {} is not supported by {cmd} (use table, json or yaml)",
+            format!("{other:?}").to_lowercase()
+        ),
+    }
+}
+
+fn load(global: &GlobalArgs) -> Result<LoadedApps> {
+    if global.apps.is_empty() {
+        bail!("no apps: pass --apps PATH (a file or folder of Argo CD Application YAML)");
+    }
+    let loaded = session::load_apps(&global.apps);
+    if loaded.apps.is_empty() {
+        match loaded.errors.first() {
+            Some(e) => bail!("{e}"),
+            None => bail!("no Application documents found in --apps"),
+        }
+    }
+    Ok(loaded)
+}
+
+async fn engine_for(
+    global: &GlobalArgs,
+    apps: Vec<Application>,
+    auto_sync: bool,
+    refresh_every: Option<Duration>,
+) -> Result<EngineHandle> {
+    let clusters = session::connect(global).await?;
+    let sources = session::sources()?;
+    // AppProject rules of the --apps files apply to every sync this engine runs.
+    let projects = session::load_apps(&global.apps).projects;
+    Ok(crate::engine::start(EngineOptions {
+        apps,
+        clusters,
+        sources,
+        read_only: global.read_only,
+        config_ignore: Vec::new(),
+        refresh_every,
+        auto_sync,
+        projects,
+    }))
+}
+
+/// Who is asking: `user@host`.
+pub fn whoami() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{user}@{host}")
+}
+
+/// Starts the engine for one app and waits until it was compared; fails when it cannot be.
+async fn compared_app(global: &GlobalArgs, name: &str) -> Result<(EngineHandle, String)> {
+    let loaded = load(global)?;
+    let app = session::find(&loaded.apps, name)?.clone();
+    let qualified = app.qualified_name();
+    let engine = engine_for(global, vec![app], false, None).await?;
+    let snapshot = engine.settled().await;
+    let snap = snapshot
+        .apps
+        .iter()
+        .find(|a| a.qualified_name() == qualified)
+        .ok_or_else(|| eyre!("app {qualified} produced no result"))?;
+    let render_failed = snap.revision.is_none();
+    if render_failed {
+        let why = snap
+            .detail
+            .as_ref()
+            .and_then(|d| d.conditions.first())
+            .map(|c| c.message.clone())
+            .unwrap_or_else(|| snap.message.clone());
+        bail!("app {qualified}: {why}");
+    }
+    Ok((engine, qualified))
+}
+
+/// `rekon sync APP …`.
+pub async fn sync(global: &GlobalArgs, args: &SyncArgs) -> Result<ExitCode> {
+    let format = format_or(global, "sync")?;
+    let timeout = parse_duration(&args.timeout, "--timeout")?;
+    let mut resources = Vec::new();
+    for r in &args.resources {
+        resources.push(ResourceKey::parse_selector(r).ok_or_else(|| {
+            eyre!("--resource {r:?} is not GROUP:KIND:NAMESPACE/NAME (or GROUP:KIND:NAME)")
+        })?);
+    }
+    let options = SyncOptions {
+        prune: args.prune,
+        dry_run: args.dry_run,
+        force: args.force,
+        apply_out_of_sync_only: args.apply_out_of_sync_only,
+        resources,
+        revision: None,
+        timeout_secs: Some(timeout.as_secs().max(1)),
+    };
+    let (engine, app) = compared_app(global, &args.app).await?;
+    let (tx, rx) = oneshot::channel();
+    engine
+        .commands()
+        .send(EngineCommand::Sync {
+            app: app.clone(),
+            options,
+            initiated_by: whoami(),
+            reply: Some(tx),
+        })
+        .await
+        .map_err(|_| eyre!("the engine stopped"))?;
+    let op = follow(&engine, &app, rx).await?;
+    print_operation(&op, format)
+}
+
+/// `rekon rollback APP ID`.
+pub async fn rollback(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode> {
+    let format = format_or(global, "rollback")?;
+    let (engine, app) = compared_app(global, &args.app).await?;
+    let (tx, rx) = oneshot::channel();
+    engine
+        .commands()
+        .send(EngineCommand::Rollback {
+            app: app.clone(),
+            id: args.id,
+            initiated_by: whoami(),
+            reply: Some(tx),
+        })
+        .await
+        .map_err(|_| eyre!("the engine stopped"))?;
+    let op = follow(&engine, &app, rx).await?;
+    print_operation(&op, format)
+}
+
+/// Prints step changes to stderr while the operation runs; Ctrl-C terminates it.
+async fn follow(
+    engine: &EngineHandle,
+    app: &str,
+    mut reply: oneshot::Receiver<Result<Operation, String>>,
+) -> Result<Operation> {
+    let mut snapshots = engine.subscribe();
+    let mut printed: HashMap<usize, (StepStatus, String)> = HashMap::new();
+    let mut last_message = String::new();
+    let mut terminating = false;
+    let stderr = std::io::stderr();
+    loop {
+        tokio::select! {
+            result = &mut reply => {
+                let op = result
+                    .map_err(|_| eyre!("the engine stopped before the sync ended"))?
+                    .map_err(|e| eyre!("{e}"))?;
+                progress(&mut stderr.lock(), &op, &mut printed, &mut last_message);
+                return Ok(op);
+            }
+            changed = snapshots.changed() => {
+                if changed.is_err() {
+                    bail!("the engine stopped before the sync ended");
+                }
+                let op = snapshots
+                    .borrow_and_update()
+                    .apps
+                    .iter()
+                    .find(|a| a.qualified_name() == app)
+                    .and_then(|a| a.operation.clone());
+                if let Some(op) = op.filter(|o| o.phase == OperationPhase::Running) {
+                    progress(&mut stderr.lock(), &op, &mut printed, &mut last_message);
+                }
+            }
+            _ = tokio::signal::ctrl_c(), if !terminating => {
+                terminating = true;
+                eprintln!("rekon: terminating the sync of {app} (the steps done so far stay done)");
+                let _ = engine
+                    .commands()
+                    .send(EngineCommand::Terminate { app: app.to_string() })
+                    .await;
+            }
+        }
+    }
+}
+
+fn progress(
+    out: &mut impl Write,
+    op: &Operation,
+    printed: &mut HashMap<usize, (StepStatus, String)>,
+    last_message: &mut String,
+) {
+    if op.phase == OperationPhase::Running && op.message != *last_message {
+        last_message.clone_from(&op.message);
+        if op.message.contains("retrying") {
+            let _ = writeln!(out, "{}", op.message);
+        }
+    }
+    for (i, s) in op.steps.iter().enumerate() {
+        if s.status == StepStatus::Pending {
+            continue;
+        }
+        let state = (s.status, s.message.clone());
+        if printed.get(&i) == Some(&state) {
+            continue;
+        }
+        // A running step whose message only changes is printed once.
+        if s.status == StepStatus::Running
+            && printed
+                .get(&i)
+                .is_some_and(|(st, _)| *st == StepStatus::Running)
+        {
+            continue;
+        }
+        printed.insert(i, state);
+        let _ = writeln!(out, "{}", progress_line(s));
+    }
+}
+
+fn progress_line(s: &SyncStep) -> String {
+    let mut line = format!(
+        "{:<8} {:>4}  {}  {}  {:?}",
+        format!("{:?}", s.phase),
+        s.wave,
+        step_title(s),
+        action_word(s.action),
+        s.status
+    );
+    if !s.message.is_empty() {
+        line.push_str(": ");
+        line.push_str(&s.message);
+    }
+    line
+}
+
+fn action_word(a: StepAction) -> &'static str {
+    match a {
+        StepAction::Created => "created",
+        StepAction::Configured => "configured",
+        StepAction::Unchanged => "unchanged",
+        StepAction::Pruned => "pruned",
+        StepAction::Hook => "hook",
+        StepAction::Skipped => "skipped",
+    }
+}
+
+fn print_operation(op: &Operation, format: OutputFormat) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(op)?)?,
+        OutputFormat::Yaml => write!(out, "{}", yaml::to_string(op))?,
+        _ => write!(out, "{}", operation_table(op))?,
+    }
+    out.flush()?;
+    Ok(if op.phase == OperationPhase::Succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    })
+}
+
+/// Aligned columns with a header, the last column unpadded.
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let mut l = String::new();
+        let last = cells.len().saturating_sub(1);
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i == last {
+                l.push_str(cell);
+            } else {
+                l.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        text.push_str(l.trim_end());
+        text.push('\n');
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+    text
+}
+
+/// The result of `sync` for people: one row per step in the order they ran, then a summary.
+pub fn operation_table(op: &Operation) -> String {
+    let rows: Vec<Vec<String>> = op
+        .steps
+        .iter()
+        .map(|s| {
+            let kind = if s.group.is_empty() {
+                s.kind.clone()
+            } else {
+                format!("{}/{}", s.group, s.kind)
+            };
+            let name = if s.namespace.is_empty() {
+                s.name.clone()
+            } else {
+                format!("{}/{}", s.namespace, s.name)
+            };
+            vec![
+                format!("{:?}", s.phase),
+                s.wave.to_string(),
+                kind,
+                name,
+                action_word(s.action).to_string(),
+                format!("{:?}", s.status),
+                s.message.lines().next().unwrap_or("").to_string(),
+            ]
+        })
+        .collect();
+    let mut text = table(
+        &[
+            "PHASE", "WAVE", "KIND", "NAME", "ACTION", "STATUS", "MESSAGE",
+        ],
+        &rows,
+    );
+    let short: String = op.revision.chars().take(7).collect();
+    let dry = if op.dry_run { " (dry run)" } else { "" };
+    text.push_str(&format!(
+        "\n{:?}{dry} {} at {short}: {}\n",
+        op.phase, op.app, op.message
+    ));
+    text
+}
+
+/// `rekon history APP`.
+pub async fn history(global: &GlobalArgs, name: &str) -> Result<ExitCode> {
+    let format = format_or(global, "history")?;
+    let loaded = load(global)?;
+    let app = session::find(&loaded.apps, name)?.clone();
+    let qualified = app.qualified_name();
+    let engine = engine_for(global, vec![app], false, None).await?;
+    let (tx, rx) = oneshot::channel();
+    engine
+        .commands()
+        .send(EngineCommand::History {
+            app: qualified.clone(),
+            reply: tx,
+        })
+        .await
+        .map_err(|_| eyre!("the engine stopped"))?;
+    let entries = rx
+        .await
+        .map_err(|_| eyre!("the engine stopped"))?
+        .map_err(|e| eyre!("app {qualified}: {e}"))?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&entries)?)?,
+        OutputFormat::Yaml => write!(out, "{}", yaml::to_string(&entries))?,
+        _ if entries.is_empty() => writeln!(out, "app {qualified} has no recorded syncs")?,
+        _ => write!(out, "{}", history_table(&entries))?,
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The `history` table, newest first.
+pub fn history_table(entries: &[HistoryEntry]) -> String {
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            let took = match (
+                e.started_at.parse::<jiff::Timestamp>(),
+                e.finished_at.parse::<jiff::Timestamp>(),
+            ) {
+                (Ok(a), Ok(b)) => b
+                    .duration_since(a)
+                    .try_into()
+                    .map(format_duration)
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
+            let started = e
+                .started_at
+                .parse::<jiff::Timestamp>()
+                .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_else(|_| e.started_at.clone());
+            vec![
+                e.id.to_string(),
+                e.revision.chars().take(7).collect(),
+                format!("{:?}", e.phase),
+                started,
+                took,
+                e.initiated_by.clone(),
+                e.summary.clone(),
+                e.commit_message.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "ID", "REVISION", "RESULT", "STARTED", "TOOK", "BY", "CHANGES", "COMMIT",
+        ],
+        &rows,
+    )
+}
+
+/// `rekon run`: refresh, auto-sync and self-heal until SIGINT or SIGTERM.
+pub async fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode> {
+    let refresh = parse_duration(&args.refresh, "--refresh")?;
+    if refresh < Duration::from_secs(1) {
+        bail!("--refresh {} is too short (at least 1s)", args.refresh);
+    }
+    let filter = tracing_subscriber::EnvFilter::try_from_env("REKON_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("rekon=info"));
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(colour)
+        .with_target(false)
+        .compact()
+        .try_init();
+    let loaded = load(global)?;
+    for e in &loaded.errors {
+        tracing::warn!("{e}");
+    }
+    let automated = loaded
+        .apps
+        .iter()
+        .filter(|a| {
+            a.spec
+                .sync_policy
+                .as_ref()
+                .and_then(|p| p.automated.as_ref())
+                .is_some_and(|x| x.enabled)
+        })
+        .count();
+    let count = loaded.apps.len();
+    let engine = engine_for(global, loaded.apps, true, Some(refresh)).await?;
+    tracing::info!(
+        "reconciling {count} apps ({automated} with auto-sync) every {}{}",
+        format_duration(refresh),
+        if global.read_only {
+            "; read-only: nothing will be synced"
+        } else {
+            ""
+        }
+    );
+    let mut snapshots = engine.subscribe();
+    let mut seen: HashMap<String, (String, String, Option<String>)> = HashMap::new();
+    let stop = stop_signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            signal = &mut stop => {
+                tracing::info!("{signal}: stopping");
+                break;
+            }
+            changed = snapshots.changed() => {
+                if changed.is_err() {
+                    bail!("the engine stopped");
+                }
+                let snap = snapshots.borrow_and_update().clone();
+                log_transitions(&snap, &mut seen);
+            }
+        }
+    }
+    terminate_running(&engine).await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves with the name of the signal that asks us to stop.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
+
+/// One line when an app's sync state, health or revision changes.
+fn log_transitions(snap: &Snapshot, seen: &mut HashMap<String, (String, String, Option<String>)>) {
+    if !snap.settled {
+        return;
+    }
+    for app in &snap.apps {
+        let now = (
+            app.sync.to_string(),
+            app.health.to_string(),
+            app.revision.clone(),
+        );
+        let name = app.qualified_name();
+        if seen.get(&name) == Some(&now) {
+            continue;
+        }
+        log_app(app);
+        seen.insert(name, now);
+    }
+}
+
+fn log_app(app: &AppSnapshot) {
+    let rev: String = app
+        .revision
+        .as_deref()
+        .map(|r| r.chars().take(7).collect())
+        .unwrap_or_else(|| "-".into());
+    let message = if app.message.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", app.message.lines().next().unwrap_or(""))
+    };
+    tracing::info!(
+        "{} is {} and {} at {rev}{message}",
+        app.qualified_name(),
+        app.sync,
+        app.health
+    );
+}
+
+/// Terminates running syncs and waits (briefly) for them to record how they ended.
+async fn terminate_running(engine: &EngineHandle) {
+    let running = |snap: &Arc<Snapshot>| -> Vec<String> {
+        snap.apps
+            .iter()
+            .filter(|a| {
+                a.operation
+                    .as_ref()
+                    .is_some_and(|o| o.phase == OperationPhase::Running)
+            })
+            .map(AppSnapshot::qualified_name)
+            .collect()
+    };
+    let now = running(&engine.current());
+    if now.is_empty() {
+        return;
+    }
+    for app in &now {
+        tracing::info!("terminating the running sync of {app}");
+        let _ = engine
+            .commands()
+            .send(EngineCommand::Terminate { app: app.clone() })
+            .await;
+    }
+    let mut rx = engine.subscribe();
+    let done = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            if running(&rx.borrow_and_update().clone()).is_empty() {
+                return;
+            }
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    if done.is_err() {
+        tracing::warn!("gave up waiting for running syncs to end");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SyncPhase;
+
+    fn step(name: &str, status: StepStatus, message: &str) -> SyncStep {
+        SyncStep {
+            phase: SyncPhase::Sync,
+            wave: 1,
+            group: "apps".into(),
+            version: "v1".into(),
+            kind: "Deployment".into(),
+            namespace: "shop".into(),
+            name: name.into(),
+            action: StepAction::Configured,
+            status,
+            message: message.into(),
+        }
+    }
+
+    fn op(steps: Vec<SyncStep>) -> Operation {
+        Operation {
+            app: "argocd/shop".into(),
+            phase: OperationPhase::Running,
+            revision: "0123456789".into(),
+            steps,
+            message: "syncing".into(),
+            started_at: "2025-01-01T00:00:00Z".into(),
+            finished_at: None,
+            initiated_by: "me@host".into(),
+            dry_run: false,
+        }
+    }
+
+    #[test]
+    fn progress_prints_each_change_once() {
+        let mut printed = HashMap::new();
+        let mut last = String::new();
+        let mut out = Vec::new();
+        let running = op(vec![
+            step("web", StepStatus::Running, "Waiting for rollout"),
+            step("db", StepStatus::Pending, ""),
+        ]);
+        progress(&mut out, &running, &mut printed, &mut last);
+        let mut again = running.clone();
+        again.steps[0].message = "Waiting for rollout: 1 of 2".into();
+        progress(&mut out, &again, &mut printed, &mut last);
+        let mut done = again.clone();
+        done.steps[0].status = StepStatus::Succeeded;
+        done.steps[0].message = String::new();
+        progress(&mut out, &done, &mut printed, &mut last);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "Sync        1  apps/Deployment shop/web  configured  Running: Waiting for rollout\n\
+             Sync        1  apps/Deployment shop/web  configured  Succeeded\n"
+        );
+    }
+
+    #[test]
+    fn operation_table_lists_steps_and_the_outcome() {
+        let mut o = op(vec![step("web", StepStatus::Succeeded, "")]);
+        o.phase = OperationPhase::Succeeded;
+        o.message = "synced: 1 configured".into();
+        assert_eq!(
+            operation_table(&o),
+            "PHASE  WAVE  KIND             NAME      ACTION      STATUS     MESSAGE\n\
+             Sync   1     apps/Deployment  shop/web  configured  Succeeded\n\
+             \n\
+             Succeeded argocd/shop at 0123456: synced: 1 configured\n"
+        );
+    }
+
+    #[test]
+    fn history_table_shows_newest_first_as_given() {
+        let e = HistoryEntry {
+            id: 2,
+            revision: "abcdef0123".into(),
+            author: "A <a@x>".into(),
+            commit_message: "bump".into(),
+            started_at: "2025-01-01T00:00:00Z".into(),
+            finished_at: "2025-01-01T00:01:05Z".into(),
+            phase: OperationPhase::Succeeded,
+            initiated_by: "auto-sync".into(),
+            summary: "1 configured".into(),
+        };
+        assert_eq!(
+            history_table(&[e]),
+            "ID  REVISION  RESULT     STARTED              TOOK  BY         CHANGES       COMMIT\n\
+             2   abcdef0   Succeeded  2025-01-01 00:00:00  1m5s  auto-sync  1 configured  bump\n"
+        );
+    }
+}

@@ -1,0 +1,193 @@
+//! The requests a sync sends: apply (server-side, or create/replace with `Replace=true`),
+//! create with `generateName`, delete, get, and the namespace of `CreateNamespace=true`.
+//! Every write can be a server dry run.
+
+use kube::api::{
+    Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams, PropagationPolicy,
+    ValidationDirective,
+};
+use serde_json::Value;
+
+use super::annotations::{ObjectOptions, Propagation};
+use crate::cluster::{ApiCatalog, WriteError};
+use crate::engine::compare::FIELD_MANAGER;
+use crate::model::ResourceKey;
+
+/// How one write is sent.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteMode {
+    /// Server dry run: nothing is persisted.
+    pub dry_run: bool,
+    /// Take over fields other managers own.
+    pub force: bool,
+}
+
+fn api(
+    client: &kube::Client,
+    catalog: &ApiCatalog,
+    api_version: &str,
+    kind: &str,
+    namespace: &str,
+) -> Result<Api<DynamicObject>, WriteError> {
+    let k = catalog
+        .resolve(api_version, kind)
+        .ok_or_else(|| WriteError::NotServed {
+            kind: kind.to_string(),
+            api_version: api_version.to_string(),
+        })?;
+    Ok(if k.namespaced {
+        Api::namespaced_with(client.clone(), namespace, &k.resource)
+    } else {
+        Api::all_with(client.clone(), &k.resource)
+    })
+}
+
+fn namespace_of(obj: &Value) -> &str {
+    obj.pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+fn to_value(obj: DynamicObject) -> Result<Value, WriteError> {
+    serde_json::to_value(obj).map_err(|e| WriteError::Transport(e.to_string()))
+}
+
+fn dynamic(obj: &Value) -> Result<DynamicObject, WriteError> {
+    serde_json::from_value(obj.clone()).map_err(|e| WriteError::Invalid(e.to_string()))
+}
+
+/// Writes `obj` as a sync does: server-side apply as `rekon` (forced only when asked), or
+/// with `Replace=true` a create or a full replace. Returns the object as the server left it.
+pub async fn apply(
+    client: &kube::Client,
+    catalog: &ApiCatalog,
+    obj: &Value,
+    api_version: &str,
+    options: &ObjectOptions,
+    mode: WriteMode,
+) -> Result<Value, WriteError> {
+    let kind = obj["kind"].as_str().unwrap_or_default();
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let api = api(client, catalog, api_version, kind, namespace_of(obj))?;
+    if options.replace {
+        return replace(&api, name, obj, mode).await;
+    }
+    let mut params = PatchParams::apply(FIELD_MANAGER);
+    params.force = mode.force;
+    params.dry_run = mode.dry_run;
+    if options.no_validate {
+        params.field_validation = Some(ValidationDirective::Ignore);
+    }
+    let out = api.patch(name, &params, &Patch::Apply(obj)).await?;
+    to_value(out)
+}
+
+async fn replace(
+    api: &Api<DynamicObject>,
+    name: &str,
+    obj: &Value,
+    mode: WriteMode,
+) -> Result<Value, WriteError> {
+    let post = PostParams {
+        dry_run: mode.dry_run,
+        field_manager: Some(FIELD_MANAGER.into()),
+    };
+    match api.get_opt(name).await? {
+        None => to_value(api.create(&post, &dynamic(obj)?).await?),
+        Some(live) => {
+            let mut body = dynamic(obj)?;
+            body.metadata.resource_version = live.metadata.resource_version.clone();
+            to_value(api.replace(name, &post, &body).await?)
+        }
+    }
+}
+
+/// Creates an object named by `metadata.generateName`; the server picks the name.
+pub async fn create(
+    client: &kube::Client,
+    catalog: &ApiCatalog,
+    obj: &Value,
+    api_version: &str,
+    dry_run: bool,
+) -> Result<Value, WriteError> {
+    let kind = obj["kind"].as_str().unwrap_or_default();
+    let api = api(client, catalog, api_version, kind, namespace_of(obj))?;
+    let post = PostParams {
+        dry_run,
+        field_manager: Some(FIELD_MANAGER.into()),
+    };
+    to_value(api.create(&post, &dynamic(obj)?).await?)
+}
+
+/// Deletes an object; one already gone counts as deleted.
+pub async fn delete(
+    client: &kube::Client,
+    catalog: &ApiCatalog,
+    key: &ResourceKey,
+    api_version: &str,
+    propagation: Propagation,
+    dry_run: bool,
+) -> Result<(), WriteError> {
+    let api = api(client, catalog, api_version, &key.kind, &key.namespace)?;
+    let params = DeleteParams {
+        propagation_policy: Some(match propagation {
+            Propagation::Foreground => PropagationPolicy::Foreground,
+            Propagation::Background => PropagationPolicy::Background,
+            Propagation::Orphan => PropagationPolicy::Orphan,
+        }),
+        dry_run,
+        ..DeleteParams::default()
+    };
+    match api.delete(&key.name, &params).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Reads one object; `None` when it does not exist.
+pub async fn get(
+    client: &kube::Client,
+    catalog: &ApiCatalog,
+    key: &ResourceKey,
+    api_version: &str,
+) -> Result<Option<Value>, WriteError> {
+    let api = api(client, catalog, api_version, &key.kind, &key.namespace)?;
+    match api.get_opt(&key.name).await? {
+        Some(o) => {
+            let mut v = to_value(o)?;
+            // Single gets may omit apiVersion/kind; health and keys need them.
+            if let Some(map) = v.as_object_mut() {
+                map.insert("apiVersion".into(), Value::String(api_version.to_string()));
+                map.insert("kind".into(), Value::String(key.kind.clone()));
+            }
+            Ok(Some(v))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Creates a namespace (`CreateNamespace=true`); one that exists already is fine. Returns
+/// whether it was created.
+pub async fn create_namespace(
+    client: &kube::Client,
+    name: &str,
+    dry_run: bool,
+) -> Result<bool, WriteError> {
+    crate::cluster::apply::ensure_namespace(client, name, dry_run).await
+}
+
+/// A conflict message with the way out.
+pub fn describe(e: &WriteError) -> String {
+    match e {
+        WriteError::Conflict(m) => {
+            format!(
+                "{m} (another field manager owns these fields; sync with --force to take them over)"
+            )
+        }
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,243 @@
+//! `rekon sync`, `history` and `rollback` as a user runs them: the real binary against
+//! `rekon emulate` over HTTP, reading Applications from a file.
+
+mod sync_common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+use sync_common::Fixture;
+
+/// `rekon emulate` on a free port, stopped on drop.
+struct Emulator {
+    child: Child,
+    url: String,
+}
+
+impl Emulator {
+    fn start() -> Emulator {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rekon"))
+            .args(["emulate", "--listen", "127.0.0.1:0", "--speed", "20"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line.trim().rsplit(' ').next().unwrap().to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "ready line: {line}");
+        Emulator { child, url }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Cli {
+    emu: Emulator,
+    apps: PathBuf,
+    cache: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new(repo: &Path, sync_options: &str) -> Cli {
+        let dir = tempfile::tempdir().unwrap();
+        let apps = dir.path().join("apps.yaml");
+        std::fs::write(
+            &apps,
+            format!(
+                "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: shop\n  namespace: argocd\nspec:\n  source:\n    repoURL: {}\n    path: shop\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: shop\n  syncPolicy:\n    syncOptions: [{sync_options}]\n",
+                repo.display()
+            ),
+        )
+        .unwrap();
+        Cli {
+            emu: Emulator::start(),
+            apps,
+            cache: dir.path().join("cache"),
+            _dir: dir,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_rekon"))
+            .args([
+                "--server",
+                &self.emu.url,
+                "--apps",
+                self.apps.to_str().unwrap(),
+            ])
+            .args(args)
+            .env("XDG_CACHE_HOME", &self.cache)
+            .env("HOME", &self.cache)
+            .env("USER", "tester")
+            .env("HOSTNAME", "box")
+            .env_remove("KUBECONFIG")
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .unwrap()
+    }
+
+    fn json(&self, args: &[&str], code: i32) -> Value {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "rekon {args:?}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    }
+}
+
+fn steps(op: &Value) -> Vec<String> {
+    op["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} {} {} {}",
+                s["phase"].as_str().unwrap(),
+                s["kind"].as_str().unwrap(),
+                s["name"].as_str().unwrap(),
+                s["action"].as_str().unwrap(),
+                s["status"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+fn cm(value: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: {value}\n"
+    )
+}
+
+#[test]
+fn sync_dry_run_history_and_rollback_from_the_command_line() {
+    let Some(repo) = Fixture::new() else { return };
+    repo.write("shop/cm.yaml", cm("fast"));
+    let first = repo.commit("fast mode");
+    let cli = Cli::new(&repo.path, "CreateNamespace=true");
+
+    // The dry run prints the plan; the namespace is created by the sync, so its contents
+    // are not dry-run.
+    let op = cli.json(&["sync", "shop", "--dry-run", "-o", "json"], 0);
+    assert_eq!(op["phase"], "Succeeded");
+    assert_eq!(op["dryRun"], true);
+    assert_eq!(
+        steps(&op),
+        [
+            "PreSync Namespace shop created Succeeded",
+            "Sync ConfigMap settings created Succeeded",
+        ]
+    );
+    assert!(
+        op["steps"][1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("namespace shop is created by this sync")
+    );
+
+    // The real sync, as a table with progress on stderr.
+    let out = cli.run(&["sync", "shop"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.starts_with("PHASE"), "{stdout}");
+    assert!(stdout.contains("Succeeded argocd/shop at "), "{stdout}");
+    assert!(
+        stderr.contains("ConfigMap shop/settings  created  Succeeded"),
+        "{stderr}"
+    );
+
+    repo.write("shop/cm.yaml", cm("safe"));
+    let second = repo.commit("safe mode");
+    let op = cli.json(&["sync", "shop", "-o", "json"], 0);
+    assert_eq!(op["revision"], second.as_str());
+    assert_eq!(steps(&op), ["Sync ConfigMap settings configured Succeeded"]);
+    assert_eq!(op["initiatedBy"], "tester@box");
+
+    let history = cli.json(&["history", "shop", "-o", "json"], 0);
+    let ids: Vec<(u64, &str)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["id"].as_u64().unwrap(), e["revision"].as_str().unwrap()))
+        .collect();
+    assert_eq!(ids, [(2, second.as_str()), (1, first.as_str())]);
+    let table = cli.run(&["history", "shop"]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(table.starts_with("ID  REVISION"), "{table}");
+    assert!(table.contains("safe mode"), "{table}");
+
+    let op = cli.json(&["rollback", "shop", "1", "-o", "json"], 0);
+    assert_eq!(op["revision"], first.as_str());
+    assert_eq!(steps(&op), ["Sync ConfigMap settings configured Succeeded"]);
+    let out = cli.run(&["manifests", "shop"]);
+    assert!(out.status.success());
+}
+
+#[test]
+fn failures_exit_2_with_one_line_naming_the_culprit() {
+    let Some(repo) = Fixture::new() else { return };
+    repo.write("shop/cm.yaml", cm("fast"));
+    repo.write(
+        "shop/migrate.yaml",
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations: {argocd.argoproj.io/hook: PreSync}\nspec:\n  backoffLimit: 0\n  template:\n    metadata:\n      annotations: {rekon.dev/simulate: fail}\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: m\n        image: busybox:1.36\n",
+    );
+    repo.commit("failing hook");
+    let cli = Cli::new(&repo.path, "CreateNamespace=true");
+
+    let op = cli.json(&["sync", "shop", "-o", "json"], 2);
+    assert_eq!(op["phase"], "Failed");
+    assert!(
+        op["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("batch/Job shop/migrate: Degraded"),
+        "{op:#}"
+    );
+
+    for (args, want) in [
+        (
+            vec!["sync", "shop", "--resource", "nonsense"],
+            "--resource \"nonsense\" is not GROUP:KIND:NAMESPACE/NAME",
+        ),
+        (
+            vec!["sync", "shop", "--timeout", "soon"],
+            "--timeout \"soon\" is not a duration",
+        ),
+        (vec!["sync", "nope"], "no app named \"nope\""),
+        (
+            vec!["--read-only", "sync", "shop"],
+            "sync of argocd/shop refused: rekon runs with --read-only",
+        ),
+        (
+            vec!["rollback", "shop", "7"],
+            "rollback of argocd/shop: no history entry 7",
+        ),
+        (
+            vec!["sync", "shop", "-o", "side"],
+            "--output side is not supported by sync",
+        ),
+    ] {
+        let out = cli.run(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
