@@ -8,6 +8,7 @@ mod clusters;
 mod flow;
 mod observed;
 mod observed_actions;
+mod observed_diff;
 mod operations;
 mod pipeline;
 mod queries;
