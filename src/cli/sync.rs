@@ -508,6 +508,14 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode> {
         .count();
     let count = loaded.apps.len();
     let engine = engine_for(global, loaded.apps, true, Some(refresh)).await?;
+    // Webhooks of --notify and the config hear of sync and health changes and ended syncs.
+    let mut urls = global.notify.clone();
+    urls.extend(crate::config::Config::load(None)?.notify);
+    let _notifier = crate::integrations::notify::spawn(
+        urls,
+        engine.subscribe(),
+        crate::integrations::notify::NotifyOptions::default(),
+    );
     tracing::info!(
         "reconciling {count} apps ({automated} with auto-sync) every {}{}",
         format_duration(refresh),
