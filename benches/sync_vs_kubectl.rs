@@ -140,6 +140,7 @@ fn main() {
             config_ignore: Vec::new(),
             refresh_every: None,
             auto_sync: false,
+            projects: Vec::new(),
         });
         handle.settled().await;
         let compared = t0.elapsed();

@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod emulator;
 pub mod engine;
+pub mod integrations;
 pub mod model;
 pub mod source;
 pub mod tui;

@@ -10,7 +10,10 @@ use super::session::{self, LoadedApps};
 use super::{GlobalArgs, OutputFormat};
 use crate::engine::diff::{DEFAULT_CONTEXT, render_side_by_side, render_unified, to_json};
 use crate::engine::mask::mask_object;
+use crate::engine::runtime::ObservedCommand;
 use crate::engine::tree::render_text;
+use crate::engine::{EngineCommand, EngineHandle};
+use crate::integrations::{ObservedKind, ObservedRef};
 use crate::model::{AppSnapshot, Application, Snapshot};
 use crate::yaml;
 
@@ -78,7 +81,8 @@ fn problems(app: &AppSnapshot) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// `rekon status [APP…]`.
+/// `rekon status [APP…]`: rekon's own apps and the Argo CD and Flux apps of the clusters
+/// (`argocd:NS/NAME`, `flux-ks:…`, `flux-hr:…`); with no `--apps`, only the latter.
 pub async fn status(global: &GlobalArgs, names: &[String]) -> Result<ExitCode> {
     let format = format_or(
         global,
@@ -86,25 +90,74 @@ pub async fn status(global: &GlobalArgs, names: &[String]) -> Result<ExitCode> {
         &[OutputFormat::Table, OutputFormat::Json, OutputFormat::Yaml],
         "status",
     )?;
-    let loaded = apps_or_fail(global)?;
-    let chosen: Vec<Application> = session::select(&loaded.apps, names)?
-        .into_iter()
+    let mut loaded = session::load_apps(&global.apps);
+    if !global.apps.is_empty() && loaded.apps.is_empty() && loaded.appsets.is_empty() {
+        match loaded.errors.first() {
+            Some(e) => bail!("{e}"),
+            None => bail!("no Application documents found in --apps"),
+        }
+    }
+    let (observed, own): (Vec<&String>, Vec<&String>) =
+        names.iter().partition(|n| ObservedRef::parse(n).is_some());
+    let clusters = session::connect(global).await?;
+    let sources = session::sources()?;
+    session::expand_appsets(&mut loaded, &clusters, sources.clone()).await;
+    let own: Vec<String> = own.into_iter().cloned().collect();
+    let chosen: Vec<Application> = if own.is_empty() && !observed.is_empty() {
+        Vec::new()
+    } else {
+        session::select(&loaded.apps, &own)?
+            .into_iter()
+            .cloned()
+            .collect()
+    };
+    let engine = session::start_engine_with_projects(
+        chosen,
+        loaded.projects.clone(),
+        clusters,
+        sources,
+        global.read_only,
+        session::Mode::default(),
+    );
+    let snapshot = engine.settled().await;
+    let refs: Vec<ObservedRef> = observed
+        .iter()
+        .filter_map(|n| ObservedRef::parse(n))
+        .collect();
+    let mut failed = false;
+    for r in &refs {
+        if !snapshot.apps.iter().any(|a| r.matches(a)) {
+            eprintln!("rekon: no observed app named {r} in the connected clusters");
+            failed = true;
+        }
+    }
+    let shown: Vec<AppSnapshot> = snapshot
+        .apps
+        .iter()
+        .filter(|a| {
+            names.is_empty()
+                || match ObservedKind::of_snapshot(a) {
+                    None => !own.is_empty() || observed.is_empty(),
+                    Some(_) => refs.iter().any(|r| r.matches(a)),
+                }
+        })
         .cloned()
         .collect();
-    let snapshot = compare_once(global, chosen).await?;
     let mut out = std::io::stdout().lock();
     match format {
-        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&snapshot.apps)?)?,
-        OutputFormat::Yaml => write!(out, "{}", yaml::to_string(&snapshot.apps))?,
-        _ => write!(out, "{}", status_table(&snapshot.apps))?,
+        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&shown)?)?,
+        OutputFormat::Yaml => write!(out, "{}", yaml::to_string(&shown))?,
+        _ => write!(out, "{}", status_table(&shown))?,
     }
     out.flush()?;
-    let mut failed = false;
     for e in &loaded.errors {
         eprintln!("rekon: {e}");
         failed = true;
     }
-    for app in &snapshot.apps {
+    for app in shown
+        .iter()
+        .filter(|a| ObservedKind::of_snapshot(a).is_none())
+    {
         for p in problems(app) {
             eprintln!("rekon: app {}: {p}", app.qualified_name());
             failed = true;
@@ -124,7 +177,7 @@ pub fn status_table(apps: &[AppSnapshot]) -> String {
         .iter()
         .map(|a| {
             [
-                a.qualified_name(),
+                crate::integrations::app_ref(a),
                 a.cluster.clone(),
                 a.sync.to_string(),
                 a.health.to_string(),
@@ -162,6 +215,33 @@ pub fn status_table(apps: &[AppSnapshot]) -> String {
     text
 }
 
+/// An observed app (`argocd:NS/NAME[@CLUSTER]` …) as the engine sees it once settled, with
+/// the engine (for queries).
+async fn observed_app(global: &GlobalArgs, r: &ObservedRef) -> Result<(AppSnapshot, EngineHandle)> {
+    let clusters = session::connect(global).await?;
+    let sources = session::sources()?;
+    let engine = session::start_engine(
+        Vec::new(),
+        clusters,
+        sources,
+        true,
+        session::Mode::default(),
+    );
+    let snapshot = engine.settled().await;
+    let found: Vec<&AppSnapshot> = snapshot.apps.iter().filter(|a| r.matches(a)).collect();
+    match found.as_slice() {
+        [one] => Ok(((*one).clone(), engine)),
+        [] => bail!("no observed app named {r} in the connected clusters"),
+        many => bail!(
+            "{r} is ambiguous: add @CLUSTER ({})",
+            many.iter()
+                .map(|a| crate::integrations::app_ref_in_cluster(a))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// Finds one app and compares it, failing when it could not be compared.
 async fn one_app(global: &GlobalArgs, name: &str, revision: Option<&str>) -> Result<AppSnapshot> {
     let loaded = apps_or_fail(global)?;
@@ -189,7 +269,10 @@ pub async fn tree(global: &GlobalArgs, name: &str) -> Result<ExitCode> {
         &[OutputFormat::Text, OutputFormat::Json, OutputFormat::Yaml],
         "tree",
     )?;
-    let app = one_app(global, name, None).await?;
+    let app = match ObservedRef::parse(name) {
+        Some(r) => observed_app(global, &r).await?.0,
+        None => one_app(global, name, None).await?,
+    };
     let detail = app
         .detail
         .as_ref()
@@ -215,12 +298,35 @@ pub async fn diff(global: &GlobalArgs, name: &str, revision: Option<&str>) -> Re
         ],
         "diff",
     )?;
-    let app = one_app(global, name, revision).await?;
-    let diffs = app
-        .detail
-        .as_ref()
-        .map(|d| d.diffs.clone())
-        .unwrap_or_default();
+    let diffs = match ObservedRef::parse(name) {
+        Some(r) => {
+            let (app, engine) = observed_app(global, &r).await?;
+            let (reply, rx) = tokio::sync::oneshot::channel();
+            let name = crate::integrations::app_ref_in_cluster(&app);
+            let cmd = match revision {
+                Some(rev) => EngineCommand::DiffRevision {
+                    app: name,
+                    revision: rev.to_string(),
+                    reply,
+                },
+                None => EngineCommand::Observed(ObservedCommand::Diff { app: name, reply }),
+            };
+            engine
+                .commands()
+                .send(cmd)
+                .await
+                .map_err(|_| eyre!("the engine stopped"))?;
+            rx.await
+                .map_err(|_| eyre!("the engine stopped"))?
+                .map_err(|e| eyre!("{r}: {e}"))?
+        }
+        None => one_app(global, name, revision)
+            .await?
+            .detail
+            .as_ref()
+            .map(|d| d.diffs.clone())
+            .unwrap_or_default(),
+    };
     let mut out = std::io::stdout().lock();
     match format {
         OutputFormat::Json => writeln!(

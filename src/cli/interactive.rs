@@ -8,10 +8,24 @@ use super::session;
 use super::{DemoArgs, GlobalArgs};
 use crate::config::Config;
 use crate::demo::Demo;
+use crate::integrations::notify;
 use crate::tui::{self, TuiOptions};
 
 /// What a newcomer to the demo should press first.
 const DEMO_HINT: &str = "enter: open an app · d: diff · s: sync · /: filter · ?: help · q: quit";
+
+/// Notifies `--notify` and the config's `notify` URLs of the engine's changes.
+fn notifier(global: &GlobalArgs, engine: &crate::engine::EngineHandle) -> Result<notify::Notifier> {
+    let config = Config::load(None)?;
+    let mut urls = global.notify.clone();
+    urls.extend(config.notify);
+    urls.dedup();
+    Ok(notify::spawn(
+        urls,
+        engine.subscribe(),
+        notify::NotifyOptions::default(),
+    ))
+}
 
 fn tui_options(global: &GlobalArgs, contexts: Vec<String>) -> Result<TuiOptions> {
     let config = Config::load(None)?;
@@ -22,23 +36,32 @@ fn tui_options(global: &GlobalArgs, contexts: Vec<String>) -> Result<TuiOptions>
 
 /// `rekon` with no command: the TUI on the current kubeconfig context(s).
 pub async fn open(global: &GlobalArgs, auto: bool) -> Result<ExitCode> {
-    let loaded = session::load_apps(&global.apps);
+    let mut loaded = session::load_apps(&global.apps);
     let clusters = session::connect(global).await?;
+    let sources = session::sources()?;
+    session::expand_appsets(&mut loaded, &clusters, sources.clone()).await;
     let mut options = tui_options(global, clusters.iter().map(|c| c.name.clone()).collect())?;
     if global.apps.is_empty() {
         options.hint = Some(
-            "no apps loaded: start rekon with --apps PATH (a file or folder of Argo CD Applications)"
+            "no apps of rekon's own: Argo CD and Flux apps of the cluster are shown; add --apps PATH for yours"
                 .into(),
         );
     } else if let Some(e) = loaded.errors.first() {
         options.hint = Some(e.clone());
     }
-    let sources = session::sources()?;
     let mode = session::Mode {
         auto_sync: auto,
         refresh_every: Some(session::INTERACTIVE_REFRESH),
     };
-    let engine = session::start_engine(loaded.apps, clusters, sources, global.read_only, mode);
+    let engine = session::start_engine_with_projects(
+        loaded.apps,
+        loaded.projects,
+        clusters,
+        sources,
+        global.read_only,
+        mode,
+    );
+    let _notifier = notifier(global, &engine)?;
     tui::run(options, engine.subscribe(), engine.commands()).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -68,7 +91,9 @@ pub async fn demo(global: &GlobalArgs, args: &DemoArgs) -> Result<ExitCode> {
         global.read_only,
         mode,
     );
+    let notifier = notifier(global, &engine)?;
     tui::run(options, engine.subscribe(), engine.commands()).await?;
+    drop(notifier);
     drop(engine);
     drop(demo);
     Ok(ExitCode::SUCCESS)

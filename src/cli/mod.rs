@@ -52,6 +52,10 @@ pub struct GlobalArgs {
     /// Output format of headless commands
     #[arg(short, long, global = true, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
+    /// Post a JSON message (Slack-compatible) to this URL when an app changes sync or health
+    /// state or a sync ends; repeatable, added to the config's `notify` list
+    #[arg(long = "notify", global = true, value_name = "URL")]
+    pub notify: Vec<String>,
 }
 
 /// Output formats of the headless commands.

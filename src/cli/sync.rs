@@ -103,6 +103,8 @@ async fn engine_for(
 ) -> Result<EngineHandle> {
     let clusters = session::connect(global).await?;
     let sources = session::sources()?;
+    // AppProject rules of the --apps files apply to every sync this engine runs.
+    let projects = session::load_apps(&global.apps).projects;
     Ok(crate::engine::start(EngineOptions {
         apps,
         clusters,
@@ -111,6 +113,7 @@ async fn engine_for(
         config_ignore: Vec::new(),
         refresh_every,
         auto_sync,
+        projects,
     }))
 }
 
@@ -505,6 +508,14 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode> {
         .count();
     let count = loaded.apps.len();
     let engine = engine_for(global, loaded.apps, true, Some(refresh)).await?;
+    // Webhooks of --notify and the config hear of sync and health changes and ended syncs.
+    let mut urls = global.notify.clone();
+    urls.extend(crate::config::Config::load(None)?.notify);
+    let _notifier = crate::integrations::notify::spawn(
+        urls,
+        engine.subscribe(),
+        crate::integrations::notify::NotifyOptions::default(),
+    );
     tracing::info!(
         "reconciling {count} apps ({automated} with auto-sync) every {}{}",
         format_duration(refresh),

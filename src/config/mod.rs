@@ -10,6 +10,8 @@
 //!   quit: [q, ctrl-c]
 //!   sortHealth: H
 //! bell: false             # ring the terminal bell when an app drifts or degrades
+//! notify:                 # webhooks told of sync and health changes (as --notify URL)
+//!   - https://hooks.slack.com/services/…
 //! ```
 //!
 //! Unknown sections, action names and key names are errors naming the file and line, so a
@@ -68,13 +70,15 @@ pub struct Config {
     pub keymap: KeymapOverrides,
     /// Ring the terminal bell with drift alerts (an app turned OutOfSync or Degraded).
     pub bell: bool,
+    /// Webhook URLs notified of sync and health changes (added to `--notify`).
+    pub notify: Vec<String>,
 }
 
 /// Key overrides from the config: each listed action gets exactly these keys.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct KeymapOverrides(pub BTreeMap<Action, Vec<KeyChord>>);
 
-// Later sections (ignoreDifferences per kind, notify URLs) get a field here
+// Later sections (ignoreDifferences per kind) get a field here
 // when they are built; `deny_unknown_fields` keeps typos loud until then.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -85,6 +89,8 @@ struct ConfigFile {
     keymap: KeymapOverrides,
     #[serde(default)]
     bell: bool,
+    #[serde(default)]
+    notify: Vec<String>,
 }
 
 impl Config {
@@ -154,6 +160,7 @@ impl Config {
             theme: file.theme,
             keymap: file.keymap,
             bell: file.bell,
+            notify: file.notify,
         })
     }
 
@@ -236,6 +243,12 @@ impl<'de> Visitor<'de> for KeymapVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_notify_urls() {
+        let c = Config::parse("notify:\n  - http://127.0.0.1:9/hook\n", "c.yaml").unwrap();
+        assert_eq!(c.notify, ["http://127.0.0.1:9/hook"]);
+    }
 
     #[test]
     fn empty_and_comment_only_files_are_defaults() {

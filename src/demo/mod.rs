@@ -1,6 +1,7 @@
 //! The demo: a Git repository built from `assets/demo` and two embedded clusters
 //! (`demo-staging`, `demo-prod`) seeded so every feature has something to show at once.
 
+pub mod observed;
 pub mod repo;
 pub mod seed;
 

@@ -56,6 +56,9 @@ pub async fn seed(demo: &Demo) -> Result<()> {
     {
         hand_edit(cluster, app).await?;
     }
+    super::observed::seed(demo)
+        .await
+        .wrap_err("cannot seed the demo's Argo CD and Flux objects")?;
     Ok(())
 }
 

@@ -205,6 +205,46 @@ impl Sources {
         })
     }
 
+    /// Every folder of `repo_url` at `commit` (a SHA or anything [`Sources::resolve`]
+    /// takes), as `/`-separated paths relative to the root, the root left out, in tree order.
+    /// Symbolic links and submodules are not followed. For ApplicationSet Git directory
+    /// generators.
+    pub fn directories(&self, repo_url: &str, commit: &str) -> Result<Vec<String>, SourceError> {
+        const MAX_FOLDERS: usize = 20_000;
+        let slot = self.slot(repo_url)?;
+        let opened = self.open(&slot)?;
+        let id = self.commit_id(&slot, &opened, commit)?;
+        let repo = opened.repo.to_thread_local();
+        let tree = CommitTree::new(&repo, id, &slot.url.display)?;
+        let Some(tree::Resolved::Dir { id: root, .. }) = tree.resolve(&[])? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        let mut pending = vec![(String::new(), root)];
+        while let Some((prefix, dir)) = pending.pop() {
+            let mut children = Vec::new();
+            for entry in tree.entries(dir)? {
+                if entry.kind == tree::Kind::Dir {
+                    let path = if prefix.is_empty() {
+                        entry.name.clone()
+                    } else {
+                        format!("{prefix}/{}", entry.name)
+                    };
+                    children.push((path, entry.id));
+                }
+            }
+            for (path, id) in children.into_iter().rev() {
+                if out.len() >= MAX_FOLDERS {
+                    return Ok(out);
+                }
+                out.push(path.clone());
+                pending.push((path, id));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     fn render_with(
         &self,
         source: &AppSource,

@@ -71,6 +71,7 @@ impl World {
             read_only: false,
             config_ignore: Vec::new(),
             refresh_every: None,
+            projects: Vec::new(),
             auto_sync: false,
         })
     }

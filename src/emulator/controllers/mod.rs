@@ -33,6 +33,8 @@ mod pvc;
 mod replicaset;
 mod scheduler;
 mod service;
+pub mod sim_argocd;
+pub mod sim_flux;
 mod statefulset;
 #[cfg(test)]
 mod test_world;
@@ -329,6 +331,17 @@ pub const KINDS: &[(&str, &str)] = &[
     ("batch", "Job"),
     ("batch", "CronJob"),
     ("networking.k8s.io", "Ingress"),
+    // Simulations of Argo CD's and Flux's controllers (see sim_argocd.rs, sim_flux.rs).
+    ("argoproj.io", "Application"),
+    ("kustomize.toolkit.fluxcd.io", "Kustomization"),
+    ("helm.toolkit.fluxcd.io", "HelmRelease"),
+    ("source.toolkit.fluxcd.io", "GitRepository"),
+    ("source.toolkit.fluxcd.io", "OCIRepository"),
+    ("source.toolkit.fluxcd.io", "HelmRepository"),
+    ("source.toolkit.fluxcd.io", "HelmChart"),
+    ("image.toolkit.fluxcd.io", "ImageRepository"),
+    ("image.toolkit.fluxcd.io", "ImagePolicy"),
+    ("image.toolkit.fluxcd.io", "ImageUpdateAutomation"),
 ];
 
 /// Whether some controller reconciles objects of this group and kind.
@@ -366,6 +379,8 @@ pub fn reconcile(
         ("networking.k8s.io", "Ingress") => service::reconcile_ingress(obj, &mut ctx),
         ("", "PersistentVolumeClaim") => pvc::reconcile(obj, &mut ctx),
         ("", "Namespace") => namespace::reconcile(obj, &mut ctx),
+        ("argoproj.io", "Application") => sim_argocd::reconcile(obj, &mut ctx),
+        (g, k) if sim_flux::KINDS.contains(&(g, k)) => sim_flux::reconcile(obj, &mut ctx),
         _ => Outcome::default(),
     }
 }

@@ -390,6 +390,7 @@ impl Engine {
         self.decorate(a, &mut snap);
         self.add_timeline(a, &mut snap);
         self.apps[a].summary = Some(Arc::new(snap));
+        self.apply_project_rules(a);
         self.dirty = true;
     }
 }

@@ -6,6 +6,9 @@
 mod auto;
 mod clusters;
 mod flow;
+mod observed;
+mod observed_actions;
+mod observed_diff;
 mod operations;
 mod pipeline;
 mod queries;
@@ -44,6 +47,8 @@ pub struct EngineOptions {
     pub config_ignore: Vec<IgnoreDifference>,
     /// Fetch Git and re-render this often; `None` renders once.
     pub refresh_every: Option<Duration>,
+    /// AppProjects from `--apps` files: syncs that break their rules are refused.
+    pub projects: Vec<crate::integrations::project::AppProject>,
     /// Run auto-sync and self-heal for apps whose `syncPolicy.automated` asks for it
     /// (`rekon run`, the TUI's `--auto`).
     pub auto_sync: bool,
@@ -107,6 +112,8 @@ pub enum EngineCommand {
         /// Where the YAML goes.
         reply: Reply<String>,
     },
+    /// Argo CD and Flux: actions and queries only observed apps have.
+    Observed(ObservedCommand),
     /// The app's recorded syncs, newest first, read from its cluster.
     History {
         /// The app.
@@ -183,3 +190,4 @@ pub fn start(options: EngineOptions) -> EngineHandle {
 }
 
 pub(crate) use clusters::version_of;
+pub use observed_actions::ObservedCommand;

@@ -27,6 +27,8 @@ pub(super) enum Msg {
         result: Result<Rendered, SourceError>,
         reply: Reply<Vec<ResourceDiff>>,
     },
+    /// Actions on observed apps (see observed_actions.rs).
+    Observed(super::observed_actions::ObsMsg),
     /// Sync operations' messages (see operations.rs).
     Op(super::operations::OpMsg),
 }
@@ -91,6 +93,8 @@ pub(super) struct Engine {
     pub(super) snapshots: watch::Sender<Arc<Snapshot>>,
     pub(super) generation: u64,
     pub(super) dirty: bool,
+    /// Argo CD and Flux apps found in the clusters (see observed.rs).
+    pub(super) observed: super::observed::Observed,
     /// Ids of sync operations, increasing.
     pub(super) next_op_id: u64,
 }
@@ -141,6 +145,7 @@ impl Engine {
             snapshots,
             generation: 0,
             dirty: true,
+            observed: Default::default(),
             next_op_id: 0,
         }
     }
@@ -190,7 +195,11 @@ impl Engine {
     }
 
     pub(super) fn command(&mut self, cmd: EngineCommand) {
+        let Some(cmd) = self.route_observed(cmd) else {
+            return;
+        };
         match cmd {
+            EngineCommand::Observed(cmd) => self.observed_command(cmd),
             EngineCommand::Refresh { app, hard } => {
                 if hard {
                     self.cache.clear();
@@ -233,6 +242,7 @@ impl Engine {
                         self.clusters[cluster].catalog = Some(Arc::new(catalog));
                         self.clusters[cluster].catalog_error = None;
                         self.watch_prunable_kinds(cluster);
+                        self.observe_cluster(cluster);
                     }
                     Err(e) => {
                         self.clusters[cluster].catalog_error = Some(e);
@@ -270,6 +280,7 @@ impl Engine {
             Msg::Watch { cluster, msg } => {
                 let is_state = matches!(msg, WatchMsg::State(..) | WatchMsg::Relisted(_));
                 let changed = self.clusters[cluster].store.apply(msg);
+                self.observed_changed(cluster, &changed, is_state);
                 self.forward_live(cluster, &changed);
                 let mut touched = BTreeSet::new();
                 for key in &changed {
@@ -285,6 +296,7 @@ impl Engine {
                     self.compare(a);
                 }
             }
+            Msg::Observed(msg) => self.on_observed_msg(msg),
             Msg::RevisionRendered { app, result, reply } => {
                 self.compare_revision(app, result, reply);
             }
@@ -326,17 +338,26 @@ impl Engine {
                 None => summary::pending(&rt.app, &self.cluster_label(rt)),
             })
             .collect();
+        apps.extend(self.observed_snapshots());
         apps.sort_by(|x, y| {
-            (&x.namespace, &x.name, &x.cluster).cmp(&(&y.namespace, &y.name, &y.cluster))
+            (&x.namespace, &x.name, &x.cluster, x.managed_by, &x.kind).cmp(&(
+                &y.namespace,
+                &y.name,
+                &y.cluster,
+                y.managed_by,
+                &y.kind,
+            ))
         });
-        let settled = self.apps.iter().all(|rt| {
-            rt.outcomes.is_some()
-                || rt.cluster.is_err()
-                || matches!(rt.rendered, Some(Err(_)))
-                || rt.cluster.as_ref().is_ok_and(|c| {
-                    self.clusters[*c].catalog.is_none() && self.clusters[*c].catalog_error.is_some()
-                })
-        });
+        let settled = self.observed_settled()
+            && self.apps.iter().all(|rt| {
+                rt.outcomes.is_some()
+                    || rt.cluster.is_err()
+                    || matches!(rt.rendered, Some(Err(_)))
+                    || rt.cluster.as_ref().is_ok_and(|c| {
+                        self.clusters[*c].catalog.is_none()
+                            && self.clusters[*c].catalog_error.is_some()
+                    })
+            });
         let clusters = self
             .clusters
             .iter()
