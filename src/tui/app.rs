@@ -16,12 +16,13 @@ use tokio::sync::mpsc;
 use super::action::{Action, Context};
 use super::commands::{self, CommandLine, Vocabulary};
 use super::drift::drift_toasts;
-use super::keymap::Keymap;
+use super::flux::{self, FluxVerb, RunningAction};
+use super::keymap::{Keymap, Subject};
 use super::options::TuiOptions;
-use super::requests::{Outbox, Pending, Request, ViewId};
+use super::requests::{Outbox, Pending, Reply, Request, RequestId, ViewId};
 use super::views::{
-    AppView, AppsView, DiffView, DrawCx, HelpView, HistoryView, Message, MessageKind, Outcome,
-    Prompt, SyncDialog, Target, TimelineView, View, ViewCx,
+    AppView, AppsView, DiffView, DrawCx, FluxGraphView, HelpView, HistoryView, ImagesView, Message,
+    MessageKind, Outcome, Prompt, SyncDialog, Target, TimelineView, View, ViewCx,
 };
 use super::widgets::{
     HeaderInfo, SPINNER, Toast, render_header, render_hint_bar, render_toasts, truncate, width,
@@ -32,6 +33,10 @@ use crate::model::{AppSnapshot, ConnectionState, Snapshot};
 
 /// How long a toast stays on screen.
 const TOAST_TIME: Duration = Duration::from_secs(8);
+
+/// The owner of requests the session makes itself (Flux actions): never a view, so their
+/// answers are never dropped with one.
+const SESSION: ViewId = ViewId(0);
 
 /// A view on the stack with the name its requests are answered to.
 struct Layer {
@@ -64,6 +69,8 @@ pub struct App {
     pending: Pending,
     toasts: Vec<ShownToast>,
     bell: bool,
+    /// Flux actions waiting for their outcome.
+    actions: Vec<RunningAction>,
 }
 
 impl App {
@@ -86,6 +93,7 @@ impl App {
             pending: Pending::default(),
             toasts: Vec::new(),
             bell: false,
+            actions: Vec::new(),
         };
         app.push_view(Box::new(AppsView::new()));
         app
@@ -197,10 +205,35 @@ impl App {
         self.layers.iter().rev().find_map(|l| l.view.as_sync())
     }
 
+    /// The Flux graph view, if one is open.
+    pub fn flux_graph(&self) -> Option<&FluxGraphView> {
+        self.layers
+            .iter()
+            .rev()
+            .find_map(|l| l.view.as_flux_graph())
+    }
+
+    /// The images view, if one is open.
+    pub fn images_view(&self) -> Option<&ImagesView> {
+        self.layers.iter().rev().find_map(|l| l.view.as_images())
+    }
+
     /// The app under the cursor in the apps table.
     pub fn selected_app(&self) -> Option<&AppSnapshot> {
         let id = self.apps_view()?.selected()?;
         super::views::find_app(&self.snapshot, id)
+    }
+
+    /// Flux actions sent and not answered yet, oldest first.
+    pub fn running_actions(&self) -> &[RunningAction] {
+        &self.actions
+    }
+
+    /// What the keys act on now: the app in view, if any.
+    pub fn subject(&self) -> Subject {
+        self.target()
+            .and_then(|t| super::views::find_app(&self.snapshot, &t.app))
+            .map_or(Subject::Nothing, Subject::of)
     }
 
     /// Which bindings apply now.
@@ -215,9 +248,11 @@ impl App {
 
     /// Whether something on screen animates, so the loop must tick.
     pub fn is_animating(&self) -> bool {
-        self.layers
-            .iter()
-            .any(|l| l.view.is_animating(&self.snapshot))
+        !self.actions.is_empty()
+            || self
+                .layers
+                .iter()
+                .any(|l| l.view.is_animating(&self.snapshot))
             || self
                 .snapshot
                 .clusters
@@ -291,7 +326,8 @@ impl App {
         self.message = None;
         let context = self.context();
         let chord = crate::config::KeyChord::from_event(&key);
-        let Some(binding) = self.options.keymap.lookup(context, chord) else {
+        let subject = self.subject();
+        let Some(binding) = self.options.keymap.lookup_for(context, subject, chord) else {
             self.type_text(context, &key);
             return None;
         };
@@ -371,6 +407,13 @@ impl App {
                 self.open(&action);
             }
             Action::Refresh { hard } => self.refresh(hard),
+            Action::Reconcile { .. } | Action::Suspend | Action::Resume => {
+                if let Some(verb) = FluxVerb::of(&action) {
+                    self.flux_action(verb);
+                }
+            }
+            Action::ShowFluxGraph => self.open_overview(Box::new(FluxGraphView::new())),
+            Action::ShowImages => self.open_overview(Box::new(ImagesView::new())),
             Action::SetContext(context) => self.set_context(context),
             Action::ListContexts => self.list_contexts(),
             other => self.view_action(&other),
@@ -449,10 +492,15 @@ impl App {
 
     /// What app-wide actions act on: the first view from the top that names an app.
     fn target(&self) -> Option<Target> {
-        self.layers
-            .iter()
-            .rev()
-            .find_map(|l| l.view.target(&self.snapshot))
+        for layer in self.layers.iter().rev() {
+            if let Some(t) = layer.view.target(&self.snapshot) {
+                return Some(t);
+            }
+            if layer.view.scopes_target() {
+                return None;
+            }
+        }
+        None
     }
 
     /// Opens the diff, sync dialog, history or timeline of the app in view.
@@ -484,6 +532,67 @@ impl App {
             self.pop_view();
         }
         self.push_view(view);
+    }
+
+    /// Opens a cluster-wide view (the Flux graph, the images), replacing one of the same
+    /// kind on top.
+    fn open_overview(&mut self, view: Box<dyn View>) {
+        self.command.close();
+        if self.layers.len() > 1 && self.context() == view.context() {
+            self.pop_view();
+        }
+        self.push_view(view);
+    }
+
+    /// Sends a Flux action for the app in view, unless it does not fit (not a Flux app,
+    /// read-only, suspended, one already running): then the status line says why.
+    fn flux_action(&mut self, verb: FluxVerb) {
+        let Some(target) = self.target() else {
+            self.set_message(MessageKind::Error, "no app selected".into());
+            return;
+        };
+        let Some(app) = super::views::find_app(&self.snapshot, &target.app) else {
+            self.set_message(
+                MessageKind::Error,
+                format!("{} is no longer in the snapshot", target.app.name),
+            );
+            return;
+        };
+        match flux::prepare(verb, app, self.read_only(), &self.actions) {
+            Ok(request) => {
+                let id = self.outbox.push(SESSION, request);
+                self.actions.push(RunningAction {
+                    id,
+                    app: target.app,
+                    verb,
+                });
+            }
+            Err(message) => self.message = Some(message),
+        }
+    }
+
+    /// An answer to a request the session made.
+    fn on_session_reply(&mut self, id: RequestId, reply: Reply) {
+        let Some(i) = self.actions.iter().position(|a| a.id == id) else {
+            return;
+        };
+        let action = self.actions.remove(i);
+        let Reply::Done(result) = reply else {
+            return;
+        };
+        let failed = result.is_err();
+        let message = flux::outcome(&action, result);
+        if failed {
+            // A failure must not vanish with the next key press.
+            self.toasts.push(ShownToast {
+                toast: Toast {
+                    text: message.text.clone(),
+                    warning: true,
+                },
+                until: Instant::now() + TOAST_TIME,
+            });
+        }
+        self.message = Some(message);
     }
 
     fn refresh(&mut self, hard: bool) {
@@ -592,7 +701,9 @@ impl App {
                 break;
             }
             for r in ready {
-                if let Some(i) = self.layers.iter().position(|l| l.id == r.owner) {
+                if r.owner == SESSION {
+                    self.on_session_reply(r.id, r.reply);
+                } else if let Some(i) = self.layers.iter().position(|l| l.id == r.owner) {
                     self.with_view(i, |view, cx| view.on_reply(r.id, r.reply, cx));
                 }
             }
@@ -705,7 +816,10 @@ impl App {
         render_hint_bar(
             frame,
             bar,
-            &self.options.keymap.hints(self.context()),
+            &self
+                .options
+                .keymap
+                .hints_for(self.context(), self.subject()),
             &theme,
         );
     }
@@ -752,6 +866,13 @@ impl App {
             };
             frame.render_widget(
                 Paragraph::new(Line::styled(format!(" {}", m.text), style)),
+                area,
+            );
+        } else if let Some(text) =
+            flux::progress(&self.actions, SPINNER[self.spinner % SPINNER.len()])
+        {
+            frame.render_widget(
+                Paragraph::new(Line::styled(format!(" {text}"), theme.accent())),
                 area,
             );
         }

@@ -64,6 +64,36 @@ pub const COMMANDS: &[CommandSpec] = &[
         description: "Fetch Git and compare the app again; the ! form drops cached dry runs too",
     },
     CommandSpec {
+        name: "reconcile",
+        aliases: &["reconcile!", "rec", "rec!"],
+        arg: None,
+        description: "Flux: reconcile the app now; the ! form reconciles its source first",
+    },
+    CommandSpec {
+        name: "suspend",
+        aliases: &[],
+        arg: None,
+        description: "Flux: suspend the app (Flux stops reconciling it)",
+    },
+    CommandSpec {
+        name: "resume",
+        aliases: &[],
+        arg: None,
+        description: "Flux: resume the app and reconcile it",
+    },
+    CommandSpec {
+        name: "graph",
+        aliases: &["flux", "fluxgraph"],
+        arg: None,
+        description: "Show the Flux graph of every cluster",
+    },
+    CommandSpec {
+        name: "images",
+        aliases: &["image", "img"],
+        arg: None,
+        description: "Show each ImagePolicy's latest tag against what workloads run",
+    },
+    CommandSpec {
         name: "theme",
         aliases: &["skin"],
         arg: Some("NAME"),
@@ -133,6 +163,13 @@ pub fn parse(line: &str, words: &Vocabulary) -> Result<Action, String> {
         "refresh" => Action::Refresh {
             hard: word.ends_with('!'),
         },
+        "reconcile" => Action::Reconcile {
+            with_source: word.ends_with('!'),
+        },
+        "suspend" => Action::Suspend,
+        "resume" => Action::Resume,
+        "graph" => Action::ShowFluxGraph,
+        "images" => Action::ShowImages,
         "theme" => match rest.as_slice() {
             [name] => Action::SetTheme((*name).to_string()),
             _ => {

@@ -1,0 +1,826 @@
+//! The Flux graph view: every cluster's Flux objects as one tree — sources, then what reads
+//! them (Kustomizations and HelmReleases under their GitRepository or HelmChart, HelmCharts
+//! under their HelmRepository, ImagePolicies under their ImageRepository) — with each
+//! applier's `dependsOn` edges and the Flux objects its inventory applies as lines beneath
+//! it, health badges and revisions beside. Enter opens the app of the selected line.
+//!
+//! The graph comes from the engine on request and is asked for again whenever a new
+//! snapshot arrives (at most one request in flight), so it follows the cluster.
+
+use std::collections::{BTreeMap, HashSet};
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, HighlightSpacing, Paragraph, Row, Table, TableState, Wrap};
+
+use super::columns::{ColumnSpec, fit};
+use super::text::one_line;
+use super::{AppId, AppView, DrawCx, Outcome, Target, View, ViewCx};
+use crate::integrations::flux::revision_commit;
+use crate::integrations::flux_graph::{EdgeKind, FluxGraph, GraphNode};
+use crate::model::{Health, ManagedBy, ResourceKey, Snapshot};
+use crate::tui::action::{Action, Context};
+use crate::tui::requests::{Reply, Request, RequestId};
+use crate::tui::widgets::{health_symbol, truncate, width};
+
+/// What one line of the graph shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GraphLine {
+    /// A cluster's heading with its counts.
+    Cluster {
+        /// The cluster.
+        name: String,
+        /// "1 source · 2 Kustomizations …".
+        counts: String,
+    },
+    /// A Flux object.
+    Node {
+        /// Its cluster.
+        cluster: String,
+        /// The object.
+        key: ResourceKey,
+        /// Tree drawing before it (`│  ├─ `).
+        prefix: String,
+    },
+    /// A `dependsOn` or inventory edge of the object above.
+    Edge {
+        /// Its cluster.
+        cluster: String,
+        /// `DependsOn` or `Inventory`.
+        kind: EdgeKind,
+        /// Where it points.
+        to: ResourceKey,
+        /// Tree drawing before it.
+        prefix: String,
+    },
+    /// Something Flux would trip over: a dependency cycle or a reference to nothing.
+    Warning {
+        /// A word or two.
+        title: String,
+        /// The details.
+        text: String,
+    },
+    /// A blank line between clusters.
+    Blank,
+}
+
+impl GraphLine {
+    /// The object the line is about (the node, or the edge's target) and its cluster.
+    pub fn object(&self) -> Option<(&str, &ResourceKey)> {
+        match self {
+            GraphLine::Node { cluster, key, .. } => Some((cluster, key)),
+            GraphLine::Edge { cluster, to, .. } => Some((cluster, to)),
+            _ => None,
+        }
+    }
+
+    fn selectable(&self) -> bool {
+        self.object().is_some()
+    }
+}
+
+/// Sources first, then what reads them: roots sort by this rank.
+fn kind_rank(kind: &str) -> u8 {
+    match kind {
+        "GitRepository" | "OCIRepository" | "Bucket" => 0,
+        "HelmRepository" => 1,
+        "HelmChart" => 2,
+        "Kustomization" => 3,
+        "HelmRelease" => 4,
+        "ImageRepository" => 5,
+        "ImagePolicy" => 6,
+        _ => 7,
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn counts(graph: &FluxGraph) -> String {
+    let count = |pred: &dyn Fn(&GraphNode) -> bool| graph.nodes.iter().filter(|n| pred(n)).count();
+    let sources = count(&|n| {
+        matches!(
+            n.key.kind.as_str(),
+            "GitRepository" | "OCIRepository" | "Bucket" | "HelmRepository" | "HelmChart"
+        )
+    });
+    let ks = count(&|n| n.key.kind == "Kustomization");
+    let hr = count(&|n| n.key.kind == "HelmRelease");
+    let images = count(&|n| n.key.kind.starts_with("Image"));
+    let not_ready = count(&|n| !matches!(n.health, Health::Healthy | Health::Suspended));
+    let suspended = count(&|n| n.suspended);
+    let mut parts = vec![
+        plural(sources, "source", "sources"),
+        plural(ks, "Kustomization", "Kustomizations"),
+        plural(hr, "HelmRelease", "HelmReleases"),
+    ];
+    if images > 0 {
+        parts.push(plural(images, "image object", "image objects"));
+    }
+    if not_ready > 0 {
+        parts.push(format!("{not_ready} not ready"));
+    }
+    if suspended > 0 {
+        parts.push(format!("{suspended} suspended"));
+    }
+    parts.join(" · ")
+}
+
+fn label(key: &ResourceKey) -> String {
+    format!("{} {}/{}", key.kind, key.namespace, key.name)
+}
+
+/// The lines of the graphs, in display order.
+pub fn graph_lines(graphs: &[FluxGraph]) -> Vec<GraphLine> {
+    let mut out = Vec::new();
+    for (i, g) in graphs.iter().enumerate() {
+        if i > 0 {
+            out.push(GraphLine::Blank);
+        }
+        out.push(GraphLine::Cluster {
+            name: g.cluster.clone(),
+            counts: counts(g),
+        });
+        let known: HashSet<&ResourceKey> = g.nodes.iter().map(|n| &n.key).collect();
+        let mut children: BTreeMap<&ResourceKey, Vec<&ResourceKey>> = BTreeMap::new();
+        let mut has_parent: HashSet<&ResourceKey> = HashSet::new();
+        for e in g.edges.iter().filter(|e| e.kind == EdgeKind::Source) {
+            if known.contains(&e.from) {
+                children.entry(&e.from).or_default().push(&e.to);
+                has_parent.insert(&e.to);
+            }
+        }
+        let mut roots: Vec<&ResourceKey> = g
+            .nodes
+            .iter()
+            .map(|n| &n.key)
+            .filter(|k| !has_parent.contains(k))
+            .collect();
+        // Dependencies before what waits for them, as Flux applies them.
+        let depth = dependency_depths(g);
+        let order = |a: &&ResourceKey, b: &&ResourceKey| {
+            let rank = |k: &ResourceKey| (kind_rank(&k.kind), depth.get(k).copied().unwrap_or(0));
+            rank(a).cmp(&rank(b)).then_with(|| a.cmp(b))
+        };
+        roots.sort_by(order);
+        for kids in children.values_mut() {
+            kids.sort_by(order);
+        }
+        let mut seen = HashSet::new();
+        for root in roots {
+            walk(g, root, "", None, &children, &mut seen, &mut out);
+        }
+        for cycle in g.dependency_cycles() {
+            let names: Vec<String> = cycle.iter().map(label).collect();
+            out.push(GraphLine::Warning {
+                title: "dependency cycle".into(),
+                text: format!(
+                    "{} → {}: Flux waits forever",
+                    names.join(" → "),
+                    names.first().cloned().unwrap_or_default()
+                ),
+            });
+        }
+        for e in g.dangling() {
+            let what = match e.kind {
+                EdgeKind::Source => "reads",
+                EdgeKind::DependsOn => "depends on",
+                EdgeKind::Inventory => "applies",
+            };
+            let (from, to) = match e.kind {
+                EdgeKind::Source => (&e.to, &e.from),
+                _ => (&e.from, &e.to),
+            };
+            out.push(GraphLine::Warning {
+                title: "missing".into(),
+                text: format!(
+                    "{} {what} {}, which is not in the cluster",
+                    label(from),
+                    label(to)
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// How many `dependsOn` steps lie below each object (0: it waits for nothing); cycles
+/// count once.
+fn dependency_depths(g: &FluxGraph) -> BTreeMap<&ResourceKey, usize> {
+    fn depth<'a>(
+        g: &'a FluxGraph,
+        key: &'a ResourceKey,
+        memo: &mut BTreeMap<&'a ResourceKey, usize>,
+        path: &mut Vec<&'a ResourceKey>,
+    ) -> usize {
+        if let Some(d) = memo.get(key) {
+            return *d;
+        }
+        if path.contains(&key) {
+            return 0;
+        }
+        path.push(key);
+        let d = g
+            .edges_from(key)
+            .filter(|e| e.kind == EdgeKind::DependsOn)
+            .map(|e| depth(g, &e.to, memo, path) + 1)
+            .max()
+            .unwrap_or(0);
+        path.pop();
+        memo.insert(key, d);
+        d
+    }
+    let mut memo = BTreeMap::new();
+    for n in &g.nodes {
+        depth(g, &n.key, &mut memo, &mut Vec::new());
+    }
+    memo
+}
+
+/// One node and, below it, its edges and the objects that read it. `last` is `None` for a
+/// root, else whether the node is its parent's last child.
+fn walk<'a>(
+    g: &'a FluxGraph,
+    key: &'a ResourceKey,
+    indent: &str,
+    last: Option<bool>,
+    children: &BTreeMap<&'a ResourceKey, Vec<&'a ResourceKey>>,
+    seen: &mut HashSet<&'a ResourceKey>,
+    out: &mut Vec<GraphLine>,
+) {
+    if !seen.insert(key) {
+        return;
+    }
+    let (branch, below) = match last {
+        None => (String::new(), String::new()),
+        Some(true) => (format!("{indent}└─ "), format!("{indent}   ")),
+        Some(false) => (format!("{indent}├─ "), format!("{indent}│  ")),
+    };
+    out.push(GraphLine::Node {
+        cluster: g.cluster.clone(),
+        key: key.clone(),
+        prefix: branch,
+    });
+    let kids: Vec<&ResourceKey> = children
+        .get(key)
+        .map(|v| v.iter().copied().filter(|k| !seen.contains(k)).collect())
+        .unwrap_or_default();
+    // Edges hang below the node, inside the line its children continue.
+    let edge_indent = if kids.is_empty() {
+        format!("{below}   ")
+    } else {
+        format!("{below}│  ")
+    };
+    let mut edges: Vec<_> = g
+        .edges_from(key)
+        .filter(|e| e.kind != EdgeKind::Source)
+        .collect();
+    edges.sort_by_key(|e| (e.kind != EdgeKind::DependsOn, &e.to));
+    for e in edges {
+        out.push(GraphLine::Edge {
+            cluster: g.cluster.clone(),
+            kind: e.kind,
+            to: e.to.clone(),
+            prefix: edge_indent.clone(),
+        });
+    }
+    let n = kids.len();
+    for (i, kid) in kids.into_iter().enumerate() {
+        walk(g, kid, &below, Some(i + 1 == n), children, seen, out);
+    }
+}
+
+/// `main@sha1:0123456…` as `main@0123456`, hashes cut to 7, tags and versions as they are.
+pub fn short_revision(revision: &str) -> String {
+    let commit = revision_commit(revision);
+    let is_hash = commit.len() >= 12 && commit.chars().all(|c| c.is_ascii_hexdigit());
+    if !is_hash {
+        return revision.to_string();
+    }
+    let short: String = commit.chars().take(7).collect();
+    match revision.split_once('@') {
+        Some((branch, _)) if !branch.is_empty() => format!("{branch}@{short}"),
+        _ => short,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum State {
+    Waiting,
+    Loaded(Vec<FluxGraph>),
+    Failed(String),
+}
+
+/// The Flux graph of every cluster.
+#[derive(Debug)]
+pub struct FluxGraphView {
+    state: State,
+    lines: Vec<GraphLine>,
+    /// The request in flight, if any.
+    asking: Option<RequestId>,
+    /// A snapshot arrived while a request was in flight: ask again once it is answered.
+    stale: bool,
+    /// The object under the cursor (kept across reloads), and the line it is on.
+    selected: Option<(String, ResourceKey, bool)>,
+    table: TableState,
+    page: usize,
+}
+
+impl Default for FluxGraphView {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FluxGraphView {
+    /// A view waiting for the engine's first answer.
+    pub fn new() -> Self {
+        Self {
+            state: State::Waiting,
+            lines: Vec::new(),
+            asking: None,
+            stale: false,
+            selected: None,
+            table: TableState::default(),
+            page: 1,
+        }
+    }
+
+    /// The lines on screen.
+    pub fn lines(&self) -> &[GraphLine] {
+        &self.lines
+    }
+
+    /// The line under the cursor.
+    pub fn selected_line(&self) -> Option<&GraphLine> {
+        self.table.selected().and_then(|i| self.lines.get(i))
+    }
+
+    fn ask(&mut self, cx: &mut ViewCx<'_>) {
+        self.asking = Some(cx.request(Request::FluxGraph));
+        self.stale = false;
+    }
+
+    fn node<'a>(&'a self, cluster: &str, key: &ResourceKey) -> Option<&'a GraphNode> {
+        let State::Loaded(graphs) = &self.state else {
+            return None;
+        };
+        graphs
+            .iter()
+            .filter(|g| g.cluster == cluster)
+            .flat_map(|g| g.nodes.iter())
+            .find(|n| n.key == *key)
+    }
+
+    /// Rebuilds the lines and puts the cursor back on the object it was on.
+    fn relayout(&mut self) {
+        self.lines = match &self.state {
+            State::Loaded(graphs) => graph_lines(graphs),
+            _ => Vec::new(),
+        };
+        let found = self.selected.as_ref().and_then(|(cluster, key, edge)| {
+            let same = |l: &GraphLine| {
+                l.object() == Some((cluster.as_str(), key))
+                    && matches!(l, GraphLine::Edge { .. }) == *edge
+            };
+            self.lines.iter().position(same).or_else(|| {
+                self.lines
+                    .iter()
+                    .position(|l| l.object() == Some((cluster.as_str(), key)))
+            })
+        });
+        let index = found.or_else(|| self.lines.iter().position(GraphLine::selectable));
+        self.select(index);
+    }
+
+    fn select(&mut self, index: Option<usize>) {
+        self.table.select(index);
+        self.selected = index.and_then(|i| self.lines.get(i)).and_then(|l| {
+            l.object().map(|(c, k)| {
+                (
+                    c.to_string(),
+                    k.clone(),
+                    matches!(l, GraphLine::Edge { .. }),
+                )
+            })
+        });
+    }
+
+    /// Moves to the next selectable line `delta` steps away (lines without an object are
+    /// skipped).
+    fn move_by(&mut self, delta: isize) {
+        let selectable: Vec<usize> = (0..self.lines.len())
+            .filter(|i| self.lines[*i].selectable())
+            .collect();
+        if selectable.is_empty() {
+            return;
+        }
+        let current = self
+            .table
+            .selected()
+            .and_then(|s| selectable.iter().position(|i| *i == s))
+            .unwrap_or(0);
+        let next = current
+            .saturating_add_signed(delta)
+            .min(selectable.len() - 1);
+        self.select(Some(selectable[next]));
+    }
+
+    /// The app (Kustomization or HelmRelease in the snapshot) of the selected line.
+    fn selected_app(&self, snapshot: &Snapshot) -> Option<AppId> {
+        let (cluster, key) = self.selected_line()?.object()?;
+        find_flux_app(snapshot, cluster, key)
+    }
+}
+
+/// The Flux app a graph object is, if the snapshot lists it.
+fn find_flux_app(snapshot: &Snapshot, cluster: &str, key: &ResourceKey) -> Option<AppId> {
+    snapshot
+        .apps
+        .iter()
+        .find(|a| {
+            a.managed_by == ManagedBy::Flux
+                && a.cluster == cluster
+                && a.kind == key.kind
+                && a.namespace == key.namespace
+                && a.name == key.name
+        })
+        .map(AppId::of)
+}
+
+impl View for FluxGraphView {
+    fn context(&self) -> Context {
+        Context::Graph
+    }
+
+    fn title(&self) -> String {
+        "Flux graph".into()
+    }
+
+    fn on_open(&mut self, cx: &mut ViewCx<'_>) {
+        self.ask(cx);
+    }
+
+    fn on_snapshot(&mut self, cx: &mut ViewCx<'_>) {
+        if self.asking.is_some() {
+            self.stale = true;
+        } else {
+            self.ask(cx);
+        }
+    }
+
+    fn on_reply(&mut self, id: RequestId, reply: Reply, cx: &mut ViewCx<'_>) {
+        if self.asking != Some(id) {
+            return;
+        }
+        let Reply::Graph(result) = reply else {
+            return;
+        };
+        self.asking = None;
+        self.state = match result {
+            Ok(graphs) => State::Loaded(graphs),
+            Err(e) => State::Failed(e),
+        };
+        self.relayout();
+        if self.stale {
+            self.ask(cx);
+        }
+    }
+
+    fn handle_action(&mut self, action: &Action, cx: &mut ViewCx<'_>) -> Outcome {
+        let page = isize::try_from(self.page.max(1)).unwrap_or(1);
+        match action {
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-page),
+            Action::PageDown => self.move_by(page),
+            Action::Top => self.move_by(isize::MIN / 2),
+            Action::Bottom => self.move_by(isize::MAX / 2),
+            Action::Open => {
+                if let Some(app) = self.selected_app(cx.snapshot) {
+                    return Outcome::Push(Box::new(AppView::new(app)));
+                }
+                match self.selected_line().and_then(GraphLine::object) {
+                    Some((_, key)) => cx.info(format!(
+                        "{} is not an app: open a Kustomization or HelmRelease",
+                        label(key)
+                    )),
+                    None => cx.info("nothing selected"),
+                }
+            }
+            _ => return Outcome::Ignored,
+        }
+        Outcome::Consumed
+    }
+
+    fn target(&self, snapshot: &Snapshot) -> Option<Target> {
+        self.selected_app(snapshot).map(Target::app)
+    }
+
+    fn scopes_target(&self) -> bool {
+        true
+    }
+
+    fn is_animating(&self, _snapshot: &Snapshot) -> bool {
+        self.state == State::Waiting
+    }
+
+    fn draw(&mut self, frame: &mut Frame<'_>, area: Rect, cx: &DrawCx<'_>) {
+        let theme = cx.theme;
+        let mut title = vec![Span::styled(
+            " Flux graph ",
+            theme.accent().add_modifier(Modifier::BOLD),
+        )];
+        if let State::Loaded(graphs) = &self.state {
+            let objects: usize = graphs.iter().map(|g| g.nodes.len()).sum();
+            title.push(Span::styled(
+                format!(
+                    "[{} in {}] ",
+                    plural(objects, "object", "objects"),
+                    plural(graphs.len(), "cluster", "clusters")
+                ),
+                theme.muted(),
+            ));
+        }
+        if self.asking.is_some() && self.state != State::Waiting {
+            title.push(Span::styled(format!("{} ", cx.spinner), theme.accent()));
+        }
+        let block = Block::bordered()
+            .border_style(theme.border())
+            .title(Line::from(title));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let empty = match &self.state {
+            State::Waiting => Some(Line::styled(
+                format!("{} asking the engine for the Flux graph…", cx.spinner),
+                theme.muted(),
+            )),
+            State::Failed(e) => Some(Line::styled(
+                format!("cannot show the Flux graph: {}", one_line(e)),
+                theme.error(),
+            )),
+            State::Loaded(g) if g.is_empty() => Some(Line::styled(
+                "No Flux objects in the connected clusters (no GitRepository, Kustomization or HelmRelease).",
+                theme.muted(),
+            )),
+            State::Loaded(_) => None,
+        };
+        if let Some(line) = empty {
+            let top = inner.height / 2;
+            let area = Rect {
+                y: inner.y + top,
+                height: inner.height.saturating_sub(top),
+                ..inner
+            };
+            frame.render_widget(
+                Paragraph::new(line).centered().wrap(Wrap { trim: true }),
+                area,
+            );
+            return;
+        }
+        self.page = usize::from(inner.height.saturating_sub(1)).max(1);
+        self.draw_table(frame, inner, cx);
+    }
+
+    fn as_flux_graph(&self) -> Option<&FluxGraphView> {
+        Some(self)
+    }
+}
+
+const HEADERS: [&str; 5] = ["OBJECT", "HEALTH", "REVISION", "APPLIES", "MESSAGE"];
+/// (min width, priority): the message goes first, then the inventory count.
+const LAYOUT: [(u16, u8); 5] = [(24, 100), (0, 90), (10, 50), (0, 30), (16, 10)];
+
+impl FluxGraphView {
+    fn cells(&self, line: &GraphLine) -> [String; 5] {
+        match line {
+            GraphLine::Cluster { name, counts } => [
+                format!("⎈ {name}"),
+                String::new(),
+                String::new(),
+                String::new(),
+                counts.clone(),
+            ],
+            GraphLine::Node {
+                cluster,
+                key,
+                prefix,
+            } => {
+                let node = self.node(cluster, key);
+                let health = node.map_or(Health::Missing, |n| n.health);
+                let inventory = match node {
+                    Some(n) if matches!(key.kind.as_str(), "Kustomization" | "HelmRelease") => {
+                        plural(n.inventory, "object", "objects")
+                    }
+                    _ => String::new(),
+                };
+                [
+                    format!("{prefix}{}", label(key)),
+                    format!("{} {}", health_symbol(health), health.as_str()),
+                    node.map(|n| short_revision(&n.revision))
+                        .unwrap_or_default(),
+                    inventory,
+                    node.map(|n| one_line(&n.message)).unwrap_or_default(),
+                ]
+            }
+            GraphLine::Edge {
+                cluster,
+                kind,
+                to,
+                prefix,
+            } => {
+                let node = self.node(cluster, to);
+                let health = node.map_or(Health::Missing, |n| n.health);
+                let (arrow, what) = match kind {
+                    EdgeKind::DependsOn => ("→", "depends on"),
+                    EdgeKind::Inventory => ("▸", "applies"),
+                    EdgeKind::Source => ("←", "reads"),
+                };
+                [
+                    format!("{prefix}{arrow} {what} {}", label(to)),
+                    format!("{} {}", health_symbol(health), health.as_str()),
+                    String::new(),
+                    String::new(),
+                    if node.is_none() {
+                        "not in the cluster".to_string()
+                    } else {
+                        String::new()
+                    },
+                ]
+            }
+            GraphLine::Warning { title, text } => [
+                format!("⚠ {title}"),
+                String::new(),
+                String::new(),
+                String::new(),
+                text.clone(),
+            ],
+            GraphLine::Blank => Default::default(),
+        }
+    }
+
+    fn draw_table(&mut self, frame: &mut Frame<'_>, area: Rect, cx: &DrawCx<'_>) {
+        let theme = cx.theme;
+        let cells: Vec<[String; 5]> = self.lines.iter().map(|l| self.cells(l)).collect();
+        let specs: Vec<ColumnSpec> = (0..5)
+            .map(|c| {
+                let ideal = cells
+                    .iter()
+                    .zip(&self.lines)
+                    // A cluster heading may overflow its cell; it does not set the width.
+                    .filter(|(_, l)| !matches!(l, GraphLine::Cluster { .. }) || c != 0)
+                    .map(|(row, _)| width(&row[c]))
+                    .chain([width(HEADERS[c])])
+                    .max()
+                    .unwrap_or(0);
+                let ideal = u16::try_from(ideal).unwrap_or(u16::MAX);
+                let (min, priority) = LAYOUT[c];
+                ColumnSpec {
+                    ideal,
+                    min: if min == 0 { ideal } else { min.min(ideal) },
+                    priority,
+                }
+            })
+            .collect();
+        let available = area.width.saturating_sub(2);
+        let widths = fit(&specs, available, 1, Some(4));
+        let shown: Vec<(usize, u16)> = widths
+            .iter()
+            .enumerate()
+            .filter_map(|(i, w)| w.map(|w| (i, w)))
+            .collect();
+        let header = Row::new(
+            shown
+                .iter()
+                .map(|(c, w)| Cell::from(truncate(HEADERS[*c], usize::from(*w)))),
+        )
+        .style(theme.header());
+        let rows = self.lines.iter().zip(&cells).map(|(line, row)| {
+            let health = match line {
+                GraphLine::Node { cluster, key, .. } => Some(
+                    self.node(cluster, key)
+                        .map_or(Health::Missing, |n| n.health),
+                ),
+                GraphLine::Edge { cluster, to, .. } => {
+                    Some(self.node(cluster, to).map_or(Health::Missing, |n| n.health))
+                }
+                _ => None,
+            };
+            Row::new(shown.iter().map(|(c, w)| {
+                let text = truncate(&row[*c], usize::from(*w));
+                let style = match (line, *c) {
+                    (GraphLine::Cluster { .. }, 0) => theme.accent().add_modifier(Modifier::BOLD),
+                    (GraphLine::Cluster { .. }, _) => theme.muted(),
+                    (GraphLine::Warning { .. }, _) => theme.warning(),
+                    (GraphLine::Edge { .. }, 0) => theme.muted(),
+                    (_, 1) => health.map_or(theme.text(), |h| theme.health(h)),
+                    (_, 0) => theme.text(),
+                    (GraphLine::Node { .. }, 4) if health == Some(Health::Degraded) => {
+                        theme.error()
+                    }
+                    _ => theme.muted(),
+                };
+                Cell::from(Span::styled(text, style))
+            }))
+        });
+        let table = Table::new(rows, shown.iter().map(|(_, w)| Constraint::Length(*w)))
+            .header(header)
+            .column_spacing(1)
+            .row_highlight_style(theme.selected())
+            .highlight_symbol("▶ ")
+            .highlight_spacing(HighlightSpacing::Always);
+        frame.render_stateful_widget(table, area, &mut self.table);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::integrations::flux_graph::GraphEdge;
+
+    fn node(kind: &str, name: &str, health: Health) -> GraphNode {
+        let group = crate::integrations::flux::group_of_kind(kind).unwrap_or("");
+        GraphNode {
+            key: ResourceKey::new(group, kind, "flux-system", name),
+            health,
+            ready: "True".into(),
+            suspended: false,
+            revision: String::new(),
+            message: String::new(),
+            inventory: 0,
+        }
+    }
+
+    fn edge(from: &GraphNode, to: &GraphNode, kind: EdgeKind) -> GraphEdge {
+        GraphEdge {
+            from: from.key.clone(),
+            to: to.key.clone(),
+            kind,
+        }
+    }
+
+    #[test]
+    fn sources_lead_with_their_readers_and_edges_beneath() {
+        let git = node("GitRepository", "platform", Health::Healthy);
+        let infra = node("Kustomization", "infra", Health::Healthy);
+        let apps = node("Kustomization", "apps", Health::Progressing);
+        let repo = node("HelmRepository", "bitnami", Health::Healthy);
+        let chart = node("HelmChart", "cache-redis", Health::Healthy);
+        let redis = node("HelmRelease", "redis", Health::Degraded);
+        let graph = FluxGraph {
+            cluster: "staging".into(),
+            edges: vec![
+                edge(&git, &infra, EdgeKind::Source),
+                edge(&git, &apps, EdgeKind::Source),
+                edge(&apps, &infra, EdgeKind::DependsOn),
+                edge(&infra, &apps, EdgeKind::Inventory),
+                edge(&repo, &chart, EdgeKind::Source),
+                edge(&chart, &redis, EdgeKind::Source),
+            ],
+            nodes: vec![git, infra, apps, repo, chart, redis],
+        };
+        let text: Vec<String> = graph_lines(&[graph])
+            .iter()
+            .map(|l| match l {
+                GraphLine::Cluster { name, counts } => format!("{name}: {counts}"),
+                GraphLine::Node { key, prefix, .. } => format!("{prefix}{}", key.name),
+                GraphLine::Edge {
+                    kind, to, prefix, ..
+                } => format!("{prefix}{kind:?} {}", to.name),
+                GraphLine::Warning { text, .. } => text.clone(),
+                GraphLine::Blank => String::new(),
+            })
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "staging: 3 sources · 2 Kustomizations · 1 HelmRelease · 2 not ready",
+                "platform",
+                "├─ infra",
+                "│     Inventory apps",
+                "└─ apps",
+                "      DependsOn infra",
+                "bitnami",
+                "└─ cache-redis",
+                "   └─ redis",
+            ]
+        );
+    }
+
+    #[test]
+    fn revisions_are_shortened_but_tags_kept() {
+        assert_eq!(
+            short_revision("main@sha1:0123456789abcdef0123456789abcdef01234567"),
+            "main@0123456"
+        );
+        assert_eq!(short_revision("v0.25.0"), "v0.25.0");
+        assert_eq!(short_revision("6.5.0"), "6.5.0");
+        assert_eq!(
+            short_revision("sha256:0123456789abcdef0123456789abcdef"),
+            "0123456"
+        );
+    }
+}
