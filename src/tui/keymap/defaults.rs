@@ -103,7 +103,6 @@ pub(super) fn default_bindings() -> Vec<Binding> {
         let i = at(&all, context);
         all.splice(i..i, flux_actions(context));
     }
-    all.extend(flux_actions(Graph));
     all.extend([
         b(
             &[c('F')],
@@ -111,7 +110,7 @@ pub(super) fn default_bindings() -> Vec<Binding> {
             Apps,
             "Apps",
             "graph",
-            "Show the Flux graph: sources, Kustomizations, HelmReleases, dependsOn, inventories (also :graph)",
+            "Show the Flux graph of every cluster (also :graph)",
             false,
         ),
         b(
@@ -120,7 +119,7 @@ pub(super) fn default_bindings() -> Vec<Binding> {
             Apps,
             "Apps",
             "images",
-            "Show image automation: each ImagePolicy's latest tag against what workloads run (also :images)",
+            "Show each ImagePolicy's latest tag against what workloads run (also :images)",
             false,
         ),
         b(
@@ -129,19 +128,20 @@ pub(super) fn default_bindings() -> Vec<Binding> {
             Graph,
             "Flux graph and images",
             "open",
-            "Open the app of the selected line (Kustomization, HelmRelease, the workload's app)",
-            true,
-        ),
-        b(
-            &[key(KeyCode::Enter)],
-            Action::Open,
-            Images,
-            "Flux graph and images",
-            "open",
-            "Open the app of the selected line (Kustomization, HelmRelease, the workload's app)",
+            "Open the app of the selected line",
             true,
         ),
     ]);
+    all.extend(flux_actions(Graph));
+    all.extend([b(
+        &[key(KeyCode::Enter)],
+        Action::Open,
+        Images,
+        "Flux graph and images",
+        "open",
+        "Open the app of the selected line",
+        true,
+    )]);
     all
 }
 

@@ -148,7 +148,7 @@ pub fn graph_lines(graphs: &[FluxGraph]) -> Vec<GraphLine> {
         let mut children: BTreeMap<&ResourceKey, Vec<&ResourceKey>> = BTreeMap::new();
         let mut has_parent: HashSet<&ResourceKey> = HashSet::new();
         for e in g.edges.iter().filter(|e| e.kind == EdgeKind::Source) {
-            if known.contains(&e.from) {
+            if known.contains(&e.from) && known.contains(&e.to) {
                 children.entry(&e.from).or_default().push(&e.to);
                 has_parent.insert(&e.to);
             }
@@ -591,19 +591,15 @@ impl View for FluxGraphView {
 }
 
 const HEADERS: [&str; 5] = ["OBJECT", "HEALTH", "REVISION", "APPLIES", "MESSAGE"];
-/// (min width, priority): the message goes first, then the inventory count.
-const LAYOUT: [(u16, u8); 5] = [(24, 100), (0, 90), (10, 50), (0, 30), (16, 10)];
+/// (min width, priority): on a narrow screen the message goes first, then the inventory
+/// count; the tree keeps room for its names.
+const LAYOUT: [(u16, u8); 5] = [(40, 100), (0, 90), (10, 50), (0, 30), (16, 10)];
 
 impl FluxGraphView {
     fn cells(&self, line: &GraphLine) -> [String; 5] {
         match line {
-            GraphLine::Cluster { name, counts } => [
-                format!("⎈ {name}"),
-                String::new(),
-                String::new(),
-                String::new(),
-                counts.clone(),
-            ],
+            // Drawn across the whole row after the table (see `draw_headings`).
+            GraphLine::Cluster { .. } => Default::default(),
             GraphLine::Node {
                 cluster,
                 key,
@@ -611,8 +607,10 @@ impl FluxGraphView {
             } => {
                 let node = self.node(cluster, key);
                 let health = node.map_or(Health::Missing, |n| n.health);
+                // HelmReleases list an inventory only since helm-controller 1.1: none
+                // there says nothing.
                 let inventory = match node {
-                    Some(n) if matches!(key.kind.as_str(), "Kustomization" | "HelmRelease") => {
+                    Some(n) if key.kind == "Kustomization" || n.inventory > 0 => {
                         plural(n.inventory, "object", "objects")
                     }
                     _ => String::new(),
@@ -669,10 +667,7 @@ impl FluxGraphView {
             .map(|c| {
                 let ideal = cells
                     .iter()
-                    .zip(&self.lines)
-                    // A cluster heading may overflow its cell; it does not set the width.
-                    .filter(|(_, l)| !matches!(l, GraphLine::Cluster { .. }) || c != 0)
-                    .map(|(row, _)| width(&row[c]))
+                    .map(|row| width(&row[c]))
                     .chain([width(HEADERS[c])])
                     .max()
                     .unwrap_or(0);
@@ -712,8 +707,6 @@ impl FluxGraphView {
             Row::new(shown.iter().map(|(c, w)| {
                 let text = truncate(&row[*c], usize::from(*w));
                 let style = match (line, *c) {
-                    (GraphLine::Cluster { .. }, 0) => theme.accent().add_modifier(Modifier::BOLD),
-                    (GraphLine::Cluster { .. }, _) => theme.muted(),
                     (GraphLine::Warning { .. }, _) => theme.warning(),
                     (GraphLine::Edge { .. }, 0) => theme.muted(),
                     (_, 1) => health.map_or(theme.text(), |h| theme.health(h)),
@@ -733,6 +726,38 @@ impl FluxGraphView {
             .highlight_symbol("▶ ")
             .highlight_spacing(HighlightSpacing::Always);
         frame.render_stateful_widget(table, area, &mut self.table);
+        self.draw_headings(frame, area, cx);
+    }
+
+    /// Cluster headings span the whole row, over the empty cells the table drew for them.
+    fn draw_headings(&self, frame: &mut Frame<'_>, area: Rect, cx: &DrawCx<'_>) {
+        let theme = cx.theme;
+        // The header row, then one row per line from the table's scroll offset.
+        let first = self.table.offset();
+        let rows = usize::from(area.height.saturating_sub(1));
+        for (i, line) in self.lines.iter().enumerate().skip(first).take(rows) {
+            let GraphLine::Cluster { name, counts } = line else {
+                continue;
+            };
+            let y = area.y + 1 + u16::try_from(i - first).unwrap_or(u16::MAX);
+            // Past the highlight column, so a selection marker is never drawn over.
+            let x = area.x + 2;
+            let room = usize::from(area.width.saturating_sub(2));
+            let name = format!("⎈ {name}");
+            let rest = truncate(&format!("  {counts}"), room.saturating_sub(width(&name)));
+            frame.render_widget(
+                Line::from(vec![
+                    Span::styled(name, theme.accent().add_modifier(Modifier::BOLD)),
+                    Span::styled(rest, theme.muted()),
+                ]),
+                Rect {
+                    x,
+                    y,
+                    width: area.width.saturating_sub(2),
+                    height: 1,
+                },
+            );
+        }
     }
 }
 

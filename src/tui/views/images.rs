@@ -337,14 +337,14 @@ const HEADERS: [&str; 8] = [
     "RUNNING",
     "STATUS",
 ];
-/// (min width, priority): the container and cluster go first, the image is cut before
-/// the tags and the status.
+/// (min width, priority): on a narrow screen the container and the image name go first
+/// (the policy names the image); the tags and the status stay.
 const LAYOUT: [(u16, u8); 8] = [
-    (12, 90),
+    (16, 90),
     (8, 20),
-    (14, 50),
+    (20, 50),
     (0, 95),
-    (16, 70),
+    (24, 70),
     (0, 10),
     (0, 96),
     (0, 100),
