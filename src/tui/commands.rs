@@ -436,6 +436,18 @@ mod tests {
         assert_eq!(parse("sync", &t), Ok(Action::ShowSync));
         assert_eq!(parse("diff", &t), Ok(Action::ShowDiff));
         assert_eq!(parse("timeline", &t), Ok(Action::ShowTimeline));
+        assert_eq!(
+            parse("reconcile", &t),
+            Ok(Action::Reconcile { with_source: false })
+        );
+        assert_eq!(
+            parse("rec!", &t),
+            Ok(Action::Reconcile { with_source: true })
+        );
+        assert_eq!(parse("suspend", &t), Ok(Action::Suspend));
+        assert_eq!(parse("resume", &t), Ok(Action::Resume));
+        assert_eq!(parse("flux", &t), Ok(Action::ShowFluxGraph));
+        assert_eq!(parse("img", &t), Ok(Action::ShowImages));
     }
 
     #[test]

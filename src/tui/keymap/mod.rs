@@ -52,6 +52,8 @@ pub enum Applies {
     FluxActive,
     /// Suspended Flux apps.
     FluxSuspended,
+    /// Every app but Flux's (sync options: Flux's are the object's own spec).
+    NotFlux,
 }
 
 impl Applies {
@@ -62,6 +64,7 @@ impl Applies {
             Applies::Flux => matches!(subject, Subject::Flux { .. }),
             Applies::FluxActive => subject == Subject::Flux { suspended: false },
             Applies::FluxSuspended => subject == Subject::Flux { suspended: true },
+            Applies::NotFlux => !matches!(subject, Subject::Flux { .. }),
         }
     }
 }
@@ -316,6 +319,35 @@ mod tests {
             map.lookup(Context::Command, KeyChord::plain(KeyCode::Down))
                 .map(|b| b.description),
             Some("Next command")
+        );
+    }
+
+    #[test]
+    fn one_key_suspends_or_resumes_by_the_app_in_view() {
+        let map = Keymap::default();
+        let t = KeyChord::char('T');
+        let active = Subject::Flux { suspended: false };
+        let suspended = Subject::Flux { suspended: true };
+        let action = |s| {
+            map.lookup_for(Context::Apps, s, t)
+                .map(|b| b.action.clone())
+        };
+        assert_eq!(action(active), Some(Action::Suspend));
+        assert_eq!(action(suspended), Some(Action::Resume));
+        // On other apps the key still reaches an action, which says why it does not fit.
+        assert_eq!(action(Subject::Rekon), Some(Action::Suspend));
+        let labels = |s| -> Vec<&str> {
+            map.hints_for(Context::Apps, s)
+                .iter()
+                .map(|h| h.label)
+                .collect()
+        };
+        assert!(labels(active).contains(&"suspend") && !labels(active).contains(&"resume"));
+        assert!(labels(suspended).contains(&"resume"));
+        assert!(!labels(Subject::Argo).contains(&"reconcile"));
+        assert_eq!(
+            map.key_for(Context::Apps, &Action::Resume),
+            Some(KeyChord::char('T'))
         );
     }
 
