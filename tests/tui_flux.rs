@@ -21,6 +21,9 @@ use tui_support::*;
 
 type Answer = oneshot::Sender<Result<String, String>>;
 
+/// Keys (or a command) pressed on the app under the cursor.
+type Press = dyn Fn(&mut App);
+
 fn ctrl(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
 }
@@ -125,7 +128,7 @@ fn reconcile_shows_a_spinner_then_what_flux_reported() {
 #[test]
 fn every_flux_key_and_command_sends_its_engine_command() {
     let (mut app, mut rx) = flux_ui(TuiOptions::default());
-    let cases: [(&str, &dyn Fn(&mut App), &str, &str, bool); 7] = [
+    let cases: [(&str, &Press, &str, &str, bool); 7] = [
         (
             "apps",
             &|a| type_text(a, "R"),
