@@ -165,6 +165,25 @@ fn argo_sync_shows_the_operation_it_writes_and_follows_operation_state() {
         "before any operation shows"
     );
 
+    // The operation field is written; Argo CD has not taken it yet.
+    let requested = Operation {
+        revision: String::new(),
+        steps: vec![],
+        started_at: String::new(),
+        message: "waiting for the Argo CD controller to start the operation".into(),
+        ..argo_operation(OperationPhase::Running, "")
+    };
+    let snap = with_edge_operation(&app, Some(requested));
+    app.set_snapshot(snap);
+    let text = screen(&mut app, 120, 40);
+    assert!(text.contains("⠋ Sync running "), "{text}");
+    assert!(!text.contains("steps done"), "no steps yet: {text}");
+    assert!(text.contains("asked by tester@ci"), "{text}");
+    assert!(
+        text.contains("waiting for the Argo CD controller to start the operation"),
+        "{text}"
+    );
+
     // Argo CD runs it: progress comes from operationState in the snapshots.
     let running = argo_operation(OperationPhase::Running, "2026-05-01T11:59:00Z");
     let snap = with_edge_operation(&app, Some(running));

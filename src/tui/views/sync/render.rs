@@ -416,6 +416,10 @@ fn progress_lines(d: &SyncDialog, cx: &DrawCx<'_>) -> Vec<Line<'static>> {
         })
         .count();
     let (head, style) = match op.phase {
+        // Argo CD lists steps only once it has planned them.
+        OperationPhase::Running if op.steps.is_empty() => {
+            (format!("{} {verb} running", cx.spinner), theme.accent())
+        }
         OperationPhase::Running => (
             format!(
                 "{} {verb} running · {done} of {} steps done",
@@ -436,15 +440,22 @@ fn progress_lines(d: &SyncDialog, cx: &DrawCx<'_>) -> Vec<Line<'static>> {
     if !op.message.is_empty() {
         out.push(Line::styled(one_line(&op.message), theme.text()));
     }
-    let mut when = vec![
-        Span::styled("revision ", theme.muted()),
-        Span::styled(short_sha(&op.revision), theme.accent()),
-        Span::styled(
-            format!(" · started {} by ", utc_time(&op.started_at)),
+    let mut when = Vec::new();
+    // Argo CD names the revision once it has resolved it.
+    if !op.revision.is_empty() {
+        when.push(Span::styled("revision ", theme.muted()));
+        when.push(Span::styled(short_sha(&op.revision), theme.accent()));
+        when.push(Span::styled(" · ", theme.muted()));
+    }
+    if op.started_at.is_empty() {
+        when.push(Span::styled("asked by ", theme.muted()));
+    } else {
+        when.push(Span::styled(
+            format!("started {} by ", utc_time(&op.started_at)),
             theme.muted(),
-        ),
-        Span::styled(op.initiated_by.clone(), theme.text()),
-    ];
+        ));
+    }
+    when.push(Span::styled(op.initiated_by.clone(), theme.text()));
     if let Some(end) = &op.finished_at {
         when.push(Span::styled(
             format!(" · finished {}", utc_time(end)),
