@@ -246,6 +246,7 @@ fn a_suspended_app_is_not_reconciled() {
         )
     );
     insta::assert_snapshot!("flux_suspended_refusal_80x24", screen(&mut app, 80, 24));
+    insta::assert_snapshot!("flux_suspended_refusal_120x40", screen(&mut app, 120, 40));
     // Suspended meanwhile (the snapshot was older): the engine's refusal is shown the same
     // way, and stays as a toast.
     select_app(&mut app, "apps");
