@@ -230,6 +230,7 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The output format asked for, if the command has it (its default or JSON).
 fn output(global: &GlobalArgs, default: OutputFormat, cmd: &str) -> Result<OutputFormat> {
     let f = global.output.unwrap_or(default);
     if f == default || f == OutputFormat::Json {

@@ -13,13 +13,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use tokio::sync::mpsc;
 
+mod observed;
+
 use super::action::{Action, Context};
 use super::commands::{self, CommandLine, Vocabulary};
 use super::drift::drift_toasts;
-use super::flux::{self, FluxVerb, RunningAction};
-use super::keymap::{Keymap, Subject};
+use super::flux::{FluxActions, FluxVerb};
+use super::keymap::Keymap;
 use super::options::TuiOptions;
-use super::requests::{Outbox, Pending, Reply, Request, RequestId, ViewId};
+use super::requests::{Outbox, Pending, Request, ViewId};
 use super::views::{
     AppView, AppsView, DiffView, DrawCx, FluxGraphView, HelpView, HistoryView, ImagesView, Message,
     MessageKind, Outcome, Prompt, SyncDialog, Target, TimelineView, View, ViewCx,
@@ -70,7 +72,7 @@ pub struct App {
     toasts: Vec<ShownToast>,
     bell: bool,
     /// Flux actions waiting for their outcome.
-    actions: Vec<RunningAction>,
+    flux: FluxActions,
 }
 
 impl App {
@@ -93,7 +95,7 @@ impl App {
             pending: Pending::default(),
             toasts: Vec::new(),
             bell: false,
-            actions: Vec::new(),
+            flux: FluxActions::default(),
         };
         app.push_view(Box::new(AppsView::new()));
         app
@@ -205,35 +207,10 @@ impl App {
         self.layers.iter().rev().find_map(|l| l.view.as_sync())
     }
 
-    /// The Flux graph view, if one is open.
-    pub fn flux_graph(&self) -> Option<&FluxGraphView> {
-        self.layers
-            .iter()
-            .rev()
-            .find_map(|l| l.view.as_flux_graph())
-    }
-
-    /// The images view, if one is open.
-    pub fn images_view(&self) -> Option<&ImagesView> {
-        self.layers.iter().rev().find_map(|l| l.view.as_images())
-    }
-
     /// The app under the cursor in the apps table.
     pub fn selected_app(&self) -> Option<&AppSnapshot> {
         let id = self.apps_view()?.selected()?;
         super::views::find_app(&self.snapshot, id)
-    }
-
-    /// Flux actions sent and not answered yet, oldest first.
-    pub fn running_actions(&self) -> &[RunningAction] {
-        &self.actions
-    }
-
-    /// What the keys act on now: the app in view, if any.
-    pub fn subject(&self) -> Subject {
-        self.target()
-            .and_then(|t| super::views::find_app(&self.snapshot, &t.app))
-            .map_or(Subject::Nothing, Subject::of)
     }
 
     /// Which bindings apply now.
@@ -248,7 +225,7 @@ impl App {
 
     /// Whether something on screen animates, so the loop must tick.
     pub fn is_animating(&self) -> bool {
-        !self.actions.is_empty()
+        !self.flux.is_empty()
             || self
                 .layers
                 .iter()
@@ -534,67 +511,6 @@ impl App {
         self.push_view(view);
     }
 
-    /// Opens a cluster-wide view (the Flux graph, the images), replacing one of the same
-    /// kind on top.
-    fn open_overview(&mut self, view: Box<dyn View>) {
-        self.command.close();
-        if self.layers.len() > 1 && self.context() == view.context() {
-            self.pop_view();
-        }
-        self.push_view(view);
-    }
-
-    /// Sends a Flux action for the app in view, unless it does not fit (not a Flux app,
-    /// read-only, suspended, one already running): then the status line says why.
-    fn flux_action(&mut self, verb: FluxVerb) {
-        let Some(target) = self.target() else {
-            self.set_message(MessageKind::Error, "no app selected".into());
-            return;
-        };
-        let Some(app) = super::views::find_app(&self.snapshot, &target.app) else {
-            self.set_message(
-                MessageKind::Error,
-                format!("{} is no longer in the snapshot", target.app.name),
-            );
-            return;
-        };
-        match flux::prepare(verb, app, self.read_only(), &self.actions) {
-            Ok(request) => {
-                let id = self.outbox.push(SESSION, request);
-                self.actions.push(RunningAction {
-                    id,
-                    app: target.app,
-                    verb,
-                });
-            }
-            Err(message) => self.message = Some(message),
-        }
-    }
-
-    /// An answer to a request the session made.
-    fn on_session_reply(&mut self, id: RequestId, reply: Reply) {
-        let Some(i) = self.actions.iter().position(|a| a.id == id) else {
-            return;
-        };
-        let action = self.actions.remove(i);
-        let Reply::Done(result) = reply else {
-            return;
-        };
-        let failed = result.is_err();
-        let message = flux::outcome(&action, result);
-        if failed {
-            // A failure must not vanish with the next key press.
-            self.toasts.push(ShownToast {
-                toast: Toast {
-                    text: message.text.clone(),
-                    warning: true,
-                },
-                until: Instant::now() + TOAST_TIME,
-            });
-        }
-        self.message = Some(message);
-    }
-
     fn refresh(&mut self, hard: bool) {
         let Some(target) = self.target() else {
             self.set_message(MessageKind::Error, "no app selected".into());
@@ -868,9 +784,7 @@ impl App {
                 Paragraph::new(Line::styled(format!(" {}", m.text), style)),
                 area,
             );
-        } else if let Some(text) =
-            flux::progress(&self.actions, SPINNER[self.spinner % SPINNER.len()])
-        {
+        } else if let Some(text) = self.flux.progress(SPINNER[self.spinner % SPINNER.len()]) {
             frame.render_widget(
                 Paragraph::new(Line::styled(format!(" {text}"), theme.accent())),
                 area,

@@ -5,7 +5,7 @@
 //! the cluster either way).
 
 use super::action::Action;
-use super::requests::{Request, RequestId};
+use super::requests::{Outbox, Reply, Request, RequestId, ViewId};
 use super::views::{AppId, Message, MessageKind, READ_ONLY_REFUSAL};
 use crate::model::{AppSnapshot, Health, ManagedBy};
 
@@ -77,6 +77,60 @@ pub struct RunningAction {
     pub app: AppId,
     /// What was asked.
     pub verb: FluxVerb,
+}
+
+/// The session's Flux actions waiting for Flux.
+#[derive(Debug, Default)]
+pub struct FluxActions {
+    running: Vec<RunningAction>,
+}
+
+impl FluxActions {
+    /// The actions sent and not answered yet, oldest first.
+    pub fn running(&self) -> &[RunningAction] {
+        &self.running
+    }
+
+    /// Whether none is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.running.is_empty()
+    }
+
+    /// Sends `verb` for `app` through `outbox` on behalf of `owner`, or says why it is not
+    /// sent (see [`prepare`]).
+    pub fn start(
+        &mut self,
+        verb: FluxVerb,
+        app: &AppSnapshot,
+        read_only: bool,
+        outbox: &mut Outbox,
+        owner: ViewId,
+    ) -> Result<(), Message> {
+        let request = prepare(verb, app, read_only, &self.running)?;
+        let id = outbox.push(owner, request);
+        self.running.push(RunningAction {
+            id,
+            app: AppId::of(app),
+            verb,
+        });
+        Ok(())
+    }
+
+    /// The message for an answer to one of the actions (an error message when it failed);
+    /// `None` for an answer that is not one of theirs.
+    pub fn finish(&mut self, id: RequestId, reply: Reply) -> Option<Message> {
+        let i = self.running.iter().position(|a| a.id == id)?;
+        let action = self.running.remove(i);
+        match reply {
+            Reply::Done(result) => Some(outcome(&action, result)),
+            _ => None,
+        }
+    }
+
+    /// The status line while actions run.
+    pub fn progress(&self, spinner: char) -> Option<String> {
+        progress(&self.running, spinner)
+    }
 }
 
 /// How the user knows the app: `namespace/name` (the kind shows in every view).
