@@ -442,6 +442,11 @@ impl App {
     }
 
     fn push_view(&mut self, view: Box<dyn View>) {
+        // The first-run hint says which key to press first; once the newcomer has opened
+        // something, the hint bar below says the rest.
+        if !self.layers.is_empty() && !view.is_popup() {
+            self.options.hint = None;
+        }
         self.next_view += 1;
         self.layers.push(Layer {
             id: ViewId(self.next_view),
