@@ -310,6 +310,7 @@ impl StoreAccess for FakeStore {
         &self,
         key: &ResourceKey,
         status: Value,
+        expected_rv: Option<&str>,
         _manager: &str,
     ) -> Result<Obj, StoreError> {
         let obj = {
@@ -317,6 +318,10 @@ impl StoreAccess for FakeStore {
             let Some(current) = state.objects.get(key).cloned() else {
                 return Err(StoreError::NotFound(key.to_string()));
             };
+            let rv = current.pointer("/metadata/resourceVersion").and_then(Value::as_str);
+            if expected_rv.is_some() && rv != expected_rv {
+                return Err(StoreError::Conflict(key.to_string(), "changed".into()));
+            }
             let mut obj = (*current).clone();
             obj["status"] = status;
             obj["metadata"]["resourceVersion"] = json!(Self::next_rv(&mut state));

@@ -82,7 +82,7 @@ pub fn seed(store: &Store, nodes: usize) -> Result<(), ApiError> {
         let name = format!("node-{i}");
         let (obj, status) = node(&name, i, &now);
         store.create(&rt, "", obj, &WriteOptions::by("kubelet"))?;
-        store.update_status(&rt, "", &name, status, "kubelet")?;
+        store.update_status(&rt, "", &name, status, None, "kubelet")?;
     }
     Ok(())
 }

@@ -162,11 +162,12 @@ impl StoreAccess for StoreAdapter {
         &self,
         k: &ResourceKey,
         status: Value,
+        expected_rv: Option<&str>,
         manager: &str,
     ) -> Result<Obj, StoreError> {
         let rt = self.rt(&k.group, &k.kind)?;
         self.store
-            .update_status(&rt, &k.namespace, &k.name, status, manager)
+            .update_status(&rt, &k.namespace, &k.name, status, expected_rv, manager)
             .map(|w| obj(&w.object))
             .map_err(err)
     }

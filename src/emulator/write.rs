@@ -446,19 +446,31 @@ impl Store {
         })
     }
 
-    /// Replaces the status of an object in process, as `manager` (for controllers).
+    /// Replaces the status of an object in process, as `manager` (for controllers); with
+    /// `expected_rv`, only if the object is still at that resourceVersion (else a conflict).
     pub fn update_status(
         &self,
         rt: &ResourceType,
         ns: &str,
         name: &str,
         status: Value,
+        expected_rv: Option<&str>,
         manager: &str,
     ) -> Result<Written, ApiError> {
-        self.modify(rt, ns, name, Some("status"), manager, |o| {
-            if let Some(m) = o.as_object_mut() {
+        let opts = WriteOptions::by(manager);
+        self.run_write(rt, ns, name, false, |current| {
+            let current =
+                current.ok_or_else(|| ApiError::not_found(&rt.group, &rt.resource, name))?;
+            if let Some(rv) = expected_rv
+                && rv != current.rv.to_string()
+            {
+                return Err(ApiError::conflict(&rt.group, &rt.resource, name));
+            }
+            let mut new = current.object.clone();
+            if let Some(m) = new.as_object_mut() {
                 m.insert("status".into(), status.clone());
             }
+            self.finish_update(rt, current, new, Some("status"), &opts, Checks::IN_PROCESS)
         })
     }
 }

@@ -80,11 +80,13 @@ pub trait StoreAccess: World {
     /// namespace controller to drop the `kubernetes` entry of a Namespace's `spec.finalizers`
     /// (after which a Namespace with deletionTimestamp and no finalizers is removed).
     fn update(&self, obj: Value, manager: &str) -> Result<Obj, StoreError>;
-    /// Replaces `.status` of the object (no precondition; the `/status` subresource).
+    /// Replaces `.status` of the object (the `/status` subresource); with `expected_rv`,
+    /// only if the object is still at that resourceVersion.
     fn update_status(
         &self,
         key: &ResourceKey,
         status: Value,
+        expected_rv: Option<&str>,
         manager: &str,
     ) -> Result<Obj, StoreError>;
     /// Deletes the object with background propagation. For a Pod that already carries
@@ -188,7 +190,7 @@ impl Driver {
                 match store.create(node, super::KUBELET) {
                     Ok(_) => {
                         if let Some(status) = status
-                            && let Err(e) = store.update_status(&key, status, super::KUBELET)
+                            && let Err(e) = store.update_status(&key, status, None, super::KUBELET)
                         {
                             tracing::debug!("node status for {key}: {e}");
                         }
@@ -344,14 +346,30 @@ impl Driver {
         let manager = outcome.manager;
         let now = self.clock.now();
         let mut failed = false;
+        // Objects this outcome already wrote: a later status write of theirs carries the
+        // resourceVersion read before, which is no longer a precondition worth keeping.
+        let mut written: Vec<ResourceKey> = Vec::new();
         for effect in outcome.effects {
             let result = match effect {
                 Effect::Create(obj) => create_with_status(store, obj, manager),
-                Effect::Update(obj) => store.update(obj, manager).map(drop),
+                Effect::Update(obj) => {
+                    written.push(meta::key_of(&obj));
+                    store.update(obj, manager).map(drop)
+                }
                 Effect::UpdateStatus(obj) => {
                     let target = meta::key_of(&obj);
                     let status = obj.get("status").cloned().unwrap_or(Value::Null);
-                    store.update_status(&target, status, manager).map(drop)
+                    // A status computed from an older read must not overwrite what was
+                    // written since (a controller's PUT /status carries its resourceVersion);
+                    // that newer write is in the feed and brings the object back here.
+                    let expected = (!written.contains(&target))
+                        .then(|| str_rv(&obj))
+                        .flatten();
+                    written.push(target.clone());
+                    match store.update_status(&target, status, expected.as_deref(), manager) {
+                        Err(StoreError::Conflict(..)) => Ok(()),
+                        other => other.map(drop),
+                    }
                 }
                 Effect::Delete(target) => match store.delete(&target, manager) {
                     Err(StoreError::NotFound(_)) => Ok(()),
@@ -408,6 +426,14 @@ impl Driver {
     }
 }
 
+/// The resourceVersion an object was read at, if it carries one.
+fn str_rv(obj: &Value) -> Option<String> {
+    obj.pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .filter(|rv| !rv.is_empty())
+        .map(String::from)
+}
+
 fn create_with_status(
     store: &dyn StoreAccess,
     obj: Value,
@@ -421,7 +447,7 @@ fn create_with_status(
     if let Some(status) = status
         && !meta::status_is(&created, &status)
     {
-        store.update_status(&meta::key_of(&created), status, manager)?;
+        store.update_status(&meta::key_of(&created), status, None, manager)?;
     }
     Ok(())
 }
