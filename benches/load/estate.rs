@@ -261,7 +261,6 @@ pub fn seed_app(store: &Store, shape: &Shape, i: usize) -> Result<(), String> {
     let ns = app_name(i);
     create_namespace(store, &ns)?;
     let instance = instance_name("argocd", &ns);
-    let replicas = shape.pods_per_deployment;
     for obj in app_objects(i) {
         let stored = apply_as_rekon(store, &ns, &instance, obj)?;
         if stored["kind"] != "Deployment" {
@@ -287,23 +286,41 @@ pub fn seed_app(store: &Store, shape: &Shape, i: usize) -> Result<(), String> {
         let rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
             "metadata": {"name": rs_name, "namespace": ns, "labels": labels, "ownerReferences": owner(&stored),
                 "annotations": {"deployment.kubernetes.io/revision": "1"}},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
+            "spec": {"replicas": 0, "selector": {"matchLabels": labels},
                 "template": {"metadata": {"labels": labels}, "spec": template["spec"]}}});
         let replicasets = rt(store, "apps", "replicasets");
-        let rs = store
+        store
             .create(&replicasets, &ns, rs, &WriteOptions::by("kube-controller-manager"))
+            .map_err(|e| format!("replicaset {ns}/{rs_name}: {e:?}"))?;
+    }
+    add_pods(store, i, 0, shape.pods_per_deployment)
+}
+
+/// Gives each of app `i`'s ReplicaSets `to` running Pods (it has `from`), and says so in
+/// their spec and status.
+pub fn add_pods(store: &Store, i: usize, from: usize, to: usize) -> Result<(), String> {
+    let ns = app_name(i);
+    let replicasets = rt(store, "apps", "replicasets");
+    let pods = rt(store, "", "pods");
+    for d in 0..2 {
+        let rs_name = format!("web-{d}-7d9f8c");
+        let rs = store
+            .modify(&replicasets, &ns, &rs_name, None, "kube-controller-manager", |o| {
+                o["spec"]["replicas"] = json!(to);
+            })
             .map_err(|e| format!("replicaset {ns}/{rs_name}: {e:?}"))?
             .object
             .object
             .clone();
         store
             .update_status(&replicasets, &ns, &rs_name,
-                json!({"replicas": replicas, "fullyLabeledReplicas": replicas, "readyReplicas": replicas,
-                    "availableReplicas": replicas, "observedGeneration": 1}),
+                json!({"replicas": to, "fullyLabeledReplicas": to, "readyReplicas": to,
+                    "availableReplicas": to, "observedGeneration": rs["metadata"]["generation"]}),
                 "kube-controller-manager")
             .map_err(|e| format!("status of {ns}/{rs_name}: {e:?}"))?;
-        let pods = rt(store, "", "pods");
-        for p in 0..replicas {
+        let template = &rs["spec"]["template"];
+        let labels = &template["metadata"]["labels"];
+        for p in from..to {
             let pod_name = format!("{rs_name}-{p:05}");
             let pod = json!({"apiVersion": "v1", "kind": "Pod",
                 "metadata": {"name": pod_name, "namespace": ns, "labels": labels, "ownerReferences": owner(&rs)},
@@ -335,6 +352,17 @@ pub fn seed(store: &Store, shape: &Shape) -> Result<(), String> {
         seed_app(store, shape, i)?;
     }
     Ok(())
+}
+
+/// Grows every app of `shape` to `pods` Pods per Deployment; returns the new shape.
+pub fn grow(store: &Store, shape: &Shape, pods: usize) -> Result<Shape, String> {
+    for i in 0..shape.apps {
+        add_pods(store, i, shape.pods_per_deployment, pods)?;
+    }
+    Ok(Shape {
+        apps: shape.apps,
+        pods_per_deployment: pods,
+    })
 }
 
 /// Changes one key of ConfigMap `name` in `ns` by hand (manager `kubectl-edit`), as drift.

@@ -4,7 +4,8 @@
 //! too), seeds it, runs each scenario several times and prints one row per metric: median,
 //! min, max, target, ok. `--json` prints the same as JSON lines. `--quick` runs fewer and
 //! shorter rounds (under three minutes on a 2-core machine once kdash and flux9s are in the
-//! cache). `--only status,live,rss,idle,tui,sync` picks scenarios.
+//! cache). `--only status,live,rss,idle,tui,sync` picks scenarios; `--hold SECS` keeps each
+//! seeded emulator up that long first, with its URL printed, for profiling by hand.
 //!
 //! rekon is measured as the release binary cargo builds for benches (`CARGO_BIN_EXE_rekon`,
 //! bench profile = release), started as a user starts it, process start included. The
@@ -30,6 +31,8 @@ pub struct Config {
     pub json: bool,
     /// Scenarios to run (all when empty).
     pub only: Vec<String>,
+    /// Keep each seeded estate up this long before its scenarios (for profiling by hand).
+    pub hold: Option<std::time::Duration>,
 }
 
 impl Config {
@@ -38,6 +41,7 @@ impl Config {
             quick: false,
             json: false,
             only: Vec::new(),
+            hold: None,
         };
         let mut args = std::env::args().skip(1);
         while let Some(a) = args.next() {
@@ -48,6 +52,12 @@ impl Config {
                     if let Some(list) = args.next() {
                         cfg.only = list.split(',').map(str::to_string).collect();
                     }
+                }
+                "--hold" => {
+                    cfg.hold = args
+                        .next()
+                        .and_then(|s| s.parse().ok())
+                        .map(std::time::Duration::from_secs);
                 }
                 // cargo bench passes --bench; libtest-style filters are ignored.
                 _ => {}
@@ -90,6 +100,14 @@ impl Harness {
         }
     }
 
+    /// Keeps a seeded estate up for `--hold`, saying where it is.
+    pub fn hold(&self, what: &str) {
+        if let Some(d) = self.cfg.hold {
+            self.note(&format!("holding for {}s: {what}", d.as_secs()));
+            std::thread::sleep(d);
+        }
+    }
+
     /// A progress or skip notice, on stderr so `--json` output stays clean.
     pub fn note(&self, text: &str) {
         eprintln!("[{:>6.1}s] {text}", self.started.elapsed().as_secs_f64());
@@ -129,8 +147,8 @@ fn main() {
         .build()
         .expect("a Tokio runtime");
     let steps: [(&str, fn(&Harness, &tokio::runtime::Runtime) -> Result<(), String>); 3] = [
-        ("estate", scenarios::big_estate),
         ("small", scenarios::small_estate),
+        ("big", scenarios::big_estate),
         ("sync", scenarios::sync_and_diff),
     ];
     let mut failed = false;

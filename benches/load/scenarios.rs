@@ -15,18 +15,25 @@ use crate::estate::{self, Shape};
 use crate::procs::{self, Daemon};
 use crate::report::{Metric, Target, percentile};
 
-/// The big estate: 1,000 apps of 30 objects, 9 Pods under each Deployment: 50,000 live
-/// objects of the kinds rekon watches.
+/// The big estate: 1,000 apps of 30 objects, one Pod under each Deployment (34,000 live
+/// objects); grown to 9 Pods per Deployment (50,000) for the memory scenario.
 const BIG: Shape = Shape {
     apps: 1000,
-    pods_per_deployment: 9,
+    pods_per_deployment: 1,
 };
 
-/// The small estate: 100 apps, 25 Pods under each Deployment: 5,000 Pods.
-pub const SMALL: Shape = Shape {
+/// Pods per Deployment that make the big estate 50,000 live objects.
+const BIG_PODS_FOR_RSS: usize = 9;
+
+/// The small estate: 100 apps, one Pod under each Deployment (3,400 live objects); grown
+/// to 25 Pods per Deployment (5,000 Pods) for the idle and TUI scenarios.
+const SMALL: Shape = Shape {
     apps: 100,
-    pods_per_deployment: 25,
+    pods_per_deployment: 1,
 };
+
+/// Pods per Deployment that give the small estate 5,000 Pods.
+const SMALL_PODS_FOR_IDLE: usize = 25;
 
 /// `rekon …` as a user runs it, with its own home, config and Git cache folders.
 pub fn rekon(h: &Harness, cache: &Path) -> Command {
@@ -53,14 +60,15 @@ fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
 
-/// Scenarios on the big estate: cold status (100 and 1,000 apps), peak RSS, live change.
+/// Scenarios on the big estate: cold status of 1,000 apps, live change, then (grown to
+/// 50,000 live objects) peak RSS.
 pub fn big_estate(h: &Harness, rt: &Runtime) -> Result<(), String> {
     if !["status", "rss", "live"].iter().any(|s| h.cfg.wants(s)) {
         return Ok(());
     }
     let root = h.tmp.path().join("big");
     let t = Instant::now();
-    estate::write_repo(&root, BIG.apps, &[100, BIG.apps])?;
+    estate::write_repo(&root, BIG.apps, &[BIG.apps])?;
     let cluster = rt.block_on(estate::start_cluster())?;
     estate::seed(cluster.store(), &BIG)?;
     let url = cluster.url().ok_or("the emulator has no URL")?;
@@ -71,35 +79,21 @@ pub fn big_estate(h: &Harness, rt: &Runtime) -> Result<(), String> {
         BIG.live_objects(),
         t.elapsed().as_secs_f64()
     ));
+    h.hold(&format!("--server {url} --apps {}/apps-N.yaml", root.display()));
     if h.cfg.wants("status") {
-        for (apps, quick, full, target) in [(100, 3, 5, 2.0), (BIG.apps, 1, 3, 15.0)] {
-            let file = root.join(format!("apps-{apps}.yaml"));
-            let mut times = Vec::new();
-            let mut rss = Vec::new();
-            for round in 0..h.cfg.rounds(quick, full) {
-                let mut c = rekon(h, &fresh_cache(h, &format!("status-{apps}-{round}")));
-                c.args(["status", "-o", "json", "--server", &url, "--apps"])
-                    .arg(&file);
-                let run = procs::run(c)?;
-                check_status(h, &run, apps);
-                times.push(secs(run.wall));
-                rss.push(run.peak_rss_mb);
-            }
-            h.emit(Metric::new(
-                format!("cold status, {apps} apps x 30 (wall)"),
-                "s",
-                times,
-                Target::AtMost(target),
-            ));
-            h.emit(Metric::new(
-                format!("cold status, {apps} apps x 30 (peak RSS)"),
-                "MiB",
-                rss,
-                Target::Info,
-            ));
-        }
+        cold_status(h, &root, &url, BIG.apps, h.cfg.rounds(1, 3), 15.0)?;
+    }
+    if h.cfg.wants("live") {
+        live_change(h, rt, &root, &url, &cluster)?;
     }
     if h.cfg.wants("rss") {
+        let t = Instant::now();
+        let grown = estate::grow(cluster.store(), &BIG, BIG_PODS_FOR_RSS)?;
+        h.note(&format!(
+            "big estate grown to {} live objects in {:.1}s",
+            grown.live_objects(),
+            t.elapsed().as_secs_f64()
+        ));
         let mut peaks = Vec::new();
         for round in 0..h.cfg.rounds(1, 2) {
             let mut c = rekon(h, &fresh_cache(h, &format!("rss-{round}")));
@@ -114,16 +108,49 @@ pub fn big_estate(h: &Harness, rt: &Runtime) -> Result<(), String> {
             peaks.push(kb as f64 / 1024.0);
         }
         h.emit(Metric::new(
-            format!("peak RSS, {} live objects watched (rekon run)", BIG.live_objects()),
+            format!("peak RSS, {} live objects watched (rekon run)", grown.live_objects()),
             "MiB",
             peaks,
             Target::AtMost(200.0),
         ));
     }
-    if h.cfg.wants("live") {
-        live_change(h, rt, &root, &url, &cluster)?;
-    }
     drop(cluster);
+    Ok(())
+}
+
+/// Cold `rekon status` of the first `apps` apps: a new process with an empty Git cache.
+fn cold_status(
+    h: &Harness,
+    root: &Path,
+    url: &str,
+    apps: usize,
+    rounds: usize,
+    target: f64,
+) -> Result<(), String> {
+    let file = root.join(format!("apps-{apps}.yaml"));
+    let mut times = Vec::new();
+    let mut rss = Vec::new();
+    for round in 0..rounds {
+        let mut c = rekon(h, &fresh_cache(h, &format!("status-{apps}-{round}")));
+        c.args(["status", "-o", "json", "--server", url, "--apps"])
+            .arg(&file);
+        let run = procs::run(c)?;
+        check_status(h, &run, apps);
+        times.push(secs(run.wall));
+        rss.push(run.peak_rss_mb);
+    }
+    h.emit(Metric::new(
+        format!("cold status, {apps} apps x 30 (wall)"),
+        "s",
+        times,
+        Target::AtMost(target),
+    ));
+    h.emit(Metric::new(
+        format!("cold status, {apps} apps x 30 (peak RSS)"),
+        "MiB",
+        rss,
+        Target::Info,
+    ));
     Ok(())
 }
 
@@ -237,15 +264,25 @@ fn live_change(
     Ok(())
 }
 
-/// Scenarios on the small estate (5,000 Pods): idle CPU of `rekon run`, then the TUIs.
+/// Scenarios on the small estate: cold status of 100 apps, then (grown to 5,000 Pods) idle
+/// CPU of `rekon run` and the TUIs.
 pub fn small_estate(h: &Harness, rt: &Runtime) -> Result<(), String> {
-    if !["idle", "tui"].iter().any(|s| h.cfg.wants(s)) {
+    if !["status", "idle", "tui"].iter().any(|s| h.cfg.wants(s)) {
         return Ok(());
     }
     let root = h.tmp.path().join("small");
     estate::write_repo(&root, SMALL.apps, &[SMALL.apps])?;
     let cluster = rt.block_on(estate::start_cluster())?;
     estate::seed(cluster.store(), &SMALL)?;
+    if h.cfg.wants("status") {
+        let url = cluster.url().ok_or("the emulator has no URL")?;
+        h.hold(&format!("--server {url} --apps {}/apps-{}.yaml", root.display(), SMALL.apps));
+        cold_status(h, &root, &url, SMALL.apps, h.cfg.rounds(3, 5), 2.0)?;
+    }
+    if !["idle", "tui"].iter().any(|s| h.cfg.wants(s)) {
+        return Ok(());
+    }
+    let grown = estate::grow(cluster.store(), &SMALL, SMALL_PODS_FOR_IDLE)?;
     estate::seed_flux(cluster.store(), 20)?;
     let url = cluster.url().ok_or("the emulator has no URL")?;
     let kubeconfig = root.join("kubeconfig");
@@ -255,8 +292,9 @@ pub fn small_estate(h: &Harness, rt: &Runtime) -> Result<(), String> {
     h.note(&format!(
         "small estate: {} apps, {} Pods, 20 Flux Kustomizations at {url}",
         SMALL.apps,
-        SMALL.apps * 2 * SMALL.pods_per_deployment
+        grown.apps * 2 * grown.pods_per_deployment
     ));
+    h.hold(&format!("--server {url} --apps {}/apps-{}.yaml, KUBECONFIG={}", root.display(), SMALL.apps, kubeconfig.display()));
     let apps_file = root.join(format!("apps-{}.yaml", SMALL.apps));
     let cache = fresh_cache(h, "small");
     if h.cfg.wants("idle") {
@@ -281,7 +319,7 @@ pub fn small_estate(h: &Harness, rt: &Runtime) -> Result<(), String> {
             format!(
                 "idle CPU over {}s, {} pods (rekon run)",
                 window.as_secs(),
-                SMALL.apps * 2 * SMALL.pods_per_deployment
+                grown.apps * 2 * grown.pods_per_deployment
             ),
             "%",
             cpu,
