@@ -136,6 +136,15 @@ fn yaml_docs(objects: &[Value]) -> String {
     text
 }
 
+/// Commits everything in `repo` and packs it: a repository a user has cloned or fetched
+/// is packed, and reading thousands of loose objects would measure this script instead.
+pub fn commit_packed(repo: &Path, message: &str) -> Result<(), String> {
+    git(repo, &["add", "-A"])?;
+    git(repo, &["commit", "-q", "-m", message])?;
+    git(repo, &["repack", "-a", "-d", "-q"])?;
+    git(repo, &["prune-packed"])
+}
+
 /// One Application document.
 pub fn application(name: &str, repo: &Path, path: &str, namespace: &str) -> String {
     let app = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
@@ -168,8 +177,7 @@ pub fn write_repo(root: &Path, apps: usize, app_files: &[usize]) -> Result<PathB
                 .map_err(|e| format!("{}: {e}", dir.display()))?;
         }
     }
-    git(&repo, &["add", "-A"])?;
-    git(&repo, &["commit", "-q", "-m", "estate"])?;
+    commit_packed(&repo, "estate")?;
     for &n in app_files {
         let mut text = String::new();
         for i in 0..n.min(apps) {
@@ -365,12 +373,19 @@ pub fn grow(store: &Store, shape: &Shape, pods: usize) -> Result<Shape, String> 
     })
 }
 
-/// Changes one key of ConfigMap `name` in `ns` by hand (manager `kubectl-edit`), as drift.
-pub fn drift_configmap(store: &Store, ns: &str, name: &str, value: &str) -> Result<(), String> {
+/// Changes `data.KEY` of ConfigMap `name` in `ns` by hand (manager `kubectl-edit`), as
+/// drift; `key` must be one Git sets, or a server-side diff rightly sees no drift.
+pub fn drift_configmap(
+    store: &Store,
+    ns: &str,
+    name: &str,
+    key: &str,
+    value: &str,
+) -> Result<(), String> {
     let cms = rt(store, "", "configmaps");
     store
         .modify(&cms, ns, name, None, "kubectl-edit", |o| {
-            o["data"]["mode"] = json!(value);
+            o["data"][key] = json!(value);
         })
         .map(|_| ())
         .map_err(|e| format!("drift {ns}/{name}: {e:?}"))

@@ -84,7 +84,7 @@ pub fn big_estate(h: &Harness, rt: &Runtime) -> Result<(), String> {
         cold_status(h, &root, &url, BIG.apps, h.cfg.rounds(1, 3), 15.0)?;
     }
     if h.cfg.wants("live") {
-        live_change(h, rt, &root, &url, &cluster)?;
+        live_change(h, &root, &url, &cluster)?;
     }
     if h.cfg.wants("rss") {
         let t = Instant::now();
@@ -187,19 +187,29 @@ fn check_status(h: &Harness, run: &procs::Run, apps: usize) {
 /// then the change back. Rounds of such changes give a p50 and a p99 each.
 fn live_change(
     h: &Harness,
-    rt: &Runtime,
     root: &Path,
     url: &str,
     cluster: &rekon::emulator::Cluster,
 ) -> Result<(), String> {
     let loaded = rekon::cli::session::load_apps(&[root.join(format!("apps-{}.yaml", BIG.apps))]);
     let apps = loaded.apps.len();
-    let handle = rekon::cluster::connect_server(url).map_err(|e| e.to_string())?;
+    // The engine gets threads of its own, as in the rekon process: sharing the emulator's
+    // would measure the emulator's queueing, not the engine.
+    let engine_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let handle = {
+        // kube's client spawns its buffer worker on the current runtime.
+        let _inside = engine_rt.enter();
+        rekon::cluster::connect_server(url).map_err(|e| e.to_string())?
+    };
     let store = cluster.store().clone();
     let rounds = h.cfg.rounds(2, 3);
     let per_round = h.cfg.rounds(40, 100);
     let cache = fresh_cache(h, "live");
-    let (p50s, p99s) = rt.block_on(async move {
+    let (p50s, p99s) = engine_rt.block_on(async move {
         let t = Instant::now();
         let engine = rekon::engine::start(rekon::engine::EngineOptions {
             apps: loaded.apps,
@@ -225,7 +235,7 @@ fn live_change(
                 let app = estate::app_name((round * per_round + k) * 37 % apps);
                 for (value, want) in [("drifted", SyncStatus::OutOfSync), ("production", SyncStatus::Synced)] {
                     let t = Instant::now();
-                    estate::drift_configmap(&store, &app, "cm-0", value)?;
+                    estate::drift_configmap(&store, &app, "cm-0", "mode", value)?;
                     let seen = tokio::time::timeout(
                         Duration::from_secs(20),
                         rx.wait_for(|s| {
@@ -352,8 +362,7 @@ pub fn sync_and_diff(h: &Harness, rt: &Runtime) -> Result<(), String> {
         let text = rekon::yaml::to_string(&estate::bulk_object(i));
         std::fs::write(repo.join(format!("bulk/{i:04}.yaml")), text).map_err(|e| e.to_string())?;
     }
-    estate::git(&repo, &["add", "-A"])?;
-    estate::git(&repo, &["commit", "-q", "-m", "bulk"])?;
+    estate::commit_packed(&repo, "bulk")?;
     let dir = repo.join("bulk");
     let rounds = h.cfg.rounds(2, 3);
     let mut apps = String::new();
@@ -404,10 +413,26 @@ pub fn sync_and_diff(h: &Harness, rt: &Runtime) -> Result<(), String> {
         let run = procs::run(kubectl(&["apply", "--server-side"], &ns_k))?;
         expect_exit(&run, 0, "kubectl apply --server-side")?;
         sync_k.push(secs(run.wall));
+        for ns in [&ns_r, &ns_k] {
+            // The sync also records its history in a ConfigMap, hence at least.
+            let n = store.count_in_namespace(ns);
+            if n < 1000 {
+                return Err(format!("namespace {ns} holds {n} objects after the sync, not 1,000"));
+            }
+        }
         for i in (0..1000).filter(|i| i % 5 >= 2).take(100) {
             let name = format!("cm-{i}");
-            estate::drift_configmap(&store, &ns_r, &name, "hand-edited")?;
-            estate::drift_configmap(&store, &ns_k, &name, "hand-edited")?;
+            estate::drift_configmap(&store, &ns_r, &name, "index", "hand-edited")?;
+            estate::drift_configmap(&store, &ns_k, &name, "index", "hand-edited")?;
+        }
+        if r == 0 {
+            h.hold(&format!(
+                "rekon diff bulk-0 --server {url} --apps {} (XDG_CACHE_HOME={}); kubectl --kubeconfig {} diff --server-side --force-conflicts -f {} -n {ns_k}",
+                apps_file.display(),
+                cache.display(),
+                kubeconfig.display(),
+                dir.display()
+            ));
         }
         let mut c = rekon(h, &cache);
         c.args(["diff", &format!("bulk-{r}"), "--server", &url, "--apps"])
@@ -419,7 +444,9 @@ pub fn sync_and_diff(h: &Harness, rt: &Runtime) -> Result<(), String> {
             h.note(&format!("rekon diff showed {shown} of the 100 drifted values"));
         }
         diff_r.push(secs(run.wall));
-        let run = procs::run(kubectl(&["diff", "--server-side"], &ns_k))?;
+        // rekon's diff forces conflicts (it asks what a sync would make of the object);
+        // kubectl must too, or the hand edits' field manager makes it fail instead.
+        let run = procs::run(kubectl(&["diff", "--server-side", "--force-conflicts"], &ns_k))?;
         expect_exit(&run, 1, "kubectl diff --server-side")?;
         diff_k.push(secs(run.wall));
     }
@@ -439,7 +466,7 @@ pub fn sync_and_diff(h: &Harness, rt: &Runtime) -> Result<(), String> {
     ));
     h.emit(Metric::new("diff 1,000 objects, 100 drifted: rekon diff", "s", diff_r.clone(), Target::Info));
     h.emit(Metric::new(
-        "diff 1,000 objects, 100 drifted: kubectl diff --server-side",
+        "diff 1,000 objects, 100 drifted: kubectl diff --server-side --force-conflicts",
         "s",
         diff_k.clone(),
         Target::Info,

@@ -4,7 +4,7 @@
 //! The store is plain data with no locks: the engine task owns it and applies the
 //! [`WatchMsg`]s the watcher tasks send, keeping one owner for live state.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -74,8 +74,9 @@ pub struct LiveStore {
     /// involvedObject UID → keys of core/v1 Events about it, for timelines.
     events: HashMap<String, BTreeSet<ResourceKey>>,
     kinds: HashMap<GroupKind, KindState>,
-    /// Keys seen during an ongoing relist, per kind.
-    relisting: HashMap<GroupKind, BTreeSet<ResourceKey>>,
+    /// Keys seen during an ongoing relist, per kind (only asked "was it seen": hashed, as
+    /// ordering thousands of keys showed in profiles).
+    relisting: HashMap<GroupKind, HashSet<ResourceKey>>,
 }
 
 impl LiveStore {
@@ -89,7 +90,7 @@ impl LiveStore {
     pub fn apply(&mut self, msg: WatchMsg) -> Vec<ResourceKey> {
         match msg {
             WatchMsg::RelistStarted(gk) => {
-                self.relisting.insert(gk, BTreeSet::new());
+                self.relisting.insert(gk, HashSet::new());
                 Vec::new()
             }
             WatchMsg::Applied(gk, obj) => {
