@@ -291,7 +291,8 @@ fn app_snapshot(i: usize, detail: Option<Arc<AppDetail>>) -> AppSnapshot {
         },
         auto_sync: i % 3 == 0,
         last_sync: Some("2026-05-01T11:00:00Z".into()),
-        resources: (0..30)
+        resources: Arc::new(
+            (0..30)
             .map(|r| ResourceStatus {
                 group: String::new(),
                 version: "v1".into(),
@@ -304,6 +305,7 @@ fn app_snapshot(i: usize, detail: Option<Arc<AppDetail>>) -> AppSnapshot {
                 requires_pruning: false,
             })
             .collect(),
+        ),
         operation: None,
         detail,
     }

@@ -72,7 +72,7 @@ fn base(
             .and_then(|p| p.automated.as_ref())
             .is_some_and(|a| a.enabled),
         last_sync: None,
-        resources: Vec::new(),
+        resources: Default::default(),
         operation: None,
         detail: None,
     }
@@ -234,7 +234,7 @@ pub fn summarize(input: &SummaryInput<'_>) -> AppSnapshot {
     let mut snap = base(app, input.cluster, revision, message);
     snap.sync = sync;
     snap.health = app_health.status;
-    snap.resources = resources;
+    snap.resources = std::sync::Arc::new(resources);
     snap.detail = Some(Arc::new(AppDetail {
         tree,
         diffs,
