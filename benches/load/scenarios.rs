@@ -94,6 +94,7 @@ pub fn big_estate(h: &Harness, rt: &Runtime) -> Result<(), String> {
             grown.live_objects(),
             t.elapsed().as_secs_f64()
         ));
+        h.hold(&format!("--server {url} --apps {}/apps-{}.yaml", root.display(), BIG.apps));
         let mut peaks = Vec::new();
         for round in 0..h.cfg.rounds(1, 2) {
             let mut c = rekon(h, &fresh_cache(h, &format!("rss-{round}")));

@@ -31,15 +31,26 @@ fn ensure_tool(h: &Harness, name: &str) -> Option<PathBuf> {
         "installing {name} from crates.io into {} (once; this takes minutes)",
         h.cache.display()
     ));
-    let status = Command::new("cargo")
-        .args(["install", name, "--locked", "--root"])
-        .arg(&h.cache)
-        .arg("--target-dir")
-        .arg(h.cache.join("build"))
-        .env_remove("CARGO_TARGET_DIR")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    // --locked first (the versions its authors tested); without it when a locked version
+    // is not in the registry (seen: flux9s 1.5.1's webpki-roots 1.0.11).
+    let install = |locked: bool| {
+        let mut c = Command::new("cargo");
+        c.args(["install", name, "--root"])
+            .arg(&h.cache)
+            .arg("--target-dir")
+            .arg(h.cache.join("build"))
+            .env_remove("CARGO_TARGET_DIR")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if locked {
+            c.arg("--locked");
+        }
+        c.status()
+    };
+    let status = match install(true) {
+        Ok(s) if s.success() => Ok(s),
+        _ => install(false),
+    };
     // The build folder is large and only needed once.
     let _ = std::fs::remove_dir_all(h.cache.join("build"));
     match status {
