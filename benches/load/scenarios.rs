@@ -208,7 +208,7 @@ fn live_change(
     };
     let store = cluster.store().clone();
     let rounds = h.cfg.rounds(2, 3);
-    let per_round = h.cfg.rounds(40, 100);
+    let per_round = h.cfg.rounds(60, 100);
     let cache = fresh_cache(h, "live");
     let (p50s, p99s) = engine_rt.block_on(async move {
         let t = Instant::now();

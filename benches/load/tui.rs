@@ -99,7 +99,14 @@ pub fn compare(
     let xdg_config = home.join("config");
     let mut rekon_env = env.clone();
     rekon_env.push(("XDG_CONFIG_HOME", &xdg_config));
-    let mut sessions = vec![("rekon", tmux.spawn("rekon", &rekon_line, &rekon_env)?)];
+    // Two ways to run rekon: on its own 100 apps (which also watches their 5,000 Pods),
+    // the view kdash's cluster-wide dashboard gives; and with no --apps, observing the
+    // cluster's Flux objects only, the view flux9s gives.
+    let flux_line = format!("{} --server {url}", h.rekon.display());
+    let mut sessions = vec![
+        ("rekon", tmux.spawn("rekon", &rekon_line, &rekon_env)?),
+        ("rekon-flux", tmux.spawn("rekon-flux", &flux_line, &rekon_env)?),
+    ];
     for (name, bin) in &tools {
         sessions.push((name, tmux.spawn(name, &bin.display().to_string(), &env)?));
     }
@@ -130,32 +137,39 @@ pub fn compare(
         }
     }
     let median = |v: &[f64]| crate::report::percentile(v, 50.0);
+    let secs = window.as_secs();
     for (label, unit, figures) in [("RSS", "MiB", &rss), ("CPU", "%", &cpu)] {
-        let others: Vec<(String, f64)> = sessions
-            .iter()
-            .zip(figures.iter())
-            .skip(1)
-            .filter(|(_, v)| !v.is_empty())
-            .map(|((n, _), v)| (n.to_string(), median(v)))
-            .collect();
-        let target = if others.is_empty() {
-            Target::Info
-        } else {
-            Target::Below(others)
+        let of = |name: &str| {
+            sessions
+                .iter()
+                .position(|(n, _)| *n == name)
+                .map(|i| figures[i].clone())
+                .filter(|v| !v.is_empty())
         };
-        h.emit(Metric::new(
-            format!("TUI {label} over {}s: rekon", window.as_secs()),
-            unit,
-            figures[0].clone(),
-            target,
-        ));
-        for ((name, _), v) in sessions.iter().zip(figures.iter()).skip(1) {
-            if !v.is_empty() {
+        let against = |names: &[&str]| {
+            let others: Vec<(String, f64)> = names
+                .iter()
+                .filter_map(|n| of(n).map(|v| (n.to_string(), median(&v))))
+                .collect();
+            if others.is_empty() {
+                Target::Info
+            } else {
+                Target::Below(others)
+            }
+        };
+        let rows = [
+            ("rekon, 100 apps + 5,000 Pods", "rekon", against(&["kdash", "flux9s"])),
+            ("rekon, Flux objects only", "rekon-flux", against(&["flux9s"])),
+            ("kdash", "kdash", Target::Info),
+            ("flux9s", "flux9s", Target::Info),
+        ];
+        for (title, name, target) in rows {
+            if let Some(v) = of(name) {
                 h.emit(Metric::new(
-                    format!("TUI {label} over {}s: {name}", window.as_secs()),
+                    format!("TUI {label} over {secs}s: {title}"),
                     unit,
-                    v.clone(),
-                    Target::Info,
+                    v,
+                    target,
                 ));
             }
         }

@@ -261,6 +261,11 @@ impl Engine {
         if self.clusters[c].catalog.is_none() || self.renders_pending(c) {
             return;
         }
+        // Prune candidates and timelines belong to rekon's own apps: a cluster that none
+        // of them deploys to (only observed Argo CD or Flux apps) needs neither.
+        if !self.apps.iter().any(|rt| rt.cluster == Ok(c)) {
+            return;
+        }
         for (g, k) in PRUNABLE_KINDS {
             self.ensure_watch(c, &GroupKind::new(*g, *k), true);
         }
