@@ -79,7 +79,9 @@ pub fn big_estate(h: &Harness, rt: &Runtime) -> Result<(), String> {
         BIG.live_objects(),
         t.elapsed().as_secs_f64()
     ));
-    h.hold(&format!("--server {url} --apps {}/apps-N.yaml", root.display()));
+    if h.cfg.wants("status") || h.cfg.wants("live") {
+        h.hold(&format!("--server {url} --apps {}/apps-{}.yaml", root.display(), BIG.apps));
+    }
     if h.cfg.wants("status") {
         cold_status(h, &root, &url, BIG.apps, h.cfg.rounds(1, 3), 15.0)?;
     }
