@@ -117,15 +117,26 @@ fn bench_diff(c: &mut Criterion) {
     let diff = compare_resource(key.clone(), Some(&desired), Some(&live), &options);
     let mut g = c.benchmark_group("diff");
     g.sample_size(20);
-    g.bench_function("compare 10,000-line manifests (normalize, mask, YAML)", |b| {
-        b.iter(|| compare_resource(key.clone(), Some(black_box(&desired)), Some(black_box(&live)), &options))
-    });
+    g.bench_function(
+        "compare 10,000-line manifests (normalize, mask, YAML)",
+        |b| {
+            b.iter(|| {
+                compare_resource(
+                    key.clone(),
+                    Some(black_box(&desired)),
+                    Some(black_box(&live)),
+                    &options,
+                )
+            })
+        },
+    );
     g.bench_function("unified text of 10,000-line manifests, 100 changes", |b| {
         b.iter(|| unified(black_box(&diff), 3))
     });
-    g.bench_function("side-by-side rows of 10,000-line manifests, 100 changes", |b| {
-        b.iter(|| SideBySide::of(black_box(&diff), 3))
-    });
+    g.bench_function(
+        "side-by-side rows of 10,000-line manifests, 100 changes",
+        |b| b.iter(|| SideBySide::of(black_box(&diff), 3)),
+    );
     g.finish();
 }
 
@@ -214,8 +225,12 @@ fn bench_plan(c: &mut Criterion) {
     for i in 0..1000 {
         let mut obj = match i % 4 {
             0 => deployment(&format!("web-{i}"), "shop"),
-            1 => json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": format!("svc-{i}"), "namespace": "shop"}}),
-            _ => json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("cm-{i}"), "namespace": "shop"}}),
+            1 => {
+                json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": format!("svc-{i}"), "namespace": "shop"}})
+            }
+            _ => {
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("cm-{i}"), "namespace": "shop"}})
+            }
         };
         obj["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] = json!((i % 5).to_string());
         set_tracking_id(&mut obj, "shop");
@@ -276,7 +291,12 @@ fn app_snapshot(i: usize, detail: Option<Arc<AppDetail>>) -> AppSnapshot {
         namespace: "argocd".into(),
         managed_by: ManagedBy::Rekon,
         kind: "Application".into(),
-        cluster: if i % 2 == 0 { "prod" } else { "staging" }.into(),
+        cluster: if i.is_multiple_of(2) {
+            "prod"
+        } else {
+            "staging"
+        }
+        .into(),
         destination_namespace: format!("app-{i:04}"),
         repo_url: "https://git.example.com/acme/gitops.git".into(),
         path: format!("apps/app-{i:04}"),
@@ -289,22 +309,22 @@ fn app_snapshot(i: usize, detail: Option<Arc<AppDetail>>) -> AppSnapshot {
         } else {
             format!("Deployment/web-{i}: waiting for rollout")
         },
-        auto_sync: i % 3 == 0,
+        auto_sync: i.is_multiple_of(3),
         last_sync: Some("2026-05-01T11:00:00Z".into()),
         resources: Arc::new(
             (0..30)
-            .map(|r| ResourceStatus {
-                group: String::new(),
-                version: "v1".into(),
-                kind: "ConfigMap".into(),
-                namespace: format!("app-{i:04}"),
-                name: format!("cm-{r}"),
-                sync: SyncStatus::Synced,
-                health: None,
-                message: String::new(),
-                requires_pruning: false,
-            })
-            .collect(),
+                .map(|r| ResourceStatus {
+                    group: String::new(),
+                    version: "v1".into(),
+                    kind: "ConfigMap".into(),
+                    namespace: format!("app-{i:04}"),
+                    name: format!("cm-{r}"),
+                    sync: SyncStatus::Synced,
+                    health: None,
+                    message: String::new(),
+                    requires_pruning: false,
+                })
+                .collect(),
         ),
         operation: None,
         detail,
@@ -363,7 +383,9 @@ fn bench_render(c: &mut Criterion) {
     };
     let mut apps_ui = App::new(options());
     apps_ui.set_now(Some(now));
-    apps_ui.set_snapshot(Arc::new(snapshot((0..500).map(|i| app_snapshot(i, None)).collect())));
+    apps_ui.set_snapshot(Arc::new(snapshot(
+        (0..500).map(|i| app_snapshot(i, None)).collect(),
+    )));
 
     let tree = tree_of_2000();
     let nodes = tree.len();

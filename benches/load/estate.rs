@@ -217,7 +217,12 @@ fn rt(store: &Store, group: &str, resource: &str) -> Arc<ResourceType> {
 pub fn create_namespace(store: &Store, name: &str) -> Result<(), String> {
     let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
     store
-        .create(&rt(store, "", "namespaces"), "", obj, &WriteOptions::by("bench"))
+        .create(
+            &rt(store, "", "namespaces"),
+            "",
+            obj,
+            &WriteOptions::by("bench"),
+        )
         .map(|_| ())
         .map_err(|e| format!("namespace {name}: {e:?}"))
 }
@@ -239,11 +244,19 @@ fn plural(kind: &str) -> (&'static str, &'static str) {
 
 /// Server-side applies `obj` into `ns` as field manager `rekon`, with app `instance`'s
 /// tracking id: exactly what a sync by rekon leaves. Returns the stored object.
-pub fn apply_as_rekon(store: &Store, ns: &str, instance: &str, mut obj: Value) -> Result<Value, String> {
+pub fn apply_as_rekon(
+    store: &Store,
+    ns: &str,
+    instance: &str,
+    mut obj: Value,
+) -> Result<Value, String> {
     obj["metadata"]["namespace"] = json!(ns);
     set_tracking_id(&mut obj, instance);
     let kind = obj["kind"].as_str().unwrap_or_default().to_string();
-    let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    let name = obj["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let (group, resource) = plural(&kind);
     let opts = WriteOptions {
         manager: "rekon".into(),
@@ -251,7 +264,14 @@ pub fn apply_as_rekon(store: &Store, ns: &str, instance: &str, mut obj: Value) -
         dry_run: false,
     };
     store
-        .patch(&rt(store, group, resource), ns, &name, PatchBody::Apply(obj), None, &opts)
+        .patch(
+            &rt(store, group, resource),
+            ns,
+            &name,
+            PatchBody::Apply(obj),
+            None,
+            &opts,
+        )
         .map(|w| w.object.object.clone())
         .map_err(|e| format!("{kind} {ns}/{name}: {e:?}"))
 }
@@ -274,7 +294,10 @@ pub fn seed_app(store: &Store, shape: &Shape, i: usize) -> Result<(), String> {
         if stored["kind"] != "Deployment" {
             continue;
         }
-        let name = stored["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        let name = stored["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let available = json!({"observedGeneration": stored["metadata"]["generation"],
             "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1,
             "conditions": [
@@ -285,7 +308,13 @@ pub fn seed_app(store: &Store, shape: &Shape, i: usize) -> Result<(), String> {
                  "lastUpdateTime": NOW, "lastTransitionTime": NOW}]});
         let deployments = rt(store, "apps", "deployments");
         store
-            .update_status(&deployments, &ns, &name, available, "kube-controller-manager")
+            .update_status(
+                &deployments,
+                &ns,
+                &name,
+                available,
+                "kube-controller-manager",
+            )
             .map_err(|e| format!("status of {ns}/{name}: {e:?}"))?;
         let template = stored["spec"]["template"].clone();
         let rs_name = format!("{name}-7d9f8c");
@@ -298,7 +327,12 @@ pub fn seed_app(store: &Store, shape: &Shape, i: usize) -> Result<(), String> {
                 "template": {"metadata": {"labels": labels}, "spec": template["spec"]}}});
         let replicasets = rt(store, "apps", "replicasets");
         store
-            .create(&replicasets, &ns, rs, &WriteOptions::by("kube-controller-manager"))
+            .create(
+                &replicasets,
+                &ns,
+                rs,
+                &WriteOptions::by("kube-controller-manager"),
+            )
             .map_err(|e| format!("replicaset {ns}/{rs_name}: {e:?}"))?;
     }
     add_pods(store, i, 0, shape.pods_per_deployment)
@@ -313,18 +347,29 @@ pub fn add_pods(store: &Store, i: usize, from: usize, to: usize) -> Result<(), S
     for d in 0..2 {
         let rs_name = format!("web-{d}-7d9f8c");
         let rs = store
-            .modify(&replicasets, &ns, &rs_name, None, "kube-controller-manager", |o| {
-                o["spec"]["replicas"] = json!(to);
-            })
+            .modify(
+                &replicasets,
+                &ns,
+                &rs_name,
+                None,
+                "kube-controller-manager",
+                |o| {
+                    o["spec"]["replicas"] = json!(to);
+                },
+            )
             .map_err(|e| format!("replicaset {ns}/{rs_name}: {e:?}"))?
             .object
             .object
             .clone();
         store
-            .update_status(&replicasets, &ns, &rs_name,
+            .update_status(
+                &replicasets,
+                &ns,
+                &rs_name,
                 json!({"replicas": to, "fullyLabeledReplicas": to, "readyReplicas": to,
                     "availableReplicas": to, "observedGeneration": rs["metadata"]["generation"]}),
-                "kube-controller-manager")
+                "kube-controller-manager",
+            )
             .map_err(|e| format!("status of {ns}/{rs_name}: {e:?}"))?;
         let template = &rs["spec"]["template"];
         let labels = &template["metadata"]["labels"];
@@ -334,7 +379,12 @@ pub fn add_pods(store: &Store, i: usize, from: usize, to: usize) -> Result<(), S
                 "metadata": {"name": pod_name, "namespace": ns, "labels": labels, "ownerReferences": owner(&rs)},
                 "spec": {"nodeName": format!("node-{}", 1 + p % 3), "containers": template["spec"]["containers"]}});
             store
-                .create(&pods, &ns, pod, &WriteOptions::by("kube-controller-manager"))
+                .create(
+                    &pods,
+                    &ns,
+                    pod,
+                    &WriteOptions::by("kube-controller-manager"),
+                )
                 .map_err(|e| format!("pod {ns}/{pod_name}: {e:?}"))?;
             let status = json!({"phase": "Running", "podIP": format!("10.244.{}.{}", p % 250, 1 + i % 250),
                 "hostIP": "172.18.0.2", "startTime": NOW,
@@ -420,7 +470,9 @@ pub fn seed_flux(store: &Store, count: usize) -> Result<(), String> {
                 .preferred(&GroupResource::new(group, resource))
                 .cloned()
             else {
-                return Err(format!("{group}/{resource} is not served after installing the CRDs"));
+                return Err(format!(
+                    "{group}/{resource} is not served after installing the CRDs"
+                ));
             };
             store
                 .create(&t, "flux-system", obj, &WriteOptions::by("bench"))

@@ -77,6 +77,9 @@ impl Config {
     }
 }
 
+/// A group of scenarios sharing one seeded emulator.
+type Scenario = fn(&Harness, &tokio::runtime::Runtime) -> Result<(), String>;
+
 /// Where the harness keeps its results while running, and what every scenario needs.
 pub struct Harness {
     /// Options.
@@ -146,7 +149,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("a Tokio runtime");
-    let steps: [(&str, fn(&Harness, &tokio::runtime::Runtime) -> Result<(), String>); 3] = [
+    let steps: [(&str, Scenario); 3] = [
         ("small", scenarios::small_estate),
         ("big", scenarios::big_estate),
         ("sync", scenarios::sync_and_diff),

@@ -231,7 +231,12 @@ impl Tmux {
 
     /// Starts `command` (a shell line) in a new detached 160×45 session; returns the pid of
     /// the program (the pane's process, which `exec` makes the program itself).
-    pub fn spawn(&self, session: &str, command: &str, env: &[(&str, &Path)]) -> Result<u32, String> {
+    pub fn spawn(
+        &self,
+        session: &str,
+        command: &str,
+        env: &[(&str, &Path)],
+    ) -> Result<u32, String> {
         let mut c = self.cmd();
         c.args(["new-session", "-d", "-x", "160", "-y", "45", "-s", session]);
         for (k, v) in env {
@@ -268,10 +273,6 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = self
-            .cmd()
-            .arg("kill-server")
-            .stderr(Stdio::null())
-            .status();
+        let _ = self.cmd().arg("kill-server").stderr(Stdio::null()).status();
     }
 }

@@ -31,7 +31,12 @@ pub struct Metric {
 
 impl Metric {
     /// A metric from its runs.
-    pub fn new(name: impl Into<String>, unit: &'static str, values: Vec<f64>, target: Target) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        unit: &'static str,
+        values: Vec<f64>,
+        target: Target,
+    ) -> Self {
         Metric {
             name: name.into(),
             values,
@@ -50,7 +55,10 @@ impl Metric {
     }
 
     fn max(&self) -> f64 {
-        self.values.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        self.values
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max)
     }
 
     /// Whether the median meets the target; `None` when there is none.
@@ -88,7 +96,7 @@ pub fn percentile(values: &[f64], p: f64) -> f64 {
     }
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
-    if p == 50.0 && v.len() % 2 == 0 {
+    if p == 50.0 && v.len().is_multiple_of(2) {
         return (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0;
     }
     let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;

@@ -80,7 +80,11 @@ pub fn big_estate(h: &Harness, rt: &Runtime) -> Result<(), String> {
         t.elapsed().as_secs_f64()
     ));
     if h.cfg.wants("status") || h.cfg.wants("live") {
-        h.hold(&format!("--server {url} --apps {}/apps-{}.yaml", root.display(), BIG.apps));
+        h.hold(&format!(
+            "--server {url} --apps {}/apps-{}.yaml",
+            root.display(),
+            BIG.apps
+        ));
     }
     if h.cfg.wants("status") {
         cold_status(h, &root, &url, BIG.apps, h.cfg.rounds(1, 3), 15.0)?;
@@ -96,7 +100,11 @@ pub fn big_estate(h: &Harness, rt: &Runtime) -> Result<(), String> {
             grown.live_objects(),
             t.elapsed().as_secs_f64()
         ));
-        h.hold(&format!("--server {url} --apps {}/apps-{}.yaml", root.display(), BIG.apps));
+        h.hold(&format!(
+            "--server {url} --apps {}/apps-{}.yaml",
+            root.display(),
+            BIG.apps
+        ));
         let mut peaks = Vec::new();
         for round in 0..h.cfg.rounds(1, 2) {
             let mut c = rekon(h, &fresh_cache(h, &format!("rss-{round}")));
@@ -111,7 +119,10 @@ pub fn big_estate(h: &Harness, rt: &Runtime) -> Result<(), String> {
             peaks.push(kb as f64 / 1024.0);
         }
         h.emit(Metric::new(
-            format!("peak RSS, {} live objects watched (rekon run)", grown.live_objects()),
+            format!(
+                "peak RSS, {} live objects watched (rekon run)",
+                grown.live_objects()
+            ),
             "MiB",
             peaks,
             Target::AtMost(200.0),
@@ -164,7 +175,10 @@ fn check_status(h: &Harness, run: &procs::Run, apps: usize) {
         h.note(&format!(
             "status exited with {}: {}",
             run.status,
-            String::from_utf8_lossy(&run.stderr).lines().next().unwrap_or("")
+            String::from_utf8_lossy(&run.stderr)
+                .lines()
+                .next()
+                .unwrap_or("")
         ));
     }
     let parsed: Vec<Value> = serde_json::from_slice(&run.stdout).unwrap_or_default();
@@ -179,8 +193,11 @@ fn check_status(h: &Harness, run: &procs::Run, apps: usize) {
         h.note(&format!(
             "status listed {} apps, {good} Synced and Healthy (expected {apps}); first other: {}",
             parsed.len(),
-            odd.map(|a| format!("{} {} {} {}", a["name"], a["sync"], a["health"], a["message"]))
-                .unwrap_or_default()
+            odd.map(|a| format!(
+                "{} {} {} {}",
+                a["name"], a["sync"], a["health"], a["message"]
+            ))
+            .unwrap_or_default()
         ));
     }
 }
@@ -236,7 +253,10 @@ fn live_change(
             let mut lat = Vec::new();
             for k in 0..per_round {
                 let app = estate::app_name((round * per_round + k) * 37 % apps);
-                for (value, want) in [("drifted", SyncStatus::OutOfSync), ("production", SyncStatus::Synced)] {
+                for (value, want) in [
+                    ("drifted", SyncStatus::OutOfSync),
+                    ("production", SyncStatus::Synced),
+                ] {
                     let t = Instant::now();
                     estate::drift_configmap(&store, &app, "cm-0", "mode", value)?;
                     let seen = tokio::time::timeout(
@@ -244,15 +264,17 @@ fn live_change(
                         rx.wait_for(|s| {
                             s.apps.iter().any(|a| {
                                 a.name == app
-                                    && a.resources
-                                        .iter()
-                                        .any(|r| r.name == "cm-0" && r.kind == "ConfigMap" && r.sync == want)
+                                    && a.resources.iter().any(|r| {
+                                        r.name == "cm-0" && r.kind == "ConfigMap" && r.sync == want
+                                    })
                             })
                         }),
                     )
                     .await;
                     if !matches!(seen, Ok(Ok(_))) {
-                        return Err(format!("the engine did not show {app}/cm-0 {want} within 20 s"));
+                        return Err(format!(
+                            "the engine did not show {app}/cm-0 {want} within 20 s"
+                        ));
                     }
                     lat.push(t.elapsed().as_secs_f64() * 1000.0);
                 }
@@ -289,7 +311,11 @@ pub fn small_estate(h: &Harness, rt: &Runtime) -> Result<(), String> {
     estate::seed(cluster.store(), &SMALL)?;
     if h.cfg.wants("status") {
         let url = cluster.url().ok_or("the emulator has no URL")?;
-        h.hold(&format!("--server {url} --apps {}/apps-{}.yaml", root.display(), SMALL.apps));
+        h.hold(&format!(
+            "--server {url} --apps {}/apps-{}.yaml",
+            root.display(),
+            SMALL.apps
+        ));
         cold_status(h, &root, &url, SMALL.apps, h.cfg.rounds(3, 5), 2.0)?;
     }
     if !["idle", "tui"].iter().any(|s| h.cfg.wants(s)) {
@@ -307,7 +333,12 @@ pub fn small_estate(h: &Harness, rt: &Runtime) -> Result<(), String> {
         SMALL.apps,
         grown.apps * 2 * grown.pods_per_deployment
     ));
-    h.hold(&format!("--server {url} --apps {}/apps-{}.yaml, KUBECONFIG={}", root.display(), SMALL.apps, kubeconfig.display()));
+    h.hold(&format!(
+        "--server {url} --apps {}/apps-{}.yaml, KUBECONFIG={}",
+        root.display(),
+        SMALL.apps,
+        kubeconfig.display()
+    ));
     let apps_file = root.join(format!("apps-{}.yaml", SMALL.apps));
     let cache = fresh_cache(h, "small");
     if h.cfg.wants("idle") {
@@ -323,7 +354,11 @@ pub fn small_estate(h: &Harness, rt: &Runtime) -> Result<(), String> {
         std::thread::sleep(Duration::from_secs(2));
         // One window, cut in thirds: three figures from one settled process.
         for _ in 0..3 {
-            match procs::observe(&[d.pid()], window / 3).first().copied().flatten() {
+            match procs::observe(&[d.pid()], window / 3)
+                .first()
+                .copied()
+                .flatten()
+            {
                 Some(u) => cpu.push(u.cpu_pct),
                 None => return Err(format!("rekon run exited: {}", d.tail(5))),
             }
@@ -420,7 +455,9 @@ pub fn sync_and_diff(h: &Harness, rt: &Runtime) -> Result<(), String> {
             // The sync also records its history in a ConfigMap, hence at least.
             let n = store.count_in_namespace(ns);
             if n < 1000 {
-                return Err(format!("namespace {ns} holds {n} objects after the sync, not 1,000"));
+                return Err(format!(
+                    "namespace {ns} holds {n} objects after the sync, not 1,000"
+                ));
             }
         }
         for i in (0..1000).filter(|i| i % 5 >= 2).take(100) {
@@ -442,19 +479,31 @@ pub fn sync_and_diff(h: &Harness, rt: &Runtime) -> Result<(), String> {
             .arg(&apps_file);
         let run = procs::run(c)?;
         expect_exit(&run, 1, "rekon diff")?;
-        let shown = String::from_utf8_lossy(&run.stdout).matches("hand-edited").count();
+        let shown = String::from_utf8_lossy(&run.stdout)
+            .matches("hand-edited")
+            .count();
         if shown < 100 {
-            h.note(&format!("rekon diff showed {shown} of the 100 drifted values"));
+            h.note(&format!(
+                "rekon diff showed {shown} of the 100 drifted values"
+            ));
         }
         diff_r.push(secs(run.wall));
         // rekon's diff forces conflicts (it asks what a sync would make of the object);
         // kubectl must too, or the hand edits' field manager makes it fail instead.
-        let run = procs::run(kubectl(&["diff", "--server-side", "--force-conflicts"], &ns_k))?;
+        let run = procs::run(kubectl(
+            &["diff", "--server-side", "--force-conflicts"],
+            &ns_k,
+        ))?;
         expect_exit(&run, 1, "kubectl diff --server-side")?;
         diff_k.push(secs(run.wall));
     }
     let ratio = |k: &[f64], r: &[f64]| k.iter().zip(r).map(|(k, r)| k / r).collect::<Vec<_>>();
-    h.emit(Metric::new("sync 1,000 objects: rekon sync", "s", sync_r.clone(), Target::Info));
+    h.emit(Metric::new(
+        "sync 1,000 objects: rekon sync",
+        "s",
+        sync_r.clone(),
+        Target::Info,
+    ));
     h.emit(Metric::new(
         "sync 1,000 objects: kubectl apply --server-side",
         "s",
@@ -467,7 +516,12 @@ pub fn sync_and_diff(h: &Harness, rt: &Runtime) -> Result<(), String> {
         ratio(&sync_k, &sync_r),
         Target::AtLeast(3.0),
     ));
-    h.emit(Metric::new("diff 1,000 objects, 100 drifted: rekon diff", "s", diff_r.clone(), Target::Info));
+    h.emit(Metric::new(
+        "diff 1,000 objects, 100 drifted: rekon diff",
+        "s",
+        diff_r.clone(),
+        Target::Info,
+    ));
     h.emit(Metric::new(
         "diff 1,000 objects, 100 drifted: kubectl diff --server-side --force-conflicts",
         "s",

@@ -24,7 +24,10 @@ fn ensure_tool(h: &Harness, name: &str) -> Option<PathBuf> {
         return Some(bin);
     }
     if std::env::var_os("REKON_LOAD_NO_INSTALL").is_some() {
-        h.note(&format!("skipping {name}: not in {} and REKON_LOAD_NO_INSTALL is set", h.cache.display()));
+        h.note(&format!(
+            "skipping {name}: not in {} and REKON_LOAD_NO_INSTALL is set",
+            h.cache.display()
+        ));
         return None;
     }
     h.note(&format!(
@@ -105,7 +108,10 @@ pub fn compare(
     let flux_line = format!("{} --server {url}", h.rekon.display());
     let mut sessions = vec![
         ("rekon", tmux.spawn("rekon", &rekon_line, &rekon_env)?),
-        ("rekon-flux", tmux.spawn("rekon-flux", &flux_line, &rekon_env)?),
+        (
+            "rekon-flux",
+            tmux.spawn("rekon-flux", &flux_line, &rekon_env)?,
+        ),
     ];
     for (name, bin) in &tools {
         sessions.push((name, tmux.spawn(name, &bin.display().to_string(), &env)?));
@@ -114,10 +120,15 @@ pub fn compare(
     std::thread::sleep(Duration::from_secs(10));
     for (name, _) in &sessions {
         let screen = tmux.capture(name);
-        let first = screen.lines().find(|l| !l.trim().is_empty()).unwrap_or("(blank)");
+        let first = screen
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("(blank)");
         h.note(&format!("{name} shows: {}", first.trim()));
         if *name == "rekon" && !screen.contains("app-00") {
-            h.note("rekon's TUI does not list the estate's apps: its figures may not be comparable");
+            h.note(
+                "rekon's TUI does not list the estate's apps: its figures may not be comparable",
+            );
         }
     }
     let window = Duration::from_secs(if h.cfg.quick { 15 } else { 30 });
@@ -161,7 +172,11 @@ pub fn compare(
         // the cluster's workloads and Pods, flux9s only the Flux objects.
         let rows = [
             ("rekon, 100 apps + 5,000 Pods", "rekon", against(&["kdash"])),
-            ("rekon, Flux objects only", "rekon-flux", against(&["flux9s"])),
+            (
+                "rekon, Flux objects only",
+                "rekon-flux",
+                against(&["flux9s"]),
+            ),
             ("kdash", "kdash", Target::Info),
             ("flux9s", "flux9s", Target::Info),
         ];

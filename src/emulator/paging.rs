@@ -50,9 +50,8 @@ pub fn page(
     let (list_rv, after) = match token {
         None => (rv, None),
         Some(t) => {
-            let (token_rv, ns, name) = decode(t).ok_or_else(|| {
-                ApiError::bad_request(format!("continue key is not valid: {t}"))
-            })?;
+            let (token_rv, ns, name) = decode(t)
+                .ok_or_else(|| ApiError::bad_request(format!("continue key is not valid: {t}")))?;
             let oldest = store.compacted();
             if token_rv < oldest {
                 return Err(ApiError::expired(token_rv, oldest));
@@ -62,9 +61,9 @@ pub fn page(
     };
     let start = match &after {
         None => 0,
-        Some((ns, name)) => items.partition_point(|o| {
-            (o.namespace(), o.name()) <= (ns.as_str(), name.as_str())
-        }),
+        Some((ns, name)) => {
+            items.partition_point(|o| (o.namespace(), o.name()) <= (ns.as_str(), name.as_str()))
+        }
     };
     let end = start.saturating_add(limit).min(items.len());
     let remaining = items.len() - end;
@@ -90,7 +89,7 @@ fn hex(s: &str) -> String {
 }
 
 fn unhex(s: &str) -> Option<String> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..s.len())
@@ -165,7 +164,11 @@ mod tests {
         assert_eq!(names(&last), ["d", "e"]);
         assert!(last.next.is_none() && last.remaining == 0);
         let (now, items) = list();
-        assert!(page(&store, &Query::parse(Some("")), items, now).unwrap().is_none());
+        assert!(
+            page(&store, &Query::parse(Some("")), items, now)
+                .unwrap()
+                .is_none()
+        );
         let (now, items) = list();
         let bad = page(&store, &Query::parse(Some("continue=nonsense")), items, now);
         assert_eq!(bad.err().map(|e| e.code), Some(400));

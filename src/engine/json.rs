@@ -47,9 +47,21 @@ mod tests {
         let v = json!({"a": {"b/c": [1, {"d~e": 2}], "": 3, "x": [10, 20]},
             "metadata": {"annotations": {"argocd.argoproj.io/sync-wave": "1"}}});
         for p in [
-            "", "/a", "/a/x/0", "/a/x/1", "/a/x/2", "/a/x/01", "/a/x/+1", "/a/x/-1", "/a/",
-            "/a/b~1c/1/d~0e", "/a/b~1c/0", "/metadata/annotations/argocd.argoproj.io~1sync-wave",
-            "a", "/missing/deeper", "/a/x/0/y",
+            "",
+            "/a",
+            "/a/x/0",
+            "/a/x/1",
+            "/a/x/2",
+            "/a/x/01",
+            "/a/x/+1",
+            "/a/x/-1",
+            "/a/",
+            "/a/b~1c/1/d~0e",
+            "/a/b~1c/0",
+            "/metadata/annotations/argocd.argoproj.io~1sync-wave",
+            "a",
+            "/missing/deeper",
+            "/a/x/0/y",
         ] {
             assert_eq!(v.at(p), v.pointer(p), "pointer {p:?}");
         }

@@ -403,12 +403,7 @@ fn info(obj: &Value, key: &ResourceKey, now: Timestamp) -> Vec<(String, String)>
             out.push((k.to_string(), v));
         }
     };
-    let s = |p: &str| {
-        obj.at(p)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
+    let s = |p: &str| obj.at(p).and_then(Value::as_str).unwrap_or("").to_string();
     let n = |p: &str| obj.at(p).and_then(Value::as_i64);
     match (key.group.as_str(), key.kind.as_str()) {
         ("", "Pod") => {

@@ -77,10 +77,8 @@ pub(super) fn pod(obj: &Value) -> HealthStatus {
                 if is_ready(obj) {
                     return HealthStatus::new(Health::Healthy, pod_message);
                 }
-                let restarted = statuses(obj, "containerStatuses").any(|cs| {
-                    cs.at("/lastState/terminated")
-                        .is_some_and(|t| !t.is_null())
-                });
+                let restarted = statuses(obj, "containerStatuses")
+                    .any(|cs| cs.at("/lastState/terminated").is_some_and(|t| !t.is_null()));
                 let status = if restarted {
                     Health::Degraded
                 } else {
