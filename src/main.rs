@@ -27,7 +27,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(dispatch(cli)) {
+    let result = runtime.block_on(dispatch(cli));
+    // Every command has finished its work (and restored the terminal) by now. Tearing the
+    // runtime down would free the engine's live cache object by object, a sixth of a
+    // `status` of 1,000 apps (profiled); the OS takes the memory back at exit at no cost.
+    std::mem::forget(runtime);
+    match result {
         Ok(code) => code,
         Err(report) => {
             if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {

@@ -26,8 +26,10 @@
 //!   `/openapi/v2`.
 //! - CRD conversion: objects are stored at the storage version and relabelled to the
 //!   requested one (conversion strategy `None`); no conversion webhooks.
-//! - Lists ignore `limit`/`continue` (everything in one page) and always serve the current
-//!   state (no `resourceVersionMatch=Exact` in the past); aggregated discovery has no ETags.
+//! - JSON lists honour `limit`/`continue`, but later pages serve the current state, not a
+//!   snapshot: each page reports the first page's resourceVersion, so a watch from it
+//!   replays what changed meanwhile. Table and YAML lists come in one page. No
+//!   `resourceVersionMatch=Exact` in the past; aggregated discovery has no ETags.
 //! - Protobuf: only request bodies of the kinds kubectl's `create` generators and `run`
 //!   send; responses are JSON; no CBOR.
 //! - Subresources: only `status`, `scale` and `namespaces/finalize` (no `pods/log`, `exec`,
@@ -59,6 +61,7 @@ mod jsonpath;
 mod kinds;
 mod kubeconfig;
 mod openapi;
+mod paging;
 pub mod patch;
 mod printers;
 mod protobuf;

@@ -91,6 +91,32 @@ pub fn object_response(
     }
 }
 
+/// One page of a JSON list (`limit`/`continue`), stitched from the stored bytes.
+pub fn list_page_response(rt: &ResourceType, page: &super::paging::Page) -> Response<ResponseBody> {
+    let api_version = rt.api_version();
+    let mut meta = format!("{{\"resourceVersion\":\"{}\"", page.rv);
+    if let Some(token) = &page.next {
+        meta.push_str(&format!(
+            ",\"continue\":\"{token}\",\"remainingItemCount\":{}",
+            page.remaining
+        ));
+    }
+    meta.push('}');
+    let head = format!(
+        "{{\"kind\":\"{}\",\"apiVersion\":\"{}\",\"metadata\":{meta},\"items\":[",
+        rt.list_kind, api_version
+    );
+    let mut buf = Vec::from(head.as_bytes());
+    for (i, item) in page.items.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(&item.json_at(&api_version));
+    }
+    buf.extend_from_slice(b"]}");
+    bytes_response(200, JSON, Bytes::from(buf))
+}
+
 /// A list in the asked format. Plain JSON lists are stitched from the stored bytes.
 pub fn list_response(
     rt: &ResourceType,

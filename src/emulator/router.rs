@@ -289,6 +289,11 @@ impl Router {
                 let format = request::response_format(accept)?;
                 let selectors = selectors(&rt, query)?;
                 let (rv, items) = list(store, &rt, rp.namespace.as_deref(), &selectors);
+                if format == Format::Object
+                    && let Some(page) = super::paging::page(store, query, items.clone(), rv)?
+                {
+                    return Ok(render::list_page_response(&rt, &page));
+                }
                 Ok(render::list_response(&rt, &items, rv, format, include))
             }
             "watch" => {

@@ -5,6 +5,7 @@ pub mod desired;
 pub mod diff;
 pub mod health;
 pub mod ignore;
+pub mod json;
 pub mod mask;
 pub mod normalize;
 pub mod runtime;

@@ -1,6 +1,7 @@
 //! From an app's latest inputs (Git, cluster, comparison) to the summary the views read:
 //! per-resource sync and health, the app's sync and health, its tree and its diffs.
 
+use crate::engine::json::JsonPath;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -72,7 +73,7 @@ fn base(
             .and_then(|p| p.automated.as_ref())
             .is_some_and(|a| a.enabled),
         last_sync: None,
-        resources: Vec::new(),
+        resources: Default::default(),
         operation: None,
         detail: None,
     }
@@ -234,7 +235,7 @@ pub fn summarize(input: &SummaryInput<'_>) -> AppSnapshot {
     let mut snap = base(app, input.cluster, revision, message);
     snap.sync = sync;
     snap.health = app_health.status;
-    snap.resources = resources;
+    snap.resources = std::sync::Arc::new(resources);
     snap.detail = Some(Arc::new(AppDetail {
         tree,
         diffs,
@@ -255,7 +256,7 @@ fn is_ignored_extraneous(store: &LiveStore, r: &ResourceStatus) -> bool {
     let key = ResourceKey::new(&r.group, &r.kind, &r.namespace, &r.name);
     store.get(&key).is_some_and(|o| {
         o.object
-            .pointer("/metadata/annotations/argocd.argoproj.io~1compare-options")
+            .at("/metadata/annotations/argocd.argoproj.io~1compare-options")
             .and_then(|v| v.as_str())
             .is_some_and(|v| v.split(',').any(|p| p.trim() == "IgnoreExtraneous"))
     })

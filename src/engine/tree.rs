@@ -6,6 +6,7 @@
 //! The live cache is reached through [`LiveIndex`], so building a tree costs O(its nodes): one
 //! lookup per node for its children, and one listing per (kind, namespace) for inferred edges.
 
+use crate::engine::json::JsonPath;
 use jiff::Timestamp;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -124,7 +125,7 @@ impl LiveIndex for MemoryIndex {
 }
 
 fn owner_uids(obj: &Value) -> Vec<String> {
-    obj.pointer("/metadata/ownerReferences")
+    obj.at("/metadata/ownerReferences")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -286,7 +287,7 @@ impl<'a> Builder<'a> {
             let mut map: HashMap<String, Vec<&'a Value>> = HashMap::new();
             for slice in index.list("discovery.k8s.io", "EndpointSlice", namespace) {
                 let label = slice
-                    .pointer("/metadata/labels")
+                    .at("/metadata/labels")
                     .and_then(|l| l.get(SERVICE_NAME_LABEL))
                     .and_then(Value::as_str);
                 if let Some(svc) = label {
@@ -304,7 +305,7 @@ impl<'a> Builder<'a> {
             let mut map: HashMap<String, Vec<&'a Value>> = HashMap::new();
             for claim in index.list("", "PersistentVolumeClaim", namespace) {
                 let name = claim
-                    .pointer("/metadata/name")
+                    .at("/metadata/name")
                     .and_then(Value::as_str)
                     .unwrap_or("");
                 if let Some((base, ordinal)) = name.rsplit_once('-')
@@ -321,17 +322,17 @@ impl<'a> Builder<'a> {
 }
 
 fn uid_of(obj: &Value) -> Option<&str> {
-    obj.pointer("/metadata/uid")
+    obj.at("/metadata/uid")
         .and_then(Value::as_str)
         .filter(|u| !u.is_empty())
 }
 
 fn claim_templates(obj: &Value) -> Vec<&str> {
-    obj.pointer("/spec/volumeClaimTemplates")
+    obj.at("/spec/volumeClaimTemplates")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|t| t.pointer("/metadata/name").and_then(Value::as_str))
+        .filter_map(|t| t.at("/metadata/name").and_then(Value::as_str))
         .collect()
 }
 
@@ -402,31 +403,26 @@ fn info(obj: &Value, key: &ResourceKey, now: Timestamp) -> Vec<(String, String)>
             out.push((k.to_string(), v));
         }
     };
-    let s = |p: &str| {
-        obj.pointer(p)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    let n = |p: &str| obj.pointer(p).and_then(Value::as_i64);
+    let s = |p: &str| obj.at(p).and_then(Value::as_str).unwrap_or("").to_string();
+    let n = |p: &str| obj.at(p).and_then(Value::as_i64);
     match (key.group.as_str(), key.kind.as_str()) {
         ("", "Pod") => {
             push("phase", pod_status(obj));
             let (ready, total) = health::pod_ready_counts(obj);
             push("ready", format!("{ready}/{total}"));
             let restarts: i64 = obj
-                .pointer("/status/containerStatuses")
+                .at("/status/containerStatuses")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
                 .filter_map(|c| c.get("restartCount").and_then(Value::as_i64))
                 .sum();
             push("restarts", restarts.to_string());
-            push("images", images(obj.pointer("/spec")));
+            push("images", images(obj.at("/spec")));
         }
         ("apps", "Deployment" | "ReplicaSet" | "StatefulSet") => {
             if let Some(rev) = obj
-                .pointer("/metadata/annotations")
+                .at("/metadata/annotations")
                 .and_then(|a| a.get("deployment.kubernetes.io/revision"))
                 .and_then(Value::as_str)
             {
@@ -435,19 +431,19 @@ fn info(obj: &Value, key: &ResourceKey, now: Timestamp) -> Vec<(String, String)>
             let wanted = n("/spec/replicas").unwrap_or(1);
             let ready = n("/status/readyReplicas").unwrap_or(0);
             push("ready", format!("{ready}/{wanted}"));
-            push("images", images(obj.pointer("/spec/template/spec")));
+            push("images", images(obj.at("/spec/template/spec")));
         }
         ("apps", "DaemonSet") => {
             let wanted = n("/status/desiredNumberScheduled").unwrap_or(0);
             let ready = n("/status/numberReady").unwrap_or(0);
             push("ready", format!("{ready}/{wanted}"));
-            push("images", images(obj.pointer("/spec/template/spec")));
+            push("images", images(obj.at("/spec/template/spec")));
         }
         ("batch", "Job") => {
             let wanted = n("/spec/completions").unwrap_or(1);
             let done = n("/status/succeeded").unwrap_or(0);
             push("completions", format!("{done}/{wanted}"));
-            push("images", images(obj.pointer("/spec/template/spec")));
+            push("images", images(obj.at("/spec/template/spec")));
         }
         ("", "Service") => {
             push("type", s("/spec/type"));
@@ -455,7 +451,7 @@ fn info(obj: &Value, key: &ResourceKey, now: Timestamp) -> Vec<(String, String)>
         }
         ("networking.k8s.io" | "extensions", "Ingress") => {
             let hosts: Vec<&str> = obj
-                .pointer("/spec/rules")
+                .at("/spec/rules")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
@@ -471,7 +467,7 @@ fn info(obj: &Value, key: &ResourceKey, now: Timestamp) -> Vec<(String, String)>
         _ => {}
     }
     if let Some(created) = obj
-        .pointer("/metadata/creationTimestamp")
+        .at("/metadata/creationTimestamp")
         .and_then(Value::as_str)
         .and_then(|t| t.parse::<Timestamp>().ok())
     {
@@ -484,20 +480,20 @@ fn info(obj: &Value, key: &ResourceKey, now: Timestamp) -> Vec<(String, String)>
 /// or the phase.
 fn pod_status(obj: &Value) -> String {
     if obj
-        .pointer("/metadata/deletionTimestamp")
+        .at("/metadata/deletionTimestamp")
         .is_some_and(|v| !v.is_null())
     {
         return "Terminating".to_string();
     }
     let statuses = obj
-        .pointer("/status/containerStatuses")
+        .at("/status/containerStatuses")
         .and_then(Value::as_array)
         .into_iter()
         .flatten();
     for cs in statuses {
         for state in ["waiting", "terminated"] {
             if let Some(reason) = cs
-                .pointer(&format!("/state/{state}/reason"))
+                .at(&format!("/state/{state}/reason"))
                 .and_then(Value::as_str)
                 && !reason.is_empty()
             {
@@ -505,7 +501,7 @@ fn pod_status(obj: &Value) -> String {
             }
         }
     }
-    obj.pointer("/status/phase")
+    obj.at("/status/phase")
         .and_then(Value::as_str)
         .unwrap_or("Unknown")
         .to_string()
@@ -534,7 +530,7 @@ fn images(pod_spec: Option<&Value>) -> String {
 }
 
 fn lb_addresses(obj: &Value) -> String {
-    obj.pointer("/status/loadBalancer/ingress")
+    obj.at("/status/loadBalancer/ingress")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()

@@ -101,7 +101,7 @@ pub fn snapshot(obj: &Value, cluster: &str) -> AppSnapshot {
             "" => None,
             t => Some(t.to_string()),
         },
-        resources: resources(obj),
+        resources: std::sync::Arc::new(resources(obj)),
         operation,
         detail: None,
     }

@@ -392,7 +392,7 @@ pub fn snapshot(
                 requires_pruning: false,
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
     let last_sync = condition(obj, "Ready")
         .filter(|c| str_at(c, "/status") == "True")
         .map(|c| str_at(c, "/lastTransitionTime").to_string())
@@ -424,7 +424,7 @@ pub fn snapshot(
         },
         auto_sync: !st.suspended,
         last_sync,
-        resources,
+        resources: std::sync::Arc::new(resources),
         operation: None,
         detail: None,
     }

@@ -376,7 +376,7 @@ mod tests {
             message: String::new(),
             auto_sync: false,
             last_sync: None,
-            resources: vec![],
+            resources: Default::default(),
             operation: None,
             detail: None,
         }

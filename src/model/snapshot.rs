@@ -88,8 +88,9 @@ pub struct AppSnapshot {
     pub auto_sync: bool,
     /// When the last sync finished (RFC 3339), if any.
     pub last_sync: Option<String>,
-    /// Per-resource state.
-    pub resources: Vec<ResourceStatus>,
+    /// Per-resource state; shared, because every snapshot carries every app (copying
+    /// 1,000 apps × 30 resources on each publication dominated a live change's latency).
+    pub resources: Arc<Vec<ResourceStatus>>,
     /// The running or last sync operation, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<Operation>,
@@ -247,7 +248,7 @@ mod tests {
             message: String::new(),
             auto_sync: false,
             last_sync: None,
-            resources: vec![],
+            resources: Default::default(),
             operation: None,
             detail: None,
         };

@@ -275,7 +275,7 @@ mod tests {
             message: String::new(),
             auto_sync: true,
             last_sync: None,
-            resources: vec![],
+            resources: Default::default(),
             operation: None,
             detail: None,
         }

@@ -46,7 +46,7 @@ pub fn app(
         message: message.into(),
         auto_sync: false,
         last_sync: last_sync.map(String::from),
-        resources: vec![],
+        resources: Default::default(),
         operation: None,
         detail: None,
     }

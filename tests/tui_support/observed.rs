@@ -50,7 +50,7 @@ pub fn kustomization(name: &str, resources: Vec<ResourceStatus>) -> AppSnapshot 
     a.repo_url = "https://github.com/acme/platform.git".into();
     a.revision = Some(SHA.into());
     a.auto_sync = true;
-    a.resources = resources;
+    a.resources = resources.into();
     let mut tree = node(
         "kustomize.toolkit.fluxcd.io",
         "Kustomization",
@@ -70,7 +70,7 @@ pub fn kustomization(name: &str, resources: Vec<ResourceStatus>) -> AppSnapshot 
             vec![],
         )],
     );
-    for r in &a.resources {
+    for r in a.resources.iter() {
         tree.children.push(node(
             &r.group,
             &r.kind,
@@ -120,7 +120,8 @@ pub fn observed_snapshot() -> Snapshot {
             requires_pruning: true,
             ..resource("", "Service", "edge", "edge-legacy")
         },
-    ];
+    ]
+    .into();
     let mut redis = app(
         "redis",
         "demo-staging",

@@ -1,5 +1,6 @@
 //! An app's health: the worst health among the resources it manages directly.
 
+use crate::engine::json::JsonPath;
 use serde_json::Value;
 
 use crate::engine::diff::resource_title;
@@ -24,7 +25,7 @@ pub struct ManagedHealth<'a> {
 
 /// Whether an object is a sync hook (Argo CD or Helm annotation).
 pub fn is_hook(obj: &Value) -> bool {
-    let annotations = obj.pointer("/metadata/annotations");
+    let annotations = obj.at("/metadata/annotations");
     ["argocd.argoproj.io/hook", "helm.sh/hook"].iter().any(|k| {
         annotations
             .and_then(|a| a.get(*k))
@@ -38,7 +39,7 @@ pub fn is_hook(obj: &Value) -> bool {
 pub fn excluded_from_app_health(obj: &Value) -> bool {
     is_hook(obj)
         || obj
-            .pointer("/metadata/annotations")
+            .at("/metadata/annotations")
             .and_then(|a| a.get("argocd.argoproj.io/ignore-healthcheck"))
             .and_then(Value::as_str)
             == Some("true")

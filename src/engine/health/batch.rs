@@ -1,5 +1,6 @@
 //! Jobs and CronJobs.
 
+use crate::engine::json::JsonPath;
 use jiff::Timestamp;
 use serde_json::Value;
 use std::cmp::Ordering;
@@ -15,7 +16,7 @@ pub(super) fn job(obj: &Value) -> HealthStatus {
     let mut complete = None;
     let mut suspended = None;
     let conditions = obj
-        .pointer("/status/conditions")
+        .at("/status/conditions")
         .and_then(Value::as_array)
         .into_iter()
         .flatten();
@@ -52,7 +53,7 @@ pub(super) fn job(obj: &Value) -> HealthStatus {
 /// Suspended, argo-cd#24428); the last scheduled run has not succeeded and no job is active
 /// → Degraded; otherwise Healthy.
 pub(super) fn cron_job(obj: &Value) -> HealthStatus {
-    if obj.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true) {
+    if obj.at("/spec/suspend").and_then(Value::as_bool) == Some(true) {
         return HealthStatus::new(Health::Healthy, "CronJob is suspended");
     }
     let Some(last_schedule) = str_at(obj, "/status/lastScheduleTime") else {
@@ -65,7 +66,7 @@ pub(super) fn cron_job(obj: &Value) -> HealthStatus {
         );
     };
     let active = obj
-        .pointer("/status/active")
+        .at("/status/active")
         .and_then(Value::as_array)
         .is_some_and(|a| !a.is_empty());
     if active {

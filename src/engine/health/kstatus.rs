@@ -1,6 +1,7 @@
 //! kstatus' generic rules, for custom resources Argo CD has no rule for (Flux objects,
 //! Crossplane, cert-manager, operators …).
 
+use crate::engine::json::JsonPath;
 use serde_json::Value;
 
 use super::{cond_message, cond_str, condition, int_at};
@@ -13,7 +14,7 @@ use crate::model::{Health, HealthStatus};
 /// `None` when the object has neither conditions nor an observed generation.
 pub(super) fn assess(group: &str, obj: &Value) -> Option<HealthStatus> {
     if group.ends_with(".toolkit.fluxcd.io")
-        && obj.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true)
+        && obj.at("/spec/suspend").and_then(Value::as_bool) == Some(true)
     {
         return Some(HealthStatus::new(
             Health::Suspended,
@@ -21,7 +22,7 @@ pub(super) fn assess(group: &str, obj: &Value) -> Option<HealthStatus> {
         ));
     }
     let has_conditions = obj
-        .pointer("/status/conditions")
+        .at("/status/conditions")
         .and_then(Value::as_array)
         .is_some_and(|c| !c.is_empty());
     let observed = int_at(obj, "/status/observedGeneration");

@@ -1,6 +1,7 @@
 //! Rules for PVCs, Services, Ingresses, HPAs, APIServices, Argo CD Applications, Argo
 //! Workflows and CRDs.
 
+use crate::engine::json::JsonPath;
 use serde_json::Value;
 
 use super::{cond_message, cond_str, condition, parse_health, str_at};
@@ -17,7 +18,7 @@ pub(super) fn pvc(obj: &Value) -> HealthStatus {
 }
 
 fn has_lb_ingress(obj: &Value) -> bool {
-    obj.pointer("/status/loadBalancer/ingress")
+    obj.at("/status/loadBalancer/ingress")
         .and_then(Value::as_array)
         .is_some_and(|i| !i.is_empty())
 }
@@ -57,7 +58,7 @@ pub(super) fn hpa(obj: &Value) -> HealthStatus {
     )
     .and_then(|text| serde_json::from_str::<Vec<Value>>(text).ok());
     let conditions = from_annotation.unwrap_or_else(|| {
-        obj.pointer("/status/conditions")
+        obj.at("/status/conditions")
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default()

@@ -17,6 +17,7 @@ mod misc;
 mod pod;
 mod workloads;
 
+use crate::engine::json::JsonPath;
 use serde_json::Value;
 
 use crate::model::{Health, HealthStatus, split_api_version};
@@ -30,7 +31,7 @@ const HOOK_FINALIZER: &str = "argocd.argoproj.io/hook-finalizer";
 /// The health of one live object, `None` for kinds without a rule and without conditions.
 pub fn assess(obj: &Value) -> Option<HealthStatus> {
     if obj
-        .pointer("/metadata/deletionTimestamp")
+        .at("/metadata/deletionTimestamp")
         .is_some_and(|v| !v.is_null())
         && !has_finalizer(obj, HOOK_FINALIZER)
     {
@@ -72,17 +73,17 @@ pub fn parse_health(word: &str) -> Health {
 }
 
 fn has_finalizer(obj: &Value, name: &str) -> bool {
-    obj.pointer("/metadata/finalizers")
+    obj.at("/metadata/finalizers")
         .and_then(Value::as_array)
         .is_some_and(|f| f.iter().any(|v| v.as_str() == Some(name)))
 }
 
 pub(super) fn str_at<'a>(obj: &'a Value, pointer: &str) -> Option<&'a str> {
-    obj.pointer(pointer).and_then(Value::as_str)
+    obj.at(pointer).and_then(Value::as_str)
 }
 
 pub(super) fn int_at(obj: &Value, pointer: &str) -> Option<i64> {
-    obj.pointer(pointer).and_then(Value::as_i64)
+    obj.at(pointer).and_then(Value::as_i64)
 }
 
 /// An integer status counter; absent counters are 0, as in the typed Go structs.
@@ -96,7 +97,7 @@ pub(super) fn name(obj: &Value) -> &str {
 
 /// The condition of this type under `status.conditions`.
 pub(super) fn condition<'a>(obj: &'a Value, kind: &str) -> Option<&'a Value> {
-    obj.pointer("/status/conditions")?
+    obj.at("/status/conditions")?
         .as_array()?
         .iter()
         .find(|c| c.get("type").and_then(Value::as_str) == Some(kind))

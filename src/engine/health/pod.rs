@@ -1,5 +1,6 @@
 //! Argo CD's Pod rule, with fuller messages where Argo CD leaves them empty.
 
+use crate::engine::json::JsonPath;
 use serde_json::Value;
 
 use super::{aggregate::is_hook, cond_message, cond_str, condition, str_at};
@@ -8,7 +9,7 @@ use crate::model::{Health, HealthStatus};
 const IGNORE_RESTART_POLICY: &str = "argocd.argoproj.io/ignore-restart-policy";
 
 fn statuses<'a>(obj: &'a Value, field: &str) -> impl Iterator<Item = &'a Value> {
-    obj.pointer(&format!("/status/{field}"))
+    obj.at(&format!("/status/{field}"))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -35,7 +36,7 @@ pub(super) fn pod(obj: &Value) -> HealthStatus {
     if restart_policy == "Always" || ignore_policy {
         let failing: Vec<String> = statuses(obj, "containerStatuses")
             .filter_map(|cs| {
-                let waiting = cs.pointer("/state/waiting")?;
+                let waiting = cs.at("/state/waiting")?;
                 let reason = waiting.get("reason").and_then(Value::as_str).unwrap_or("");
                 let bad = reason.starts_with("Err")
                     || reason.ends_with("Error")
@@ -76,10 +77,8 @@ pub(super) fn pod(obj: &Value) -> HealthStatus {
                 if is_ready(obj) {
                     return HealthStatus::new(Health::Healthy, pod_message);
                 }
-                let restarted = statuses(obj, "containerStatuses").any(|cs| {
-                    cs.pointer("/lastState/terminated")
-                        .is_some_and(|t| !t.is_null())
-                });
+                let restarted = statuses(obj, "containerStatuses")
+                    .any(|cs| cs.at("/lastState/terminated").is_some_and(|t| !t.is_null()));
                 let status = if restarted {
                     Health::Degraded
                 } else {
@@ -121,7 +120,7 @@ fn pending_reason(obj: &Value) -> String {
     let waiting: Vec<String> = statuses(obj, "initContainerStatuses")
         .chain(statuses(obj, "containerStatuses"))
         .filter_map(|cs| {
-            let w = cs.pointer("/state/waiting")?;
+            let w = cs.at("/state/waiting")?;
             let reason = w.get("reason").and_then(Value::as_str).unwrap_or("waiting");
             let message = w.get("message").and_then(Value::as_str).unwrap_or("");
             Some(if message.is_empty() {
@@ -147,7 +146,7 @@ fn ready_summary(obj: &Value) -> String {
 pub(crate) fn ready_counts(obj: &Value) -> (usize, usize) {
     let statuses: Vec<&Value> = statuses(obj, "containerStatuses").collect();
     let total = if statuses.is_empty() {
-        obj.pointer("/spec/containers")
+        obj.at("/spec/containers")
             .and_then(Value::as_array)
             .map_or(0, Vec::len)
     } else {
@@ -161,7 +160,7 @@ pub(crate) fn ready_counts(obj: &Value) -> (usize, usize) {
 }
 
 fn fail_message(cs: &Value) -> Option<String> {
-    let terminated = cs.pointer("/state/terminated")?;
+    let terminated = cs.at("/state/terminated")?;
     let message = terminated
         .get("message")
         .and_then(Value::as_str)

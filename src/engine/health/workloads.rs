@@ -1,5 +1,6 @@
 //! Argo CD's rules for Deployments, StatefulSets, DaemonSets and ReplicaSets.
 
+use crate::engine::json::JsonPath;
 use serde_json::Value;
 
 use super::{cond_str, condition, count, int_at, name, str_at};
@@ -13,7 +14,7 @@ fn generation_observed(obj: &Value) -> bool {
 /// Degraded; replicas not yet updated, old ones terminating, or updated ones unavailable →
 /// Progressing; otherwise Healthy.
 pub(super) fn deployment(obj: &Value) -> HealthStatus {
-    if obj.pointer("/spec/paused").and_then(Value::as_bool) == Some(true) {
+    if obj.at("/spec/paused").and_then(Value::as_bool) == Some(true) {
         return HealthStatus::new(Health::Suspended, "Deployment is paused");
     }
     if !generation_observed(obj) {

@@ -100,15 +100,14 @@ impl Engine {
                 .and_then(|uid| store.get_by_uid(uid))
                 .and_then(|o| ResourceKey::of(&o.object));
         }
-        // A deleted object is gone from the store; its apps still need a recompare.
-        if store.get(key).is_none() {
-            out.extend((0..self.apps.len()).filter(|a| {
-                self.apps[*a].cluster == Ok(cluster)
-                    && self.apps[*a]
-                        .desired
-                        .as_ref()
-                        .is_some_and(|d| d.iter().any(|o| o.key == *key))
-            }));
+        // A deleted object is gone from the store; the apps that want it still need a
+        // recompare. `wanted_by` is the index of every app's desired keys: scanning the
+        // desired lists instead cost O(desired objects) per deletion (profiled: a third of
+        // `rekon diff` on an app of 1,000 objects).
+        if store.get(key).is_none()
+            && let Some(apps) = self.wanted_by.get(&(cluster, key.clone()))
+        {
+            out.extend(apps.iter().copied());
         }
     }
 
@@ -253,12 +252,47 @@ impl Engine {
 
     /// Watches, metadata only, the kinds apps usually hold, so objects an app still tracks
     /// but no longer renders (to be pruned) are found even when Git dropped their kind.
+    ///
+    /// Waits until the cluster's apps have all rendered once: a kind an app wants in full
+    /// would otherwise be listed twice, metadata-only then in full (profiled: ConfigMaps,
+    /// Secrets and Services of a 1,000-app cluster listed twice on every cold start).
+    /// Comparisons wait for these watches (see [`Engine::prunable_pending`]).
     pub(super) fn watch_prunable_kinds(&mut self, c: usize) {
+        if self.clusters[c].catalog.is_none() || self.renders_pending(c) {
+            return;
+        }
+        // Prune candidates and timelines belong to rekon's own apps: a cluster that none
+        // of them deploys to (only observed Argo CD or Flux apps) needs neither.
+        if !self.apps.iter().any(|rt| rt.cluster == Ok(c)) {
+            return;
+        }
         for (g, k) in PRUNABLE_KINDS {
             self.ensure_watch(c, &GroupKind::new(*g, *k), true);
         }
         // Events feed the timelines.
         self.ensure_watch(c, &GroupKind::new("", "Event"), false);
+    }
+
+    /// Whether an app of cluster `c` has not rendered yet.
+    fn renders_pending(&self, c: usize) -> bool {
+        self.apps
+            .iter()
+            .any(|rt| rt.cluster == Ok(c) && rt.rendered.is_none())
+    }
+
+    /// Whether the metadata-only watches that find prune candidates on cluster `c` have
+    /// not all listed yet: a comparison before then could miss tracked objects Git dropped.
+    pub(super) fn prunable_pending(&self, c: usize) -> bool {
+        let store = &self.clusters[c].store;
+        PRUNABLE_KINDS.iter().any(|(g, k)| {
+            let gk = GroupKind::new(*g, *k);
+            let served = self.clusters[c]
+                .catalog
+                .as_ref()
+                .and_then(|cat| cat.preferred(&gk))
+                .is_some_and(|kind| kind.watchable);
+            served && matches!(store.kind_state(&gk), None | Some(KindState::Syncing))
+        })
     }
 
     /// Starts a comparison of app `a` if its inputs are ready.
@@ -267,6 +301,10 @@ impl Engine {
             return;
         }
         let Ok(c) = self.apps[a].cluster else { return };
+        if self.prunable_pending(c) {
+            // The Relisted of the last of them compares every app of the cluster.
+            return;
+        }
         let Some(desired) = self.apps[a].desired.clone() else {
             return;
         };

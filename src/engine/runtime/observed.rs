@@ -28,22 +28,22 @@ const WORKLOAD_KINDS: [(&str, &str); 4] = [
     ("batch", "CronJob"),
 ];
 
-/// The kinds a cluster's catalog serves that observing Argo CD and Flux needs: their own,
-/// and the workload kinds when image policies exist.
+/// The kinds a cluster's catalog serves that observing Argo CD and Flux needs: their own.
+/// The workload kinds follow once an ImagePolicy exists (see
+/// [`Engine::watch_workloads_for_policies`]): with Flux's image CRDs installed but unused,
+/// watching every Deployment cluster-wide was most of an observing TUI's memory
+/// (heap profile).
 fn observed_kinds(catalog: &ApiCatalog) -> Vec<GroupKind> {
-    let mut kinds: Vec<GroupKind> = argocd::KINDS
+    argocd::KINDS
         .iter()
         .map(|k| GroupKind::new(argocd::GROUP, *k))
         .chain(flux::KINDS.iter().map(|(g, k)| GroupKind::new(*g, *k)))
         .filter(|gk| catalog.preferred(gk).is_some())
-        .collect();
-    if catalog
-        .preferred(&GroupKind::new(flux::IMAGE_GROUP, "ImagePolicy"))
-        .is_some()
-    {
-        kinds.extend(WORKLOAD_KINDS.iter().map(|(g, k)| GroupKind::new(*g, *k)));
-    }
-    kinds
+        .collect()
+}
+
+fn workload_kinds() -> impl Iterator<Item = GroupKind> {
+    WORKLOAD_KINDS.iter().map(|(g, k)| GroupKind::new(*g, *k))
 }
 
 /// One observed app's published state.
@@ -93,11 +93,26 @@ impl Engine {
             let Some(catalog) = &cl.catalog else {
                 return true;
             };
-            // The workloads too: the image overview compares against them.
             observed_kinds(catalog)
                 .iter()
                 .all(|gk| cl.store.kind_state(gk) != Some(&KindState::Syncing))
+                // The workloads too, once watched: the image overview compares against them.
+                && workload_kinds().all(|gk| cl.store.kind_state(&gk) != Some(&KindState::Syncing))
         })
+    }
+
+    /// Watches the workload kinds of cluster `c` in full once it holds an ImagePolicy.
+    fn watch_workloads_for_policies(&mut self, c: usize) {
+        if self
+            .observed
+            .policies
+            .get(&c)
+            .is_some_and(|p| !p.is_empty())
+        {
+            for gk in workload_kinds() {
+                self.ensure_watch(c, &gk, false);
+            }
+        }
     }
 
     /// The observed apps' rows.
@@ -126,6 +141,7 @@ impl Engine {
             }
             self.observed_touched_by(c, key, &mut touched);
         }
+        self.watch_workloads_for_policies(c);
         if all || flux_changed {
             // Sources, dependencies and image policies cross apps: rebuild the cluster's
             // Flux apps (a handful, unlike the objects below them).

@@ -97,7 +97,17 @@ pub(super) struct Engine {
     pub(super) observed: super::observed::Observed,
     /// Ids of sync operations, increasing.
     pub(super) next_op_id: u64,
+    /// When the last snapshot went out and how long building it took.
+    pub(super) last_publish: (tokio::time::Instant, Duration),
+    /// A publication held back by [`PUBLISH_COST_SHARE`], due at this time.
+    pub(super) publish_due: Option<tokio::time::Instant>,
 }
+
+/// A snapshot copies every app's summary, so with 1,000 apps a burst of comparisons that
+/// published after each one spent most of its time copying (quadratic). Publications are
+/// spaced so that building them takes at most 1/N of the engine's time; a change after a
+/// quiet moment still goes out at once.
+const PUBLISH_COST_SHARE: u32 = 4;
 
 impl Engine {
     pub(super) fn new(options: EngineOptions, snapshots: watch::Sender<Arc<Snapshot>>) -> Self {
@@ -147,6 +157,8 @@ impl Engine {
             dirty: true,
             observed: Default::default(),
             next_op_id: 0,
+            last_publish: (tokio::time::Instant::now(), Duration::ZERO),
+            publish_due: None,
         }
     }
 
@@ -164,7 +176,17 @@ impl Engine {
             t
         });
         loop {
+            let due = self.publish_due;
             tokio::select! {
+                () = async {
+                    match due {
+                        Some(t) => tokio::time::sleep_until(t).await,
+                        None => std::future::pending::<()>().await,
+                    }
+                } => {
+                    self.publish_due = None;
+                    self.publish();
+                }
                 Some(msg) = self.rx.recv() => {
                     self.handle(msg);
                     // Drain what else is queued so a burst of watch events costs one publish.
@@ -241,7 +263,6 @@ impl Engine {
                     Ok(catalog) => {
                         self.clusters[cluster].catalog = Some(Arc::new(catalog));
                         self.clusters[cluster].catalog_error = None;
-                        self.watch_prunable_kinds(cluster);
                         self.observe_cluster(cluster);
                     }
                     Err(e) => {
@@ -262,6 +283,9 @@ impl Engine {
                 for a in apps {
                     self.prepare(a);
                 }
+                // After the apps' own watches, so kinds they want in full are not first
+                // listed metadata-only.
+                self.watch_prunable_kinds(cluster);
                 self.dirty = true;
             }
             Msg::Rendered {
@@ -275,6 +299,9 @@ impl Engine {
                 self.note_rendered(app, &result);
                 self.apps[app].rendered = Some(result);
                 self.prepare(app);
+                if let Ok(c) = self.apps[app].cluster {
+                    self.watch_prunable_kinds(c);
+                }
                 self.dirty = true;
             }
             Msg::Watch { cluster, msg } => {
@@ -328,6 +355,14 @@ impl Engine {
         if !self.dirty {
             return;
         }
+        let (at, cost) = self.last_publish;
+        let earliest = at + cost * PUBLISH_COST_SHARE;
+        let now = tokio::time::Instant::now();
+        if now < earliest {
+            self.publish_due = Some(earliest);
+            return;
+        }
+        self.publish_due = None;
         self.dirty = false;
         self.generation += 1;
         let mut apps: Vec<crate::model::AppSnapshot> = self
@@ -374,6 +409,7 @@ impl Engine {
             settled,
         };
         let _ = self.snapshots.send(Arc::new(snapshot));
+        self.last_publish = (now, now.elapsed());
     }
 
     pub(super) fn cluster_label(&self, rt: &AppRuntime) -> String {
