@@ -341,6 +341,135 @@ mod tests {
         }
     }
 
+    /// A client whose server answers `codes` in turn (then 200), counting the calls.
+    fn scripted(
+        codes: &[(u16, Option<&str>)],
+    ) -> (kube::Client, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let calls = std::sync::Arc::new(AtomicUsize::new(0));
+        let seen = calls.clone();
+        let codes: Vec<(u16, Option<String>)> = codes
+            .iter()
+            .map(|(c, h)| (*c, h.map(str::to_string)))
+            .collect();
+        let svc = tower::service_fn(move |_req: Request<Body>| {
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            let (code, after) = codes.get(n).cloned().unwrap_or((200, None));
+            async move {
+                let mut resp = Response::new(Body::from(b"{}".to_vec()));
+                *resp.status_mut() = StatusCode::from_u16(code).unwrap();
+                if let Some(a) = after {
+                    resp.headers_mut()
+                        .insert(http::header::RETRY_AFTER, a.parse().unwrap());
+                }
+                Ok::<_, std::convert::Infallible>(resp)
+            }
+        });
+        let options = Resilience {
+            backoff: Duration::from_millis(10),
+            ..Resilience::default()
+        };
+        (resilient(kube::Client::new(svc, "default"), options), calls)
+    }
+
+    async fn status_of(client: &kube::Client, req: Request<Body>) -> u16 {
+        client.send(req).await.unwrap().status().as_u16()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reads_and_applies_are_retried_creates_are_not() {
+        use std::sync::atomic::Ordering;
+        let (c, calls) = scripted(&[(500, None), (503, None)]);
+        assert_eq!(
+            status_of(&c, req(Method::GET, "/api/v1/pods", None)).await,
+            200
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        let (c, calls) = scripted(&[(500, None)]);
+        let apply = req(
+            Method::PATCH,
+            "/api/v1/namespaces/a/configmaps/b",
+            Some("application/apply-patch+yaml"),
+        );
+        assert_eq!(status_of(&c, apply).await, 200);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // A 500 on a create leaves it unclear whether it happened: never repeated.
+        let (c, calls) = scripted(&[(500, None)]);
+        let create = req(
+            Method::POST,
+            "/api/v1/namespaces/a/configmaps",
+            Some("application/json"),
+        );
+        assert_eq!(status_of(&c, create).await, 500);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // A 429 means the server did nothing: even a create is sent again.
+        let (c, calls) = scripted(&[(429, Some("0"))]);
+        let create = req(
+            Method::POST,
+            "/api/v1/namespaces/a/configmaps",
+            Some("application/json"),
+        );
+        assert_eq!(status_of(&c, create).await, 200);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // Watches are the watcher's business.
+        let (c, calls) = scripted(&[(500, None)]);
+        let watch = req(Method::GET, "/api/v1/pods?watch=true", None);
+        assert_eq!(status_of(&c, watch).await, 500);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // Retries end: the last answer is the caller's.
+        let (c, calls) = scripted(&[(503, None); 10]);
+        assert_eq!(
+            status_of(&c, req(Method::GET, "/api/v1/pods", None)).await,
+            503
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_is_honoured_and_too_long_a_wait_ends_the_retries() {
+        use std::sync::atomic::Ordering;
+        let (c, calls) = scripted(&[(429, Some("3"))]);
+        let start = tokio::time::Instant::now();
+        assert_eq!(
+            status_of(&c, req(Method::GET, "/api/v1/pods", None)).await,
+            200
+        );
+        // Paused time: exactly the virtual time slept, not a wall-clock measurement.
+        assert!(start.elapsed() >= Duration::from_secs(3));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        let (c, calls) = scripted(&[(429, Some("3600"))]);
+        assert_eq!(
+            status_of(&c, req(Method::GET, "/api/v1/pods", None)).await,
+            429
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_without_an_answer_times_out_naming_it() {
+        let svc = tower::service_fn(|_req: Request<Body>| async {
+            std::future::pending::<()>().await;
+            Ok::<_, std::convert::Infallible>(Response::new(Body::empty()))
+        });
+        let options = Resilience {
+            request_timeout: Duration::from_secs(2),
+            retries: 1,
+            ..Resilience::default()
+        };
+        let c = resilient(kube::Client::new(svc, "default"), options);
+        let e = c
+            .send(req(Method::GET, "/api/v1/namespaces/shop/pods", None))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "no answer from the API server within 2s (GET /api/v1/namespaces/shop/pods)"
+            ),
+            "{e}"
+        );
+    }
+
     #[tokio::test]
     async fn delays_double_and_stay_capped() {
         let r = Resilient {
