@@ -6,14 +6,16 @@ use color_eyre::eyre::{Result, WrapErr, eyre};
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::json;
 
+use tokio::sync::oneshot;
+
 use super::Demo;
-use crate::cluster::apply::{ApplyOptions, apply, ensure_namespace};
-use crate::cluster::{ApiCatalog, ClusterHandle};
-use crate::engine::compare::FIELD_MANAGER;
-use crate::engine::desired;
-use crate::engine::tracking;
-use crate::engine::tree::kind_rank;
-use crate::model::Application;
+use crate::cluster::ClusterHandle;
+use crate::cluster::apply::ensure_namespace;
+use crate::engine::{self, EngineCommand, EngineOptions};
+use crate::model::{Application, OperationPhase, SyncOptions};
+
+/// Who the seed syncs are recorded as in the demo's history.
+const SEEDED_BY: &str = "rekon demo (seed)";
 
 /// The app edited by hand after seeding, and how: the story's "someone ran kubectl edit".
 const HAND_EDITED_APP: &str = "catalog-staging";
@@ -31,7 +33,8 @@ fn seed_commit(app: &str, commits: usize) -> usize {
     }
 }
 
-/// Applies every demo app at its seed commit, then makes the hand edit.
+/// Syncs every demo app at its seed commit through rekon's own engine (so the demo starts
+/// with real sync history), then makes the hand edit and seeds the Argo CD and Flux objects.
 pub async fn seed(demo: &Demo) -> Result<()> {
     let handles = demo.handles();
     for app in &demo.repo.applications {
@@ -39,12 +42,57 @@ pub async fn seed(demo: &Demo) -> Result<()> {
             .iter()
             .find(|h| Some(h.name.as_str()) == app.spec.destination.name.as_deref())
             .ok_or_else(|| eyre!("demo app {} names no demo cluster", app.metadata.name))?;
-        let index = seed_commit(&app.metadata.name, demo.repo.commits.len());
-        let commit = demo.repo.commits[index].sha.clone();
-        seed_app(demo, cluster, app, &commit)
-            .await
-            .wrap_err_with(|| format!("cannot seed demo app {}", app.metadata.name))?;
+        // Not every demo app asks for CreateNamespace; the seed makes sure they exist.
+        if let Some(ns) = app
+            .spec
+            .destination
+            .namespace
+            .as_deref()
+            .filter(|n| !n.is_empty())
+        {
+            ensure_namespace(&cluster.client, ns, false).await?;
+        }
     }
+    let engine = engine::start(EngineOptions {
+        apps: demo.applications(),
+        clusters: handles.clone(),
+        sources: demo.sources.clone(),
+        read_only: false,
+        config_ignore: Vec::new(),
+        refresh_every: None,
+        auto_sync: false,
+        projects: Vec::new(),
+    });
+    engine.settled().await;
+    let mut waiting = Vec::new();
+    for app in &demo.repo.applications {
+        let index = seed_commit(&app.metadata.name, demo.repo.commits.len());
+        let (reply, answer) = oneshot::channel();
+        engine
+            .commands()
+            .send(EngineCommand::Sync {
+                app: app.qualified_name(),
+                options: SyncOptions {
+                    revision: Some(demo.repo.commits[index].sha.clone()),
+                    ..SyncOptions::default()
+                },
+                initiated_by: SEEDED_BY.into(),
+                reply: Some(reply),
+            })
+            .await
+            .map_err(|_| eyre!("the demo's engine stopped while seeding"))?;
+        waiting.push((app.metadata.name.clone(), answer));
+    }
+    for (name, answer) in waiting {
+        let op = answer
+            .await
+            .map_err(|_| eyre!("the demo's engine stopped while seeding {name}"))?
+            .map_err(|e| eyre!("cannot seed demo app {name}: {e}"))?;
+        if op.phase == OperationPhase::Failed {
+            return Err(eyre!("cannot seed demo app {name}: {}", op.message));
+        }
+    }
+    drop(engine);
     if let Some(app) = demo
         .repo
         .applications
@@ -59,48 +107,6 @@ pub async fn seed(demo: &Demo) -> Result<()> {
     super::observed::seed(demo)
         .await
         .wrap_err("cannot seed the demo's Argo CD and Flux objects")?;
-    Ok(())
-}
-
-async fn seed_app(
-    demo: &Demo,
-    cluster: &ClusterHandle,
-    app: &Application,
-    commit: &str,
-) -> Result<()> {
-    let rendered = {
-        let sources = demo.sources.clone();
-        let app = app.clone();
-        let commit = commit.to_string();
-        tokio::task::spawn_blocking(move || sources.render_app(&app, &commit))
-            .await
-            .wrap_err("rendering was interrupted")??
-    };
-    let catalog = ApiCatalog::discover(&cluster.client).await?;
-    let namespace = app.spec.destination.namespace.clone().unwrap_or_default();
-    if !namespace.is_empty() {
-        ensure_namespace(&cluster.client, &namespace, false).await?;
-    }
-    let instance = tracking::instance_name(app.namespace(), &app.metadata.name);
-    let mut objects = desired::prepare(
-        &rendered.manifests,
-        &namespace,
-        &instance,
-        &catalog,
-        &cluster.name,
-    );
-    objects.retain(|d| !d.hook);
-    objects.sort_by_key(|d| kind_rank(&d.key.kind));
-    let options = ApplyOptions {
-        manager: FIELD_MANAGER,
-        force: true,
-        dry_run: false,
-    };
-    for d in &objects {
-        apply(&cluster.client, &catalog, &d.object, options)
-            .await
-            .wrap_err_with(|| format!("applying {} from {}", d.key, d.origin))?;
-    }
     Ok(())
 }
 

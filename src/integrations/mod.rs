@@ -89,10 +89,15 @@ impl ObservedKind {
 
     /// The observed kind of a published app; `None` for rekon's own apps.
     pub fn of_snapshot(app: &AppSnapshot) -> Option<Self> {
-        match app.managed_by {
+        Self::of_managed(app.managed_by, &app.kind)
+    }
+
+    /// The kind of an app reconciled by `managed_by`, if it is an observed one.
+    pub fn of_managed(managed_by: ManagedBy, kind: &str) -> Option<Self> {
+        match managed_by {
             ManagedBy::Rekon => None,
             ManagedBy::Argocd => Some(ObservedKind::ArgoApplication),
-            ManagedBy::Flux if app.kind == "HelmRelease" => Some(ObservedKind::FluxHelmRelease),
+            ManagedBy::Flux if kind == "HelmRelease" => Some(ObservedKind::FluxHelmRelease),
             ManagedBy::Flux => Some(ObservedKind::FluxKustomization),
         }
     }
@@ -173,9 +178,27 @@ pub fn app_ref(app: &AppSnapshot) -> String {
 
 /// [`app_ref`] with `@CLUSTER` for observed apps: unambiguous across clusters.
 pub fn app_ref_in_cluster(app: &AppSnapshot) -> String {
-    match ObservedKind::of_snapshot(app) {
-        Some(_) => format!("{}@{}", app_ref(app), app.cluster),
-        None => app.qualified_name(),
+    engine_name(
+        app.managed_by,
+        &app.kind,
+        &app.namespace,
+        &app.name,
+        &app.cluster,
+    )
+}
+
+/// The name the engine knows an app by: `NS/NAME` for rekon's own apps,
+/// `PREFIX:NS/NAME@CLUSTER` for observed ones.
+pub fn engine_name(
+    managed_by: ManagedBy,
+    kind: &str,
+    namespace: &str,
+    name: &str,
+    cluster: &str,
+) -> String {
+    match ObservedKind::of_managed(managed_by, kind) {
+        Some(k) => format!("{}:{namespace}/{name}@{cluster}", k.prefix()),
+        None => format!("{namespace}/{name}"),
     }
 }
 
@@ -193,6 +216,40 @@ pub(crate) fn annotation<'a>(obj: &'a Value, name: &str) -> Option<&'a str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn engine_names_carry_prefix_and_cluster_for_observed_apps_only() {
+        use crate::model::ManagedBy;
+        assert_eq!(
+            engine_name(ManagedBy::Rekon, "Application", "argocd", "web", "c"),
+            "argocd/web"
+        );
+        assert_eq!(
+            engine_name(ManagedBy::Argocd, "Application", "argocd", "web", "prod"),
+            "argocd:argocd/web@prod"
+        );
+        assert_eq!(
+            engine_name(
+                ManagedBy::Flux,
+                "HelmRelease",
+                "flux-system",
+                "redis",
+                "staging"
+            ),
+            "flux-hr:flux-system/redis@staging"
+        );
+        assert_eq!(
+            engine_name(
+                ManagedBy::Flux,
+                "Kustomization",
+                "flux-system",
+                "apps",
+                "staging"
+            ),
+            "flux-ks:flux-system/apps@staging"
+        );
+    }
+
     use super::*;
 
     #[test]

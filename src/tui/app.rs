@@ -495,7 +495,7 @@ impl App {
         self.outbox.push(
             owner,
             Request::Refresh {
-                app: format!("{}/{}", target.app.namespace, target.app.name),
+                app: target.app.engine_name(),
                 hard,
             },
         );

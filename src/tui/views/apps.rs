@@ -35,6 +35,17 @@ pub struct AppId {
 }
 
 impl AppId {
+    /// The name the engine knows this app by (observed apps carry their prefix and cluster).
+    pub fn engine_name(&self) -> String {
+        crate::integrations::engine_name(
+            self.managed_by,
+            &self.kind,
+            &self.namespace,
+            &self.name,
+            &self.cluster,
+        )
+    }
+
     /// The identity of an app in a snapshot.
     pub fn of(app: &AppSnapshot) -> Self {
         Self {

@@ -206,7 +206,7 @@ impl AppView {
     }
 
     fn qualified(&self) -> String {
-        format!("{}/{}", self.app.namespace, self.app.name)
+        self.app.engine_name()
     }
 
     /// Re-derives the open set and a valid selection from the tree now shown.

@@ -347,7 +347,7 @@ impl View for DiffView {
             }
             Source::Revision { revision, state } => {
                 let id = cx.request(Request::DiffRevision {
-                    app: format!("{}/{}", self.app.namespace, self.app.name),
+                    app: self.app.engine_name(),
                     revision: revision.clone(),
                 });
                 *state = Loading::Waiting(id);

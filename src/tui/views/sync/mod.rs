@@ -154,7 +154,7 @@ impl SyncDialog {
     }
 
     fn qualified(&self) -> String {
-        format!("{}/{}", self.app.namespace, self.app.name)
+        self.app.engine_name()
     }
 
     fn ask_plan(&mut self, cx: &mut ViewCx<'_>) {
