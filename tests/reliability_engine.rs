@@ -27,13 +27,6 @@ use tempfile::TempDir;
 
 const APP: &str = "argocd/web";
 
-struct Rig {
-    cluster: Cluster,
-    _repo: Fixture,
-    engine: EngineHandle,
-    _cache: TempDir,
-}
-
 async fn cluster(listen: bool) -> Cluster {
     let c = Cluster::start(ClusterOptions {
         listen: listen.then(|| "127.0.0.1:0".parse().unwrap()),
