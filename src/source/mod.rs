@@ -29,6 +29,12 @@ pub use error::{MAX_MANIFEST_BYTES, SourceError};
 pub use exec::{DEFAULT_TIMEOUT, Tools};
 pub use manifest::{Manifest, Rendered, Tool};
 
+/// A repository URL as shown anywhere (snapshots, messages, logs): without the user
+/// name, password or token of its userinfo.
+pub fn display_url(raw: &str) -> String {
+    url::strip_credentials(raw.trim())
+}
+
 use crate::model::{AppSource, Application};
 use tree::{CommitTree, Resolved, join, normalize_app_path};
 use url::{Location, RepoUrl};
