@@ -14,6 +14,8 @@ mod git;
 mod helm;
 mod kustomize;
 mod manifest;
+#[cfg(test)]
+mod props;
 mod tree;
 mod url;
 
