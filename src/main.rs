@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use rekon::cli::{Cli, Command, headless, interactive, sync};
+use rekon::cli::{Cli, Command, flux, headless, interactive, sync};
 
 fn main() -> ExitCode {
     // color-eyre goes first, so that the panic hook ratatui installs later (which restores
@@ -76,6 +76,11 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::History { app }) => sync::history(&cli.global, &app).await,
         Some(Command::Rollback(args)) => sync::rollback(&cli.global, &args).await,
         Some(Command::Run(args)) => sync::run(&cli.global, &args).await,
+        Some(Command::Reconcile(args)) => flux::reconcile(&cli.global, &args).await,
+        Some(Command::Suspend { app }) => flux::suspend(&cli.global, &app).await,
+        Some(Command::Resume { app }) => flux::resume(&cli.global, &app).await,
+        Some(Command::Graph) => flux::graph(&cli.global).await,
+        Some(Command::Images) => flux::images(&cli.global).await,
         None => interactive::open(&cli.global, cli.auto).await,
     }
 }

@@ -900,3 +900,49 @@ async fn kubectl_create_generators_send_protobuf_that_is_decoded_faithfully() {
     let out = e.ok(&["create", "namespace", "made-by-create"]).await;
     assert_eq!(out.trim(), "namespace/made-by-create created");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollout_status_completes_and_delete_wait_collects_replicasets_and_pods() {
+    require_kubectl!();
+    let e = env().await;
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: default\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27\n";
+    let o = e
+        .kubectl_with(&["apply", "--server-side", "-f", "-"], Some(deployment))
+        .await;
+    assert_eq!(o.code, 0, "{o:?}");
+    // The simulated controllers roll it out: kubectl's own rollout check must be satisfied.
+    let out = e
+        .ok(&["rollout", "status", "deployment/web", "--timeout=90s"])
+        .await;
+    assert!(out.contains("successfully rolled out"), "{out}");
+    let pods = e.ok(&["get", "pods", "-l", "app=web"]).await;
+    assert_eq!(
+        pods.lines().filter(|l| l.contains("Running")).count(),
+        2,
+        "{pods}"
+    );
+    assert!(e.ok(&["get", "replicasets"]).await.contains("web-"));
+
+    // Deleting it garbage-collects its ReplicaSet and Pods.
+    e.ok(&[
+        "delete",
+        "deployment",
+        "web",
+        "--wait",
+        "--cascade=foreground",
+    ])
+    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let rs = e.kubectl(&["get", "replicasets,pods", "-o", "name"]).await;
+        if rs.stdout.trim().is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not collected: {}",
+            rs.stdout
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

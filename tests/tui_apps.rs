@@ -63,6 +63,25 @@ fn first_run_hint_and_read_only_badge() {
 }
 
 #[test]
+fn the_first_run_hint_goes_once_the_newcomer_opens_an_app() {
+    let mut app = ui_with(TuiOptions {
+        hint: Some("enter: open an app".into()),
+        ..TuiOptions::default()
+    });
+    assert!(
+        rows(&mut app, 120, 40)
+            .iter()
+            .any(|r| r.contains("enter: open an app"))
+    );
+    app.handle_key(key(KeyCode::Enter));
+    assert!(
+        !rows(&mut app, 120, 40)
+            .iter()
+            .any(|r| r.contains("enter: open an app"))
+    );
+}
+
+#[test]
 fn navigation_moves_the_selection() {
     let mut app = ui();
     assert_eq!(selected_name(&app), "batch-jobs");

@@ -1,5 +1,6 @@
 //! Command-line definitions and the headless commands.
 
+pub mod flux;
 pub mod headless;
 pub mod interactive;
 pub mod session;
@@ -131,6 +132,27 @@ pub enum Command {
     /// Headless reconcile loop: refresh Git, auto-sync and self-heal the apps whose
     /// syncPolicy.automated asks for it; logs one line per event; stops on SIGINT/SIGTERM
     Run(sync::RunArgs),
+    /// Ask Flux to reconcile a Kustomization or HelmRelease now, as `flux reconcile` does,
+    /// and wait until it reports Ready (refused while it is suspended)
+    Reconcile(flux::ReconcileArgs),
+    /// Suspend a Flux Kustomization or HelmRelease: Flux stops reconciling it
+    Suspend {
+        /// flux-ks:NAMESPACE/NAME or flux-hr:NAMESPACE/NAME
+        #[arg(value_name = "APP")]
+        app: String,
+    },
+    /// Resume a suspended Flux Kustomization or HelmRelease and wait until it reports Ready
+    Resume {
+        /// flux-ks:NAMESPACE/NAME or flux-hr:NAMESPACE/NAME
+        #[arg(value_name = "APP")]
+        app: String,
+    },
+    /// The Flux graph of every cluster: sources, Kustomizations and HelmReleases, dependsOn
+    /// and inventories, missing references and dependency cycles (-o text|json)
+    Graph,
+    /// Image automation at a glance: each ImagePolicy's latest tag against the tags the
+    /// workloads run, those behind flagged (-o table|json)
+    Images,
 }
 
 /// Options of `rekon demo`.

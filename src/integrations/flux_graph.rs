@@ -80,12 +80,17 @@ impl FluxGraph {
         self.edges.iter().filter(move |e| e.from == *key)
     }
 
-    /// References to objects that do not exist (a missing source or dependency).
+    /// References to objects that do not exist (a missing source or dependency). A source
+    /// edge runs from the source, so there the missing end is `from`.
     pub fn dangling(&self) -> Vec<&GraphEdge> {
         let known: HashSet<&ResourceKey> = self.nodes.iter().map(|n| &n.key).collect();
         self.edges
             .iter()
-            .filter(|e| e.kind != EdgeKind::Inventory && !known.contains(&e.to))
+            .filter(|e| match e.kind {
+                EdgeKind::Source => !known.contains(&e.from),
+                EdgeKind::DependsOn => !known.contains(&e.to),
+                EdgeKind::Inventory => false,
+            })
             .collect()
     }
 
@@ -237,10 +242,14 @@ pub fn render_text(graph: &FluxGraph) -> String {
         out.push_str(&format!("dependency cycle: {}\n", names.join(" → ")));
     }
     for e in graph.dangling() {
+        let (referrer, missing) = match e.kind {
+            EdgeKind::Source => (&e.to, &e.from),
+            _ => (&e.from, &e.to),
+        };
         out.push_str(&format!(
             "missing: {} names {}\n",
-            name(&e.from),
-            name(&e.to)
+            name(referrer),
+            name(missing)
         ));
     }
     out
@@ -465,6 +474,22 @@ mod tests {
                 "missing: Kustomization/flux-system/apps names Kustomization/flux-system/ghost"
             ),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_missing_source_is_dangling() {
+        let ks = json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+            "metadata": {"name": "apps", "namespace": "f"},
+            "spec": {"sourceRef": {"kind": "GitRepository", "name": "gone"}}});
+        let g = build("c", [&ks]);
+        let dangling = g.dangling();
+        assert_eq!(dangling.len(), 1);
+        assert_eq!(dangling[0].from.name, "gone");
+        assert!(
+            render_text(&g).contains("missing: Kustomization/f/apps names GitRepository/f/gone"),
+            "{}",
+            render_text(&g)
         );
     }
 

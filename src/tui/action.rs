@@ -130,6 +130,20 @@ pub enum Action {
     Terminate,
     /// Roll back to the selected history entry (after confirmation).
     Rollback,
+    /// Flux: ask the controller to reconcile the app now (`flux reconcile`), its source
+    /// first when `with_source`.
+    Reconcile {
+        /// Reconcile the source (GitRepository, HelmChart …) first.
+        with_source: bool,
+    },
+    /// Flux: suspend the app (`flux suspend`).
+    Suspend,
+    /// Flux: resume the app and reconcile it (`flux resume`).
+    Resume,
+    /// Show the Flux graph of every cluster.
+    ShowFluxGraph,
+    /// Show image automation at a glance: each ImagePolicy against what workloads run.
+    ShowImages,
 }
 
 /// Every action with a name, and whether the config's `keymap:` may rebind it. `select`
@@ -183,6 +197,16 @@ const NAMED: &[(&str, Action, bool)] = &[
     ("confirm", Action::Confirm, true),
     ("terminate", Action::Terminate, true),
     ("rollback", Action::Rollback, true),
+    ("reconcile", Action::Reconcile { with_source: false }, true),
+    (
+        "reconcileWithSource",
+        Action::Reconcile { with_source: true },
+        true,
+    ),
+    ("suspend", Action::Suspend, true),
+    ("resume", Action::Resume, true),
+    ("fluxGraph", Action::ShowFluxGraph, true),
+    ("images", Action::ShowImages, true),
     ("select", Action::Select, false),
     ("complete", Action::Complete, false),
 ];
@@ -245,6 +269,10 @@ pub enum Context {
     History,
     /// The timeline view.
     Timeline,
+    /// The Flux graph view.
+    Graph,
+    /// The image automation view.
+    Images,
 }
 
 impl Context {

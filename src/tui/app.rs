@@ -13,15 +13,18 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use tokio::sync::mpsc;
 
+mod observed;
+
 use super::action::{Action, Context};
 use super::commands::{self, CommandLine, Vocabulary};
 use super::drift::drift_toasts;
+use super::flux::{FluxActions, FluxVerb};
 use super::keymap::Keymap;
 use super::options::TuiOptions;
 use super::requests::{Outbox, Pending, Request, ViewId};
 use super::views::{
-    AppView, AppsView, DiffView, DrawCx, HelpView, HistoryView, Message, MessageKind, Outcome,
-    Prompt, SyncDialog, Target, TimelineView, View, ViewCx,
+    AppView, AppsView, DiffView, DrawCx, FluxGraphView, HelpView, HistoryView, ImagesView, Message,
+    MessageKind, Outcome, Prompt, SyncDialog, Target, TimelineView, View, ViewCx,
 };
 use super::widgets::{
     HeaderInfo, SPINNER, Toast, render_header, render_hint_bar, render_toasts, truncate, width,
@@ -32,6 +35,10 @@ use crate::model::{AppSnapshot, ConnectionState, Snapshot};
 
 /// How long a toast stays on screen.
 const TOAST_TIME: Duration = Duration::from_secs(8);
+
+/// The owner of requests the session makes itself (Flux actions): never a view, so their
+/// answers are never dropped with one.
+const SESSION: ViewId = ViewId(0);
 
 /// A view on the stack with the name its requests are answered to.
 struct Layer {
@@ -64,6 +71,8 @@ pub struct App {
     pending: Pending,
     toasts: Vec<ShownToast>,
     bell: bool,
+    /// Flux actions waiting for their outcome.
+    flux: FluxActions,
 }
 
 impl App {
@@ -86,6 +95,7 @@ impl App {
             pending: Pending::default(),
             toasts: Vec::new(),
             bell: false,
+            flux: FluxActions::default(),
         };
         app.push_view(Box::new(AppsView::new()));
         app
@@ -215,9 +225,11 @@ impl App {
 
     /// Whether something on screen animates, so the loop must tick.
     pub fn is_animating(&self) -> bool {
-        self.layers
-            .iter()
-            .any(|l| l.view.is_animating(&self.snapshot))
+        !self.flux.is_empty()
+            || self
+                .layers
+                .iter()
+                .any(|l| l.view.is_animating(&self.snapshot))
             || self
                 .snapshot
                 .clusters
@@ -291,7 +303,8 @@ impl App {
         self.message = None;
         let context = self.context();
         let chord = crate::config::KeyChord::from_event(&key);
-        let Some(binding) = self.options.keymap.lookup(context, chord) else {
+        let subject = self.subject();
+        let Some(binding) = self.options.keymap.lookup_for(context, subject, chord) else {
             self.type_text(context, &key);
             return None;
         };
@@ -371,6 +384,13 @@ impl App {
                 self.open(&action);
             }
             Action::Refresh { hard } => self.refresh(hard),
+            Action::Reconcile { .. } | Action::Suspend | Action::Resume => {
+                if let Some(verb) = FluxVerb::of(&action) {
+                    self.flux_action(verb);
+                }
+            }
+            Action::ShowFluxGraph => self.open_overview(Box::new(FluxGraphView::new())),
+            Action::ShowImages => self.open_overview(Box::new(ImagesView::new())),
             Action::SetContext(context) => self.set_context(context),
             Action::ListContexts => self.list_contexts(),
             other => self.view_action(&other),
@@ -422,6 +442,11 @@ impl App {
     }
 
     fn push_view(&mut self, view: Box<dyn View>) {
+        // The first-run hint says which key to press first; once the newcomer has opened
+        // something, the hint bar below says the rest.
+        if !self.layers.is_empty() && !view.is_popup() {
+            self.options.hint = None;
+        }
         self.next_view += 1;
         self.layers.push(Layer {
             id: ViewId(self.next_view),
@@ -449,10 +474,15 @@ impl App {
 
     /// What app-wide actions act on: the first view from the top that names an app.
     fn target(&self) -> Option<Target> {
-        self.layers
-            .iter()
-            .rev()
-            .find_map(|l| l.view.target(&self.snapshot))
+        for layer in self.layers.iter().rev() {
+            if let Some(t) = layer.view.target(&self.snapshot) {
+                return Some(t);
+            }
+            if layer.view.scopes_target() {
+                return None;
+            }
+        }
+        None
     }
 
     /// Opens the diff, sync dialog, history or timeline of the app in view.
@@ -592,7 +622,9 @@ impl App {
                 break;
             }
             for r in ready {
-                if let Some(i) = self.layers.iter().position(|l| l.id == r.owner) {
+                if r.owner == SESSION {
+                    self.on_session_reply(r.id, r.reply);
+                } else if let Some(i) = self.layers.iter().position(|l| l.id == r.owner) {
                     self.with_view(i, |view, cx| view.on_reply(r.id, r.reply, cx));
                 }
             }
@@ -705,7 +737,10 @@ impl App {
         render_hint_bar(
             frame,
             bar,
-            &self.options.keymap.hints(self.context()),
+            &self
+                .options
+                .keymap
+                .hints_for(self.context(), self.subject()),
             &theme,
         );
     }
@@ -752,6 +787,11 @@ impl App {
             };
             frame.render_widget(
                 Paragraph::new(Line::styled(format!(" {}", m.text), style)),
+                area,
+            );
+        } else if let Some(text) = self.flux.progress(SPINNER[self.spinner % SPINNER.len()]) {
+            frame.render_widget(
+                Paragraph::new(Line::styled(format!(" {text}"), theme.accent())),
                 area,
             );
         }

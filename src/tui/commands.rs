@@ -64,6 +64,36 @@ pub const COMMANDS: &[CommandSpec] = &[
         description: "Fetch Git and compare the app again; the ! form drops cached dry runs too",
     },
     CommandSpec {
+        name: "reconcile",
+        aliases: &["reconcile!", "rec", "rec!"],
+        arg: None,
+        description: "Flux: reconcile the app now; the ! form reconciles its source first",
+    },
+    CommandSpec {
+        name: "suspend",
+        aliases: &[],
+        arg: None,
+        description: "Flux: suspend the app (Flux stops reconciling it)",
+    },
+    CommandSpec {
+        name: "resume",
+        aliases: &[],
+        arg: None,
+        description: "Flux: resume the app and reconcile it",
+    },
+    CommandSpec {
+        name: "graph",
+        aliases: &["flux", "fluxgraph"],
+        arg: None,
+        description: "Show the Flux graph of every cluster",
+    },
+    CommandSpec {
+        name: "images",
+        aliases: &["image", "img"],
+        arg: None,
+        description: "Show each ImagePolicy's latest tag against what workloads run",
+    },
+    CommandSpec {
         name: "theme",
         aliases: &["skin"],
         arg: Some("NAME"),
@@ -133,6 +163,13 @@ pub fn parse(line: &str, words: &Vocabulary) -> Result<Action, String> {
         "refresh" => Action::Refresh {
             hard: word.ends_with('!'),
         },
+        "reconcile" => Action::Reconcile {
+            with_source: word.ends_with('!'),
+        },
+        "suspend" => Action::Suspend,
+        "resume" => Action::Resume,
+        "graph" => Action::ShowFluxGraph,
+        "images" => Action::ShowImages,
         "theme" => match rest.as_slice() {
             [name] => Action::SetTheme((*name).to_string()),
             _ => {
@@ -399,6 +436,18 @@ mod tests {
         assert_eq!(parse("sync", &t), Ok(Action::ShowSync));
         assert_eq!(parse("diff", &t), Ok(Action::ShowDiff));
         assert_eq!(parse("timeline", &t), Ok(Action::ShowTimeline));
+        assert_eq!(
+            parse("reconcile", &t),
+            Ok(Action::Reconcile { with_source: false })
+        );
+        assert_eq!(
+            parse("rec!", &t),
+            Ok(Action::Reconcile { with_source: true })
+        );
+        assert_eq!(parse("suspend", &t), Ok(Action::Suspend));
+        assert_eq!(parse("resume", &t), Ok(Action::Resume));
+        assert_eq!(parse("flux", &t), Ok(Action::ShowFluxGraph));
+        assert_eq!(parse("img", &t), Ok(Action::ShowImages));
     }
 
     #[test]

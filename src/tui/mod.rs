@@ -9,6 +9,7 @@ mod action;
 mod app;
 mod commands;
 mod drift;
+mod flux;
 mod input;
 mod keymap;
 mod options;
@@ -20,12 +21,13 @@ mod widgets;
 pub use action::{Action, Context, SortColumn};
 pub use app::App;
 pub use commands::{COMMANDS, CommandSpec, Vocabulary};
-pub use keymap::{Binding, GROUPS, Hint, Keymap};
+pub use flux::{FluxVerb, RunningAction};
+pub use keymap::{Applies, Binding, GROUPS, Hint, Keymap, Subject};
 pub use options::{OptionsError, TuiOptions, default_initiator, no_color_requested};
 pub use requests::{Reply, Request, RequestId};
 pub use views::{
-    AppId, AppView, AppsView, DiffView, Focus, HelpView, HistoryView, Message, MessageKind,
-    SyncDialog, SyncStage, TimelineView,
+    AppId, AppView, AppsView, DiffView, FluxGraphView, Focus, GraphLine, HelpView, HistoryView,
+    ImagesView, Message, MessageKind, SyncDialog, SyncStage, TimelineView, graph_lines,
 };
 pub use widgets::Toast;
 

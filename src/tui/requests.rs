@@ -15,6 +15,9 @@ use std::task::{Context, Poll};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::EngineCommand;
+use crate::engine::runtime::ObservedCommand;
+use crate::integrations::flux_graph::FluxGraph;
+use crate::integrations::images::PolicyImages;
 use crate::model::{Operation, ResourceDiff, ResourceKey, SyncOptions, SyncPlan};
 
 /// Names one request; answers carry it back.
@@ -75,10 +78,31 @@ pub enum Request {
         /// Commit, branch or tag.
         revision: String,
     },
+    /// Flux: reconcile now; the answer comes once Ready (or failed).
+    Reconcile {
+        /// The Flux app.
+        app: String,
+        /// Reconcile its source first.
+        with_source: bool,
+    },
+    /// Flux: suspend; the answer comes once the patch is written.
+    Suspend {
+        /// The Flux app.
+        app: String,
+    },
+    /// Flux: resume and reconcile; the answer comes once Ready (or failed).
+    Resume {
+        /// The Flux app.
+        app: String,
+    },
+    /// The Flux graph of every cluster.
+    FluxGraph,
+    /// Every ImagePolicy against the images workloads run.
+    Images,
 }
 
 /// An answer from the engine (or the error that stood in for one).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
     /// To [`Request::Plan`].
     Plan(Result<SyncPlan, String>),
@@ -88,6 +112,13 @@ pub enum Reply {
     Yaml(Result<String, String>),
     /// To [`Request::DiffRevision`].
     Diffs(Result<Vec<ResourceDiff>, String>),
+    /// To [`Request::Reconcile`], [`Request::Suspend`] and [`Request::Resume`]: what Flux
+    /// reported (the Ready message), or why it failed.
+    Done(Result<String, String>),
+    /// To [`Request::FluxGraph`].
+    Graph(Result<Vec<FluxGraph>, String>),
+    /// To [`Request::Images`].
+    Images(Result<Vec<PolicyImages>, String>),
 }
 
 /// Which requests replace each other: the same kind asked by the same view.
@@ -96,6 +127,8 @@ enum Slot {
     Plan,
     Yaml,
     Diffs,
+    Graph,
+    Images,
 }
 
 impl Request {
@@ -104,6 +137,8 @@ impl Request {
             Request::Plan { .. } => Some(Slot::Plan),
             Request::LiveYaml { .. } => Some(Slot::Yaml),
             Request::DiffRevision { .. } => Some(Slot::Diffs),
+            Request::FluxGraph => Some(Slot::Graph),
+            Request::Images => Some(Slot::Images),
             _ => None,
         }
     }
@@ -116,6 +151,11 @@ impl Request {
             Request::Sync { .. } | Request::Rollback { .. } => Some(Reply::Operation(Err(message))),
             Request::LiveYaml { .. } => Some(Reply::Yaml(Err(message))),
             Request::DiffRevision { .. } => Some(Reply::Diffs(Err(message))),
+            Request::Reconcile { .. } | Request::Suspend { .. } | Request::Resume { .. } => {
+                Some(Reply::Done(Err(message)))
+            }
+            Request::FluxGraph => Some(Reply::Graph(Err(message))),
+            Request::Images => Some(Reply::Images(Err(message))),
         }
     }
 }
@@ -265,6 +305,51 @@ impl Pending {
                     Some(wait_for(rx, Reply::Diffs)),
                 )
             }
+            Request::Reconcile { app, with_source } => {
+                let (reply, rx) = oneshot::channel();
+                (
+                    EngineCommand::Observed(ObservedCommand::Reconcile {
+                        app,
+                        with_source,
+                        reply: Some(reply),
+                    }),
+                    Some(wait_for(rx, Reply::Done)),
+                )
+            }
+            Request::Suspend { app } => {
+                let (reply, rx) = oneshot::channel();
+                (
+                    EngineCommand::Observed(ObservedCommand::Suspend {
+                        app,
+                        reply: Some(reply),
+                    }),
+                    Some(wait_for(rx, Reply::Done)),
+                )
+            }
+            Request::Resume { app } => {
+                let (reply, rx) = oneshot::channel();
+                (
+                    EngineCommand::Observed(ObservedCommand::Resume {
+                        app,
+                        reply: Some(reply),
+                    }),
+                    Some(wait_for(rx, Reply::Done)),
+                )
+            }
+            Request::FluxGraph => {
+                let (reply, rx) = oneshot::channel();
+                (
+                    EngineCommand::Observed(ObservedCommand::FluxGraph { reply }),
+                    Some(wait_for(rx, Reply::Graph)),
+                )
+            }
+            Request::Images => {
+                let (reply, rx) = oneshot::channel();
+                (
+                    EngineCommand::Observed(ObservedCommand::Images { reply }),
+                    Some(wait_for(rx, Reply::Images)),
+                )
+            }
         };
         // Collapse: the older request of the same kind from the same view is abandoned.
         if let Some(slot) = slot {
@@ -364,6 +449,8 @@ fn same_slot(reply: &Reply, slot: Slot) -> bool {
         (Reply::Plan(_), Slot::Plan)
             | (Reply::Yaml(_), Slot::Yaml)
             | (Reply::Diffs(_), Slot::Diffs)
+            | (Reply::Graph(_), Slot::Graph)
+            | (Reply::Images(_), Slot::Images)
     )
 }
 

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod observed;
+
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

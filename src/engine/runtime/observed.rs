@@ -28,6 +28,24 @@ const WORKLOAD_KINDS: [(&str, &str); 4] = [
     ("batch", "CronJob"),
 ];
 
+/// The kinds a cluster's catalog serves that observing Argo CD and Flux needs: their own,
+/// and the workload kinds when image policies exist.
+fn observed_kinds(catalog: &ApiCatalog) -> Vec<GroupKind> {
+    let mut kinds: Vec<GroupKind> = argocd::KINDS
+        .iter()
+        .map(|k| GroupKind::new(argocd::GROUP, *k))
+        .chain(flux::KINDS.iter().map(|(g, k)| GroupKind::new(*g, *k)))
+        .filter(|gk| catalog.preferred(gk).is_some())
+        .collect();
+    if catalog
+        .preferred(&GroupKind::new(flux::IMAGE_GROUP, "ImagePolicy"))
+        .is_some()
+    {
+        kinds.extend(WORKLOAD_KINDS.iter().map(|(g, k)| GroupKind::new(*g, *k)));
+    }
+    kinds
+}
+
 /// One observed app's published state.
 pub(super) struct ObservedApp {
     pub(super) summary: Arc<AppSnapshot>,
@@ -61,19 +79,7 @@ impl Engine {
         let Some(catalog) = self.clusters[c].catalog.clone() else {
             return;
         };
-        let mut kinds: Vec<GroupKind> = argocd::KINDS
-            .iter()
-            .map(|k| GroupKind::new(argocd::GROUP, *k))
-            .chain(flux::KINDS.iter().map(|(g, k)| GroupKind::new(*g, *k)))
-            .filter(|gk| catalog.preferred(gk).is_some())
-            .collect();
-        if catalog
-            .preferred(&GroupKind::new(flux::IMAGE_GROUP, "ImagePolicy"))
-            .is_some()
-        {
-            kinds.extend(WORKLOAD_KINDS.iter().map(|(g, k)| GroupKind::new(*g, *k)));
-        }
-        for gk in kinds {
+        for gk in observed_kinds(&catalog) {
             self.ensure_watch(c, &gk, false);
         }
     }
@@ -87,12 +93,10 @@ impl Engine {
             let Some(catalog) = &cl.catalog else {
                 return true;
             };
-            argocd::KINDS
+            // The workloads too: the image overview compares against them.
+            observed_kinds(catalog)
                 .iter()
-                .map(|k| GroupKind::new(argocd::GROUP, *k))
-                .chain(flux::KINDS.iter().map(|(g, k)| GroupKind::new(*g, *k)))
-                .filter(|gk| catalog.preferred(gk).is_some())
-                .all(|gk| cl.store.kind_state(&gk) != Some(&KindState::Syncing))
+                .all(|gk| cl.store.kind_state(gk) != Some(&KindState::Syncing))
         })
     }
 

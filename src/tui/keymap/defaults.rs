@@ -2,7 +2,7 @@
 
 use crossterm::event::KeyCode;
 
-use super::Binding;
+use super::{Applies, Binding};
 use crate::config::KeyChord;
 use crate::tui::action::{Action, Context, SortColumn};
 
@@ -23,10 +23,129 @@ fn b(
         hint,
         group,
         in_hint_bar,
+        applies: Applies::Always,
     }
 }
 
+/// A binding offered only for some apps (its hint shows only for them).
+fn only(applies: Applies, binding: Binding) -> Binding {
+    Binding { applies, ..binding }
+}
+
+/// Reconcile, suspend and resume in a context where a Flux app can be in view.
+fn flux_actions(context: Context) -> Vec<Binding> {
+    let c = KeyChord::char;
+    vec![
+        only(
+            Applies::Flux,
+            b(
+                &[c('R')],
+                Action::Reconcile { with_source: false },
+                context,
+                "Flux",
+                "reconcile",
+                "Flux apps: reconcile now, as `flux reconcile` does (also :reconcile)",
+                true,
+            ),
+        ),
+        only(
+            Applies::Flux,
+            b(
+                &[KeyChord::ctrl('r')],
+                Action::Reconcile { with_source: true },
+                context,
+                "Flux",
+                "+source",
+                "Flux apps: reconcile the source first, then the app (also :reconcile!)",
+                false,
+            ),
+        ),
+        only(
+            Applies::FluxActive,
+            b(
+                &[c('T')],
+                Action::Suspend,
+                context,
+                "Flux",
+                "suspend",
+                "Flux apps: suspend reconciling (also :suspend)",
+                true,
+            ),
+        ),
+        only(
+            Applies::FluxSuspended,
+            b(
+                &[c('T')],
+                Action::Resume,
+                context,
+                "Flux",
+                "resume",
+                "Flux apps: resume reconciling, and reconcile now (also :resume)",
+                true,
+            ),
+        ),
+    ]
+}
+
 pub(super) fn default_bindings() -> Vec<Binding> {
+    use Context::*;
+    let key = KeyChord::plain;
+    let c = KeyChord::char;
+    let mut all = general_bindings();
+    // The Flux actions come right after each view's sync key, so their hints follow
+    // `s sync` and stay on an 80-column bar.
+    let at = |all: &[Binding], context: Context| {
+        all.iter()
+            .position(|b| b.context == context && b.action == Action::ShowSync)
+            .map_or(all.len(), |i| i + 1)
+    };
+    for context in [Apps, App] {
+        let i = at(&all, context);
+        all.splice(i..i, flux_actions(context));
+    }
+    all.extend([
+        b(
+            &[c('F')],
+            Action::ShowFluxGraph,
+            Apps,
+            "Apps",
+            "graph",
+            "Show the Flux graph of every cluster (also :graph)",
+            false,
+        ),
+        b(
+            &[c('I')],
+            Action::ShowImages,
+            Apps,
+            "Apps",
+            "images",
+            "Show each ImagePolicy's latest tag against what workloads run (also :images)",
+            false,
+        ),
+        b(
+            &[key(KeyCode::Enter)],
+            Action::Open,
+            Graph,
+            "Flux graph and images",
+            "open",
+            "Open the app of the selected line",
+            true,
+        ),
+    ]);
+    all.extend(flux_actions(Graph));
+    all.extend([b(
+        &[key(KeyCode::Enter)],
+        Action::Open,
+        Images,
+        "Flux graph and images",
+        "open",
+        "Open the app of the selected line",
+        true,
+    )]);
+    all
+}
+
+fn general_bindings() -> Vec<Binding> {
     use Context::*;
     let key = KeyChord::plain;
     let c = KeyChord::char;
@@ -442,50 +561,65 @@ pub(super) fn default_bindings() -> Vec<Binding> {
             true,
         ),
         // Sync
-        b(
-            &[c('p')],
-            Action::TogglePrune,
-            Sync,
-            "Sync",
-            "prune",
-            "Toggle prune: delete tracked resources that left Git (destructive)",
-            true,
+        only(
+            Applies::NotFlux,
+            b(
+                &[c('p')],
+                Action::TogglePrune,
+                Sync,
+                "Sync",
+                "prune",
+                "Toggle prune: delete tracked resources that left Git (destructive)",
+                true,
+            ),
         ),
-        b(
-            &[c('d')],
-            Action::ToggleDryRun,
-            Sync,
-            "Sync",
-            "dry run",
-            "Toggle dry run: the server checks every step, nothing changes",
-            true,
+        only(
+            Applies::NotFlux,
+            b(
+                &[c('d')],
+                Action::ToggleDryRun,
+                Sync,
+                "Sync",
+                "dry run",
+                "Toggle dry run: the server checks every step, nothing changes",
+                true,
+            ),
         ),
-        b(
-            &[c('f')],
-            Action::ToggleForce,
-            Sync,
-            "Sync",
-            "force",
-            "Toggle force: take over fields other managers own (destructive)",
-            true,
+        only(
+            Applies::NotFlux,
+            b(
+                &[c('f')],
+                Action::ToggleForce,
+                Sync,
+                "Sync",
+                "force",
+                "Toggle force: take over fields other managers own (destructive)",
+                true,
+            ),
         ),
-        b(
-            &[c('o')],
-            Action::ToggleOutOfSyncOnly,
-            Sync,
-            "Sync",
-            "out-of-sync",
-            "Toggle applying only the resources that are out of sync",
-            true,
+        only(
+            Applies::NotFlux,
+            b(
+                &[c('o')],
+                Action::ToggleOutOfSyncOnly,
+                Sync,
+                "Sync",
+                "out-of-sync",
+                "Toggle applying only the resources that are out of sync",
+                true,
+            ),
         ),
-        b(
-            &[c('m')],
-            Action::ToggleSelective,
-            Sync,
-            "Sync",
-            "marked",
-            "Toggle syncing only the resources marked in the tree",
-            false,
+        only(
+            Applies::NotFlux,
+            b(
+                &[c('m')],
+                Action::ToggleSelective,
+                Sync,
+                "Sync",
+                "marked",
+                "Toggle syncing only the resources marked in the tree",
+                false,
+            ),
         ),
         b(
             &[key(KeyCode::Enter)],

@@ -5,7 +5,69 @@ mod defaults;
 
 use super::action::{Action, Context};
 use crate::config::{KeyChord, KeymapOverrides};
+use crate::model::{AppSnapshot, Health, ManagedBy};
 use defaults::default_bindings;
+
+/// What the keys act on, as far as bindings care: the kind of app in view and, for Flux,
+/// whether it is suspended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Subject {
+    /// No app is in view.
+    #[default]
+    Nothing,
+    /// One of rekon's own apps.
+    Rekon,
+    /// An Argo CD Application.
+    Argo,
+    /// A Flux Kustomization or HelmRelease.
+    Flux {
+        /// `spec.suspend` is set.
+        suspended: bool,
+    },
+}
+
+impl Subject {
+    /// The subject an app is.
+    pub fn of(app: &AppSnapshot) -> Self {
+        match app.managed_by {
+            ManagedBy::Rekon => Subject::Rekon,
+            ManagedBy::Argocd => Subject::Argo,
+            ManagedBy::Flux => Subject::Flux {
+                suspended: app.health == Health::Suspended,
+            },
+        }
+    }
+}
+
+/// Which subjects a binding is offered for. The key works everywhere in its context (an
+/// action that does not fit the app says why); the hint bar shows it only where it fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Applies {
+    /// Every app, and none.
+    #[default]
+    Always,
+    /// Flux apps.
+    Flux,
+    /// Flux apps that are not suspended.
+    FluxActive,
+    /// Suspended Flux apps.
+    FluxSuspended,
+    /// Every app but Flux's (sync options: Flux's are the object's own spec).
+    NotFlux,
+}
+
+impl Applies {
+    /// Whether a binding with this scope fits `subject`.
+    pub fn fits(self, subject: Subject) -> bool {
+        match self {
+            Applies::Always => true,
+            Applies::Flux => matches!(subject, Subject::Flux { .. }),
+            Applies::FluxActive => subject == Subject::Flux { suspended: false },
+            Applies::FluxSuspended => subject == Subject::Flux { suspended: true },
+            Applies::NotFlux => !matches!(subject, Subject::Flux { .. }),
+        }
+    }
+}
 
 /// One binding: keys that trigger an action in a context, with the words that describe it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +86,8 @@ pub struct Binding {
     pub group: &'static str,
     /// Shown in the bottom hint bar when valid.
     pub in_hint_bar: bool,
+    /// The apps it is offered for.
+    pub applies: Applies,
 }
 
 /// One entry of the hint bar: the key to press and what it does.
@@ -36,14 +100,16 @@ pub struct Hint {
 }
 
 /// The help popup's sections, in display order.
-pub const GROUPS: [&str; 10] = [
+pub const GROUPS: [&str; 12] = [
     "General",
     "Navigation",
     "Apps",
     "App",
+    "Flux",
     "Diff",
     "Sync",
     "History",
+    "Flux graph and images",
     "Filter",
     "Command line",
     "Help",
@@ -101,26 +167,53 @@ impl Keymap {
         &self.bindings
     }
 
-    /// The binding a key triggers in a context: the context's own bindings first, then
-    /// the global ones, except that plain characters are text where text is typed.
+    /// The binding a key triggers in a context, whatever the app in view: the context's
+    /// own bindings first, then the global ones, except that plain characters are text
+    /// where text is typed.
     pub fn lookup(&self, context: Context, key: KeyChord) -> Option<&Binding> {
-        let own = self
-            .bindings
-            .iter()
-            .find(|b| b.context == context && b.keys.contains(&key));
+        self.lookup_for(context, Subject::Nothing, key)
+    }
+
+    /// The binding a key triggers in a context with `subject` in view. Among the
+    /// context's bindings of that key, one offered for the subject wins (`T` suspends an
+    /// active Flux app and resumes a suspended one); failing that the first one is taken,
+    /// so its action can say why it does not fit.
+    pub fn lookup_for(
+        &self,
+        context: Context,
+        subject: Subject,
+        key: KeyChord,
+    ) -> Option<&Binding> {
+        let in_context = |c: Context| {
+            let mut hits = self
+                .bindings
+                .iter()
+                .filter(move |b| b.context == c && b.keys.contains(&key));
+            let first = hits.clone().next();
+            hits.find(|b| b.applies.fits(subject)).or(first)
+        };
+        let own = in_context(context);
         if own.is_some() || context == Context::Global {
             return own;
         }
         if context.takes_text() && key.is_text() {
             return None;
         }
-        self.bindings
-            .iter()
-            .find(|b| b.context == Context::Global && b.keys.contains(&key))
+        in_context(Context::Global)
     }
 
     /// The keys of a binding that actually trigger it in `context`.
     pub fn valid_keys(&self, context: Context, binding: &Binding) -> Vec<KeyChord> {
+        self.valid_keys_for(context, Subject::Nothing, binding)
+    }
+
+    /// The keys of a binding that trigger it in `context` with `subject` in view.
+    pub fn valid_keys_for(
+        &self,
+        context: Context,
+        subject: Subject,
+        binding: &Binding,
+    ) -> Vec<KeyChord> {
         if binding.context != context && binding.context != Context::Global {
             return Vec::new();
         }
@@ -128,35 +221,51 @@ impl Keymap {
             .keys
             .iter()
             .copied()
-            .filter(|k| self.lookup(context, *k).is_some_and(|hit| hit == binding))
+            .filter(|k| {
+                self.lookup_for(context, subject, *k)
+                    .is_some_and(|hit| hit == binding)
+            })
             .collect()
     }
 
-    /// The hint bar for a context: its own hinted bindings, then the global ones, each
-    /// with its first key that works there.
+    /// The hint bar for a context when no app is in view (bindings offered only for some
+    /// apps are left out).
     pub fn hints(&self, context: Context) -> Vec<Hint> {
+        self.hints_for(context, Subject::Nothing)
+    }
+
+    /// The hint bar for a context with `subject` in view: its own hinted bindings offered
+    /// for the subject, then the global ones, each with its first key that works there.
+    pub fn hints_for(&self, context: Context, subject: Subject) -> Vec<Hint> {
         let own = self.bindings.iter().filter(|b| b.context == context);
         let global = self
             .bindings
             .iter()
             .filter(|b| b.context == Context::Global && context != Context::Global);
         own.chain(global)
-            .filter(|b| b.in_hint_bar)
+            .filter(|b| b.in_hint_bar && b.applies.fits(subject))
             .filter_map(|b| {
-                self.valid_keys(context, b).first().map(|k| Hint {
-                    key: *k,
-                    label: b.hint,
-                })
+                self.valid_keys_for(context, subject, b)
+                    .first()
+                    .map(|k| Hint {
+                        key: *k,
+                        label: b.hint,
+                    })
             })
             .collect()
     }
 
     /// The first key that triggers `action` in `context`, for hints such as "press ? for help".
     pub fn key_for(&self, context: Context, action: &Action) -> Option<KeyChord> {
+        let subject = match action {
+            Action::Resume => Subject::Flux { suspended: true },
+            Action::Suspend | Action::Reconcile { .. } => Subject::Flux { suspended: false },
+            _ => Subject::Nothing,
+        };
         self.bindings
             .iter()
             .filter(|b| &b.action == action)
-            .find_map(|b| self.valid_keys(context, b).first().copied())
+            .find_map(|b| self.valid_keys_for(context, subject, b).first().copied())
     }
 }
 
@@ -210,6 +319,35 @@ mod tests {
             map.lookup(Context::Command, KeyChord::plain(KeyCode::Down))
                 .map(|b| b.description),
             Some("Next command")
+        );
+    }
+
+    #[test]
+    fn one_key_suspends_or_resumes_by_the_app_in_view() {
+        let map = Keymap::default();
+        let t = KeyChord::char('T');
+        let active = Subject::Flux { suspended: false };
+        let suspended = Subject::Flux { suspended: true };
+        let action = |s| {
+            map.lookup_for(Context::Apps, s, t)
+                .map(|b| b.action.clone())
+        };
+        assert_eq!(action(active), Some(Action::Suspend));
+        assert_eq!(action(suspended), Some(Action::Resume));
+        // On other apps the key still reaches an action, which says why it does not fit.
+        assert_eq!(action(Subject::Rekon), Some(Action::Suspend));
+        let labels = |s| -> Vec<&str> {
+            map.hints_for(Context::Apps, s)
+                .iter()
+                .map(|h| h.label)
+                .collect()
+        };
+        assert!(labels(active).contains(&"suspend") && !labels(active).contains(&"resume"));
+        assert!(labels(suspended).contains(&"resume"));
+        assert!(!labels(Subject::Argo).contains(&"reconcile"));
+        assert_eq!(
+            map.key_for(Context::Apps, &Action::Resume),
+            Some(KeyChord::char('T'))
         );
     }
 

@@ -35,7 +35,7 @@ impl HelpView {
     pub fn new(keymap: &Keymap) -> Self {
         let mut entries = Vec::new();
         for group in GROUPS {
-            let items: Vec<Entry> = keymap
+            let mut items: Vec<Entry> = keymap
                 .bindings()
                 .iter()
                 .filter(|b| b.group == group && !b.keys.is_empty())
@@ -49,6 +49,15 @@ impl HelpView {
                     description: b.description.to_string(),
                 })
                 .collect();
+            // The same binding in several views (the Flux keys) is listed once.
+            let mut seen = Vec::new();
+            items.retain(|e| {
+                let fresh = !seen.contains(e);
+                if fresh {
+                    seen.push(e.clone());
+                }
+                fresh
+            });
             if items.is_empty() {
                 continue;
             }

@@ -8,8 +8,10 @@ mod app_view;
 mod apps;
 mod columns;
 mod diff;
+mod flux_graph;
 mod help;
 mod history;
+mod images;
 mod sync;
 mod text;
 mod timeline;
@@ -17,8 +19,10 @@ mod timeline;
 pub use app_view::{AppView, Focus};
 pub use apps::{AppId, AppsView};
 pub use diff::DiffView;
+pub use flux_graph::{FluxGraphView, GraphLine, graph_lines};
 pub use help::HelpView;
 pub use history::HistoryView;
+pub use images::ImagesView;
 pub use sync::{SyncDialog, SyncStage};
 pub use timeline::TimelineView;
 
@@ -217,6 +221,12 @@ pub trait View {
         None
     }
 
+    /// Whether app-wide actions stop at this view when it names no app, instead of
+    /// looking further down the stack (a list of many apps: the cursor's line decides).
+    fn scopes_target(&self) -> bool {
+        false
+    }
+
     /// Whether something in the view animates (so the app keeps a tick running).
     fn is_animating(&self, _snapshot: &Snapshot) -> bool {
         false
@@ -247,6 +257,16 @@ pub trait View {
 
     /// Lets tests reach the sync dialog.
     fn as_sync(&self) -> Option<&SyncDialog> {
+        None
+    }
+
+    /// Lets tests reach the Flux graph view.
+    fn as_flux_graph(&self) -> Option<&FluxGraphView> {
+        None
+    }
+
+    /// Lets tests reach the images view.
+    fn as_images(&self) -> Option<&ImagesView> {
         None
     }
 }

@@ -2,14 +2,21 @@
 //! marked in the tree), the engine's plan for them, a confirmation, then live progress
 //! from the app's `operation` in each snapshot, and the result until dismissed. A rollback
 //! goes through the same dialog, starting at the confirmation.
+//!
+//! Argo CD and Flux apps plan their own syncs: where the engine answers the plan with that,
+//! the dialog shows what the sync asks of their controller instead (the `operation` field
+//! for Argo CD, `flux reconcile --with-source` for Flux), then follows the outcome.
 
+mod observed;
 mod render;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::{AppId, DrawCx, Outcome, READ_ONLY_REFUSAL, Target, View, ViewCx, find_app};
-use crate::model::{Operation, OperationPhase, ResourceKey, Snapshot, SyncOptions, SyncPlan};
+use crate::model::{
+    ManagedBy, Operation, OperationPhase, ResourceKey, Snapshot, SyncOptions, SyncPlan,
+};
 use crate::tui::action::{Action, Context};
 use crate::tui::requests::{Reply, Request, RequestId};
 
@@ -42,6 +49,8 @@ enum Plan {
     Waiting(RequestId),
     Ready(SyncPlan),
     Failed(String),
+    /// Argo CD or Flux plans the sync itself (the engine's words).
+    Observed(String),
 }
 
 /// The dialog's state.
@@ -165,7 +174,18 @@ impl SyncDialog {
         self.plan = Some(Plan::Waiting(id));
     }
 
+    fn is_flux(&self) -> bool {
+        self.app.managed_by == ManagedBy::Flux
+    }
+
     fn toggle(&mut self, action: &Action, cx: &mut ViewCx<'_>) {
+        if self.is_flux() {
+            cx.info(format!(
+                "Flux has no sync options: prune, force and the rest are the {}'s own spec",
+                self.app.kind
+            ));
+            return;
+        }
         match action {
             Action::TogglePrune => self.prune = !self.prune,
             Action::ToggleDryRun => self.dry_run = !self.dry_run,
@@ -215,6 +235,10 @@ impl SyncDialog {
 
     fn terminate(&mut self, cx: &mut ViewCx<'_>) {
         if self.stage != SyncStage::Running {
+            return;
+        }
+        if self.is_flux() {
+            cx.info("a Flux reconcile cannot be stopped; suspending the app (:suspend) stops the next ones");
             return;
         }
         if cx.read_only {
@@ -286,8 +310,10 @@ impl View for SyncDialog {
     fn on_reply(&mut self, id: RequestId, reply: Reply, _cx: &mut ViewCx<'_>) {
         match reply {
             Reply::Plan(result) if self.plan == Some(Plan::Waiting(id)) => {
+                let observed = self.app.managed_by != ManagedBy::Rekon;
                 self.plan = Some(match result {
                     Ok(plan) => Plan::Ready(plan),
+                    Err(e) if observed => Plan::Observed(e),
                     Err(e) => Plan::Failed(e),
                 });
             }

@@ -6,10 +6,12 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
+use super::observed::{argo_preview, controller, flux_preview};
 use super::{Kind, Plan, SyncDialog, SyncStage};
 use crate::config::Theme;
 use crate::model::{
-    AppSnapshot, Health, OperationPhase, StepAction, StepStatus, SyncPhase, SyncStatus, SyncStep,
+    AppSnapshot, Health, ManagedBy, OperationPhase, StepAction, StepStatus, SyncPhase, SyncStatus,
+    SyncStep,
 };
 use crate::tui::action::{Action, Context};
 use crate::tui::views::text::{one_line, short_sha, utc_time};
@@ -142,6 +144,11 @@ fn plan_lines(d: &SyncDialog, app: Option<&AppSnapshot>, cx: &DrawCx<'_>) -> Vec
                 ]));
             }
             out.push(Line::raw(""));
+            if d.is_flux() {
+                // Flux syncs have no options to toggle.
+                out.extend(plan_body(d, app, cx));
+                return out;
+            }
             let k = |a: Action| cx.key(Context::Sync, &a);
             let mut toggles = Vec::new();
             toggles.extend(toggle_span(
@@ -210,8 +217,18 @@ fn plan_lines(d: &SyncDialog, app: Option<&AppSnapshot>, cx: &DrawCx<'_>) -> Vec
         }
     }
     out.push(Line::raw(""));
+    out.extend(plan_body(d, app, cx));
+    out
+}
+
+/// The plan, or for an app its controller plans, what the sync asks of that controller.
+fn plan_body(d: &SyncDialog, app: Option<&AppSnapshot>, cx: &DrawCx<'_>) -> Vec<Line<'static>> {
+    let theme = cx.theme;
+    let mut out = Vec::new();
     match &d.plan {
         None => {}
+        Some(Plan::Observed(_)) if d.is_flux() => out.extend(flux_preview(app, theme)),
+        Some(Plan::Observed(_)) => out.extend(argo_preview(&d.options(), app, theme)),
         Some(Plan::Waiting(_)) => out.push(Line::styled(
             format!("{} asking the engine for the plan…", cx.spinner),
             theme.muted(),
@@ -365,6 +382,7 @@ fn progress_lines(d: &SyncDialog, cx: &DrawCx<'_>) -> Vec<Line<'static>> {
     let theme = cx.theme;
     let mut out = Vec::new();
     let verb = match d.kind {
+        Kind::Sync if d.is_flux() => "Reconcile",
         Kind::Sync => "Sync",
         Kind::Rollback { .. } => "Rollback",
     };
@@ -376,11 +394,13 @@ fn progress_lines(d: &SyncDialog, cx: &DrawCx<'_>) -> Vec<Line<'static>> {
         return out;
     }
     let Some(op) = &d.operation else {
+        let waiting = match d.app.managed_by {
+            ManagedBy::Flux => "waiting for Flux: the source first, then the app…",
+            ManagedBy::Argocd => "waiting for Argo CD to take the operation…",
+            ManagedBy::Rekon => "waiting for the engine to start it…",
+        };
         out.push(Line::styled(
-            format!(
-                "{} {verb} sent; waiting for the engine to start it…",
-                cx.spinner
-            ),
+            format!("{} {verb} sent; {waiting}", cx.spinner),
             theme.muted(),
         ));
         return out;
@@ -396,6 +416,10 @@ fn progress_lines(d: &SyncDialog, cx: &DrawCx<'_>) -> Vec<Line<'static>> {
         })
         .count();
     let (head, style) = match op.phase {
+        // Argo CD lists steps only once it has planned them.
+        OperationPhase::Running if op.steps.is_empty() => {
+            (format!("{} {verb} running", cx.spinner), theme.accent())
+        }
         OperationPhase::Running => (
             format!(
                 "{} {verb} running · {done} of {} steps done",
@@ -416,15 +440,22 @@ fn progress_lines(d: &SyncDialog, cx: &DrawCx<'_>) -> Vec<Line<'static>> {
     if !op.message.is_empty() {
         out.push(Line::styled(one_line(&op.message), theme.text()));
     }
-    let mut when = vec![
-        Span::styled("revision ", theme.muted()),
-        Span::styled(short_sha(&op.revision), theme.accent()),
-        Span::styled(
-            format!(" · started {} by ", utc_time(&op.started_at)),
+    let mut when = Vec::new();
+    // Argo CD names the revision once it has resolved it.
+    if !op.revision.is_empty() {
+        when.push(Span::styled("revision ", theme.muted()));
+        when.push(Span::styled(short_sha(&op.revision), theme.accent()));
+        when.push(Span::styled(" · ", theme.muted()));
+    }
+    if op.started_at.is_empty() {
+        when.push(Span::styled("asked by ", theme.muted()));
+    } else {
+        when.push(Span::styled(
+            format!("started {} by ", utc_time(&op.started_at)),
             theme.muted(),
-        ),
-        Span::styled(op.initiated_by.clone(), theme.text()),
-    ];
+        ));
+    }
+    when.push(Span::styled(op.initiated_by.clone(), theme.text()));
     if let Some(end) = &op.finished_at {
         when.push(Span::styled(
             format!(" · finished {}", utc_time(end)),
@@ -496,10 +527,19 @@ fn footer_lines(d: &SyncDialog, cx: &DrawCx<'_>) -> Vec<Line<'static>> {
             Span::styled(" to cancel.", theme.muted()),
         ]),
         (SyncStage::Confirm, kind) => {
-            let what = match kind {
-                Kind::Sync if d.dry_run => format!("Dry-run the sync of {} now?", d.app.name),
-                Kind::Sync => format!("Sync {} now?", d.app.name),
-                Kind::Rollback { revision, .. } => {
+            let what = match (kind, controller(d.app.managed_by)) {
+                (Kind::Sync, Some("Flux")) => {
+                    format!("Ask Flux to reconcile {} with its source now?", d.app.name)
+                }
+                (Kind::Sync, Some(who)) if d.dry_run => {
+                    format!("Ask {who} for a dry run of the sync of {} now?", d.app.name)
+                }
+                (Kind::Sync, Some(who)) => format!("Ask {who} to sync {} now?", d.app.name),
+                (Kind::Sync, None) if d.dry_run => {
+                    format!("Dry-run the sync of {} now?", d.app.name)
+                }
+                (Kind::Sync, None) => format!("Sync {} now?", d.app.name),
+                (Kind::Rollback { revision, .. }, _) => {
                     format!("Roll {} back to {} now?", d.app.name, short_sha(revision))
                 }
             };
