@@ -513,3 +513,60 @@ async fn rbac_refusals_show_as_forbidden_not_as_missing() {
     assert!(op.message.contains("ConfigMap shop/a"), "{}", op.message);
     assert!(op.message.contains("nothing was changed"), "{}", op.message);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auto_sync_after_a_hand_edit_takes_the_field_back_when_the_app_self_heals() {
+    let Some(repo) = repo_with(&["a"]) else {
+        return;
+    };
+    let c = cluster(false).await;
+    let policy = json!({"automated": {"selfHeal": true}});
+    let app = application("web", &repo, "web", policy);
+    // First a plain engine syncs revision 1.
+    let cache = TempDir::new().unwrap();
+    {
+        let first = engine(
+            handle(&c, quick(Duration::from_secs(5))),
+            &cache,
+            vec![app.clone()],
+        );
+        wait_app(&first, APP, "compared", |a| a.resources.len() == 1).await;
+        let op = sync(&first, APP, SyncOptions::default()).await.unwrap();
+        assert_eq!(op.phase, OperationPhase::Succeeded, "{op:#?}");
+    }
+    // Someone edits the field by hand (their merge patch owns it now) …
+    let api = cms(&c);
+    api.patch(
+        "a",
+        &kube::api::PatchParams {
+            field_manager: Some("kubectl-edit".into()),
+            ..Default::default()
+        },
+        &kube::api::Patch::Merge(json!({"data": {"key": "by-hand"}})),
+    )
+    .await
+    .unwrap();
+    // … and Git moves on, changing that very field.
+    repo.write("web/a.yaml", cm_yaml("a", "v2", ""));
+    let head = repo.commit("v2");
+    // An engine with auto-sync sees revision 2 for the first time: its auto-sync must not
+    // fail on the hand edit's ownership (it would never be retried at this revision).
+    let auto = engine::start(EngineOptions {
+        apps: vec![app],
+        clusters: vec![handle(&c, quick(Duration::from_secs(5)))],
+        sources: Arc::new(Sources::new(cache.path().join("repos"))),
+        read_only: false,
+        config_ignore: Vec::new(),
+        refresh_every: None,
+        projects: Vec::new(),
+        auto_sync: true,
+    });
+    let synced = wait_app(&auto, APP, "auto-synced at revision 2", |a| {
+        a.revision.as_deref() == Some(head.as_str()) && a.sync == SyncStatus::Synced
+    })
+    .await;
+    let op = synced.operation.unwrap();
+    assert_eq!(op.phase, OperationPhase::Succeeded, "{op:#?}");
+    assert_eq!(op.initiated_by, "auto-sync");
+    assert_eq!(api.get("a").await.unwrap().data.unwrap()["key"], "v2");
+}
