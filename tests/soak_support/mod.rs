@@ -118,7 +118,10 @@ impl SoakReport {
                 Err(e) => format!("WRONG: {e}"),
             },
             self.converged_after
-                .map(|d| format!(" (converged {:.0} s after the churn stopped)", d.as_secs_f64()))
+                .map(|d| format!(
+                    " (converged {:.0} s after the churn stopped)",
+                    d.as_secs_f64()
+                ))
                 .unwrap_or_default()
         )
     }
@@ -258,6 +261,20 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// Presses `r` on every app row, as a user who wants the newest commit now (the TUI
+    /// fetches Git by itself only every few minutes).
+    fn refresh_all(&self, apps: usize) {
+        self.cmd(&["send-keys", "-t", "soak", "g"]);
+        for _ in 0..apps {
+            std::thread::sleep(Duration::from_millis(100));
+            self.cmd(&["send-keys", "-t", "soak", "r"]);
+            std::thread::sleep(Duration::from_millis(100));
+            self.cmd(&["send-keys", "-t", "soak", "j"]);
+        }
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.cmd(&["kill-server"]);
@@ -272,7 +289,13 @@ fn tmux_available() -> bool {
 }
 
 /// Sends one request and returns the status and JSON body.
-async fn call(client: &kube::Client, method: &str, path: &str, ct: &str, body: Value) -> (u16, Value) {
+async fn call(
+    client: &kube::Client,
+    method: &str,
+    path: &str,
+    ct: &str,
+    body: Value,
+) -> (u16, Value) {
     let mut b = Request::builder().method(method).uri(path);
     if !ct.is_empty() {
         b = b.header("content-type", ct);
@@ -310,20 +333,47 @@ async fn churn(client: &kube::Client, n: usize, apps: usize) {
     match (n / apps) % 4 {
         // Someone scales by hand (self-heal puts it back).
         0 => {
-            call(client, "PATCH", &deploy, MERGE, json!({"spec": {"replicas": 4}})).await;
+            call(
+                client,
+                "PATCH",
+                &deploy,
+                MERGE,
+                json!({"spec": {"replicas": 4}}),
+            )
+            .await;
         }
         // `kubectl rollout restart`.
         1 => {
             let at = jiff::Timestamp::now().to_string();
-            call(client, "PATCH", &deploy, MERGE, json!({"spec": {"template": {"metadata": {
-                "annotations": {"kubectl.kubernetes.io/restartedAt": at}}}}}))
+            call(
+                client,
+                "PATCH",
+                &deploy,
+                MERGE,
+                json!({"spec": {"template": {"metadata": {
+                "annotations": {"kubectl.kubernetes.io/restartedAt": at}}}}}),
+            )
             .await;
         }
         // A pod dies.
         2 => {
-            let (_, pods) = call(client, "GET", &format!("/api/v1/namespaces/{ns}/pods"), "", Value::Null).await;
+            let (_, pods) = call(
+                client,
+                "GET",
+                &format!("/api/v1/namespaces/{ns}/pods"),
+                "",
+                Value::Null,
+            )
+            .await;
             if let Some(name) = pods["items"][0]["metadata"]["name"].as_str() {
-                call(client, "DELETE", &format!("/api/v1/namespaces/{ns}/pods/{name}"), "", Value::Null).await;
+                call(
+                    client,
+                    "DELETE",
+                    &format!("/api/v1/namespaces/{ns}/pods/{name}"),
+                    "",
+                    Value::Null,
+                )
+                .await;
             }
         }
         // A ConfigMap edited by hand (self-heal puts it back).
@@ -356,7 +406,14 @@ async fn expire_events(client: &kube::Client, ttl: Duration) {
                 e["metadata"]["name"].as_str(),
             )
         {
-            call(client, "DELETE", &format!("/api/v1/namespaces/{ns}/events/{name}"), "", Value::Null).await;
+            call(
+                client,
+                "DELETE",
+                &format!("/api/v1/namespaces/{ns}/events/{name}"),
+                "",
+                Value::Null,
+            )
+            .await;
         }
     }
 }
@@ -366,24 +423,47 @@ async fn expire_events(client: &kube::Client, ttl: Duration) {
 async fn cluster_right(client: &kube::Client, apps: usize, w: &[Wanted]) -> Result<(), String> {
     for i in 0..apps {
         let ns = format!("app-{i}");
-        let (_, d) = call(client, "GET", &format!("/apis/apps/v1/namespaces/{ns}/deployments/web"), "", Value::Null).await;
-        let (_, c) = call(client, "GET", &format!("/api/v1/namespaces/{ns}/configmaps/web-config"), "", Value::Null).await;
+        let (_, d) = call(
+            client,
+            "GET",
+            &format!("/apis/apps/v1/namespaces/{ns}/deployments/web"),
+            "",
+            Value::Null,
+        )
+        .await;
+        let (_, c) = call(
+            client,
+            "GET",
+            &format!("/api/v1/namespaces/{ns}/configmaps/web-config"),
+            "",
+            Value::Null,
+        )
+        .await;
         let replicas = d["spec"]["replicas"].as_i64();
         let image = d["spec"]["template"]["spec"]["containers"][0]["image"].as_str();
         let ready = d["status"]["readyReplicas"].as_i64().unwrap_or(0);
         let updated = d["status"]["updatedReplicas"].as_i64().unwrap_or(0);
         let setting = c["data"]["setting"].as_str();
         if replicas != Some(w[i].replicas) {
-            return Err(format!("app-{i}: replicas {replicas:?}, Git says {}", w[i].replicas));
+            return Err(format!(
+                "app-{i}: replicas {replicas:?}, Git says {}",
+                w[i].replicas
+            ));
         }
         if image != Some(w[i].image.as_str()) {
             return Err(format!("app-{i}: image {image:?}, Git says {}", w[i].image));
         }
         if setting != Some(w[i].setting.as_str()) {
-            return Err(format!("app-{i}: setting {setting:?}, Git says {}", w[i].setting));
+            return Err(format!(
+                "app-{i}: setting {setting:?}, Git says {}",
+                w[i].setting
+            ));
         }
         if ready != w[i].replicas || updated != w[i].replicas {
-            return Err(format!("app-{i}: {ready} ready, {updated} updated of {}", w[i].replicas));
+            return Err(format!(
+                "app-{i}: {ready} ready, {updated} updated of {}",
+                w[i].replicas
+            ));
         }
     }
     Ok(())
@@ -458,7 +538,12 @@ pub async fn soak(opts: SoakOptions) -> SoakReport {
         .read_line(&mut line)
         .unwrap();
     let _emu = Proc(emu);
-    let url = line.trim().rsplit(' ').next().unwrap_or_default().to_string();
+    let url = line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let mut config = kube::Config::new(url.parse().expect("the emulator's URL"));
     config.default_retry = false;
     let client = kube::Client::try_from(config).expect("a client");
@@ -499,9 +584,8 @@ pub async fn soak(opts: SoakOptions) -> SoakReport {
     if opts.tui && !tui_ran {
         println!("soak: tmux is not installed: the TUI is not soaked");
     }
-    let tui_pid = || -> Option<u32> {
-        std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok()
-    };
+    let tui_pid =
+        || -> Option<u32> { std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok() };
 
     let start = Instant::now();
     let mut samples = Vec::new();
@@ -534,7 +618,10 @@ pub async fn soak(opts: SoakOptions) -> SoakReport {
             wanted_now[i] = wanted(rev);
             write_app(&repo, i, &wanted_now[i]);
             git(&repo, &["add", "-A"]);
-            git(&repo, &["commit", "-q", "-m", &format!("app-{i}: rev {rev}")]);
+            git(
+                &repo,
+                &["commit", "-q", "-m", &format!("app-{i}: rev {rev}")],
+            );
             commits += 1;
             next_commit += opts.commit_every;
         }
@@ -563,7 +650,14 @@ pub async fn soak(opts: SoakOptions) -> SoakReport {
     let limit = opts.refresh * 3 + Duration::from_secs(120);
     let mut last_err = String::new();
     let mut converged_after = None;
+    let mut last_refresh: Option<Instant> = None;
     while churn_end.elapsed() < limit {
+        if let Some(t) = &tmux
+            && last_refresh.is_none_or(|r| r.elapsed() > opts.refresh * 2)
+        {
+            t.refresh_all(opts.apps);
+            last_refresh = Some(Instant::now());
+        }
         let cluster = cluster_right(&client, opts.apps, &wanted_now).await;
         let tui = match &tmux {
             Some(t) => tui_right(&t.screen(), opts.apps),
@@ -600,11 +694,17 @@ pub async fn soak(opts: SoakOptions) -> SoakReport {
     };
     let warmup = opts.warmup.as_secs_f64();
     let run_growth = growth(
-        &samples.iter().map(|s| (s.at, s.run_kib)).collect::<Vec<_>>(),
+        &samples
+            .iter()
+            .map(|s| (s.at, s.run_kib))
+            .collect::<Vec<_>>(),
         warmup,
     );
     let tui_growth = growth(
-        &samples.iter().map(|s| (s.at, s.tui_kib)).collect::<Vec<_>>(),
+        &samples
+            .iter()
+            .map(|s| (s.at, s.tui_kib))
+            .collect::<Vec<_>>(),
         warmup,
     );
     SoakReport {
