@@ -420,8 +420,12 @@ async fn expire_events(client: &kube::Client, ttl: Duration) {
 
 /// Whether the cluster holds what Git says for every app, and every Deployment is rolled
 /// out; `Err` names the first difference.
-async fn cluster_right(client: &kube::Client, apps: usize, w: &[Wanted]) -> Result<(), String> {
-    for i in 0..apps {
+async fn cluster_right(
+    client: &kube::Client,
+    apps: usize,
+    wanted: &[Wanted],
+) -> Result<(), String> {
+    for (i, w) in wanted.iter().enumerate().take(apps) {
         let ns = format!("app-{i}");
         let (_, d) = call(
             client,
@@ -444,25 +448,25 @@ async fn cluster_right(client: &kube::Client, apps: usize, w: &[Wanted]) -> Resu
         let ready = d["status"]["readyReplicas"].as_i64().unwrap_or(0);
         let updated = d["status"]["updatedReplicas"].as_i64().unwrap_or(0);
         let setting = c["data"]["setting"].as_str();
-        if replicas != Some(w[i].replicas) {
+        if replicas != Some(w.replicas) {
             return Err(format!(
                 "app-{i}: replicas {replicas:?}, Git says {}",
-                w[i].replicas
+                w.replicas
             ));
         }
-        if image != Some(w[i].image.as_str()) {
-            return Err(format!("app-{i}: image {image:?}, Git says {}", w[i].image));
+        if image != Some(w.image.as_str()) {
+            return Err(format!("app-{i}: image {image:?}, Git says {}", w.image));
         }
-        if setting != Some(w[i].setting.as_str()) {
+        if setting != Some(w.setting.as_str()) {
             return Err(format!(
                 "app-{i}: setting {setting:?}, Git says {}",
-                w[i].setting
+                w.setting
             ));
         }
-        if ready != w[i].replicas || updated != w[i].replicas {
+        if ready != w.replicas || updated != w.replicas {
             return Err(format!(
                 "app-{i}: {ready} ready, {updated} updated of {}",
-                w[i].replicas
+                w.replicas
             ));
         }
     }
