@@ -15,6 +15,12 @@
 //! in for subresources such as a Pod's binding). Simulated delays go through
 //! [`Store::clock`] ([`Clock::sleep`] scales by [`ClusterOptions::speed`]).
 //!
+//! # Fault switches
+//! [`Cluster::faults`], [`Cluster::set_faults`] and `PUT /rekon/faults` make the server
+//! misbehave on purpose (see [`faults`]): dropped and expired watches, 5xx and 429 answers,
+//! latency, requests that never answer, a listener that goes away ([`Cluster::stop_listener`],
+//! `down=5s`), rejected tokens (401) and RBAC refusals (403).
+//!
 //! # What is not emulated
 //! - Authentication, authorization (RBAC objects are stored, not enforced), admission
 //!   webhooks, TLS, API priority and fairness.
