@@ -645,6 +645,13 @@ async fn no_op_writes_and_dry_runs_commit_nothing() {
             .iter()
             .any(|e| e["verb"] == "delete" && e["dryRun"] == true)
     );
+    // A create is logged with the name from its body.
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["verb"] == "create" && e["resource"] == "services" && e["name"] == "s"),
+        "{entries:?}"
+    );
     for key in [
         "seq",
         "verb",

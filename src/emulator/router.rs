@@ -256,6 +256,10 @@ impl Router {
             dry_run: false,
             code: 0,
         };
+        if entry.name.is_empty() && *method == Method::POST {
+            // A create names its object in the body; the log should name it too.
+            entry.name = created_name(&body);
+        }
         let response = match self.dispatch(method, headers, &rp, query, body, &mut entry) {
             Ok(r) => r,
             Err(e) => render::error_response(&e),
@@ -632,6 +636,22 @@ fn parse_patch(body: &[u8], ct: &str) -> Result<PatchBody, ApiError> {
             ],
         )),
     }
+}
+
+/// `metadata.name` of a create's JSON body (empty for generateName, protobuf or garbage).
+fn created_name(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        #[serde(default)]
+        name: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct NameOnly {
+        metadata: Meta,
+    }
+    serde_json::from_slice::<NameOnly>(body)
+        .map(|n| n.metadata.name)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
