@@ -318,7 +318,9 @@ impl StoreAccess for FakeStore {
             let Some(current) = state.objects.get(key).cloned() else {
                 return Err(StoreError::NotFound(key.to_string()));
             };
-            let rv = current.pointer("/metadata/resourceVersion").and_then(Value::as_str);
+            let rv = current
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str);
             if expected_rv.is_some() && rv != expected_rv {
                 return Err(StoreError::Conflict(key.to_string(), "changed".into()));
             }

@@ -313,6 +313,7 @@ pub fn seed_app(store: &Store, shape: &Shape, i: usize) -> Result<(), String> {
                 &ns,
                 &name,
                 available,
+                None,
                 "kube-controller-manager",
             )
             .map_err(|e| format!("status of {ns}/{name}: {e:?}"))?;
@@ -368,6 +369,7 @@ pub fn add_pods(store: &Store, i: usize, from: usize, to: usize) -> Result<(), S
                 &rs_name,
                 json!({"replicas": to, "fullyLabeledReplicas": to, "readyReplicas": to,
                     "availableReplicas": to, "observedGeneration": rs["metadata"]["generation"]}),
+                None,
                 "kube-controller-manager",
             )
             .map_err(|e| format!("status of {ns}/{rs_name}: {e:?}"))?;
@@ -397,7 +399,7 @@ pub fn add_pods(store: &Store, i: usize, from: usize, to: usize) -> Result<(), S
                     "containerID": format!("containerd://{i:08x}{p:08x}"),
                     "state": {"running": {"startedAt": NOW}}}]});
             store
-                .update_status(&pods, &ns, &pod_name, status, "kubelet")
+                .update_status(&pods, &ns, &pod_name, status, None, "kubelet")
                 .map_err(|e| format!("status of pod {ns}/{pod_name}: {e:?}"))?;
         }
     }

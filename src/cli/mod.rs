@@ -47,6 +47,10 @@ pub struct GlobalArgs {
     /// Refuse every change to the cluster and to Git
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Give up a request to a cluster that has not answered after this long (reads and
+    /// server-side applies are retried a few times first) [default: 30s]
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub request_timeout: Option<String>,
     /// Colour theme: dark, light, high-contrast, or one from your config folder
     #[arg(long, global = true, value_name = "NAME")]
     pub theme: Option<String>,
@@ -174,6 +178,21 @@ pub struct EmulateArgs {
     /// Run simulated time this many times faster (rollouts, jobs, restarts)
     #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
     pub speed: f64,
+    /// Misbehave on purpose, to see how clients cope. SPEC is a comma-separated list:
+    /// drop-watches[=10s] (end every watch now, or every 10s);
+    /// expire-watches[=30s] (end watches with a 410 Expired and forget the event log);
+    /// error-rate=0.2[:503] (answer a share of requests with 500, or the code given);
+    /// throttle-rate=0.1[:2s] (answer a share with 429 and Retry-After);
+    /// latency=200ms (delay every request);
+    /// hang=GLOB (requests whose path matches never answer; a plain path covers its sub-paths);
+    /// down=5s (close the port and cut every connection for 5s);
+    /// reject-token=TOKEN (answer 401 to that bearer token);
+    /// forbid=RESOURCE[:VERB+VERB] (answer 403, e.g. forbid=secrets:list+watch);
+    /// seed=N (seed of the random choices); none (all off).
+    /// Change them while running with `PUT /rekon/faults` (same SPEC, or JSON); see them
+    /// with `GET /rekon/faults`
+    #[arg(long, value_name = "SPEC")]
+    pub faults: Option<String>,
 }
 
 #[cfg(test)]

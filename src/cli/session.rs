@@ -133,13 +133,30 @@ pub fn find<'a>(apps: &'a [Application], name: &str) -> Result<&'a Application> 
 /// Connects to the clusters the flags name: `--server`, else the `--context`s (or the
 /// current context).
 pub async fn connect(global: &GlobalArgs) -> Result<Vec<ClusterHandle>> {
+    let limits = request_limits(global)?;
     if let Some(server) = &global.server {
         if !global.contexts.is_empty() {
             bail!("--server and --context cannot be used together");
         }
-        return Ok(vec![cluster::connect_server(server)?]);
+        return Ok(vec![cluster::connect_server_with(server, limits)?]);
     }
-    Ok(cluster::connect_contexts(global.kubeconfig.as_deref(), &global.contexts).await?)
+    Ok(
+        cluster::connect_contexts_with(global.kubeconfig.as_deref(), &global.contexts, limits)
+            .await?,
+    )
+}
+
+/// The request limits `--request-timeout` asks for.
+pub fn request_limits(global: &GlobalArgs) -> Result<cluster::Resilience> {
+    let mut limits = cluster::Resilience::default();
+    if let Some(text) = &global.request_timeout {
+        let d = crate::engine::sync::parse_duration(text, "--request-timeout")?;
+        if d.is_zero() {
+            bail!("--request-timeout {text} must be longer than zero");
+        }
+        limits.request_timeout = d;
+    }
+    Ok(limits)
 }
 
 /// Git access with clones kept in the user's cache folder.

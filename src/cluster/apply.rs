@@ -52,6 +52,9 @@ pub enum WriteError {
         /// The server's message.
         message: String,
     },
+    /// The cluster refused the credentials (expired token, revoked certificate).
+    #[error("{0}")]
+    Unauthorized(String),
     /// The request did not get an answer.
     #[error("request failed: {0}")]
     Transport(String),
@@ -64,6 +67,7 @@ impl From<kube::Error> for WriteError {
                 (409, "Conflict") if s.message.contains("conflict") => {
                     WriteError::Conflict(s.message.clone())
                 }
+                (401, _) => WriteError::Unauthorized(super::describe_kube(&kube::Error::Api(s))),
                 (422, _) => WriteError::Invalid(s.message.clone()),
                 (403, _) => WriteError::Forbidden(s.message.clone()),
                 (404, _) => WriteError::NotFound(s.message.clone()),
@@ -72,7 +76,7 @@ impl From<kube::Error> for WriteError {
                     message: s.message.clone(),
                 },
             },
-            other => WriteError::Transport(other.to_string()),
+            other => WriteError::Transport(super::describe::chain(&other)),
         }
     }
 }

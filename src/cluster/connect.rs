@@ -5,6 +5,11 @@ use std::path::{Path, PathBuf};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use thiserror::Error;
 
+use super::resilience::{Resilience, resilient};
+
+/// How long connecting to an API server may take before the attempt counts as failed.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// One cluster rekon talks to, with the name the user knows it by.
 #[derive(Clone)]
 pub struct ClusterHandle {
@@ -101,8 +106,36 @@ fn default_kubeconfig_path() -> Option<PathBuf> {
     directories::BaseDirs::new().map(|d| d.home_dir().join(".kube").join("config"))
 }
 
+/// A client for `config` with rekon's timeouts and retries (instead of kube's own retry,
+/// which would also repeat creates).
+fn client_of(mut config: kube::Config, options: Resilience) -> Result<kube::Client, kube::Error> {
+    config.connect_timeout = Some(CONNECT_TIMEOUT);
+    config.default_retry = false;
+    Ok(resilient(kube::Client::try_from(config)?, options))
+}
+
+/// A handle on a cluster reached through any client (the embedded emulator in process),
+/// with rekon's timeouts and retries added.
+pub fn in_process(
+    name: &str,
+    server: &str,
+    client: kube::Client,
+    options: Resilience,
+) -> ClusterHandle {
+    ClusterHandle {
+        name: name.to_string(),
+        server: server.to_string(),
+        client: resilient(client, options),
+    }
+}
+
 /// Connects to a server directly, with no authentication (the embedded API, a kubectl proxy).
 pub fn connect_server(url: &str) -> Result<ClusterHandle, ConnectError> {
+    connect_server_with(url, Resilience::default())
+}
+
+/// [`connect_server`] with these request limits.
+pub fn connect_server_with(url: &str, options: Resilience) -> Result<ClusterHandle, ConnectError> {
     let invalid = |message: String| ConnectError::InvalidServer {
         url: url.to_string(),
         message,
@@ -115,7 +148,7 @@ pub fn connect_server(url: &str) -> Result<ClusterHandle, ConnectError> {
         _ => return Err(invalid("expected an http:// or https:// URL".into())),
     }
     let config = kube::Config::new(uri);
-    let client = kube::Client::try_from(config).map_err(|e| invalid(e.to_string()))?;
+    let client = client_of(config, options).map_err(|e| invalid(e.to_string()))?;
     Ok(ClusterHandle {
         name: url.to_string(),
         server: url.to_string(),
@@ -129,6 +162,15 @@ pub fn connect_server(url: &str) -> Result<ClusterHandle, ConnectError> {
 pub async fn connect_contexts(
     kubeconfig: Option<&Path>,
     contexts: &[String],
+) -> Result<Vec<ClusterHandle>, ConnectError> {
+    connect_contexts_with(kubeconfig, contexts, Resilience::default()).await
+}
+
+/// [`connect_contexts`] with these request limits.
+pub async fn connect_contexts_with(
+    kubeconfig: Option<&Path>,
+    contexts: &[String],
+    limits: Resilience,
 ) -> Result<Vec<ClusterHandle>, ConnectError> {
     let (loaded, label) = kubeconfig_source(kubeconfig);
     let cfg = loaded.map_err(|e| ConnectError::Kubeconfig {
@@ -180,7 +222,7 @@ pub async fn connect_contexts(
             .await
             .map_err(|e| client_err(e.to_string()))?;
         let server = config.cluster_url.to_string();
-        let client = kube::Client::try_from(config).map_err(|e| client_err(e.to_string()))?;
+        let client = client_of(config, limits).map_err(|e| client_err(e.to_string()))?;
         handles.push(ClusterHandle {
             name,
             server: server.trim_end_matches('/').to_string(),

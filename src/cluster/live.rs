@@ -11,7 +11,6 @@ use futures::StreamExt;
 use kube::api::{Api, DynamicObject};
 use kube::core::PartialObjectMeta;
 use kube::discovery::ApiResource;
-use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher;
 use serde_json::Value;
 use tokio::task::JoinHandle;
@@ -289,6 +288,11 @@ impl LiveStore {
         })
     }
 
+    /// Every watched kind and how its watch is doing.
+    pub fn watched_kinds(&self) -> impl Iterator<Item = (&GroupKind, &KindState)> {
+        self.kinds.iter()
+    }
+
     /// Whether every watched kind has finished its first list.
     pub fn all_synced(&self) -> bool {
         self.kinds.values().all(|s| *s != KindState::Syncing)
@@ -338,9 +342,13 @@ impl LiveIndex for LiveStore {
 }
 
 /// Starts watching one kind cluster-wide; messages go to `sink` until the task is aborted or
-/// the sink says it is closed (returns false). Errors are reported as [`KindState`]s and retried with backoff.
+/// the sink says it is closed (returns false). Errors are reported as [`KindState`]s.
 /// With `metadata_only`, only names, labels, annotations and owners are fetched: enough to
 /// find objects an app tracks, at a fraction of the memory.
+///
+/// After an error the watch starts over with a full list (after a backoff): the list's end
+/// is the signal that the kind is [`KindState::Ready`] again, and it removes objects that
+/// went away while the connection was broken, whatever the server's event log still holds.
 pub fn spawn_watch(
     client: kube::Client,
     resource: ApiResource,
@@ -350,7 +358,7 @@ pub fn spawn_watch(
     let gk = GroupKind::new(resource.group.clone(), resource.kind.clone());
     let api_version = resource.api_version.clone();
     let kind = resource.kind.clone();
-    let fix = move |mut v: Value| -> Value {
+    let fix = Arc::new(move |mut v: Value| -> Value {
         // List items often omit apiVersion/kind; the key needs them.
         if let Some(map) = v.as_object_mut() {
             map.insert("apiVersion".into(), Value::String(api_version.clone()));
@@ -358,20 +366,23 @@ pub fn spawn_watch(
         }
         drop_unused_managed_fields(&mut v);
         v
+    });
+    let make = move || -> WatchStream {
+        let fix = fix.clone();
+        if metadata_only {
+            let api: Api<PartialObjectMeta<DynamicObject>> =
+                Api::all_with(client.clone(), &resource);
+            watcher(api, watcher::Config::default())
+                .map(move |e| e.map(|ev| to_values(ev, &*fix)))
+                .boxed()
+        } else {
+            let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
+            watcher(api, watcher::Config::default())
+                .map(move |e| e.map(|ev| to_values(ev, &*fix)))
+                .boxed()
+        }
     };
-    if metadata_only {
-        let api: Api<PartialObjectMeta<DynamicObject>> = Api::all_with(client, &resource);
-        let stream = watcher(api, watcher::Config::default())
-            .default_backoff()
-            .map(move |e| e.map(|ev| to_values(ev, &fix)));
-        tokio::spawn(pump(gk, stream.boxed(), sink))
-    } else {
-        let api: Api<DynamicObject> = Api::all_with(client, &resource);
-        let stream = watcher(api, watcher::Config::default())
-            .default_backoff()
-            .map(move |e| e.map(|ev| to_values(ev, &fix)));
-        tokio::spawn(pump(gk, stream.boxed(), sink))
-    }
+    tokio::spawn(pump(gk, make, sink))
 }
 
 /// Drops `metadata.managedFields` from objects no app can hold in Git: those a controller
@@ -391,6 +402,9 @@ fn drop_unused_managed_fields(v: &mut Value) {
     }
 }
 
+type WatchStream =
+    futures::stream::BoxStream<'static, Result<watcher::Event<Value>, watcher::Error>>;
+
 fn to_values<K: serde::Serialize>(
     ev: watcher::Event<K>,
     fix: &impl Fn(Value) -> Value,
@@ -405,57 +419,84 @@ fn to_values<K: serde::Serialize>(
     }
 }
 
+/// Delay before starting over after the `failures`-th failure in a row: 500 ms doubling,
+/// at most 30 s, with a little spread so watches of many kinds do not retry in step.
+fn restart_delay(failures: u32) -> std::time::Duration {
+    let base = 0.5 * 2f64.powi(failures.min(16) as i32);
+    let spread = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|t| f64::from(t.subsec_millis() % 250) / 1000.0)
+        .unwrap_or(0.0);
+    std::time::Duration::from_secs_f64(base.min(30.0) + spread)
+}
+
+/// A 410 Gone in the stream: the watcher lists again by itself; nothing is wrong.
+fn is_gone(e: &watcher::Error) -> bool {
+    matches!(e, watcher::Error::WatchError(s) if s.code == 410)
+}
+
 async fn pump(
     gk: GroupKind,
-    mut stream: futures::stream::BoxStream<'static, Result<watcher::Event<Value>, watcher::Error>>,
+    make: impl Fn() -> WatchStream,
     sink: impl Fn(WatchMsg) -> bool + Send + 'static,
 ) {
     if !sink(WatchMsg::State(gk.clone(), KindState::Syncing)) {
         return;
     }
-    let mut failing = false;
-    while let Some(item) = stream.next().await {
-        let msg = match item {
-            Ok(watcher::Event::Init) => WatchMsg::RelistStarted(gk.clone()),
-            Ok(watcher::Event::InitApply(o)) | Ok(watcher::Event::Apply(o)) => {
-                WatchMsg::Applied(gk.clone(), o)
-            }
-            Ok(watcher::Event::Delete(o)) => WatchMsg::Deleted(gk.clone(), o),
-            Ok(watcher::Event::InitDone) => {
-                failing = false;
-                WatchMsg::Relisted(gk.clone())
-            }
-            Err(e) => {
-                failing = true;
-                WatchMsg::State(gk.clone(), classify(&e))
-            }
-        };
-        if failing && matches!(msg, WatchMsg::Applied(..) | WatchMsg::Deleted(..)) {
-            // Events flowing again after an error mean the watch recovered.
-            failing = false;
-            if !sink(WatchMsg::State(gk.clone(), KindState::Ready)) {
+    let mut failures = 0u32;
+    loop {
+        let mut stream = make();
+        let mut failed = None;
+        while let Some(item) = stream.next().await {
+            let msg = match item {
+                Ok(watcher::Event::Init) => WatchMsg::RelistStarted(gk.clone()),
+                Ok(watcher::Event::InitApply(o)) | Ok(watcher::Event::Apply(o)) => {
+                    WatchMsg::Applied(gk.clone(), o)
+                }
+                Ok(watcher::Event::Delete(o)) => WatchMsg::Deleted(gk.clone(), o),
+                Ok(watcher::Event::InitDone) => {
+                    failures = 0;
+                    WatchMsg::Relisted(gk.clone())
+                }
+                Err(e) if is_gone(&e) => continue,
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            };
+            if !sink(msg) {
                 return;
             }
         }
-        if !sink(msg) {
+        if let Some(e) = &failed
+            && !sink(WatchMsg::State(gk.clone(), classify(e)))
+        {
             return;
         }
+        drop(stream);
+        tokio::time::sleep(restart_delay(failures)).await;
+        failures = failures.saturating_add(1);
     }
 }
 
 /// Turns a watcher error into a state a person can read: forbidden is not the same as failing.
 fn classify(e: &watcher::Error) -> KindState {
-    let api = match e {
-        watcher::Error::InitialListFailed(kube::Error::Api(s))
-        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
-        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.as_ref()),
-        watcher::Error::WatchError(s) => Some(s.as_ref()),
+    let kube_err = match e {
+        watcher::Error::InitialListFailed(k)
+        | watcher::Error::WatchStartFailed(k)
+        | watcher::Error::WatchFailed(k) => Some(k),
         _ => None,
     };
-    match api {
-        Some(s) if s.code == 403 => KindState::Forbidden(s.message.clone()),
-        Some(s) => KindState::Failing(format!("{} ({})", s.message, s.code)),
-        None => KindState::Failing(e.to_string()),
+    let status = match (e, kube_err) {
+        (_, Some(kube::Error::Api(s))) => Some(s.as_ref()),
+        (watcher::Error::WatchError(s), _) => Some(s.as_ref()),
+        _ => None,
+    };
+    match (status, kube_err) {
+        (Some(s), _) if s.code == 403 => KindState::Forbidden(s.message.clone()),
+        (_, Some(k)) => KindState::Failing(super::describe::describe_kube(k)),
+        (Some(s), None) => KindState::Failing(format!("{} ({})", s.message, s.code)),
+        (None, None) => KindState::Failing(super::describe::chain(e)),
     }
 }
 

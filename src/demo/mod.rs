@@ -85,10 +85,13 @@ impl Demo {
     pub fn handles(&self) -> Vec<ClusterHandle> {
         self.clusters
             .iter()
-            .map(|c| ClusterHandle {
-                name: c.name().to_string(),
-                server: format!("embedded://{}", c.name()),
-                client: c.client(),
+            .map(|c| {
+                crate::cluster::in_process(
+                    c.name(),
+                    &format!("embedded://{}", c.name()),
+                    c.client(),
+                    crate::cluster::Resilience::default(),
+                )
             })
             .collect()
     }

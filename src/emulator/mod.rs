@@ -15,6 +15,12 @@
 //! in for subresources such as a Pod's binding). Simulated delays go through
 //! [`Store::clock`] ([`Clock::sleep`] scales by [`ClusterOptions::speed`]).
 //!
+//! # Fault switches
+//! [`Cluster::faults`], [`Cluster::set_faults`] and `PUT /rekon/faults` make the server
+//! misbehave on purpose (see [`faults`]): dropped and expired watches, 5xx and 429 answers,
+//! latency, requests that never answer, a listener that goes away ([`Cluster::stop_listener`],
+//! `down=5s`), rejected tokens (401) and RBAC refusals (403).
+//!
 //! # What is not emulated
 //! - Authentication, authorization (RBAC objects are stored, not enforced), admission
 //!   webhooks, TLS, API priority and fairness.
@@ -51,6 +57,7 @@ mod crd;
 pub mod defaults;
 mod delete;
 mod discovery;
+pub mod faults;
 mod fields;
 pub mod fields_schema;
 pub mod fieldset;
@@ -86,6 +93,9 @@ mod write;
 pub use audit::AuditEntry;
 pub use clock::Clock;
 pub use delete::{DeleteOptions, Deleted, Propagation};
+pub use faults::{
+    FaultAction, FaultSpec, FaultSpecError, FaultStats, Faults, ForbidRule, ListenerState,
+};
 pub use kinds::{GroupResource, Registry, ResourceType};
 pub use router::Router;
 pub use selectors::{FieldSelector, LabelSelector, Selectors};
@@ -172,6 +182,14 @@ pub enum ClusterError {
     /// HTTP was asked of a cluster started without a listener.
     #[error("cluster {0} has no HTTP listener (set ClusterOptions::listen)")]
     NotListening(String),
+    /// The HTTP listener could not come back (`restart_listener`).
+    #[error("cluster {name}: {message}")]
+    Restart {
+        /// The cluster.
+        name: String,
+        /// Why.
+        message: String,
+    },
     /// The initial objects could not be created.
     #[error("cannot create the initial objects of cluster {name}: {source}")]
     Seed {
@@ -187,6 +205,7 @@ pub struct Cluster {
     name: String,
     store: Store,
     audit: Arc<audit::Audit>,
+    faults: Arc<Faults>,
     router: Router,
     addr: Option<SocketAddr>,
     tasks: Vec<JoinHandle<()>>,
@@ -211,6 +230,7 @@ impl Cluster {
             source: Box::new(source),
         })?;
         let audit = Arc::new(audit::Audit::new(options.audit_capacity));
+        let faults = Arc::new(Faults::new());
         let listener = match options.listen {
             Some(addr) => Some(
                 tokio::net::TcpListener::bind(addr)
@@ -234,10 +254,14 @@ impl Cluster {
         let router = Router::new(
             store.clone(),
             audit.clone(),
+            faults.clone(),
             options.bookmark_interval,
             server_address,
         );
-        let mut tasks = vec![tokio::spawn(gc::run(store.clone()))];
+        let mut tasks = vec![
+            tokio::spawn(gc::run(store.clone())),
+            tokio::spawn(faults::run_periodic(faults.clone(), store.clone())),
+        ];
         if options.controllers {
             let access: Arc<dyn controllers::StoreAccess> = Arc::new(sim_wiring::StoreAdapter {
                 store: store.clone(),
@@ -253,12 +277,14 @@ impl Cluster {
                 listener,
                 router.clone(),
                 store.shutdown_signal(),
+                faults.clone(),
             )));
         }
         Ok(Cluster {
             name: options.name,
             store,
             audit,
+            faults,
             router,
             addr,
             tasks,
@@ -322,6 +348,56 @@ impl Cluster {
     /// clients must list again.
     pub fn expire_watches(&self) {
         self.store.expire_watches();
+    }
+
+    /// The fault switches (see [`faults`]): errors, throttling, latency, hangs, dropped and
+    /// expired watches, rejected tokens, RBAC refusals.
+    pub fn faults(&self) -> &Arc<Faults> {
+        &self.faults
+    }
+
+    /// Sets the fault switches from a SPEC (`error-rate=0.2,latency=50ms`, see [`faults`])
+    /// and runs the one-off actions it names.
+    pub fn set_faults(&self, spec: &str) -> Result<(), FaultSpecError> {
+        let (spec, actions) = FaultSpec::parse(spec)?;
+        self.faults.set(spec)?;
+        self.faults
+            .act(&self.store, &actions)
+            .map_err(|message| FaultSpecError {
+                item: "down".into(),
+                message,
+            })
+    }
+
+    /// Takes the HTTP listener away, keeping the store: every connection is cut and new
+    /// ones are refused until [`Cluster::restart_listener`]. Returns once the port is closed.
+    pub async fn stop_listener(&self) -> Result<(), ClusterError> {
+        if self.addr.is_none() {
+            return Err(ClusterError::NotListening(self.name.clone()));
+        }
+        self.faults.want_listener(false);
+        self.faults
+            .listener_settled(false)
+            .await
+            .map_err(|message| ClusterError::Restart {
+                name: self.name.clone(),
+                message,
+            })
+    }
+
+    /// Brings the HTTP listener back on the same address after [`Cluster::stop_listener`].
+    pub async fn restart_listener(&self) -> Result<(), ClusterError> {
+        if self.addr.is_none() {
+            return Err(ClusterError::NotListening(self.name.clone()));
+        }
+        self.faults.want_listener(true);
+        self.faults
+            .listener_settled(true)
+            .await
+            .map_err(|message| ClusterError::Restart {
+                name: self.name.clone(),
+                message,
+            })
     }
 
     /// Stops the cluster: ends watches and background loops, closes the listener.

@@ -45,7 +45,19 @@ pub fn json_response(code: u16, body: &Value) -> Response<ResponseBody> {
 
 /// A Status error response.
 pub fn error_response(e: &ApiError) -> Response<ResponseBody> {
-    json_response(e.code, &e.to_status())
+    let mut r = json_response(e.code, &e.to_status());
+    // Throttling answers say when to come back, in the header as well as in the Status.
+    let retry_after = e
+        .details
+        .as_ref()
+        .and_then(|d| d.get("retryAfterSeconds"))
+        .and_then(Value::as_u64);
+    if let Some(secs) = retry_after
+        && let Ok(v) = header::HeaderValue::from_str(&secs.to_string())
+    {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
 }
 
 fn yaml_response(code: u16, v: &Value) -> Response<ResponseBody> {

@@ -53,6 +53,8 @@ pub enum Route {
     },
     /// `/rekon/audit`
     Audit,
+    /// `/rekon/faults`
+    Faults,
     /// A resource endpoint.
     Resource(ResourcePath),
     /// Anything else.
@@ -124,6 +126,7 @@ pub fn route(path: &str) -> Route {
             version: v.to_string(),
         },
         ["rekon", "audit"] => Route::Audit,
+        ["rekon", "faults"] => Route::Faults,
         ["api", v, rest @ ..] => resource_route("", v, rest),
         ["apis", g, v, rest @ ..] => resource_route(g, v, rest),
         _ => Route::Unknown,

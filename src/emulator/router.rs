@@ -17,6 +17,7 @@ use serde_json::Value;
 use super::audit::{Audit, AuditEntry};
 use super::delete::{DeleteOptions, Deleted, Propagation};
 use super::discovery;
+use super::faults::{self, Faults};
 use super::kinds::ResourceType;
 use super::openapi;
 use super::render::{self, ResponseBody};
@@ -37,6 +38,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 struct Shared {
     store: Store,
     audit: Arc<Audit>,
+    faults: Arc<Faults>,
     bookmark_interval: Duration,
     server_address: String,
 }
@@ -79,11 +81,12 @@ fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
 }
 
 impl Router {
-    /// A router over `store`, recording requests in `audit`. `server_address` is what
-    /// `/api` reports as the server's address.
+    /// A router over `store`, recording requests in `audit` and misbehaving as `faults`
+    /// say. `server_address` is what `/api` reports as the server's address.
     pub fn new(
         store: Store,
         audit: Arc<Audit>,
+        faults: Arc<Faults>,
         bookmark_interval: Duration,
         server_address: String,
     ) -> Self {
@@ -91,6 +94,7 @@ impl Router {
             shared: Arc::new(Shared {
                 store,
                 audit,
+                faults,
                 bookmark_interval,
                 server_address,
             }),
@@ -105,6 +109,17 @@ impl Router {
     {
         let (parts, body) = req.into_parts();
         let route = request::route(parts.uri.path());
+        if route == Route::Faults {
+            return self.faults(&parts.method, body).await;
+        }
+        if let Some(e) = self
+            .shared
+            .faults
+            .before(parts.uri.path(), &parts.headers)
+            .await
+        {
+            return render::error_response(&e);
+        }
         let query = Query::parse(parts.uri.query());
         let accept = header_str(&parts.headers, header::ACCEPT);
         if let Route::Resource(rp) = route {
@@ -180,7 +195,43 @@ impl Router {
                 "application/x-ndjson",
                 Bytes::from(self.shared.audit.json_lines()),
             ),
-            Route::Resource(_) | Route::Unknown => render::error_response(&ApiError::no_route()),
+            Route::Resource(_) | Route::Faults | Route::Unknown => {
+                render::error_response(&ApiError::no_route())
+            }
+        }
+    }
+
+    /// `GET /rekon/faults` shows the switches; `PUT` replaces them (JSON or a SPEC).
+    async fn faults<B>(&self, method: &Method, body: B) -> Response<ResponseBody>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let f = &self.shared.faults;
+        match *method {
+            Method::GET | Method::HEAD => render::json_response(200, &f.view()),
+            Method::PUT => {
+                let body = match Limited::new(body, 1024 * 1024).collect().await {
+                    Ok(c) => c.to_bytes(),
+                    Err(e) => {
+                        return render::error_response(&ApiError::bad_request(format!(
+                            "cannot read the request body: {e}"
+                        )));
+                    }
+                };
+                let (spec, actions) = match faults::parse_put(&body) {
+                    Ok(p) => p,
+                    Err(e) => return render::error_response(&ApiError::bad_request(e.to_string())),
+                };
+                if let Err(e) = f.set(spec) {
+                    return render::error_response(&ApiError::bad_request(e.to_string()));
+                }
+                if let Err(e) = f.act(&self.shared.store, &actions) {
+                    return render::error_response(&ApiError::bad_request(e));
+                }
+                render::json_response(200, &f.view())
+            }
+            _ => render::error_response(&ApiError::method_not_allowed()),
         }
     }
 
@@ -270,6 +321,7 @@ impl Router {
         entry.verb = verb.to_string();
         let ns = rp.namespace.clone().unwrap_or_default();
         let name = rp.name.clone().unwrap_or_default();
+        self.shared.faults.check_forbidden(&rt, verb, &ns, &name)?;
         let dry_run = query.dry_run()?;
         entry.dry_run = dry_run;
         let accept = header_str(headers, header::ACCEPT);

@@ -17,9 +17,16 @@ pub async fn run_emulate(args: &EmulateArgs) -> color_eyre::Result<()> {
         speed: args.speed,
         ..ClusterOptions::default()
     };
+    // A SPEC with a typo should fail before anything listens.
+    if let Some(spec) = &args.faults {
+        super::FaultSpec::parse(spec).wrap_err("--faults")?;
+    }
     let cluster = Cluster::start(options)
         .await
         .wrap_err_with(|| format!("--listen {}", args.listen))?;
+    if let Some(spec) = &args.faults {
+        cluster.set_faults(spec).wrap_err("--faults")?;
+    }
     let url = cluster
         .url()
         .ok_or_else(|| color_eyre::eyre::eyre!("the emulator is not listening"))?;

@@ -296,6 +296,71 @@ impl ApiError {
         )
     }
 
+    /// 401, as for a token the server no longer accepts.
+    pub fn unauthorized() -> Self {
+        Self::new(401, "Unauthorized", "Unauthorized")
+    }
+
+    /// 429 with `details.retryAfterSeconds` (the router adds the `Retry-After` header).
+    pub fn too_many_requests(retry_after: std::time::Duration) -> Self {
+        let secs = retry_after.as_secs_f64().ceil() as u64;
+        let mut d = Map::new();
+        d.insert("retryAfterSeconds".into(), json!(secs));
+        Self::new(
+            429,
+            "TooManyRequests",
+            "the server has received too many requests and has asked us to try again later (rekon fault switch)",
+        )
+        .with_details(d)
+    }
+
+    /// An error answered by a fault switch (`error-rate`).
+    pub fn injected(code: u16) -> Self {
+        let reason = match code {
+            500 => "InternalError",
+            503 => "ServiceUnavailable",
+            504 => "Timeout",
+            429 => "TooManyRequests",
+            409 => "Conflict",
+            404 => "NotFound",
+            _ => "Unknown",
+        };
+        Self::new(
+            code,
+            reason,
+            format!("injected error {code} (rekon fault switch error-rate)"),
+        )
+    }
+
+    /// 403 as RBAC words it: `User "…" cannot VERB resource "…" in API group "…"`.
+    pub fn rbac_forbidden(
+        group: &str,
+        resource: &str,
+        verb: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Self {
+        let qr = qualified_resource(group, resource);
+        let scope = if namespace.is_empty() {
+            "at the cluster scope".to_string()
+        } else {
+            format!("in the namespace \"{namespace}\"")
+        };
+        let subject = if name.is_empty() {
+            qr.clone()
+        } else {
+            format!("{qr} \"{name}\"")
+        };
+        Self::new(
+            403,
+            "Forbidden",
+            format!(
+                "{subject} is forbidden: User \"rekon-test\" cannot {verb} resource \"{resource}\" in API group \"{group}\" {scope}"
+            ),
+        )
+        .with_details(resource_details(group, resource, name))
+    }
+
     /// 500 for what should not happen.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(500, "InternalError", message)

@@ -59,7 +59,8 @@ fn base(
         kind: "Application".into(),
         cluster: cluster.to_string(),
         destination_namespace: app.spec.destination.namespace.clone().unwrap_or_default(),
-        repo_url: source.repo_url.clone(),
+        // Snapshots reach the screen, JSON output and notifications: never credentials.
+        repo_url: crate::source::display_url(&source.repo_url),
         path: source.path().to_string(),
         target_revision: source.revision().to_string(),
         revision,

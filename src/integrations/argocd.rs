@@ -76,7 +76,7 @@ pub fn snapshot(obj: &Value, cluster: &str) -> AppSnapshot {
         kind: "Application".into(),
         cluster: cluster.to_string(),
         destination_namespace: str_at(obj, "/spec/destination/namespace").to_string(),
-        repo_url: str_at(src, "/repoURL").to_string(),
+        repo_url: crate::source::display_url(str_at(src, "/repoURL")),
         path: match str_at(src, "/path") {
             "" => str_at(src, "/chart").to_string(),
             p => p.to_string(),

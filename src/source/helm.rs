@@ -34,6 +34,13 @@ pub(crate) fn render(
     tools: &Tools,
 ) -> Result<Vec<Manifest>, SourceError> {
     let path = join(app_path);
+    let default_options = HelmSource::default();
+    let options = request.options.unwrap_or(&default_options);
+    let release =
+        release_name(options, request.app_name).map_err(|message| SourceError::BadOptions {
+            path: path.clone(),
+            message,
+        })?;
     let Some(helm) = tools.find("helm") else {
         return Err(SourceError::ToolMissing {
             tool: "helm".into(),
@@ -45,13 +52,6 @@ pub(crate) fn render(
     let scratch = checkout.scratch()?;
     let mut chart_dir = checkout.repo();
     chart_dir.extend(app_path);
-    let default_options = HelmSource::default();
-    let options = request.options.unwrap_or(&default_options);
-    let release = options
-        .release_name
-        .as_deref()
-        .filter(|r| !r.trim().is_empty())
-        .unwrap_or(request.app_name);
     let mut args: Vec<OsString> = exec::args(["template", release]);
     args.push(chart_dir.into_os_string());
     if let Some(ns) = request.namespace.filter(|n| !n.is_empty()) {
@@ -120,6 +120,30 @@ fn value_file_arg(
     Ok(on_disk.into_os_string())
 }
 
+/// The release name: helm's own rule (lower-case DNS labels, at most 53 characters), so
+/// it can never be read as a flag (`--post-renderer=…`) where it sits among the arguments.
+fn release_name<'a>(options: &'a HelmSource, app_name: &'a str) -> Result<&'a str, String> {
+    let name = options
+        .release_name
+        .as_deref()
+        .filter(|r| !r.trim().is_empty())
+        .unwrap_or(app_name);
+    let ok = !name.is_empty()
+        && name.len() <= 53
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(name)
+    } else {
+        Err(format!(
+            "helm release name {name:?} is not valid (lower-case letters, digits, '-' and '.', at most 53 characters)"
+        ))
+    }
+}
+
 /// Argo CD escapes commas in `--set` values (helm would split on them) unless the value is
 /// a `{a,b}` list.
 fn escape_set_value(value: &str) -> String {
@@ -176,6 +200,26 @@ mod tests {
             ms[1].origin,
             "charts/web/templates/deployment.yaml (helm output)"
         );
+    }
+
+    #[test]
+    fn release_names_that_could_be_flags_are_refused() {
+        let with = |name: &str| HelmSource {
+            release_name: Some(name.into()),
+            ..HelmSource::default()
+        };
+        assert_eq!(release_name(&HelmSource::default(), "web").unwrap(), "web");
+        assert_eq!(release_name(&with("web-v2.1"), "x").unwrap(), "web-v2.1");
+        for bad in [
+            "--post-renderer=/tmp/x",
+            "-n",
+            "Web",
+            "a b",
+            &"x".repeat(54),
+        ] {
+            let e = release_name(&with(bad), "x").unwrap_err();
+            assert!(e.contains("is not valid"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -14,6 +14,8 @@ mod git;
 mod helm;
 mod kustomize;
 mod manifest;
+#[cfg(test)]
+mod props;
 mod tree;
 mod url;
 
@@ -28,6 +30,12 @@ pub use cache::CacheStats;
 pub use error::{MAX_MANIFEST_BYTES, SourceError};
 pub use exec::{DEFAULT_TIMEOUT, Tools};
 pub use manifest::{Manifest, Rendered, Tool};
+
+/// A repository URL as shown anywhere (snapshots, messages, logs): without the user
+/// name, password or token of its userinfo.
+pub fn display_url(raw: &str) -> String {
+    url::strip_credentials(raw.trim())
+}
 
 use crate::model::{AppSource, Application};
 use tree::{CommitTree, Resolved, join, normalize_app_path};

@@ -68,6 +68,12 @@ impl RepoUrl {
                 display,
             });
         }
+        if is_transport_helper(trimmed) {
+            return Err(SourceError::UnsupportedUrl {
+                url: display,
+                reason: "git transport helpers (`name::address`) are not supported (use https://, ssh://, git@host:path, file:// or a local folder)".into(),
+            });
+        }
         if is_scp_like(trimmed) {
             return Ok(RepoUrl {
                 location: Location::Remote(trimmed.to_string()),
@@ -107,7 +113,9 @@ impl RepoUrl {
 }
 
 /// `user@host:path` (scp-style ssh) as opposed to a local path: a colon before any slash,
-/// and not a Windows drive letter (`C:`).
+/// and not a Windows drive letter (`C:`). Git's transport-helper syntax (`ext::command`,
+/// `fd::17`) and hosts with spaces are not scp-style: they are refused, never handed to a
+/// transport that could run a command.
 fn is_scp_like(s: &str) -> bool {
     match s.find(':') {
         Some(colon) => {
@@ -116,6 +124,16 @@ fn is_scp_like(s: &str) -> bool {
         }
         None => false,
     }
+}
+
+/// Whether `s` uses git's `transport::address` syntax, which can run programs.
+fn is_transport_helper(s: &str) -> bool {
+    let Some(colon) = s.find(':') else {
+        return false;
+    };
+    let before = &s[..colon];
+    !before.contains('/')
+        && (s[colon + 1..].starts_with(':') || before.contains(char::is_whitespace))
 }
 
 /// Removes the user-info part (`user:token@`) of a `scheme://` URL, and a password from an
@@ -202,6 +220,25 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transport_helpers_are_refused_and_local_paths_with_spaces_are_not() {
+        for url in ["ext::sh -c touch% /tmp/pwned", "fd::17", "my host:repo"] {
+            let e = RepoUrl::parse(url, true).unwrap_err().to_string();
+            assert!(e.contains("not supported"), "{url}: {e}");
+        }
+        let local = RepoUrl::parse("/tmp/my folder/repo", true).unwrap();
+        assert_eq!(
+            local.location,
+            Location::Local(PathBuf::from("/tmp/my folder/repo"))
+        );
+        assert!(matches!(
+            RepoUrl::parse("git@github.com:acme/gitops.git", true)
+                .unwrap()
+                .location,
+            Location::Remote(_)
+        ));
+    }
 
     #[test]
     fn classifies_urls() {

@@ -71,6 +71,8 @@ pub async fn run(
     let mut dirty = true;
     let mut stale = false;
     let mut last_draw = Instant::now();
+    let stop = terminal::stop_signal();
+    tokio::pin!(stop);
     loop {
         if dirty || (stale && last_draw.elapsed() >= MIN_SNAPSHOT_FRAME) {
             app.set_now(Some(jiff::Timestamp::now()));
@@ -103,6 +105,8 @@ pub async fn run(
         .min();
         let waiting = app.has_pending();
         tokio::select! {
+            // Asked to stop from outside: leave through the guard, restoring the terminal.
+            _ = &mut stop => break,
             event = events.next() => match event {
                 Some(Ok(event)) => dirty |= app.handle_event(&event),
                 Some(Err(e)) => return Err(e).wrap_err("cannot read from the terminal"),

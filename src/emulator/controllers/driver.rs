@@ -362,9 +362,7 @@ impl Driver {
                     // A status computed from an older read must not overwrite what was
                     // written since (a controller's PUT /status carries its resourceVersion);
                     // that newer write is in the feed and brings the object back here.
-                    let expected = (!written.contains(&target))
-                        .then(|| str_rv(&obj))
-                        .flatten();
+                    let expected = (!written.contains(&target)).then(|| str_rv(&obj)).flatten();
                     written.push(target.clone());
                     match store.update_status(&target, status, expected.as_deref(), manager) {
                         Err(StoreError::Conflict(..)) => Ok(()),

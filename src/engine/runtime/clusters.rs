@@ -59,18 +59,7 @@ pub(super) fn pick_cluster(app: &Application, clusters: &[ClusterHandle]) -> Res
 }
 
 pub(super) fn describe_kube(e: kube::Error) -> String {
-    match e {
-        kube::Error::Api(s) => format!("{} ({})", s.message, s.code),
-        other => {
-            let mut msg = other.to_string();
-            let mut source = std::error::Error::source(&other);
-            while let Some(s) = source {
-                msg = format!("{msg}: {s}");
-                source = s.source();
-            }
-            msg
-        }
-    }
+    crate::cluster::describe_kube(&e)
 }
 
 /// The `version` of an apiVersion string.

@@ -272,6 +272,18 @@ impl Engine {
         let Ok(c) = self.apps[a].cluster else {
             return self.fail_request(request, "the app has no cluster".into());
         };
+        // An app that asked for self-heal wants hand edits undone: its automatic syncs take
+        // fields back as self-heal would a moment later (Argo CD forces conflicts in
+        // automated server-side syncs too). Otherwise a field edited by hand just before a
+        // new commit would fail that commit's auto-sync, which is never retried, and the app
+        // would stay stuck until someone syncs with --force.
+        let heals = self.apps[a]
+            .app
+            .spec
+            .sync_policy
+            .as_ref()
+            .and_then(|p| p.automated.as_ref())
+            .is_some_and(|x| x.enabled && x.self_heal);
         let purpose = match request.purpose {
             Purpose::Plan(reply) => PipelinePurpose::Plan(reply),
             Purpose::Sync { id } => {
@@ -302,7 +314,9 @@ impl Engine {
                 PipelinePurpose::Run(RunInputs {
                     id,
                     initiated_by: op.initiated_by.clone(),
-                    force: request.options.force || trigger == Trigger::SelfHeal,
+                    force: request.options.force
+                        || trigger == Trigger::SelfHeal
+                        || (trigger == Trigger::AutoSync && heals),
                     record: op.full,
                     events: events_rx,
                     cancel: op.cancel.subscribe(),

@@ -133,6 +133,10 @@ impl Pipeline {
             };
             let _ = progress_tx.send(msg);
         });
+        let timeout = options
+            .timeout_secs
+            .map(std::time::Duration::from_secs)
+            .unwrap_or(sync::DEFAULT_TIMEOUT);
         let op = sync::run(ExecJob {
             app: app.qualified_name(),
             client: client.clone(),
@@ -141,10 +145,7 @@ impl Pipeline {
             initiated_by: run.initiated_by.clone(),
             dry_run: options.dry_run,
             force: run.force,
-            timeout: options
-                .timeout_secs
-                .map(std::time::Duration::from_secs)
-                .unwrap_or(sync::DEFAULT_TIMEOUT),
+            timeout,
             retry,
             view: LiveView::new(initial, run.watched, run.forwarded, run.events),
             cancel: run.cancel,
@@ -152,7 +153,16 @@ impl Pipeline {
         })
         .await;
         let history = if run.record {
-            Some(record_history(&client, &app, &instance, &op, &sources).await)
+            // A server that stops answering must not keep the result from the user.
+            let record = record_history(&client, &app, &instance, &op, &sources);
+            Some(match tokio::time::timeout(timeout, record).await {
+                Ok(r) => r,
+                Err(_) => Err(format!(
+                    "cannot write sync history of {}: the API server did not answer within {}",
+                    app.qualified_name(),
+                    sync::format_duration(timeout)
+                )),
+            })
         } else {
             None
         };

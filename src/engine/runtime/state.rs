@@ -434,8 +434,18 @@ pub(super) fn connection_state(c: &ClusterRuntime) -> ConnectionState {
     if c.catalog.is_none() {
         return ConnectionState::Connecting;
     }
-    match c.store.failing_kinds().next() {
-        Some((gk, why)) => ConnectionState::Degraded(format!("{gk}: {why}")),
-        None => ConnectionState::Connected,
+    let failing: Vec<(&GroupKind, &str)> = c.store.failing_kinds().collect();
+    let Some((gk, why)) = failing.iter().min_by(|a, b| a.0.cmp(b.0)).copied() else {
+        return ConnectionState::Connected;
+    };
+    // Every watch failing (and not for RBAC) means the server is gone, not just unwell.
+    let all_failing = c
+        .store
+        .watched_kinds()
+        .all(|(_, s)| matches!(s, KindState::Failing(_)));
+    if all_failing {
+        ConnectionState::Unreachable(why.to_string())
+    } else {
+        ConnectionState::Degraded(format!("{gk}: {why}"))
     }
 }

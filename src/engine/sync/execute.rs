@@ -410,29 +410,47 @@ impl Exec {
         let task = self.tasks[i].clone();
         let key = self.keys[i].clone();
         let mode = self.write_mode(what == Call::DryRun);
+        let limit = self.timeout;
         Box::pin(async move {
-            let result = match (what, &task.kind) {
-                (Call::DeleteHook, _) => writes::delete(
-                    &client,
-                    &catalog,
-                    &key,
-                    &task.api_version,
-                    Propagation::Background,
-                    false,
-                )
-                .await
-                .map(|_| None),
-                // Hooks are created anew; one left from an earlier sync is not an error
-                // (BeforeHookCreation deletes it first).
-                (Call::DryRun, TaskKind::Hook { .. }) => {
-                    match writes::create(&client, &catalog, &task.object, &task.api_version, true)
+            let work = async {
+                match (what, &task.kind) {
+                    (Call::DeleteHook, _) => writes::delete(
+                        &client,
+                        &catalog,
+                        &key,
+                        &task.api_version,
+                        Propagation::Background,
+                        false,
+                    )
+                    .await
+                    .map(|_| None),
+                    // Hooks are created anew; one left from an earlier sync is not an error
+                    // (BeforeHookCreation deletes it first).
+                    (Call::DryRun, TaskKind::Hook { .. }) => {
+                        match writes::create(
+                            &client,
+                            &catalog,
+                            &task.object,
+                            &task.api_version,
+                            true,
+                        )
                         .await
-                    {
-                        Err(WriteError::Api { code: 409, .. }) => Ok(None),
-                        other => other.map(Some),
+                        {
+                            Err(WriteError::Api { code: 409, .. }) => Ok(None),
+                            other => other.map(Some),
+                        }
                     }
+                    _ => write_one(&client, &catalog, &task, &key, mode).await,
                 }
-                _ => write_one(&client, &catalog, &task, &key, mode).await,
+            };
+            // Each request has its own time limit, but retries add up: the step as a whole
+            // gives up after the sync's timeout.
+            let result = match tokio::time::timeout(limit, work).await {
+                Ok(r) => r,
+                Err(_) => Err(WriteError::Transport(format!(
+                    "gave up after {}: the API server did not answer",
+                    format_duration(limit)
+                ))),
             };
             (i, result)
         })

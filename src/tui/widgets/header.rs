@@ -23,37 +23,51 @@ pub struct HeaderInfo<'a> {
     pub only_context: Option<&'a str>,
 }
 
+/// How much of a connection state the header has room for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// `! degraded: Secret: forbidden …`
+    Message,
+    /// `! degraded`
+    Word,
+    /// `!`
+    Symbol,
+}
+
 fn connection_span(
     state: &ConnectionState,
     theme: &Theme,
     spinner: char,
-    words: bool,
+    detail: Detail,
 ) -> Span<'static> {
-    let (symbol, text, style) = match state {
-        ConnectionState::Connected => ('✓', "connected".to_string(), theme.health(Health::Healthy)),
+    let (symbol, word, message, style) = match state {
+        ConnectionState::Connected => ('✓', "connected", None, theme.health(Health::Healthy)),
         ConnectionState::Connecting => (
             spinner,
-            "connecting".to_string(),
+            "connecting",
+            None,
             theme.health(Health::Progressing),
         ),
-        ConnectionState::Degraded(m) => ('!', format!("degraded: {m}"), theme.warning()),
-        ConnectionState::Unreachable(m) => ('✗', format!("unreachable: {m}"), theme.error()),
+        ConnectionState::Degraded(m) => ('!', "degraded", Some(m), theme.warning()),
+        ConnectionState::Unreachable(m) => ('✗', "unreachable", Some(m), theme.error()),
     };
-    if words {
-        Span::styled(format!("{symbol} {text}"), style)
-    } else {
-        Span::styled(symbol.to_string(), style)
+    match (detail, message) {
+        (Detail::Message, Some(m)) => Span::styled(format!("{symbol} {word}: {m}"), style),
+        (Detail::Message | Detail::Word, _) => Span::styled(format!("{symbol} {word}"), style),
+        (Detail::Symbol, _) => Span::styled(symbol.to_string(), style),
     }
 }
 
-/// `rekon  contexts a ✓ connected, b ⠋ connecting`, or `rekon  a ✓ b ⠋` when short of room.
+/// `rekon  contexts a ✓ connected, b ! degraded: why`, without the why, or
+/// `rekon  a ✓ b !` when short of room.
 fn context_spans(
     names: &[&str],
     snapshot: &Snapshot,
     info: &HeaderInfo<'_>,
     theme: &Theme,
-    words: bool,
+    detail: Detail,
 ) -> Vec<Span<'static>> {
+    let words = detail != Detail::Symbol;
     let mut spans = vec![
         Span::styled(" rekon ", theme.accent().add_modifier(Modifier::BOLD)),
         Span::raw(" "),
@@ -80,7 +94,7 @@ fn context_spans(
         ));
         if let Some(c) = snapshot.clusters.iter().find(|c| c.name == *name) {
             spans.push(Span::raw(" "));
-            spans.push(connection_span(&c.connection, theme, info.spinner, words));
+            spans.push(connection_span(&c.connection, theme, info.spinner, detail));
         }
     }
     spans
@@ -121,12 +135,11 @@ pub fn render_header(
         badges.push(Span::styled("[READ-ONLY]", theme.badge_read_only()));
     }
     let room = usize::from(area.width).saturating_sub(line_width(&badges) + 1);
-    let full = context_spans(&names, snapshot, info, theme, true);
-    let left = if line_width(&full) <= room {
-        full
-    } else {
-        context_spans(&names, snapshot, info, theme, false)
-    };
+    let left = [Detail::Message, Detail::Word]
+        .into_iter()
+        .map(|d| context_spans(&names, snapshot, info, theme, d))
+        .find(|spans| line_width(spans) <= room)
+        .unwrap_or_else(|| context_spans(&names, snapshot, info, theme, Detail::Symbol));
     render_split(frame, top, Line::from(left), badges);
 
     // Line 2: counts per health and per sync state, without the words when they do not fit.

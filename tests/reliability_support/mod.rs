@@ -1,0 +1,158 @@
+//! Helpers for the reliability tests: `rekon emulate` as a child process, the `rekon`
+//! binary, raw HTTP requests that see every status and header, and engine handles that go
+//! through rekon's timeouts and retries.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request};
+use http_body_util::BodyExt;
+use kube::client::Body;
+use rekon::cluster::{ClusterHandle, Resilience};
+use rekon::emulator::Cluster;
+use serde_json::Value;
+
+/// `rekon emulate` on a free port, stopped on drop.
+pub struct Emulator {
+    pub child: Child,
+    pub url: String,
+    pub kubeconfig: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Emulator {
+    /// Starts it with these extra arguments (e.g. `--faults …`).
+    pub fn start(extra: &[&str]) -> Emulator {
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rekon"))
+            .args(["emulate", "--listen", "127.0.0.1:0", "--speed", "20"])
+            .args(extra)
+            .arg("--kubeconfig-out")
+            .arg(&kubeconfig)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line.trim().rsplit(' ').next().unwrap_or("").to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "ready line: {line}");
+        Emulator {
+            child,
+            url,
+            kubeconfig,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the `rekon` binary with a private cache and home, no `$KUBECONFIG`.
+pub fn rekon(args: &[&str], home: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rekon"))
+        .args(args)
+        .env("XDG_CACHE_HOME", home)
+        .env("XDG_CONFIG_HOME", home)
+        .env("HOME", home)
+        .env_remove("KUBECONFIG")
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("REKON_LOG")
+        .output()
+        .unwrap()
+}
+
+/// A kube client over HTTP with no retries of its own, so tests see every answer.
+pub fn raw_http_client(url: &str) -> kube::Client {
+    let mut config = kube::Config::new(url.parse().unwrap());
+    config.default_retry = false;
+    kube::Client::try_from(config).unwrap()
+}
+
+/// An answer: status, headers, body.
+pub struct Reply {
+    pub code: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends one request through `client` and reads the whole answer.
+pub async fn send(
+    client: &kube::Client,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<Reply, kube::Error> {
+    let mut b = Request::builder().method(method).uri(path);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    let req = b.body(Body::from(body.as_bytes().to_vec())).unwrap();
+    let resp = client.send(req).await?;
+    let code = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.into_body().collect().await?.to_bytes();
+    Ok(Reply {
+        code,
+        headers,
+        body,
+    })
+}
+
+/// The engine's handle on an in-process cluster, through rekon's timeouts and retries.
+pub fn handle(cluster: &Cluster, limits: Resilience) -> ClusterHandle {
+    rekon::cluster::in_process("test", "embedded://test", cluster.client(), limits)
+}
+
+/// Short limits for tests: a request that does not answer fails after `timeout`.
+pub fn quick(timeout: Duration) -> Resilience {
+    Resilience {
+        request_timeout: timeout,
+        retries: 4,
+        backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_secs(2),
+    }
+}
+
+/// Polls `check` every 50 ms until it holds or `limit` passes.
+pub async fn eventually<F, Fut>(what: &str, limit: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let end = tokio::time::Instant::now() + limit;
+    loop {
+        if check().await {
+            return;
+        }
+        if tokio::time::Instant::now() > end {
+            panic!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
