@@ -54,7 +54,8 @@ pub struct ResourceOutcome {
     pub key: ResourceKey,
     /// API version (from Git, or live for extras).
     pub version: String,
-    /// Normalized, masked texts.
+    /// Normalized, masked texts; both `None` when they do not differ (see
+    /// [`ResourceOutcome::drop_texts_if_unchanged`]).
     pub diff: ResourceDiff,
     /// Sync state of this resource.
     pub sync: SyncStatus,
@@ -64,6 +65,18 @@ pub struct ResourceOutcome {
     pub requires_pruning: bool,
     /// How desired was predicted; `None` when nothing was compared.
     pub method: Option<CompareMethod>,
+}
+
+impl ResourceOutcome {
+    /// Forgets both texts when they do not differ. Every reader of a diff's texts shows
+    /// changed resources only, and the two texts of every Synced resource of every app
+    /// stayed in memory as long as the comparison (profiled: 1,000 apps).
+    pub fn drop_texts_if_unchanged(&mut self) {
+        if !self.diff.changed {
+            self.diff.desired = None;
+            self.diff.live = None;
+        }
+    }
 }
 
 /// Resources compared at once across every app of an engine. Each app also keeps
@@ -175,7 +188,9 @@ pub async fn run(job: CompareJob, cache: Arc<DryRunCache>) -> Vec<ResourceOutcom
             async move {
                 // The semaphore is never closed; without a permit the comparison still runs.
                 let _permit = cache.permits.acquire().await.ok();
-                compare_one(&job, &cache, &job.desired[i]).await
+                let mut outcome = compare_one(&job, &cache, &job.desired[i]).await;
+                outcome.drop_texts_if_unchanged();
+                outcome
             }
         })
         .buffered(DRY_RUN_CONCURRENCY)
@@ -356,4 +371,41 @@ pub async fn dry_run(
             other => other.to_string(),
         })?;
     serde_json::to_value(obj).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(changed: bool) -> ResourceOutcome {
+        let key = ResourceKey::new("", "ConfigMap", "shop", "settings");
+        ResourceOutcome {
+            key: key.clone(),
+            version: "v1".into(),
+            diff: ResourceDiff {
+                key,
+                desired: Some("data:\n  a: \"1\"\n".into()),
+                live: Some("data:\n  a: \"2\"\n".into()),
+                changed,
+            },
+            sync: if changed {
+                SyncStatus::OutOfSync
+            } else {
+                SyncStatus::Synced
+            },
+            message: String::new(),
+            requires_pruning: false,
+            method: Some(CompareMethod::ServerSideDryRun),
+        }
+    }
+
+    #[test]
+    fn only_changed_outcomes_keep_their_texts() {
+        let mut same = outcome(false);
+        same.drop_texts_if_unchanged();
+        assert_eq!((same.diff.desired, same.diff.live), (None, None));
+        let mut drifted = outcome(true);
+        drifted.drop_texts_if_unchanged();
+        assert_eq!(drifted, outcome(true));
+    }
 }
