@@ -147,8 +147,12 @@ impl DryRunCache {
 }
 
 fn fingerprint(v: &Value) -> u64 {
+    fingerprint_text(&v.to_string())
+}
+
+fn fingerprint_text(text: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    v.to_string().hash(&mut h);
+    text.hash(&mut h);
     h.finish()
 }
 
@@ -268,7 +272,7 @@ async fn compare_one(job: &CompareJob, cache: &DryRunCache, d: &DesiredObject) -
     let Some(live) = job.live.get(&d.key).map(LiveObject::value) else {
         // Missing: nothing to predict against; a sync would create it as written.
         let options = options(job, CompareMethod::GitFieldsOnly);
-        let diff = compare_resource(d.key.clone(), Some(&d.object), None, &options);
+        let diff = compare_resource(d.key.clone(), Some(&d.object()), None, &options);
         let message = d
             .problem
             .clone()
@@ -310,7 +314,8 @@ async fn predict(
     d: &DesiredObject,
     live: &Value,
 ) -> (Value, CompareMethod, String) {
-    let desired_fp = fingerprint(&d.object);
+    // The same text `fingerprint` would hash: desired objects are held as serde_json wrote them.
+    let desired_fp = fingerprint_text(&d.json);
     let live_fp = live_fingerprint(live);
     if let Some(hit) = cache.get(&job.cluster, &d.key, desired_fp, live_fp) {
         return (hit, CompareMethod::ServerSideDryRun, String::new());
@@ -321,7 +326,7 @@ async fn predict(
             (predicted, CompareMethod::ServerSideDryRun, String::new())
         }
         Err(why) => (
-            d.object.clone(),
+            d.object(),
             CompareMethod::GitFieldsOnly,
             format!("dry run refused ({why}); compared the fields Git sets"),
         ),
@@ -364,7 +369,7 @@ pub async fn dry_run(
     };
     let params = PatchParams::apply(FIELD_MANAGER).force().dry_run();
     let obj = api
-        .patch(&d.key.name, &params, &Patch::Apply(&d.object))
+        .patch(&d.key.name, &params, &Patch::Apply(&d.object()))
         .await
         .map_err(|e| match e {
             kube::Error::Api(s) => format!("{} {}", s.code, s.message),
