@@ -192,7 +192,9 @@ pub async fn run(job: CompareJob, cache: Arc<DryRunCache>) -> Vec<ResourceOutcom
             async move {
                 // The semaphore is never closed; without a permit the comparison still runs.
                 let _permit = cache.permits.acquire().await.ok();
-                let mut outcome = compare_one(&job, &cache, &job.desired[i]).await;
+                // Boxed once it may run: the dry run's future is large, and every app's
+                // resources wait for a permit at once (only this small future waits).
+                let mut outcome = Box::pin(compare_one(&job, &cache, &job.desired[i])).await;
                 outcome.drop_texts_if_unchanged();
                 outcome
             }
@@ -208,7 +210,9 @@ pub async fn run(job: CompareJob, cache: Arc<DryRunCache>) -> Vec<ResourceOutcom
         };
         let full;
         let live = if held.partial {
-            match fetch(&job.client, &job.catalog, &live).await {
+            // Boxed: inline, kube's request future made every app's waiting comparison
+            // task that much larger (heaptrack: ~40 KB a task, 1,000 apps at once).
+            match Box::pin(fetch(&job.client, &job.catalog, &live)).await {
                 Some(obj) => {
                     full = obj;
                     &full
