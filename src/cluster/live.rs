@@ -39,6 +39,10 @@ pub enum WatchMsg {
     RelistStarted(GroupKind),
     /// An object was added or changed.
     Applied(GroupKind, Value),
+    /// An object was added or changed, already held as the store keeps it: the watcher's
+    /// task builds it, so the store's owner neither serializes it nor frees its parsed tree
+    /// (profiled: a tenth of a cold `status` of 1,000 apps, on the engine's one task).
+    Held(GroupKind, ResourceKey, Box<LiveObject>),
     /// An object was deleted.
     Deleted(GroupKind, Value),
     /// The relist finished.
@@ -160,30 +164,14 @@ impl LiveStore {
                 self.relisting.insert(gk, HashSet::new());
                 Vec::new()
             }
-            WatchMsg::Applied(gk, obj) => {
-                let Some(key) = ResourceKey::of(&obj) else {
-                    return Vec::new();
-                };
-                let key = match self.objects.get_key_value(&key) {
-                    Some((k, _)) => k.clone(),
-                    None => Arc::new(key),
-                };
-                if let Some(seen) = self.relisting.get_mut(&gk) {
-                    seen.insert(key.clone());
+            WatchMsg::Applied(gk, obj) => match ResourceKey::of(&obj) {
+                Some(key) => {
+                    let object = LiveObject::new(&key, &obj);
+                    self.put(&gk, key, object)
                 }
-                let object = LiveObject::new(&key, &obj);
-                let changed = self
-                    .objects
-                    .get(&key)
-                    .is_none_or(|old| old.json != object.json);
-                if changed {
-                    let out = (*key).clone();
-                    self.upsert(key, object);
-                    vec![out]
-                } else {
-                    Vec::new()
-                }
-            }
+                None => Vec::new(),
+            },
+            WatchMsg::Held(gk, key, object) => self.put(&gk, key, *object),
             WatchMsg::Deleted(_, obj) => match ResourceKey::of(&obj) {
                 Some(key) if self.remove(&key) => vec![key],
                 _ => Vec::new(),
@@ -208,6 +196,28 @@ impl LiveStore {
                 self.kinds.insert(gk, state);
                 Vec::new()
             }
+        }
+    }
+
+    /// Stores an added or changed object; returns its key when it did change.
+    fn put(&mut self, gk: &GroupKind, key: ResourceKey, object: LiveObject) -> Vec<ResourceKey> {
+        let key = match self.objects.get_key_value(&key) {
+            Some((k, _)) => k.clone(),
+            None => Arc::new(key),
+        };
+        if let Some(seen) = self.relisting.get_mut(gk) {
+            seen.insert(key.clone());
+        }
+        let changed = self
+            .objects
+            .get(&key)
+            .is_none_or(|old| old.json != object.json);
+        if changed {
+            let out = (*key).clone();
+            self.upsert(key, object);
+            vec![out]
+        } else {
+            Vec::new()
         }
     }
 
@@ -519,7 +529,13 @@ async fn pump(
             let msg = match item {
                 Ok(watcher::Event::Init) => WatchMsg::RelistStarted(gk.clone()),
                 Ok(watcher::Event::InitApply(o)) | Ok(watcher::Event::Apply(o)) => {
-                    WatchMsg::Applied(gk.clone(), o)
+                    // An object without a key is never stored: nothing to send.
+                    let Some(key) = ResourceKey::of(&o) else {
+                        continue;
+                    };
+                    let held = Box::new(LiveObject::new(&key, &o));
+                    drop(o);
+                    WatchMsg::Held(gk.clone(), key, held)
                 }
                 Ok(watcher::Event::Delete(o)) => WatchMsg::Deleted(gk.clone(), o),
                 Ok(watcher::Event::InitDone) => {
@@ -661,6 +677,20 @@ mod tests {
         assert_eq!(store.get_by_uid("e").unwrap().involved_uid(), Some("u1"));
         store.apply(WatchMsg::Deleted(gk, event));
         assert_eq!(store.events_about("u1").count(), 0);
+    }
+
+    #[test]
+    fn an_object_held_by_the_watcher_is_stored_as_if_applied() {
+        let gk = GroupKind::new("", "Pod");
+        let mut store = LiveStore::new();
+        let p = pod("a", "u1", Some("rs1"));
+        let key = ResourceKey::of(&p).unwrap();
+        let held = Box::new(LiveObject::new(&key, &p));
+        assert_eq!(store.apply(WatchMsg::Held(gk.clone(), key, held)).len(), 1);
+        assert_eq!(*store.get_by_uid("u1").unwrap().value(), p);
+        assert_eq!(store.children_of("rs1").count(), 1);
+        // The same object arriving again, either way, is no change.
+        assert!(store.apply(WatchMsg::Applied(gk, p)).is_empty());
     }
 
     #[test]
