@@ -252,7 +252,7 @@ fn bench_plan(c: &mut Criterion) {
         desired.push(DesiredObject {
             key,
             api_version: obj["apiVersion"].as_str().unwrap_or("v1").to_string(),
-            object: obj,
+            json: obj.to_string().into(),
             origin: "x.yaml:1".into(),
             hook: false,
             problem: None,

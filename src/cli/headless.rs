@@ -383,9 +383,9 @@ pub async fn manifests(
     .map_err(|e| eyre!("app {name}: {e}"))?;
     let objects: Vec<serde_json::Value> = rendered
         .manifests
-        .into_iter()
+        .iter()
         .map(|m| {
-            let mut o = m.object;
+            let mut o = m.object.clone();
             mask_object(&mut o);
             o
         })

@@ -202,18 +202,19 @@ async fn apply_path(
     objects.sort_by_key(|d| crate::engine::tree::kind_rank(&d.key.kind));
     let mut keys = Vec::new();
     for d in &mut objects {
-        if let Some(a) = d
-            .object
+        let mut object = d.object();
+        if let Some(a) = object
             .pointer_mut("/metadata/annotations")
             .and_then(Value::as_object_mut)
         {
             a.remove(tracking::TRACKING_ANNOTATION);
         }
-        mark(&mut d.object, &d.key);
+        mark(&mut object, &d.key);
+        d.set_object(&object);
         apply(
             &cluster.client,
             &catalog,
-            &d.object,
+            &object,
             ApplyOptions {
                 manager,
                 force: true,

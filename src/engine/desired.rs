@@ -1,6 +1,8 @@
 //! From rendered manifests to the objects an app wants in its cluster: namespaces defaulted
 //! by scope (from discovery), tracking ids set, hooks told apart.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::health::is_hook;
@@ -16,14 +18,30 @@ pub struct DesiredObject {
     pub key: ResourceKey,
     /// `apiVersion` as written in Git.
     pub api_version: String,
-    /// The object with its namespace and tracking id set.
-    pub object: Value,
+    /// The object with its namespace and tracking id set, as compact JSON text (read it
+    /// through [`DesiredObject::object`]). Held parsed, it was a second parsed copy of every
+    /// rendered manifest, several KB per object (profiled: 1,000 apps).
+    pub json: Arc<str>,
     /// Where it came from (`path:line`).
     pub origin: String,
     /// A sync hook (PreSync, PostSync …): run during syncs, never compared.
     pub hook: bool,
     /// Why the cluster cannot take it as is, when it cannot (kind not served …).
     pub problem: Option<String>,
+}
+
+impl DesiredObject {
+    /// The object, parsed from its text (a fresh copy on every call).
+    pub fn object(&self) -> Value {
+        // The text was written by serde_json from a Value, so it parses back; Null is
+        // unreachable in practice and keeps callers free of panics.
+        serde_json::from_str(&self.json).unwrap_or(Value::Null)
+    }
+
+    /// Replaces the object's text with `object`.
+    pub fn set_object(&mut self, object: &Value) {
+        self.json = Arc::from(object.to_string());
+    }
 }
 
 /// Scope of kinds defined by CRDs inside the same app, for objects whose CRD is not yet
@@ -113,7 +131,7 @@ pub fn prepare(
             DesiredObject {
                 key,
                 api_version,
-                object,
+                json: Arc::from(object.to_string()),
                 origin: m.origin.clone(),
                 hook,
                 problem,
@@ -168,10 +186,10 @@ mod tests {
             out[0].key,
             ResourceKey::new("apps", "Deployment", "shop", "web")
         );
-        assert_eq!(out[0].object["metadata"]["namespace"], "shop");
-        assert!(tracking::is_tracked_by(&out[0].object, "web-app"));
+        assert_eq!(out[0].object()["metadata"]["namespace"], "shop");
+        assert!(tracking::is_tracked_by(&out[0].object(), "web-app"));
         assert_eq!(out[1].key, ResourceKey::new("", "Namespace", "", "shop"));
-        assert!(out[1].object["metadata"].get("namespace").is_none());
+        assert!(out[1].object()["metadata"].get("namespace").is_none());
         assert!(out.iter().all(|d| d.problem.is_none()));
     }
 

@@ -2,7 +2,10 @@
 //! per-resource sync and health, the app's sync and health, its tree and its diffs.
 
 use crate::engine::json::JsonPath;
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use serde_json::Value;
 
 use jiff::Timestamp;
 
@@ -11,7 +14,7 @@ use super::desired::DesiredObject;
 use super::health::{self, ManagedHealth, excluded_from_app_health};
 use super::normalize::CompareMethod;
 use super::tree::{AppRoot, LiveIndex, ManagedResource, build_tree};
-use crate::cluster::LiveStore;
+use crate::cluster::{LiveObject, LiveStore};
 use crate::model::{
     AppCondition, AppDetail, AppSnapshot, Application, Health, HealthStatus, ManagedBy,
     ResourceKey, ResourceStatus, SyncStatus,
@@ -126,7 +129,7 @@ pub fn summarize(input: &SummaryInput<'_>) -> AppSnapshot {
     let mut methods = (false, false);
     let mut conditions = Vec::new();
     for o in outcomes {
-        let live = store.get(&o.key).map(|l| l.object.clone());
+        let live = store.get(&o.key).map(LiveObject::value);
         let health = live.as_deref().and_then(health::assess);
         let health = match (&live, &health) {
             (None, _) if !o.requires_pruning => Some(HealthStatus::new(Health::Missing, "")),
@@ -222,10 +225,17 @@ pub fn summarize(input: &SummaryInput<'_>) -> AppSnapshot {
         (false, false) => "",
     }
     .to_string();
+    let parsed = ParsedFirst {
+        store,
+        parsed: managed_health
+            .iter()
+            .filter_map(|(key, _, live, _)| live.clone().map(|v| (key, v)))
+            .collect(),
+    };
     let tree = build_tree(
         &root(app, Some(app_health.clone()), Some(sync)),
         &managed,
-        store,
+        &parsed,
         input.now,
     );
     let diffs = outcomes
@@ -256,7 +266,7 @@ fn is_ignored_extraneous(store: &LiveStore, r: &ResourceStatus) -> bool {
     }
     let key = ResourceKey::new(&r.group, &r.kind, &r.namespace, &r.name);
     store.get(&key).is_some_and(|o| {
-        o.object
+        o.value()
             .at("/metadata/annotations/argocd.argoproj.io~1compare-options")
             .and_then(|v| v.as_str())
             .is_some_and(|v| v.split(',').any(|p| p.trim() == "IgnoreExtraneous"))
@@ -280,13 +290,35 @@ fn root(app: &Application, health: Option<HealthStatus>, sync: Option<SyncStatus
 struct EmptyIndex;
 
 impl LiveIndex for EmptyIndex {
-    fn get(&self, _: &ResourceKey) -> Option<&serde_json::Value> {
+    fn get(&self, _: &ResourceKey) -> Option<Arc<Value>> {
         None
     }
-    fn children(&self, _: &str) -> Vec<&serde_json::Value> {
+    fn children(&self, _: &str) -> Vec<Arc<Value>> {
         Vec::new()
     }
-    fn list(&self, _: &str, _: &str, _: &str) -> Vec<&serde_json::Value> {
+    fn list(&self, _: &str, _: &str, _: &str) -> Vec<Arc<Value>> {
         Vec::new()
+    }
+}
+
+/// The live cache with the app's managed objects already parsed (for their health), so the
+/// tree does not parse them a second time.
+struct ParsedFirst<'a> {
+    store: &'a LiveStore,
+    parsed: HashMap<&'a ResourceKey, Arc<Value>>,
+}
+
+impl LiveIndex for ParsedFirst<'_> {
+    fn get(&self, key: &ResourceKey) -> Option<Arc<Value>> {
+        match self.parsed.get(key) {
+            Some(v) => Some(v.clone()),
+            None => LiveIndex::get(self.store, key),
+        }
+    }
+    fn children(&self, owner_uid: &str) -> Vec<Arc<Value>> {
+        self.store.children(owner_uid)
+    }
+    fn list(&self, group: &str, kind: &str, namespace: &str) -> Vec<Arc<Value>> {
+        self.store.list(group, kind, namespace)
     }
 }

@@ -10,6 +10,7 @@ use crate::engine::json::JsonPath;
 use jiff::Timestamp;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::health;
 use crate::model::{Health, HealthStatus, ResourceKey, SyncStatus, TreeNode, split_api_version};
@@ -19,21 +20,22 @@ const MAX_DEPTH: usize = 32;
 
 const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
-/// What tree building needs from the live cache.
+/// What tree building needs from the live cache. Objects come back shared (`Arc`) because
+/// the live cache holds text and parses an object when it is asked for.
 pub trait LiveIndex {
     /// The live object with this key.
-    fn get(&self, key: &ResourceKey) -> Option<&Value>;
+    fn get(&self, key: &ResourceKey) -> Option<Arc<Value>>;
     /// Live objects whose ownerReferences name this UID.
-    fn children(&self, owner_uid: &str) -> Vec<&Value>;
+    fn children(&self, owner_uid: &str) -> Vec<Arc<Value>>;
     /// Live objects of a group/kind in a namespace. Called at most once per (kind, namespace)
     /// per tree, for inferred edges; should be indexed to keep trees O(nodes).
-    fn list(&self, group: &str, kind: &str, namespace: &str) -> Vec<&Value>;
+    fn list(&self, group: &str, kind: &str, namespace: &str) -> Vec<Arc<Value>>;
 }
 
 /// A plain in-memory [`LiveIndex`], for tests, fixtures and one-shot commands.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryIndex {
-    objects: HashMap<ResourceKey, Value>,
+    objects: HashMap<ResourceKey, Arc<Value>>,
     children: HashMap<String, Vec<ResourceKey>>,
     by_kind: HashMap<(String, String, String), Vec<ResourceKey>>,
 }
@@ -68,7 +70,7 @@ impl MemoryIndex {
             .entry((key.group.clone(), key.kind.clone(), key.namespace.clone()))
             .or_default()
             .push(key.clone());
-        self.objects.insert(key, obj);
+        self.objects.insert(key, Arc::new(obj));
     }
 
     /// Removes an object; returns whether it was there.
@@ -100,26 +102,26 @@ impl MemoryIndex {
 }
 
 impl LiveIndex for MemoryIndex {
-    fn get(&self, key: &ResourceKey) -> Option<&Value> {
-        self.objects.get(key)
+    fn get(&self, key: &ResourceKey) -> Option<Arc<Value>> {
+        self.objects.get(key).cloned()
     }
 
-    fn children(&self, owner_uid: &str) -> Vec<&Value> {
+    fn children(&self, owner_uid: &str) -> Vec<Arc<Value>> {
         self.children
             .get(owner_uid)
             .into_iter()
             .flatten()
-            .filter_map(|k| self.objects.get(k))
+            .filter_map(|k| self.objects.get(k).cloned())
             .collect()
     }
 
-    fn list(&self, group: &str, kind: &str, namespace: &str) -> Vec<&Value> {
+    fn list(&self, group: &str, kind: &str, namespace: &str) -> Vec<Arc<Value>> {
         let key = (group.to_string(), kind.to_string(), namespace.to_string());
         self.by_kind
             .get(&key)
             .into_iter()
             .flatten()
-            .filter_map(|k| self.objects.get(k))
+            .filter_map(|k| self.objects.get(k).cloned())
             .collect()
     }
 }
@@ -174,7 +176,7 @@ pub fn build_tree(
         claims: HashMap::new(),
     };
     // Managed resources are placed under the app, never again as someone's child.
-    let live: Vec<Option<&Value>> = managed.iter().map(|m| index.get(&m.key)).collect();
+    let live: Vec<Option<Arc<Value>>> = managed.iter().map(|m| index.get(&m.key)).collect();
     for obj in live.iter().flatten() {
         if let Some(uid) = uid_of(obj) {
             builder.seen.insert(uid.to_string());
@@ -218,13 +220,13 @@ struct Builder<'a> {
     /// UIDs already placed in the tree.
     seen: HashSet<String>,
     /// Per namespace: EndpointSlices by the Service they name.
-    slices: HashMap<String, HashMap<String, Vec<&'a Value>>>,
+    slices: HashMap<String, HashMap<String, Vec<Arc<Value>>>>,
     /// Per namespace: PVCs by their name without the `-<ordinal>` suffix.
-    claims: HashMap<String, HashMap<String, Vec<&'a Value>>>,
+    claims: HashMap<String, HashMap<String, Vec<Arc<Value>>>>,
 }
 
-impl<'a> Builder<'a> {
-    fn node(&mut self, obj: &'a Value, depth: usize) -> TreeNode {
+impl Builder<'_> {
+    fn node(&mut self, obj: &Value, depth: usize) -> TreeNode {
         let key = ResourceKey::of(obj).unwrap_or_else(|| ResourceKey::new("", "", "", ""));
         let version = obj
             .get("apiVersion")
@@ -235,11 +237,11 @@ impl<'a> Builder<'a> {
         let mut children = Vec::new();
         if depth < MAX_DEPTH {
             for child in self.child_objects(obj, &key, uid.as_deref()) {
-                match uid_of(child) {
+                match uid_of(&child) {
                     Some(u) if !self.seen.insert(u.to_string()) => continue,
                     _ => {}
                 }
-                children.push(self.node(child, depth + 1));
+                children.push(self.node(&child, depth + 1));
             }
         }
         sort_nodes(&mut children);
@@ -256,10 +258,10 @@ impl<'a> Builder<'a> {
 
     fn child_objects(
         &mut self,
-        obj: &'a Value,
+        obj: &Value,
         key: &ResourceKey,
         uid: Option<&str>,
-    ) -> Vec<&'a Value> {
+    ) -> Vec<Arc<Value>> {
         let mut out = match uid {
             Some(uid) => self.index.children(uid),
             None => Vec::new(),
@@ -281,17 +283,17 @@ impl<'a> Builder<'a> {
         out
     }
 
-    fn endpoint_slices(&mut self, namespace: &str, service: &str) -> Vec<&'a Value> {
+    fn endpoint_slices(&mut self, namespace: &str, service: &str) -> Vec<Arc<Value>> {
         let index = self.index;
         let by_service = self.slices.entry(namespace.to_string()).or_insert_with(|| {
-            let mut map: HashMap<String, Vec<&'a Value>> = HashMap::new();
+            let mut map: HashMap<String, Vec<Arc<Value>>> = HashMap::new();
             for slice in index.list("discovery.k8s.io", "EndpointSlice", namespace) {
                 let label = slice
                     .at("/metadata/labels")
                     .and_then(|l| l.get(SERVICE_NAME_LABEL))
                     .and_then(Value::as_str);
-                if let Some(svc) = label {
-                    map.entry(svc.to_string()).or_default().push(slice);
+                if let Some(svc) = label.map(str::to_string) {
+                    map.entry(svc).or_default().push(slice);
                 }
             }
             map
@@ -299,20 +301,23 @@ impl<'a> Builder<'a> {
         by_service.get(service).cloned().unwrap_or_default()
     }
 
-    fn claims_with_prefix(&mut self, namespace: &str, prefix: &str) -> Vec<&'a Value> {
+    fn claims_with_prefix(&mut self, namespace: &str, prefix: &str) -> Vec<Arc<Value>> {
         let index = self.index;
         let by_prefix = self.claims.entry(namespace.to_string()).or_insert_with(|| {
-            let mut map: HashMap<String, Vec<&'a Value>> = HashMap::new();
+            let mut map: HashMap<String, Vec<Arc<Value>>> = HashMap::new();
             for claim in index.list("", "PersistentVolumeClaim", namespace) {
                 let name = claim
                     .at("/metadata/name")
                     .and_then(Value::as_str)
                     .unwrap_or("");
-                if let Some((base, ordinal)) = name.rsplit_once('-')
-                    && !ordinal.is_empty()
-                    && ordinal.bytes().all(|b| b.is_ascii_digit())
-                {
-                    map.entry(base.to_string()).or_default().push(claim);
+                let base = name
+                    .rsplit_once('-')
+                    .filter(|(_, ordinal)| {
+                        !ordinal.is_empty() && ordinal.bytes().all(|b| b.is_ascii_digit())
+                    })
+                    .map(|(base, _)| base.to_string());
+                if let Some(base) = base {
+                    map.entry(base).or_default().push(claim);
                 }
             }
             map

@@ -304,9 +304,9 @@ fn info_node(key: ResourceKey, obj: Option<&Value>, role: &str) -> TreeNode {
 fn source_node(obj: &Value, index: &dyn LiveIndex) -> Option<TreeNode> {
     let key = source_of(obj)?;
     let src = index.get(&key);
-    let mut node = info_node(key, src, "source");
+    let mut node = info_node(key, src.as_deref(), "source");
     if let Some(s) = src
-        && let Some(upstream) = source_node(s, index)
+        && let Some(upstream) = source_node(&s, index)
     {
         node.children.push(upstream);
     }
@@ -373,7 +373,7 @@ fn tree_inner(
             continue;
         }
         if let Some(child_obj) = index.get(&child.key) {
-            let sub = tree_inner(child_obj, None, index, now, depth + 1, visited);
+            let sub = tree_inner(&child_obj, None, index, now, depth + 1, visited);
             child.children = sub.children;
             child.info = sub.info;
         }
@@ -384,7 +384,7 @@ fn tree_inner(
     }
     for dep in depends_on(obj) {
         let dep_obj = index.get(&dep);
-        first.push(info_node(dep, dep_obj, "dependsOn"));
+        first.push(info_node(dep, dep_obj.as_deref(), "dependsOn"));
     }
     first.append(&mut node.children);
     node.children = first;

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
 
 use super::str_at;
 use crate::model::ResourceKey;
@@ -123,10 +124,10 @@ fn pod_spec(obj: &Value) -> Option<&Value> {
 /// For each policy, the workloads running its image. `repository` finds a policy's
 /// ImageRepository; `workloads` are the live workload objects to look through (owned
 /// ReplicaSets and Pods are skipped, their owner speaks for them).
-pub fn overview<'a>(
+pub fn overview(
     cluster: &str,
     policies: &[&Value],
-    repository: &dyn Fn(&ResourceKey) -> Option<&'a Value>,
+    repository: &dyn Fn(&ResourceKey) -> Option<Arc<Value>>,
     workloads: &[&Value],
 ) -> Vec<PolicyImages> {
     let mut out = Vec::new();
@@ -135,7 +136,7 @@ pub fn overview<'a>(
             continue;
         };
         let repo = super::flux::source_of(policy).and_then(|k| repository(&k));
-        let (image, latest_tag) = policy_selection(policy, repo);
+        let (image, latest_tag) = policy_selection(policy, repo.as_deref());
         if image.is_empty() {
             continue;
         }

@@ -373,7 +373,7 @@ spec:
         DesiredObject {
             key: ResourceKey::new(group, kind, ns, name),
             api_version: "v1".into(),
-            object: Value::Null,
+            json: "null".into(),
             origin: "apps/web/x.yaml:1".into(),
             hook: false,
             problem: None,

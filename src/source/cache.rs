@@ -89,11 +89,27 @@ mod tests {
 
     fn rendered(commit: &str) -> Rendered {
         Rendered {
-            manifests: vec![],
+            manifests: Vec::new().into(),
             tool: Tool::Directory,
             commit: commit.into(),
             path: ".".into(),
         }
+    }
+
+    #[test]
+    fn a_hit_shares_the_manifests_instead_of_copying_them() {
+        let mut c = RenderCache::new(2);
+        let mut r = rendered("a");
+        r.manifests = vec![super::super::Manifest {
+            object: serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "settings"}}),
+            origin: "a.yaml:1".into(),
+        }]
+        .into();
+        c.insert("a".into(), r.clone());
+        let hit = c.get("a").unwrap();
+        assert_eq!(hit, r);
+        assert!(std::sync::Arc::ptr_eq(&hit.manifests, &r.manifests));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! appears twice.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -52,8 +53,8 @@ pub struct Manifest {
 /// The desired objects of one app at one commit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rendered {
-    /// Objects in source order.
-    pub manifests: Vec<Manifest>,
+    /// Objects in source order; shared, so the render cache and the apps hold one copy.
+    pub manifests: Arc<[Manifest]>,
     /// How they were produced.
     pub tool: Tool,
     /// The commit they were rendered from (full SHA).

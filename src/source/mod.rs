@@ -302,7 +302,7 @@ impl Sources {
             written.check_app(&real_path)?;
             Ok(written)
         };
-        let mut manifests = match tool {
+        let manifests = match tool {
             (Tool::Directory, _) => directory::render(
                 &tree,
                 &app_path,
@@ -329,9 +329,8 @@ impl Sources {
             )?,
         };
         manifest::check_duplicates(&manifests)?;
-        manifests.shrink_to_fit();
         let rendered = Rendered {
-            manifests,
+            manifests: manifests.into(),
             tool: tool.0,
             commit: id.to_string(),
             path: join(&app_path),

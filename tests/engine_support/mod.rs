@@ -97,7 +97,7 @@ impl World {
             apply(
                 &client,
                 &catalog,
-                &d.object,
+                &d.object(),
                 ApplyOptions {
                     manager: "rekon",
                     force: true,

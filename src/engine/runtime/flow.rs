@@ -73,11 +73,8 @@ impl Engine {
         let about = (key.group.is_empty() && key.kind == "Event")
             .then(|| store.get(key))
             .flatten()
-            .and_then(|ev| {
-                let uid = ev.object["involvedObject"]["uid"].as_str()?;
-                store.get_by_uid(uid)
-            })
-            .and_then(|o| ResourceKey::of(&o.object));
+            .and_then(|ev| store.key_of_uid(ev.involved_uid()?))
+            .cloned();
         let mut current = Some(about.unwrap_or_else(|| key.clone()));
         let mut hops = 0;
         while let Some(k) = current.take() {
@@ -85,9 +82,9 @@ impl Engine {
                 out.extend(apps.iter().copied());
             }
             let Some(obj) = store.get(&k) else { break };
-            if let Some(id) = tracking::tracking_id(&obj.object) {
+            if let Some(app) = obj.tracking_app() {
                 out.extend((0..self.apps.len()).filter(|a| {
-                    self.apps[*a].instance == id.app && self.apps[*a].cluster == Ok(cluster)
+                    self.apps[*a].instance == app && self.apps[*a].cluster == Ok(cluster)
                 }));
             }
             hops += 1;
@@ -97,8 +94,8 @@ impl Engine {
             current = obj
                 .owners
                 .first()
-                .and_then(|uid| store.get_by_uid(uid))
-                .and_then(|o| ResourceKey::of(&o.object));
+                .and_then(|uid| store.key_of_uid(uid))
+                .cloned();
         }
         // A deleted object is gone from the store; the apps that want it still need a
         // recompare. `wanted_by` is the index of every app's desired keys: scanning the
@@ -240,7 +237,7 @@ impl Engine {
                 entries.extend(
                     store
                         .events_about(&uid)
-                        .filter_map(|ev| timeline::event_entry(&ev.object)),
+                        .filter_map(|ev| timeline::event_entry(&ev.value())),
                 );
             }
         }
@@ -360,18 +357,18 @@ impl Engine {
         desired: Arc<Vec<DesiredObject>>,
     ) -> CompareJob {
         let store = &self.clusters[c].store;
-        let live: HashMap<ResourceKey, Arc<Value>> = desired
+        let live: HashMap<ResourceKey, LiveObject> = desired
             .iter()
-            .filter_map(|d| store.get(&d.key).map(|o| (d.key.clone(), o.object.clone())))
+            .filter_map(|d| store.get(&d.key).map(|o| (d.key.clone(), o.clone())))
             .collect();
         let wanted: HashSet<&ResourceKey> = desired.iter().map(|d| &d.key).collect();
         let instance = &self.apps[a].instance;
-        let extra: Vec<(Arc<Value>, bool)> = store
+        let extra: Vec<LiveObject> = store
             .tracked_by(instance)
             .filter(|k| !wanted.contains(k))
             .filter_map(|k| store.get(k))
-            .filter(|o| tracking::is_tracked_by(&o.object, instance))
-            .map(|o| (o.object.clone(), o.partial))
+            .filter(|o| o.is_tracked_by(instance))
+            .cloned()
             .collect();
         CompareJob {
             client: self.clusters[c].handle.client.clone(),

@@ -22,7 +22,9 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::cluster::{ApiCatalog, ClusterHandle, KindState, LiveStore, WatchMsg, spawn_watch};
+use crate::cluster::{
+    ApiCatalog, ClusterHandle, KindState, LiveObject, LiveStore, WatchMsg, spawn_watch,
+};
 use crate::engine::compare::{self, CompareJob, DryRunCache, ResourceOutcome};
 use crate::engine::desired::{self, DesiredObject};
 use crate::engine::summary;

@@ -191,8 +191,8 @@ impl Engine {
             current = obj
                 .owners
                 .first()
-                .and_then(|uid| store.get_by_uid(uid))
-                .and_then(|o| ResourceKey::of(&o.object));
+                .and_then(|uid| store.key_of_uid(uid))
+                .cloned();
         }
     }
 
@@ -200,7 +200,7 @@ impl Engine {
     pub(super) fn rebuild_observed(&mut self, id: &ObsId) {
         let c = id.0;
         let key = key_of(id);
-        let Some(live) = self.clusters[c].store.get(&key).map(|o| o.object.clone()) else {
+        let Some(live) = self.clusters[c].store.get(&key).map(LiveObject::value) else {
             if let Some(old) = self.observed.apps.remove(id) {
                 for m in old.managed {
                     if let Some(set) = self.observed.index.get_mut(&(c, m)) {
@@ -224,9 +224,9 @@ impl Engine {
             ObservedKind::FluxKustomization | ObservedKind::FluxHelmRelease => {
                 let source = flux::source_of(&live)
                     .and_then(|k| store.get(&k))
-                    .map(|o| o.object.clone());
+                    .map(LiveObject::value);
                 let health = |k: &ResourceKey| match store.get(k) {
-                    Some(o) => flux::LiveState::Present(crate::engine::health::assess(&o.object)),
+                    Some(o) => flux::LiveState::Present(crate::engine::health::assess(&o.value())),
                     None if store.kind_state(&k.group_kind()) == Some(&KindState::Ready) => {
                         flux::LiveState::Missing
                     }
@@ -323,22 +323,22 @@ impl Engine {
             return Vec::new();
         };
         let store = &self.clusters[c].store;
-        let policy_objs: Vec<&Value> = policies
+        let policy_objs: Vec<Arc<Value>> = policies
             .iter()
             .filter_map(|k| store.get(k))
-            .map(|o| o.object.as_ref())
+            .map(LiveObject::value)
             .collect();
-        let workloads: Vec<&Value> = flux::inventory(app)
+        let workloads: Vec<Arc<Value>> = flux::inventory(app)
             .iter()
             .filter_map(|e| store.get(&e.key))
-            .map(|o| o.object.as_ref())
+            .map(LiveObject::value)
             .collect();
-        let repo = |k: &ResourceKey| store.get(k).map(|o| o.object.as_ref());
+        let repo = |k: &ResourceKey| store.get(k).map(LiveObject::value);
         images::overview(
             &self.clusters[c].handle.name,
-            &policy_objs,
+            &refs(&policy_objs),
             &repo,
-            &workloads,
+            &refs(&workloads),
         )
         .iter()
         .flat_map(|p| {
@@ -414,7 +414,7 @@ impl Engine {
             .store
             .get(key)
             .ok_or_else(|| format!("{key} is not in the cluster"))?;
-        let mut v = (*obj.object).clone();
+        let mut v = Arc::unwrap_or_clone(obj.value());
         crate::engine::mask::mask_object(&mut v);
         if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("managedFields");
@@ -427,13 +427,13 @@ impl Engine {
         self.clusters
             .iter()
             .filter_map(|cl| {
-                let objs: Vec<&Value> = cl
+                let objs: Vec<Arc<Value>> = cl
                     .store
                     .iter()
                     .filter(|(k, _)| flux::is_flux_kind(&k.group, &k.kind))
-                    .map(|(_, o)| o.object.as_ref())
+                    .map(|(_, o)| o.value())
                     .collect();
-                (!objs.is_empty()).then(|| flux_graph::build(&cl.handle.name, objs))
+                (!objs.is_empty()).then(|| flux_graph::build(&cl.handle.name, refs(&objs)))
             })
             .collect()
     }
@@ -445,12 +445,12 @@ impl Engine {
             let Some(keys) = self.observed.policies.get(&c) else {
                 continue;
             };
-            let policies: Vec<&Value> = keys
+            let policies: Vec<Arc<Value>> = keys
                 .iter()
                 .filter_map(|k| cl.store.get(k))
-                .map(|o| o.object.as_ref())
+                .map(LiveObject::value)
                 .collect();
-            let workloads: Vec<&Value> = cl
+            let workloads: Vec<Arc<Value>> = cl
                 .store
                 .iter()
                 .filter(|(k, o)| {
@@ -459,14 +459,14 @@ impl Engine {
                             .iter()
                             .any(|(g, kind)| k.group == *g && k.kind == *kind)
                 })
-                .map(|(_, o)| o.object.as_ref())
+                .map(|(_, o)| o.value())
                 .collect();
-            let repo = |k: &ResourceKey| cl.store.get(k).map(|o| o.object.as_ref());
+            let repo = |k: &ResourceKey| cl.store.get(k).map(LiveObject::value);
             out.extend(images::overview(
                 &cl.handle.name,
-                &policies,
+                &refs(&policies),
                 &repo,
-                &workloads,
+                &refs(&workloads),
             ));
         }
         out
@@ -484,7 +484,7 @@ impl Engine {
                         k.group == argocd::GROUP
                             && matches!(k.kind.as_str(), "AppProject" | "ApplicationSet")
                     })
-                    .filter_map(|(_, o)| argocd::listing(&o.object, &cl.handle.name))
+                    .filter_map(|(_, o)| argocd::listing(&o.value(), &cl.handle.name))
             })
             .collect();
         out.sort_by(|a, b| {
@@ -526,4 +526,9 @@ impl Engine {
         let desired = rt.desired.as_deref().map(Vec::as_slice).unwrap_or(&[]);
         integrations::project::check_app(&self.options.projects, &rt.app, desired).err()
     }
+}
+
+/// Borrows each parsed object, for functions that read a slice of plain references.
+fn refs(objs: &[Arc<Value>]) -> Vec<&Value> {
+    objs.iter().map(Arc::as_ref).collect()
 }

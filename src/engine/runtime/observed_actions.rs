@@ -329,7 +329,7 @@ impl Engine {
         self.clusters[id.0]
             .store
             .get(&observed_key(id))
-            .map(|o| o.object.clone())
+            .map(|o| o.value())
     }
 
     fn observed_refresh(&mut self, id: &ObsId, hard: bool) {
@@ -467,7 +467,7 @@ impl Engine {
                 let suspended_source = self.clusters[id.0]
                     .store
                     .get(&source)
-                    .is_some_and(|s| flux::status(&s.object).suspended);
+                    .is_some_and(|s| flux::status(&s.value()).suspended);
                 if suspended_source {
                     return send_err(
                         reply,
@@ -615,11 +615,7 @@ impl Engine {
             return;
         };
         let c = f.app.0;
-        let Some(obj) = self.clusters[c]
-            .store
-            .get(&f.target)
-            .map(|o| o.object.clone())
-        else {
+        let Some(obj) = self.clusters[c].store.get(&f.target).map(|o| o.value()) else {
             let f = self.observed.followers.remove(&n);
             if let Some(f) = f {
                 let why = format!(

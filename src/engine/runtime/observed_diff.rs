@@ -81,7 +81,7 @@ impl Engine {
             let mut live = HashMap::new();
             for d in desired.iter().filter(|d| !d.hook) {
                 if let Some(obj) = get_live(&client, &catalog, d).await {
-                    live.insert(d.key.clone(), Arc::new(obj));
+                    live.insert(d.key.clone(), LiveObject::new(&d.key, &obj));
                 }
             }
             let job = CompareJob {
@@ -147,7 +147,7 @@ impl Engine {
                 let source = self.clusters[id.0]
                     .store
                     .get(&source_key)
-                    .map(|o| o.object.clone())
+                    .map(|o| o.value())
                     .ok_or_else(|| {
                         format!(
                             "the source GitRepository {}/{} of {name} is not in the cluster",

@@ -292,7 +292,7 @@ impl Engine {
                 };
                 let mut keys: HashSet<ResourceKey> =
                     job.desired.iter().map(|d| d.key.clone()).collect();
-                keys.extend(job.extra.iter().filter_map(|(o, _)| ResourceKey::of(o)));
+                keys.extend(job.extra.iter().filter_map(|o| ResourceKey::of(&o.value())));
                 let (events_tx, events_rx) = mpsc::unbounded_channel();
                 op.events = Some(events_tx);
                 op.keys = keys.clone();
@@ -582,7 +582,7 @@ impl Engine {
                 let object = match self.clusters[cluster].store.get(key) {
                     // Metadata only: says nothing about health; the sync reads it itself.
                     Some(o) if o.partial => continue,
-                    Some(o) => Some(o.object.clone()),
+                    Some(o) => Some(o.value()),
                     None => None,
                 };
                 let _ = events.send(LiveEvent {

@@ -62,8 +62,12 @@ impl Pipeline {
         let client = job.client.clone();
         let catalog = job.catalog.clone();
         let desired = job.desired.clone();
-        let live = job.live.clone();
-        let extras: Vec<Arc<Value>> = job.extra.iter().map(|(o, _)| o.clone()).collect();
+        let live: HashMap<ResourceKey, Arc<Value>> = job
+            .live
+            .iter()
+            .map(|(k, o)| (k.clone(), o.value()))
+            .collect();
+        let extras: Vec<Arc<Value>> = job.extra.iter().map(LiveObject::value).collect();
         let outcomes = match outcomes {
             Some(o) => o,
             None => compare::run(job, cache).await,

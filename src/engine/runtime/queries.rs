@@ -19,7 +19,7 @@ impl Engine {
             .store
             .get(key)
             .ok_or_else(|| format!("{key} is not in the cluster"))?;
-        let mut v = (*obj.object).clone();
+        let mut v = Arc::unwrap_or_clone(obj.value());
         crate::engine::mask::mask_object(&mut v);
         if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("managedFields");

@@ -137,16 +137,17 @@ pub fn build(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
         input.outcomes.iter().map(|o| (&o.key, o)).collect();
     let mut drafts = Vec::new();
     for d in input.desired {
-        let options = ObjectOptions::resolve(&app_options, &annotations::object_options(&d.object));
-        let role = annotations::hook_role(&d.object);
+        let object = d.object();
+        let options = ObjectOptions::resolve(&app_options, &annotations::object_options(&object));
+        let role = annotations::hook_role(&object);
         if selective && (d.hook || !wanted.contains(&d.key)) {
             continue;
         }
-        let wave = annotations::wave(&d.object);
+        let wave = annotations::wave(&object);
         let generate_name = d.key.name.is_empty();
         let task = |kind: TaskKind| Task {
             kind,
-            object: d.object.clone(),
+            object: object.clone(),
             api_version: d.api_version.clone(),
             options: options.clone(),
             problem: d.problem.clone(),
@@ -415,7 +416,8 @@ fn step_of(
     status: StepStatus,
     message: String,
 ) -> SyncStep {
-    let meta = &d.object["metadata"];
+    let object = d.object();
+    let meta = &object["metadata"];
     let (namespace, name) = if d.key.name.is_empty() {
         // generateName: the name is chosen by the server; show the prefix.
         (

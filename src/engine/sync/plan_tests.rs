@@ -41,7 +41,7 @@ fn desired(obj: Value) -> DesiredObject {
         key,
         api_version: obj["apiVersion"].as_str().unwrap().to_string(),
         hook: crate::engine::health::is_hook(&obj),
-        object: obj,
+        json: obj.to_string().into(),
         origin: "x.yaml:1".into(),
         problem: None,
     }
@@ -91,7 +91,7 @@ impl Case {
 
     fn live(mut self, key: &ResourceKey, sync: SyncStatus) -> Self {
         let d = self.desired.iter().find(|d| d.key == *key).unwrap();
-        self.live.insert(key.clone(), Arc::new(d.object.clone()));
+        self.live.insert(key.clone(), Arc::new(d.object()));
         self.outcomes.push(outcome(key, sync));
         self
     }

@@ -161,8 +161,8 @@ fn every_live_object_appears_once() {
     let mut index = cluster();
     let mut dep = index
         .get(&ResourceKey::new("apps", "Deployment", "shop", "web"))
-        .unwrap()
-        .clone();
+        .map(std::sync::Arc::unwrap_or_clone)
+        .unwrap();
     dep["metadata"]["ownerReferences"] =
         json!([{"kind": "StatefulSet", "name": "db", "uid": "sts-1"}]);
     index.insert(dep);
