@@ -36,7 +36,6 @@ fn main() {
         warmup: (duration / 5).min(Duration::from_secs(300)),
         refresh: Duration::from_secs(10),
         apps,
-        event_ttl: Duration::from_secs(120),
         tui: true,
         verbose: true,
     };

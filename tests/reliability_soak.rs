@@ -29,7 +29,6 @@ async fn a_short_soak_ends_in_the_right_state() {
         warmup: Duration::from_secs(15),
         refresh: Duration::from_secs(2),
         apps: 3,
-        event_ttl: Duration::from_secs(20),
         tui: true,
         verbose: false,
     })

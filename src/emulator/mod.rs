@@ -57,6 +57,7 @@ mod crd;
 pub mod defaults;
 mod delete;
 mod discovery;
+mod event_ttl;
 pub mod faults;
 mod fields;
 pub mod fields_schema;
@@ -143,6 +144,9 @@ pub struct ClusterOptions {
     pub bookmark_interval: Duration,
     /// Run the simulated controllers (Deployments get ReplicaSets and Pods, Jobs complete …).
     pub controllers: bool,
+    /// Events are deleted this long (simulated time) after their last write, as with
+    /// kube-apiserver's `--event-ttl`.
+    pub event_ttl: Duration,
 }
 
 impl Default for ClusterOptions {
@@ -156,6 +160,7 @@ impl Default for ClusterOptions {
             audit_capacity: 100_000,
             bookmark_interval: Duration::from_secs(60),
             controllers: true,
+            event_ttl: event_ttl::DEFAULT_EVENT_TTL,
         }
     }
 }
@@ -260,6 +265,7 @@ impl Cluster {
         );
         let mut tasks = vec![
             tokio::spawn(gc::run(store.clone())),
+            tokio::spawn(event_ttl::run(store.clone(), options.event_ttl)),
             tokio::spawn(faults::run_periodic(faults.clone(), store.clone())),
         ];
         if options.controllers {

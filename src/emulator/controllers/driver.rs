@@ -163,6 +163,8 @@ struct Driver {
     timer_at: HashMap<ResourceKey, SimTime>,
     next_id: u64,
     events: HashMap<EventKey, (String, String)>,
+    // The fold key of each Event written, to forget it when the Event goes (TTL, kubectl).
+    event_folds: HashMap<(String, String), EventKey>,
 }
 
 impl Driver {
@@ -177,6 +179,7 @@ impl Driver {
             timer_at: HashMap::new(),
             next_id: 0,
             events: HashMap::new(),
+            event_folds: HashMap::new(),
         }
     }
 
@@ -269,6 +272,13 @@ impl Driver {
         let key = &change.key;
         let obj = change.object.as_ref();
         if key.group.is_empty() && key.kind == "Event" {
+            if change.deleted
+                && let Some(fold) = self
+                    .event_folds
+                    .remove(&(key.namespace.clone(), key.name.clone()))
+            {
+                self.events.remove(&fold);
+            }
             return;
         }
         if handles(&key.group, &key.kind) {
@@ -416,8 +426,11 @@ impl Driver {
         let name = meta::name(&event).to_string();
         match store.create(event, manager) {
             Ok(_) => {
-                self.events
-                    .insert(fold_key, (event_namespace(spec).to_string(), name));
+                let at = (event_namespace(spec).to_string(), name);
+                self.event_folds.insert(at.clone(), fold_key.clone());
+                if let Some(stale) = self.events.insert(fold_key, at) {
+                    self.event_folds.remove(&stale);
+                }
             }
             Err(e) => tracing::debug!("recording event {}: {e}", spec.reason),
         }
