@@ -331,6 +331,8 @@ async fn compare_one(
             method: None,
         };
     };
+    // Desired as it would be after applying: from the server when it agrees to a dry run,
+    // else the desired object itself compared on Git's fields only (with the reason).
     // The same text `fingerprint` would hash: desired objects are held as serde_json wrote them.
     let inputs = (fingerprint_text(&d.json), live_fingerprint(&live));
     let fresh = match cache.get(&job.cluster, &d.key, inputs, rules) {
