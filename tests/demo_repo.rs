@@ -159,17 +159,18 @@ fn the_working_tree_is_a_clean_checkout_of_main() {
     );
 }
 
-fn object<'a>(r: &'a rekon::source::Rendered, kind: &str, name_prefix: &str) -> &'a Value {
-    &r.manifests
+fn object(r: &rekon::source::Rendered, kind: &str, name_prefix: &str) -> Value {
+    r.manifests
         .iter()
         .find(|m| {
-            m.object["kind"] == kind
-                && m.object["metadata"]["name"]
+            let o = m.object();
+            o["kind"] == kind
+                && o["metadata"]["name"]
                     .as_str()
                     .is_some_and(|n| n.starts_with(name_prefix))
         })
         .unwrap_or_else(|| panic!("no {kind} {name_prefix}* in {:?}", r.manifests))
-        .object
+        .object()
 }
 
 #[test]
@@ -212,7 +213,7 @@ fn every_app_resolves_and_renders_at_head() {
                     cm["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"],
                     "-1"
                 );
-                assert!(r.manifests.iter().all(|m| m.object["kind"] != "CronJob"));
+                assert!(r.manifests.iter().all(|m| m.object()["kind"] != "CronJob"));
             }
             "recommendations" => {
                 let d = object(&r, "Deployment", "recommendations");

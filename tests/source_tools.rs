@@ -69,9 +69,9 @@ fn kustomize_overlays_render_with_the_application_options() {
     let deployment = plain
         .manifests
         .iter()
-        .find(|m| m.object["kind"] == "Deployment")
+        .find(|m| m.object()["kind"] == "Deployment")
         .unwrap();
-    assert_eq!(deployment.object["spec"]["replicas"], 3);
+    assert_eq!(deployment.object()["spec"]["replicas"], 3);
     assert!(
         deployment
             .origin
@@ -92,9 +92,9 @@ fn kustomize_overlays_render_with_the_application_options() {
     let d = &r
         .manifests
         .iter()
-        .find(|m| m.object["kind"] == "Deployment")
+        .find(|m| m.object()["kind"] == "Deployment")
         .unwrap()
-        .object;
+        .object();
     assert_eq!(d["metadata"]["name"], "prod-catalog-v2");
     assert_eq!(d["metadata"]["namespace"], "shop");
     assert_eq!(d["metadata"]["labels"]["team"], "catalog");
@@ -216,11 +216,11 @@ fn helm_renders_a_chart_when_installed() {
     let r = s.render_app(&app, &commit).unwrap();
     assert_eq!(r.tool, Tool::Helm);
     let cm = &r.manifests[0];
-    assert_eq!(cm.object["metadata"]["name"], "shopfront-config");
-    assert_eq!(cm.object["metadata"]["namespace"], "shop");
-    assert_eq!(cm.object["data"]["replicas"], "2");
-    assert_eq!(cm.object["data"]["greeting"], "hi");
-    assert_eq!(cm.object["data"]["tier"], "gold,silver");
+    assert_eq!(cm.object()["metadata"]["name"], "shopfront-config");
+    assert_eq!(cm.object()["metadata"]["namespace"], "shop");
+    assert_eq!(cm.object()["data"]["replicas"], "2");
+    assert_eq!(cm.object()["data"]["greeting"], "hi");
+    assert_eq!(cm.object()["data"]["tier"], "gold,silver");
     assert_eq!(cm.origin, "charts/web/templates/cm.yaml (helm output)");
 }
 
@@ -420,7 +420,8 @@ done"#,
         r.manifests[0].origin,
         "charts/web/templates/args.yaml (helm output)"
     );
-    let data = r.manifests[0].object["data"].as_object().unwrap();
+    let object = r.manifests[0].object();
+    let data = object["data"].as_object().unwrap();
     let args: Vec<&str> = data.values().map(|v| v.as_str().unwrap()).collect();
     assert_eq!(args[0], "template");
     assert_eq!(args[1], "shopfront");

@@ -385,7 +385,7 @@ pub async fn manifests(
         .manifests
         .iter()
         .map(|m| {
-            let mut o = m.object.clone();
+            let mut o = m.object();
             mask_object(&mut o);
             o
         })

@@ -100,11 +100,11 @@ mod tests {
     fn a_hit_shares_the_manifests_instead_of_copying_them() {
         let mut c = RenderCache::new(2);
         let mut r = rendered("a");
-        r.manifests = vec![super::super::Manifest {
-            object: serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+        r.manifests = vec![super::super::Manifest::new(
+            &serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {"name": "settings"}}),
-            origin: "a.yaml:1".into(),
-        }]
+            "a.yaml:1",
+        )]
         .into();
         c.insert("a".into(), r.clone());
         let hit = c.get("a").unwrap();

@@ -72,8 +72,8 @@ proptest! {
         let objects = distinct(objects);
         let text: String = objects.iter().map(|o| format!("---\n{}", yaml::to_string(o))).collect();
         let read = read(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let back: Vec<&Value> = read.iter().map(|m| &m.object).collect();
-        prop_assert_eq!(back, objects.iter().collect::<Vec<_>>());
+        let back: Vec<Value> = read.iter().map(|m| m.object()).collect();
+        prop_assert_eq!(&back, &objects);
         // Inside a List, the same objects.
         let list = json!({"apiVersion": "v1", "kind": "List", "items": objects});
         let from_list = super::props::read(&yaml::to_string(&list))

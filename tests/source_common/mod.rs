@@ -147,7 +147,7 @@ pub fn names(rendered: &rekon::source::Rendered) -> Vec<String> {
         .manifests
         .iter()
         .map(|m| {
-            m.object["metadata"]["name"]
+            m.object()["metadata"]["name"]
                 .as_str()
                 .unwrap_or("")
                 .to_string()
