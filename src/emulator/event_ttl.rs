@@ -25,8 +25,18 @@ struct Due {
     rv: u64,
 }
 
+/// The API groups that serve Events (core/v1 and events.k8s.io/v1 are stored apart).
+const EVENT_GROUPS: [&str; 2] = ["", "events.k8s.io"];
+
 fn is_event(gr: &GroupResource) -> bool {
-    gr.resource == "events" && (gr.group.is_empty() || gr.group == "events.k8s.io")
+    gr.resource == "events" && EVENT_GROUPS.contains(&gr.group.as_str())
+}
+
+fn events_of(group: &str) -> GroupResource {
+    GroupResource {
+        group: group.to_string(),
+        resource: "events".to_string(),
+    }
 }
 
 /// Runs until the cluster stops, deleting each Event `ttl` (simulated time) after its last
@@ -89,25 +99,15 @@ fn schedule(e: &Event, at: Instant, due: &mut BinaryHeap<Reverse<Due>>) {
 fn schedule_all(store: &Store, real_ttl: Duration, due: &mut BinaryHeap<Reverse<Due>>) {
     due.clear();
     let at = Instant::now() + real_ttl;
-    for group in ["", "events.k8s.io"] {
-        let gr = GroupResource {
-            group: group.to_string(),
-            resource: "events".to_string(),
-        };
-        let (_, items) = store.list_stored(&gr, None);
+    for group in EVENT_GROUPS {
+        let (_, items) = store.list_stored(&events_of(group), None);
         for item in items {
-            let rv = item
-                .object
-                .pointer("/metadata/resourceVersion")
-                .and_then(serde_json::Value::as_str)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
             due.push(Reverse(Due {
                 at,
                 group: group.to_string(),
                 namespace: item.namespace().to_string(),
                 name: item.name().to_string(),
-                rv,
+                rv: item.rv,
             }));
         }
     }
@@ -118,11 +118,7 @@ fn schedule_all(store: &Store, real_ttl: Duration, due: &mut BinaryHeap<Reverse<
 fn expire(store: &Store, expired: Vec<Due>) {
     let registry = store.registry();
     for d in expired {
-        let gr = GroupResource {
-            group: d.group,
-            resource: "events".to_string(),
-        };
-        let Some(rt) = registry.preferred(&gr) else {
+        let Some(rt) = registry.preferred(&events_of(&d.group)) else {
             continue;
         };
         let opts = DeleteOptions {

@@ -335,29 +335,28 @@ async fn compare_one(
     // else the desired object itself compared on Git's fields only (with the reason).
     // The same text `fingerprint` would hash: desired objects are held as serde_json wrote them.
     let inputs = (fingerprint_text(&d.json), live_fingerprint(&live));
-    let fresh = match cache.get(&job.cluster, &d.key, inputs, rules) {
+    let predicted = match cache.get(&job.cluster, &d.key, inputs, rules) {
         Some(Hit::SameAsLive) => {
-            return ResourceOutcome {
+            let unchanged = ResourceDiff {
                 key: d.key.clone(),
-                version,
-                diff: ResourceDiff {
-                    key: d.key.clone(),
-                    desired: None,
-                    live: None,
-                    changed: false,
-                },
-                sync: SyncStatus::Synced,
-                message: String::new(),
-                requires_pruning: false,
-                method: Some(CompareMethod::ServerSideDryRun),
+                desired: None,
+                live: None,
+                changed: false,
             };
+            return outcome(
+                d,
+                version,
+                unchanged,
+                CompareMethod::ServerSideDryRun,
+                String::new(),
+            );
         }
         Some(Hit::Predicted(hit)) => Ok((hit, false)),
         None => dry_run(&job.client, &job.catalog, d)
             .await
             .map(|predicted| (predicted, true)),
     };
-    let (predicted, method, message) = match fresh {
+    match predicted {
         Ok((predicted, fresh)) => {
             let options = options(job, CompareMethod::ServerSideDryRun);
             let diff = compare_resource(d.key.clone(), Some(&predicted), Some(&live), &options);
@@ -369,23 +368,21 @@ async fn compare_one(
                 };
                 cache.put(&job.cluster, d.key.clone(), inputs, kept);
             }
-            return outcome(
+            outcome(
                 d,
                 version,
                 diff,
                 CompareMethod::ServerSideDryRun,
                 String::new(),
-            );
+            )
         }
-        Err(why) => (
-            d.object(),
-            CompareMethod::GitFieldsOnly,
-            format!("dry run refused ({why}); compared the fields Git sets"),
-        ),
-    };
-    let options = options(job, method);
-    let diff = compare_resource(d.key.clone(), Some(&predicted), Some(&live), &options);
-    outcome(d, version, diff, method, message)
+        Err(why) => {
+            let options = options(job, CompareMethod::GitFieldsOnly);
+            let diff = compare_resource(d.key.clone(), Some(&d.object()), Some(&live), &options);
+            let message = format!("dry run refused ({why}); compared the fields Git sets");
+            outcome(d, version, diff, CompareMethod::GitFieldsOnly, message)
+        }
+    }
 }
 
 /// The outcome of a resource compared against its live object.
