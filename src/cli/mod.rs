@@ -28,6 +28,17 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Cli {
+    /// Whether this command stays up until the user quits: the TUI, the demo, the
+    /// emulator and `rekon run`.
+    pub fn runs_long(&self) -> bool {
+        matches!(
+            self.command,
+            None | Some(Command::Demo(_) | Command::Emulate(_) | Command::Run(_))
+        )
+    }
+}
+
 /// Options shared by every command.
 #[derive(Debug, Clone, Default, Args)]
 pub struct GlobalArgs {

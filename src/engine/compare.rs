@@ -166,6 +166,13 @@ impl DryRunCache {
         }
     }
 
+    /// Forgets the prediction for one resource.
+    fn forget(&self, cluster: &str, key: &ResourceKey) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(&(cluster.to_string(), key.clone()));
+        }
+    }
+
     /// Forgets every prediction (a hard refresh).
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.lock() {
@@ -243,6 +250,10 @@ pub async fn run(job: CompareJob, cache: Arc<DryRunCache>) -> Vec<ResourceOutcom
         let Some(key) = ResourceKey::of(&live) else {
             continue;
         };
+        // Git no longer holds it, so no dry run of it will be asked for again: without this
+        // an app whose object names change with each commit would leave a prediction behind
+        // for every name it ever rendered, for as long as `rekon run` lives.
+        cache.forget(&job.cluster, &key);
         let full;
         let live = if held.partial {
             // Boxed: inline, kube's request future made every app's waiting comparison
@@ -488,6 +499,35 @@ mod tests {
         let mut drifted = outcome(true);
         drifted.drop_texts_if_unchanged();
         assert_eq!(drifted, outcome(true));
+    }
+
+    #[tokio::test]
+    async fn predictions_of_objects_git_no_longer_holds_are_forgotten() {
+        let config = kube::Config::new("http://127.0.0.1:9".parse().expect("a valid URL"));
+        let client = kube::Client::try_from(config).expect("a client needs no connection");
+        let gone = ResourceKey::new("", "ConfigMap", "shop", "old-name");
+        let kept = ResourceKey::new("", "ConfigMap", "shop", "other");
+        let cache = Arc::new(DryRunCache::default());
+        for key in [&gone, &kept] {
+            cache.put("c", key.clone(), (1, 2), Kept::SameAsLive { rules: 7 });
+        }
+        let live = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "old-name", "namespace": "shop", "uid": "u1"}, "data": {"a": "1"}});
+        let job = CompareJob {
+            client,
+            cluster: "c".into(),
+            catalog: Arc::default(),
+            desired: Arc::default(),
+            live: HashMap::new(),
+            extra: vec![LiveObject::new(&gone, &live)],
+            unavailable: HashMap::new(),
+            app_ignore: Vec::new(),
+            config_ignore: Arc::default(),
+        };
+        let out = run(job, cache.clone()).await;
+        assert!(out.iter().any(|o| o.key == gone && o.requires_pruning));
+        assert!(cache.get("c", &gone, (1, 2), 7).is_none());
+        assert!(cache.get("c", &kept, (1, 2), 7).is_some());
     }
 
     #[test]
