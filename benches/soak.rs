@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use soak_support::{SoakOptions, soak};
 
-/// Largest growth of resident memory after warm-up.
+/// Largest growth of resident memory after warm-up (anonymous pages: heap and stacks; the
+/// binary's code, paged in as paths first run and bounded by its size, is not counted).
 const MAX_GROWTH: f64 = 0.10;
 
 fn arg(args: &[String], name: &str) -> Option<u64> {

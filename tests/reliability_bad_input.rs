@@ -254,3 +254,59 @@ async fn a_broken_commit_costs_the_cluster_nothing() {
     assert!(deletes.is_empty(), "{deletes:?}");
     let _ = head;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crd_installed_by_hand_is_found_by_a_hard_refresh() {
+    let Some(repo) = Fixture::new() else {
+        return;
+    };
+    repo.write(
+        "widgets/widget.yaml",
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec: {size: 3}\n",
+    );
+    repo.commit("a widget");
+    let c = cluster().await;
+    let cache = TempDir::new().unwrap();
+    let engine = start(
+        &c,
+        &cache,
+        vec![app_at("widgets", &repo.local_url(), "widgets", "main")],
+    );
+    let before = settled(&engine, "widgets").await;
+    let w = before.resources.iter().find(|r| r.kind == "Widget");
+    assert!(w.is_some_and(|w| w.message.contains("CRD")), "{before:#?}");
+
+    // Someone installs the CRD with kubectl while rekon runs …
+    sync_common::apply_as(
+        &c,
+        "kubectl",
+        json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": "widgets.example.com"},
+            "spec": {"group": "example.com", "scope": "Namespaced",
+                "names": {"kind": "Widget", "plural": "widgets", "singular": "widget", "listKind": "WidgetList"},
+                "versions": [{"name": "v1", "served": true, "storage": true,
+                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}}),
+    )
+    .await;
+    // … and a hard refresh finds the kind: the Widget is simply missing from the cluster.
+    engine
+        .commands()
+        .send(EngineCommand::Refresh {
+            app: Some("argocd/widgets".into()),
+            hard: true,
+        })
+        .await
+        .unwrap();
+    let after = wait_app(&engine, "argocd/widgets", "the Widget compared", |a| {
+        a.resources
+            .iter()
+            .any(|r| r.kind == "Widget" && !r.message.contains("CRD"))
+    })
+    .await;
+    let w = after.resources.iter().find(|r| r.kind == "Widget").unwrap();
+    assert_eq!(w.sync, SyncStatus::OutOfSync, "{w:?}");
+    let op = sync(&engine, "argocd/widgets", SyncOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(op.phase, OperationPhase::Succeeded, "{op:#?}");
+}

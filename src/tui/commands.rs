@@ -61,7 +61,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "refresh",
         aliases: &["refresh!"],
         arg: None,
-        description: "Fetch Git and compare the app again; the ! form drops cached dry runs too",
+        description: "Fetch Git and compare the app again; the ! form also drops cached dry runs and rereads the cluster's kinds",
     },
     CommandSpec {
         name: "reconcile",

@@ -62,11 +62,12 @@ pub type Reply<T> = oneshot::Sender<Result<T, String>>;
 /// What a client of the engine may ask for. Apps are named `namespace/name`.
 #[derive(Debug)]
 pub enum EngineCommand {
-    /// Fetch Git and compare again: one app or all; `hard` drops cached dry runs too.
+    /// Fetch Git and compare again: one app or all; `hard` also drops cached dry runs and
+    /// reads the API discovery of the apps' clusters again.
     Refresh {
         /// The app, or every app when `None`.
         app: Option<String>,
-        /// Forget cached dry runs too.
+        /// Forget cached dry runs and rediscover the served kinds too.
         hard: bool,
     },
     /// The plan a sync with these options would run (nothing changes).

@@ -225,6 +225,18 @@ impl Engine {
             EngineCommand::Refresh { app, hard } => {
                 if hard {
                     self.cache.clear();
+                    // Kinds whose CRD was installed (or removed) outside any app since the
+                    // last discovery are found this way; syncs that apply CRDs rediscover
+                    // by themselves. The new catalog prepares the cluster's apps again.
+                    let clusters: BTreeSet<usize> = self
+                        .apps
+                        .iter()
+                        .filter(|rt| app.as_deref().is_none_or(|q| rt.app.qualified_name() == q))
+                        .filter_map(|rt| rt.cluster.as_ref().ok().copied())
+                        .collect();
+                    for c in clusters {
+                        self.discover(c);
+                    }
                 }
                 for a in 0..self.apps.len() {
                     let wanted = app
