@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use soak_support::{SoakOptions, soak};
 
-/// Largest growth of resident memory after warm-up (anonymous pages: heap and stacks; the
-/// binary's code, paged in as paths first run and bounded by its size, is not counted).
+/// Largest growth of resident memory after warm-up.
 const MAX_GROWTH: f64 = 0.10;
 
 fn arg(args: &[String], name: &str) -> Option<u64> {

@@ -2,8 +2,8 @@
 //! the test suite: `rekon emulate`, a Git repository of apps that auto-sync and self-heal,
 //! `rekon run` and the TUI (in tmux) against them, and constant churn — deployments scaled
 //! and restarted, pods deleted, ConfigMaps edited by hand, a commit every so often. It
-//! samples both processes' own resident memory (anonymous pages: heap and stacks; the
-//! binary's paged-in code is reported beside it) and checks at the end that the cluster holds
+//! samples both processes' resident memory (and its anonymous part: heap and stacks) and
+//! checks at the end that the cluster holds
 //! exactly what Git says and both views show every app Synced and Healthy.
 //!
 //! The emulator runs at 20× speed, so its Event TTL (1 h of its clock, as kube-apiserver's
@@ -45,22 +45,20 @@ pub struct SoakOptions {
     pub verbose: bool,
 }
 
-/// One memory sample. Memory is counted as the process's anonymous resident pages (heap,
-/// stacks: `RssAnon`), where a leak shows; the file-backed rest is the binary's code and
-/// data paged in as code paths first run, bounded by the binary's size and reclaimable by
-/// the kernel at any time, so it is reported beside but not judged.
+/// One memory sample. The resident set is judged; its anonymous part (heap and stacks,
+/// `RssAnon`) is kept beside it, because there a leak shows undiluted by the binary's code.
 #[derive(Debug, Clone, Copy)]
 pub struct Sample {
     /// Seconds since the start.
     pub at: f64,
-    /// `rekon run`'s anonymous resident memory, KiB.
+    /// `rekon run`'s resident set, KiB.
     pub run_kib: u64,
-    /// The TUI's anonymous resident memory, KiB (0 without a TUI).
+    /// The TUI's resident set, KiB (0 without a TUI).
     pub tui_kib: u64,
-    /// `rekon run`'s file-backed resident memory (its code), KiB.
-    pub run_file_kib: u64,
-    /// The TUI's file-backed resident memory, KiB.
-    pub tui_file_kib: u64,
+    /// `rekon run`'s anonymous resident memory, KiB.
+    pub run_anon_kib: u64,
+    /// The TUI's anonymous resident memory, KiB.
+    pub tui_anon_kib: u64,
 }
 
 /// What a soak found.
@@ -95,14 +93,14 @@ impl SoakReport {
         };
         let (rmin, rmax, rlast) = pick(|s| s.run_kib);
         let (tmin, tmax, tlast) = pick(|s| s.tui_kib);
-        let (_, _, rfile) = pick(|s| s.run_file_kib);
-        let (_, _, tfile) = pick(|s| s.tui_file_kib);
+        let (_, _, ranon) = pick(|s| s.run_anon_kib);
+        let (_, _, tanon) = pick(|s| s.tui_anon_kib);
         let pct = |g: Option<f64>| g.map_or("n/a".to_string(), |g| format!("{:+.1} %", g * 100.0));
         format!(
             "samples: {}, commits: {}, churn actions: {}\n\
-             rekon run memory (RssAnon): min {:.1} MiB, max {:.1} MiB, last {:.1} MiB, \
-             growth after warm-up {}; code paged in at the end {:.1} MiB\n\
-             TUI memory (RssAnon): {}\n\
+             rekon run RSS: min {:.1} MiB, max {:.1} MiB, last {:.1} MiB, \
+             growth after warm-up {}; heap and stacks at the end {:.1} MiB\n\
+             TUI RSS: {}\n\
              final state: {}{}",
             self.samples.len(),
             self.commits,
@@ -111,16 +109,16 @@ impl SoakReport {
             mib(rmax),
             mib(rlast),
             pct(self.run_growth),
-            mib(rfile),
+            mib(ranon),
             if self.tui_ran {
                 format!(
                     "min {:.1} MiB, max {:.1} MiB, last {:.1} MiB, growth after warm-up {}; \
-                     code paged in at the end {:.1} MiB",
+                     heap and stacks at the end {:.1} MiB",
                     mib(tmin),
                     mib(tmax),
                     mib(tlast),
                     pct(self.tui_growth),
-                    mib(tfile)
+                    mib(tanon)
                 )
             } else {
                 "not run (no tmux)".into()
@@ -587,20 +585,20 @@ pub async fn soak(opts: SoakOptions) -> SoakReport {
             let tui = tui_pid();
             let s = Sample {
                 at: start.elapsed().as_secs_f64(),
-                run_kib: status_kib(run_pid, "RssAnon"),
-                tui_kib: tui.map_or(0, |p| status_kib(p, "RssAnon")),
-                run_file_kib: status_kib(run_pid, "RssFile"),
-                tui_file_kib: tui.map_or(0, |p| status_kib(p, "RssFile")),
+                run_kib: status_kib(run_pid, "VmRSS"),
+                tui_kib: tui.map_or(0, |p| status_kib(p, "VmRSS")),
+                run_anon_kib: status_kib(run_pid, "RssAnon"),
+                tui_anon_kib: tui.map_or(0, |p| status_kib(p, "RssAnon")),
             };
             if opts.verbose {
                 let mib = |k: u64| k as f64 / 1024.0;
                 println!(
-                    "soak: {:>6.0} s  rekon run {:>5.1} MiB (+{:>4.1} code)  TUI {:>5.1} MiB (+{:>4.1} code)  commits {commits}  churn {churns}",
+                    "soak: {:>6.0} s  rekon run {:>5.1} MiB (heap {:>4.1})  TUI {:>5.1} MiB (heap {:>4.1})  commits {commits}  churn {churns}",
                     s.at,
                     mib(s.run_kib),
-                    mib(s.run_file_kib),
+                    mib(s.run_anon_kib),
                     mib(s.tui_kib),
-                    mib(s.tui_file_kib)
+                    mib(s.tui_anon_kib)
                 );
             }
             samples.push(s);
