@@ -490,6 +490,45 @@ fn widget_crd(scope: &str) -> Value {
 }
 
 #[tokio::test]
+async fn without_a_status_subresource_status_is_an_ordinary_field() {
+    let c = cluster().await;
+    let client = c.client();
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let mut crd = widget_crd("Namespaced");
+    crd["spec"]["versions"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("subresources");
+    crds.patch(
+        "widgets.example.com",
+        &PatchParams::apply("rekon"),
+        &Patch::Apply(crd),
+    )
+    .await
+    .unwrap();
+    let ar = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("example.com", "v1", "Widget"),
+        "widgets",
+    );
+    let widgets: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &ar);
+    let w = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w1"},
+        "spec": {"size": 1}, "status": {"ready": true}});
+    let w1 = widgets
+        .patch("w1", &PatchParams::apply("rekon"), &Patch::Apply(&w))
+        .await
+        .unwrap();
+    assert_eq!(w1.data["status"]["ready"], true, "{:?}", w1.data);
+    // The applier owns it like any other field: dropping it from the intent removes it.
+    let w = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w1"},
+        "spec": {"size": 1}});
+    let w1 = widgets
+        .patch("w1", &PatchParams::apply("rekon"), &Patch::Apply(&w))
+        .await
+        .unwrap();
+    assert!(w1.data.get("status").is_none(), "{:?}", w1.data);
+}
+
+#[tokio::test]
 async fn custom_resources_follow_their_crd() {
     let c = cluster().await;
     let client = c.client();

@@ -88,6 +88,9 @@ pub struct ApplyParams<'a> {
     pub now: &'a str,
     /// `Some("status")` when applying to the status subresource.
     pub subresource: Option<&'a str>,
+    /// Whether `.status` is an ordinary field of the main resource: so it is for custom
+    /// resources whose CRD declares no status subresource.
+    pub status_is_field: bool,
 }
 
 /// Kubernetes' message for apply conflicts:
@@ -150,7 +153,8 @@ pub fn conflict_status(conflicts: &[FieldConflict]) -> Value {
 /// Merged object with metadata.managedFields updated; a no-op apply returns exactly `live`.
 ///
 /// The result has the server's defaults filled in ([`apply_defaults`]). Without a
-/// subresource, `.status` in the intent is ignored; with `status`, only `.status` (and
+/// subresource, `.status` in the intent is ignored (unless `status_is_field`); with
+/// `status`, only `.status` (and
 /// metadata) is applied. Server-owned metadata (uid, resourceVersion, generation,
 /// creationTimestamp, deletionTimestamp) always comes from `live`, and is dropped from the
 /// intent on create.
@@ -183,7 +187,7 @@ pub fn apply(p: ApplyParams<'_>) -> Result<Value, SsaError> {
     };
     let schema = ObjectSchema::of(schema_source);
 
-    let intent = effective_intent(p.intent, p.subresource);
+    let intent = effective_intent(p.intent, p.subresource, p.status_is_field);
     ssa_walk::validate(&schema, &intent).map_err(SsaError::Invalid)?;
 
     let live_obj = match p.live {
@@ -373,11 +377,13 @@ pub fn record_update(
 }
 
 /// The intent as it takes part in the apply: `.status` is only applied through the status
-/// subresource, and the status subresource applies nothing but `.status`.
-fn effective_intent(intent: &Value, subresource: Option<&str>) -> Value {
+/// subresource (where there is one), and the status subresource applies nothing but
+/// `.status`.
+fn effective_intent(intent: &Value, subresource: Option<&str>, status_is_field: bool) -> Value {
     let mut out = intent.clone();
     if let Value::Object(map) = &mut out {
         match subresource {
+            None if status_is_field => {}
             None => {
                 map.shift_remove("status");
             }

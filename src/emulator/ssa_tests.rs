@@ -19,6 +19,7 @@ fn params<'a>(
         api_version: intent["apiVersion"].as_str().unwrap_or("v1"),
         now,
         subresource: None,
+        status_is_field: false,
     }
 }
 

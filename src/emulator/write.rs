@@ -371,6 +371,7 @@ impl Store {
                 api_version: &api_version,
                 now: &now,
                 subresource: sub,
+                status_is_field: rt.custom && !rt.status,
             })
             .map_err(|e| ssa_error(e, live, rt, name))?;
             if !merged.is_object() {
