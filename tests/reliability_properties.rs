@@ -255,6 +255,7 @@ fn ssa(
         api_version: "v1",
         now,
         subresource: None,
+        status_is_field: false,
     })
     .map_err(|e| TestCaseError::fail(format!("apply as {manager}: {e}")))
 }
