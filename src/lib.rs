@@ -10,6 +10,7 @@ pub mod demo;
 pub mod emulator;
 pub mod engine;
 pub mod integrations;
+pub mod malloc;
 pub mod model;
 pub mod source;
 pub mod tui;

@@ -6,7 +6,7 @@ use clap::Parser;
 use rekon::cli::{Cli, Command, flux, headless, interactive, sync};
 
 fn main() -> ExitCode {
-    tune_malloc();
+    rekon::malloc::tune();
     // color-eyre goes first, so that the panic hook ratatui installs later (which restores
     // the terminal) runs before color-eyre prints anything.
     if let Err(e) = color_eyre::config::HookBuilder::default()
@@ -29,7 +29,7 @@ fn main() -> ExitCode {
         }
     };
     if cli.runs_long() {
-        trim_heap_periodically();
+        rekon::malloc::trim_when_grown();
     }
     let result = runtime.block_on(dispatch(cli));
     // Every command has finished its work (and restored the terminal) by now. Tearing the
@@ -48,55 +48,6 @@ fn main() -> ExitCode {
         }
     }
 }
-
-/// Caps glibc's malloc arenas before any thread starts. By default glibc gives each new
-/// thread its own arena, up to eight per core, and tokio's workers and blocking threads
-/// each grew one that kept freed memory resident (BENCHMARKS.md note 16: peak RSS with
-/// 50,000 live objects 452 -> 415 MiB). Large blocks keep a fixed mmap threshold, so a
-/// freed list page goes back to the OS instead of raising the threshold for good.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn tune_malloc() {
-    // SAFETY: mallopt only sets allocator parameters; it is called before any other
-    // thread exists. A refused setting (return 0) leaves glibc's default, which is fine.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn tune_malloc() {}
-
-/// How often long-running commands hand freed heap pages back to the OS.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Gives freed memory back to the OS every `TRIM_EVERY`, for as long as the process lives.
-/// glibc returns free pages only from the top of each arena; under constant churn a few
-/// live blocks near the top pin the rest, and the resident set of `rekon run` and the
-/// TUI crept about 1 MiB a minute while the live heap stayed flat (BENCHMARKS.md "Soak").
-/// `malloc_trim(0)` releases free pages anywhere in every arena; on a heap of tens of MB
-/// it takes well under a millisecond, and it runs on its own thread, off the runtime.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn trim_heap_periodically() {
-    let spawned = std::thread::Builder::new()
-        .name("rekon-trim".into())
-        .spawn(|| {
-            loop {
-                std::thread::sleep(TRIM_EVERY);
-                // SAFETY: malloc_trim takes each arena's lock itself; it only returns
-                // pages malloc already holds as free.
-                unsafe {
-                    libc::malloc_trim(0);
-                }
-            }
-        });
-    // Without the thread memory is only kept longer, so a failure to spawn is not an error.
-    drop(spawned);
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn trim_heap_periodically() {}
 
 /// One line naming the culprit: the context chain, outermost first, without repeating a
 /// cause its context already quotes.
