@@ -117,7 +117,11 @@ pub async fn status(global: &GlobalArgs, names: &[String]) -> Result<ExitCode> {
         clusters,
         sources,
         global.read_only,
-        session::Mode::default(),
+        // Rows, resources and conditions only: no tree is shown.
+        session::Mode {
+            skip_trees: true,
+            ..session::Mode::default()
+        },
     );
     let snapshot = engine.settled().await;
     let refs: Vec<ObservedRef> = observed
