@@ -354,6 +354,20 @@ impl Engine {
         // comparison's turn comes, from the store as it is then: built at once for 1,000
         // apps, waiting jobs and their comparisons' futures held 30 MB (heap profile).
         let turns = self.compare_turns.clone();
+        // A free turn (a live change after a quiet moment) starts at once, with no round
+        // trip through the engine's queue.
+        if let Ok(permit) = turns.clone().try_acquire_owned() {
+            self.start_compare(CompareTurn {
+                app: a,
+                cluster: c,
+                generation,
+                catalog,
+                desired,
+                unavailable,
+                permit: Some(permit),
+            });
+            return;
+        }
         let tx = self.tx.clone();
         tokio::spawn(async move {
             // The semaphore is never closed; without a permit the comparison still runs.
