@@ -103,6 +103,41 @@ async fn missing_then_synced_then_one_field_of_drift() {
     assert_eq!(changed, ["-  color: red", "+  color: blue"], "{unified}");
 }
 
+/// `rekon run` and `status` never show a tree: their engine keeps only its root, and
+/// everything else (rows, resources, the timeline of the objects below) stays the same.
+#[tokio::test]
+async fn an_engine_without_trees_keeps_the_root_and_the_same_rows_and_timeline() {
+    let Some(w) = World::new().await else { return };
+    web_files(&w.fixture);
+    let app_def = w.app("web", "apps/web", "");
+    w.apply_app(&app_def).await;
+    let full = w.engine(vec![app_def.clone()]);
+    let slim = w.engine_with(vec![app_def], true);
+    let has_pod_events = |s: &rekon::model::Snapshot| {
+        app(s, "web").detail.as_ref().is_some_and(|d| {
+            d.timeline.iter().any(|e| {
+                e.kind == rekon::model::TimelineKind::Event
+                    && e.object.as_ref().is_some_and(|o| o.kind == "Pod")
+            })
+        })
+    };
+    let settled = |s: &rekon::model::Snapshot| {
+        let a = app(s, "web");
+        a.sync == SyncStatus::Synced && a.health == Health::Healthy && has_pod_events(s)
+    };
+    let f = wait_for(&full, "Synced, Healthy, Pod events", settled).await;
+    let s = wait_for(&slim, "Synced, Healthy, Pod events", settled).await;
+    let (fa, sa) = (app(&f, "web"), app(&s, "web"));
+    assert_eq!(fa.resources, sa.resources);
+    assert_eq!(fa.message, sa.message);
+    let (fd, sd) = (fa.detail.as_ref().unwrap(), sa.detail.as_ref().unwrap());
+    assert!(fd.tree.len() > 5, "{:#?}", fd.tree);
+    assert_eq!(sd.tree.len(), 1, "{:#?}", sd.tree);
+    assert_eq!(sd.tree.key, fd.tree.key);
+    assert_eq!(sd.tree.health, fd.tree.health);
+    assert_eq!(sd.conditions, fd.conditions);
+}
+
 #[tokio::test]
 async fn a_changed_secret_shows_masked_and_never_its_value() {
     let Some(w) = World::new().await else { return };

@@ -50,6 +50,7 @@ async fn a_sync_breaking_the_project_is_refused_with_the_rule_named() {
         refresh_every: None,
         projects: project,
         auto_sync: false,
+        skip_trees: false,
     });
     let expected = "project \"team-a\" does not allow cluster-scoped Namespace \"web\" (web/ns.yaml:1) (clusterResourceWhitelist: none)";
     let snap = wait_for(&engine, "the violation as a condition", |s| {

@@ -42,6 +42,7 @@ fn start(cluster: &Cluster, cache: &TempDir, apps: Vec<Application>) -> EngineHa
         refresh_every: None,
         projects: Vec::new(),
         auto_sync: false,
+        skip_trees: false,
     })
 }
 

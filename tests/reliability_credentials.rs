@@ -156,6 +156,7 @@ async fn a_token_in_a_repository_url_appears_in_no_output() {
         refresh_every: None,
         projects: Vec::new(),
         auto_sync: false,
+        skip_trees: false,
     });
     let snap = tokio::time::timeout(Duration::from_secs(60), engine.settled())
         .await

@@ -49,6 +49,7 @@ fn engine(cluster: ClusterHandle, cache: &TempDir, apps: Vec<Application>) -> En
         refresh_every: None,
         projects: Vec::new(),
         auto_sync: false,
+        skip_trees: false,
     })
 }
 
@@ -566,6 +567,7 @@ async fn an_auto_sync_after_a_hand_edit_takes_the_field_back_when_the_app_self_h
         refresh_every: None,
         projects: Vec::new(),
         auto_sync: true,
+        skip_trees: false,
     });
     let synced = wait_app(&auto, APP, "auto-synced at revision 2", |a| {
         a.revision.as_deref() == Some(head.as_str()) && a.sync == SyncStatus::Synced

@@ -210,6 +210,7 @@ async fn read_only_writes_nothing_through_any_command_or_the_tui() {
         refresh_every: Some(Duration::from_millis(500)),
         projects: Vec::new(),
         auto_sync: true,
+        skip_trees: false,
     });
     tokio::time::timeout(Duration::from_secs(60), engine.settled())
         .await

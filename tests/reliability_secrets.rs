@@ -280,6 +280,7 @@ async fn no_output_path_ever_shows_a_secret_value() {
         refresh_every: None,
         projects: Vec::new(),
         auto_sync: false,
+        skip_trees: false,
     });
     tokio::time::timeout(Duration::from_secs(60), engine.settled())
         .await

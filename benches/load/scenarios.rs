@@ -239,6 +239,7 @@ fn live_change(
             config_ignore: Vec::new(),
             refresh_every: None,
             auto_sync: false,
+            skip_trees: false,
             projects: Vec::new(),
         });
         engine.settled().await;

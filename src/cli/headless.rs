@@ -117,6 +117,7 @@ pub async fn status(global: &GlobalArgs, names: &[String]) -> Result<ExitCode> {
         clusters,
         sources,
         global.read_only,
+        // Trees are kept: `status -o json` prints each app's detail, tree included.
         session::Mode::default(),
     );
     let snapshot = engine.settled().await;

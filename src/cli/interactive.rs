@@ -52,6 +52,7 @@ pub async fn open(global: &GlobalArgs, auto: bool) -> Result<ExitCode> {
     let mode = session::Mode {
         auto_sync: auto,
         refresh_every: Some(session::INTERACTIVE_REFRESH),
+        skip_trees: false,
     };
     let engine = session::start_engine_with_projects(
         loaded.apps,
@@ -83,6 +84,7 @@ pub async fn demo(global: &GlobalArgs, args: &DemoArgs) -> Result<ExitCode> {
     let mode = session::Mode {
         auto_sync: args.auto,
         refresh_every: Some(session::INTERACTIVE_REFRESH),
+        skip_trees: false,
     };
     let engine = session::start_engine(
         demo.applications(),

@@ -174,6 +174,8 @@ pub struct Mode {
     pub auto_sync: bool,
     /// Fetch Git this often.
     pub refresh_every: Option<std::time::Duration>,
+    /// The command never shows an app's tree: snapshots keep only its root (less memory).
+    pub skip_trees: bool,
 }
 
 /// How often an interactive session fetches Git (Argo CD's default reconciliation period).
@@ -208,6 +210,7 @@ pub fn start_engine_with_projects(
         projects,
         refresh_every: mode.refresh_every,
         auto_sync: mode.auto_sync,
+        skip_trees: mode.skip_trees,
     })
 }
 

@@ -61,6 +61,7 @@ pub async fn seed(demo: &Demo) -> Result<()> {
         config_ignore: Vec::new(),
         refresh_every: None,
         auto_sync: false,
+        skip_trees: false,
         projects: Vec::new(),
     });
     engine.settled().await;

@@ -102,7 +102,8 @@ pub struct AppSnapshot {
 /// What the app views need beyond the summary row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppDetail {
-    /// The topology: app, managed resources, their live descendants.
+    /// The topology: app, managed resources, their live descendants. Only the app's own
+    /// node when the engine runs with `EngineOptions::skip_trees` (no client shows it).
     pub tree: TreeNode,
     /// Desired against live for each resource that differs (normalized, secrets masked).
     pub diffs: Vec<ResourceDiff>,

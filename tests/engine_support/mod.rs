@@ -64,6 +64,11 @@ impl World {
     }
 
     pub fn engine(&self, apps: Vec<Application>) -> EngineHandle {
+        self.engine_with(apps, false)
+    }
+
+    /// An engine whose snapshots keep only the root of each tree (as `rekon run` starts it).
+    pub fn engine_with(&self, apps: Vec<Application>, skip_trees: bool) -> EngineHandle {
         engine::start(EngineOptions {
             apps,
             clusters: vec![self.handle()],
@@ -73,6 +78,7 @@ impl World {
             refresh_every: None,
             projects: Vec::new(),
             auto_sync: false,
+            skip_trees,
         })
     }
 

@@ -58,6 +58,7 @@ pub fn engine(clusters: Vec<ClusterHandle>, read_only: bool) -> (EngineHandle, t
         refresh_every: None,
         projects: Vec::new(),
         auto_sync: false,
+        skip_trees: false,
     });
     (handle, cache)
 }

@@ -102,6 +102,7 @@ pub fn engine_for(
         config_ignore: Vec::new(),
         refresh_every: knobs.refresh,
         auto_sync: knobs.auto_sync,
+        skip_trees: false,
         projects: Vec::new(),
     })
 }

@@ -22,6 +22,8 @@ pub(super) enum Msg {
         generation: u64,
         outcomes: Vec<ResourceOutcome>,
     },
+    /// A comparison's turn came (see [`Engine::compare`]): build its job now.
+    CompareTurn(Box<super::flow::CompareTurn>),
     RevisionRendered {
         app: usize,
         result: Result<Rendered, SourceError>,
@@ -87,6 +89,9 @@ pub(super) struct Engine {
     /// (cluster, key) → apps that want that object.
     pub(super) wanted_by: HashMap<(usize, ResourceKey), Vec<usize>>,
     pub(super) cache: Arc<DryRunCache>,
+    /// Apps whose comparison runs at once; the others wait without a job (see
+    /// [`Engine::compare`]).
+    pub(super) compare_turns: Arc<tokio::sync::Semaphore>,
     pub(super) config_ignore: Arc<Vec<IgnoreDifference>>,
     pub(super) tx: mpsc::UnboundedSender<Msg>,
     pub(super) rx: mpsc::UnboundedReceiver<Msg>,
@@ -149,6 +154,7 @@ impl Engine {
             apps,
             wanted_by: HashMap::new(),
             cache: Arc::new(DryRunCache::default()),
+            compare_turns: Arc::new(tokio::sync::Semaphore::new(super::flow::APPS_COMPARING)),
             config_ignore,
             tx,
             rx,
@@ -358,6 +364,7 @@ impl Engine {
                 }
                 self.after_compare(app, generation);
             }
+            Msg::CompareTurn(turn) => self.start_compare(*turn),
         }
     }
 
