@@ -489,6 +489,14 @@ fn widget_crd(scope: &str) -> Value {
                     "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}})
 }
 
+/// The Widget kind of [`widget_crd`] at `version`.
+fn widget_resource(version: &str) -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("example.com", version, "Widget"),
+        "widgets",
+    )
+}
+
 #[tokio::test]
 async fn without_a_status_subresource_status_is_an_ordinary_field() {
     let c = cluster().await;
@@ -506,10 +514,7 @@ async fn without_a_status_subresource_status_is_an_ordinary_field() {
     )
     .await
     .unwrap();
-    let ar = ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("example.com", "v1", "Widget"),
-        "widgets",
-    );
+    let ar = widget_resource("v1");
     let widgets: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &ar);
     let w = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w1"},
         "spec": {"size": 1}, "status": {"ready": true}});
@@ -547,10 +552,7 @@ async fn custom_resources_follow_their_crd() {
             .iter()
             .any(|c| c.type_ == "Established" && c.status == "True")
     );
-    let ar = ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("example.com", "v1", "Widget"),
-        "widgets",
-    );
+    let ar = widget_resource("v1");
     let widgets: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &ar);
     let w = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w1"},
         "spec": {"size": 1}, "status": {"ready": true}});
@@ -573,10 +575,7 @@ async fn custom_resources_follow_their_crd() {
         .unwrap();
     assert_eq!(st.data["status"]["ready"], true);
     // Another served version reads the same object.
-    let ar_beta = ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("example.com", "v1beta1", "Widget"),
-        "widgets",
-    );
+    let ar_beta = widget_resource("v1beta1");
     let beta: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &ar_beta);
     let w1b = beta.get("w1").await.unwrap();
     assert_eq!(w1b.types.unwrap().api_version, "example.com/v1beta1");

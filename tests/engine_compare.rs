@@ -103,7 +103,7 @@ async fn missing_then_synced_then_one_field_of_drift() {
     assert_eq!(changed, ["-  color: red", "+  color: blue"], "{unified}");
 }
 
-/// `rekon run` and `status` never show a tree: their engine keeps only its root, and
+/// `rekon run` never shows a tree: its engine keeps only the root, and
 /// everything else (rows, resources, the timeline of the objects below) stays the same.
 #[tokio::test]
 async fn an_engine_without_trees_keeps_the_root_and_the_same_rows_and_timeline() {

@@ -3,8 +3,8 @@
 //! `rekon run` and the TUI (in tmux) against them, and constant churn — deployments scaled
 //! and restarted, pods deleted, ConfigMaps edited by hand, a commit every so often. It
 //! samples both processes' resident memory (and its anonymous part: heap and stacks) and
-//! checks at the end that the cluster holds
-//! exactly what Git says and both views show every app Synced and Healthy.
+//! checks at the end that the cluster holds exactly what Git says and both views show
+//! every app Synced and Healthy.
 //!
 //! The emulator runs at 20× speed, so its Event TTL (1 h of its clock, as kube-apiserver's
 //! default) deletes Events 3 minutes after their last write: the cluster stays the same size
@@ -159,7 +159,7 @@ pub fn growth(values: &[(f64, u64)], warmup: f64) -> Option<f64> {
     (first > 0.0).then(|| (last - first) / first)
 }
 
-/// A `/proc/PID/status` field in KiB (`RssAnon`, `RssFile`), 0 once the process is gone.
+/// A `/proc/PID/status` field in KiB (`VmRSS`, `RssAnon`), 0 once the process is gone.
 fn status_kib(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
