@@ -1,6 +1,7 @@
 //! Criterion micro-benchmarks (issue 8) of the engine's pure steps and of frame rendering:
-//! normalize, diff (10,000-line manifests), health, tree build (10,000 nodes), sync plan
-//! (1,000 objects), and frames on ratatui's TestBackend (apps table of 500, tree of 2,000).
+//! normalize, diff (10,000-line manifests), health, the live cache's compressed objects,
+//! tree build (10,000 nodes), sync plan (1,000 objects), and frames on ratatui's
+//! TestBackend (apps table of 500, tree of 2,000).
 //!
 //! Run: `cargo bench --bench micro` (one group: `cargo bench --bench micro -- render`).
 
@@ -14,6 +15,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::{Value, json};
 
+use rekon::cluster::LiveObject;
 use rekon::engine::compare::ResourceOutcome;
 use rekon::engine::desired::DesiredObject;
 use rekon::engine::diff::{CompareOptions, SideBySide, compare_resource, unified};
@@ -22,6 +24,7 @@ use rekon::engine::normalize::{CompareMethod, normalize_pair};
 use rekon::engine::sync::{PlanInput, build};
 use rekon::engine::tracking::set_tracking_id;
 use rekon::engine::tree::{AppRoot, ManagedResource, MemoryIndex, build_tree};
+use rekon::model::packed::Dictionary;
 use rekon::model::{
     AppDetail, AppSnapshot, Application, ClusterSnapshot, ConnectionState, Health, HealthStatus,
     ManagedBy, ResourceDiff, ResourceKey, ResourceStatus, Snapshot, SyncOptions, SyncStatus,
@@ -167,6 +170,26 @@ fn bench_health(c: &mut Criterion) {
     g.bench_function("pod", |b| b.iter(|| assess(black_box(&pod))));
     g.bench_function("1,000 mixed objects", |b| {
         b.iter(|| objects.iter().filter_map(assess).count())
+    });
+    g.finish();
+}
+
+/// The live cache's cost per object: holding a Pod (compressed against another Pod, as a
+/// watch does) and reading it back, beside parsing the same text held plainly.
+fn bench_live_cache(c: &mut Criterion) {
+    let sample = pod("web-0", "rs-1", 0);
+    let obj = pod("web-1", "rs-1", 1);
+    let key = ResourceKey::of(&obj).expect("a pod has a key");
+    let text = obj.to_string();
+    let dictionary = Dictionary::from_sample(&sample.to_string());
+    let held = LiveObject::packed(&key, &obj, &text, Some(&dictionary));
+    let mut g = c.benchmark_group("live cache");
+    g.bench_function("hold a pod", |b| {
+        b.iter(|| LiveObject::packed(&key, black_box(&obj), &text, Some(&dictionary)))
+    });
+    g.bench_function("read a pod back", |b| b.iter(|| black_box(&held).value()));
+    g.bench_function("parse a pod's plain text", |b| {
+        b.iter(|| serde_json::from_str::<Value>(black_box(&text)).ok())
     });
     g.finish();
 }
@@ -436,6 +459,7 @@ criterion_group!(
     bench_normalize,
     bench_diff,
     bench_health,
+    bench_live_cache,
     bench_tree,
     bench_plan,
     bench_render

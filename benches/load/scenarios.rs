@@ -106,7 +106,7 @@ pub fn big_estate(h: &Harness, rt: &Runtime) -> Result<(), String> {
             BIG.apps
         ));
         let mut peaks = Vec::new();
-        for round in 0..h.cfg.rounds(1, 2) {
+        for round in 0..h.cfg.rounds(1, 3) {
             let mut c = rekon(h, &fresh_cache(h, &format!("rss-{round}")));
             c.args(["run", "--refresh", "1h", "--server", &url, "--apps"])
                 .arg(root.join(format!("apps-{}.yaml", BIG.apps)));

@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::engine::tracking;
 use crate::engine::tree::LiveIndex;
+use crate::model::packed::{Dictionary, PackedText};
 use crate::model::{GroupKind, ResourceKey};
 
 /// How the watch of one kind is doing.
@@ -51,14 +52,14 @@ pub enum WatchMsg {
     State(GroupKind, KindState),
 }
 
-/// One live object, held as its compact JSON text with the bits the indexes need extracted
-/// once. A parsed `serde_json::Value` (an `IndexMap` per JSON object) took about 9 KB per
-/// object against 1.5 KB of text (profiled: 470 MB of a 950 MB heap with 50,000 objects), so
-/// readers parse on demand through [`LiveObject::value`].
+/// One live object, held as its compact JSON text (compressed) with the bits the indexes
+/// need extracted once. A parsed `serde_json::Value` (an `IndexMap` per JSON object) took
+/// about 9 KB per object against 1.5 KB of text (profiled: 470 MB of a 950 MB heap with
+/// 50,000 objects), so readers parse on demand through [`LiveObject::value`].
 #[derive(Debug, Clone)]
 pub struct LiveObject {
     /// The object as the server sent it, serialized compactly.
-    json: Arc<str>,
+    json: PackedText,
     /// metadata.uid.
     pub uid: String,
     /// UIDs of its ownerReferences.
@@ -76,6 +77,17 @@ pub struct LiveObject {
 impl LiveObject {
     /// Holds `obj`, whose key is `key`, as the cache does.
     pub fn new(key: &ResourceKey, obj: &Value) -> Self {
+        Self::packed(key, obj, &obj.to_string(), None)
+    }
+
+    /// Holds `obj`, whose key is `key` and compact text `text`, compressed against
+    /// `dictionary` (a sample of its kind).
+    pub fn packed(
+        key: &ResourceKey,
+        obj: &Value,
+        text: &str,
+        dictionary: Option<&Dictionary>,
+    ) -> Self {
         let meta = &obj["metadata"];
         let uid = meta["uid"].as_str().unwrap_or_default().to_string();
         let owners: Vec<String> = meta["ownerReferences"]
@@ -88,7 +100,7 @@ impl LiveObject {
             .unwrap_or_default();
         let tracking = tracking::tracking_id(obj);
         LiveObject {
-            json: Arc::from(obj.to_string()),
+            json: PackedText::pack(text, dictionary),
             uid,
             owners,
             partial: !obj.as_object().is_some_and(|m| {
@@ -105,12 +117,12 @@ impl LiveObject {
     pub fn value(&self) -> Arc<Value> {
         // The text was written by serde_json from a Value, so it parses back; Null is
         // unreachable in practice and keeps readers free of panics.
-        Arc::new(serde_json::from_str(&self.json).unwrap_or(Value::Null))
+        Arc::new(serde_json::from_str(&self.json.text()).unwrap_or(Value::Null))
     }
 
     /// The object's compact JSON text.
-    pub fn json(&self) -> &str {
-        &self.json
+    pub fn json(&self) -> String {
+        self.json.text()
     }
 
     /// The app (instance name) the object's rekon tracking id names.
@@ -211,7 +223,7 @@ impl LiveStore {
         let changed = self
             .objects
             .get(&key)
-            .is_none_or(|old| old.json != object.json);
+            .is_none_or(|old| !old.json.same_text(&object.json));
         if changed {
             let out = (*key).clone();
             self.upsert(key, object);
@@ -419,6 +431,12 @@ impl LiveIndex for LiveStore {
     }
 }
 
+/// Objects per page of a watch's list. kube asks for 500; at a start every kind lists at
+/// once, each holding its page as raw bytes and as parsed objects until the last of them is
+/// stored. Half that lowered the peak with 50,000 live objects by about 15 MiB for twice
+/// the requests (BENCHMARKS.md note 23).
+const LIST_PAGE: u32 = 250;
+
 /// Starts watching one kind cluster-wide; messages go to `sink` until the task is aborted or
 /// the sink says it is closed (returns false). Errors are reported as [`KindState`]s.
 /// With `metadata_only`, only names, labels, annotations and owners are fetched: enough to
@@ -450,12 +468,12 @@ pub fn spawn_watch(
         if metadata_only {
             let api: Api<PartialObjectMeta<DynamicObject>> =
                 Api::all_with(client.clone(), &resource);
-            watcher(api, watcher::Config::default())
+            watcher(api, watcher::Config::default().page_size(LIST_PAGE))
                 .map(move |e| e.map(|ev| to_values(ev, &*fix)))
                 .boxed()
         } else {
             let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
-            watcher(api, watcher::Config::default())
+            watcher(api, watcher::Config::default().page_size(LIST_PAGE))
                 .map(move |e| e.map(|ev| to_values(ev, &*fix)))
                 .boxed()
         }
@@ -522,6 +540,9 @@ async fn pump(
         return;
     }
     let mut failures = 0u32;
+    // The kind's first object is the sample the others are compressed against; it lasts
+    // as long as the watch (relists included), so equal texts stay equal blocks.
+    let mut dictionary: Option<Dictionary> = None;
     loop {
         let mut stream = make();
         let mut failed = None;
@@ -533,7 +554,11 @@ async fn pump(
                     let Some(key) = ResourceKey::of(&o) else {
                         continue;
                     };
-                    let held = Box::new(LiveObject::new(&key, &o));
+                    let text = o.to_string();
+                    let dictionary =
+                        dictionary.get_or_insert_with(|| Dictionary::from_sample(&text));
+                    let held = Box::new(LiveObject::packed(&key, &o, &text, Some(dictionary)));
+                    drop(text);
                     drop(o);
                     WatchMsg::Held(gk.clone(), key, held)
                 }

@@ -1,13 +1,12 @@
 //! From rendered manifests to the objects an app wants in its cluster: namespaces defaulted
 //! by scope (from discovery), tracking ids set, hooks told apart.
 
-use std::sync::Arc;
-
 use serde_json::Value;
 
 use super::health::is_hook;
 use super::tracking;
 use crate::cluster::ApiCatalog;
+use crate::model::packed::PackedText;
 use crate::model::{GroupKind, ResourceKey, split_api_version};
 use crate::source::Manifest;
 
@@ -20,8 +19,9 @@ pub struct DesiredObject {
     pub api_version: String,
     /// The object with its namespace and tracking id set, as compact JSON text (read it
     /// through [`DesiredObject::object`]). Held parsed, it was a second parsed copy of every
-    /// rendered manifest, several KB per object (profiled: 1,000 apps).
-    pub json: Arc<str>,
+    /// rendered manifest, several KB per object (profiled: 1,000 apps). Compressed
+    /// against a sample of its kind, as manifests are.
+    pub json: PackedText,
     /// Where it came from (`path:line`).
     pub origin: String,
     /// A sync hook (PreSync, PostSync …): run during syncs, never compared.
@@ -35,12 +35,12 @@ impl DesiredObject {
     pub fn object(&self) -> Value {
         // The text was written by serde_json from a Value, so it parses back; Null is
         // unreachable in practice and keeps callers free of panics.
-        serde_json::from_str(&self.json).unwrap_or(Value::Null)
+        serde_json::from_str(&self.json.text()).unwrap_or(Value::Null)
     }
 
     /// Replaces the object's text with `object`.
     pub fn set_object(&mut self, object: &Value) {
-        self.json = Arc::from(object.to_string());
+        self.json = PackedText::pack_from_git(&self.key.kind, &object.to_string());
     }
 }
 
@@ -131,10 +131,11 @@ pub fn prepare(
                 .unwrap_or_else(|| ResourceKey::new(group, kind, "", ""));
             tracking::set_tracking_id(&mut object, instance);
             let hook = is_hook(&object);
+            let json = PackedText::pack_from_git(&key.kind, &object.to_string());
             DesiredObject {
                 key,
                 api_version,
-                json: Arc::from(object.to_string()),
+                json,
                 origin: m.origin.clone(),
                 hook,
                 problem,

@@ -4,6 +4,7 @@
 mod application;
 mod diff;
 mod operation;
+pub mod packed;
 mod resource;
 mod snapshot;
 mod status;

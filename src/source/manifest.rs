@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::SourceError;
+use crate::model::packed::PackedText;
 use crate::model::{ResourceKey, split_api_version};
 use crate::yaml;
 
@@ -47,8 +48,9 @@ pub struct Manifest {
     /// The object as written in Git (no namespace defaulting: the engine does that), as
     /// compact JSON text: every app's manifests stay in memory for as long as the engine
     /// runs, and parsed they cost several times their text (profiled: a fifth of the heap
-    /// with 1,000 apps). Readers parse it through [`Manifest::object`].
-    json: Box<str>,
+    /// with 1,000 apps), compressed against a sample of its kind. Readers parse it
+    /// through [`Manifest::object`].
+    json: PackedText,
     /// `path/in/repo.yaml:LINE` for files read from the commit; for program output,
     /// `PATH (kustomize output):LINE` or the chart template Helm names.
     pub origin: String,
@@ -57,8 +59,9 @@ pub struct Manifest {
 impl Manifest {
     /// A manifest holding `object`, found at `origin`.
     pub fn new(object: &Value, origin: impl Into<String>) -> Manifest {
+        let kind = object["kind"].as_str().unwrap_or_default();
         Manifest {
-            json: object.to_string().into_boxed_str(),
+            json: PackedText::pack_from_git(kind, &object.to_string()),
             origin: origin.into(),
         }
     }
@@ -66,12 +69,12 @@ impl Manifest {
     /// The object, parsed from its text (written by serde_json, so it always parses;
     /// `Null` otherwise).
     pub fn object(&self) -> Value {
-        serde_json::from_str(&self.json).unwrap_or(Value::Null)
+        serde_json::from_str(&self.json.text()).unwrap_or(Value::Null)
     }
 
     /// The object's compact JSON text.
-    pub fn json(&self) -> &str {
-        &self.json
+    pub fn json(&self) -> String {
+        self.json.text()
     }
 }
 

@@ -95,7 +95,7 @@ impl Engine {
         let mut current = Some(about.unwrap_or_else(|| key.clone()));
         let mut hops = 0;
         while let Some(k) = current.take() {
-            if let Some(apps) = self.wanted_by.get(&(cluster, k.clone())) {
+            if let Some(apps) = self.wanted_by.get(&k.fingerprint_in(cluster)) {
                 out.extend(apps.iter().copied());
             }
             let Some(obj) = store.get(&k) else { break };
@@ -119,7 +119,7 @@ impl Engine {
         // desired lists instead cost O(desired objects) per deletion (profiled: a third of
         // `rekon diff` on an app of 1,000 objects).
         if store.get(key).is_none()
-            && let Some(apps) = self.wanted_by.get(&(cluster, key.clone()))
+            && let Some(apps) = self.wanted_by.get(&key.fingerprint_in(cluster))
         {
             out.extend(apps.iter().copied());
         }
@@ -156,14 +156,20 @@ impl Engine {
         );
         if let Some(old) = &self.apps[a].desired {
             for d in old.iter() {
-                if let Some(list) = self.wanted_by.get_mut(&(c, d.key.clone())) {
+                let slot = d.key.fingerprint_in(c);
+                if let Some(list) = self.wanted_by.get_mut(&slot) {
                     list.retain(|x| *x != a);
+                    // Apps whose object names change per commit would leave a slot behind
+                    // for every name they ever rendered.
+                    if list.is_empty() {
+                        self.wanted_by.remove(&slot);
+                    }
                 }
             }
         }
         for d in &objects {
             self.wanted_by
-                .entry((c, d.key.clone()))
+                .entry(d.key.fingerprint_in(c))
                 .or_default()
                 .push(a);
         }

@@ -86,8 +86,11 @@ pub(super) struct Engine {
     pub(super) options: EngineOptions,
     pub(super) clusters: Vec<ClusterRuntime>,
     pub(super) apps: Vec<AppRuntime>,
-    /// (cluster, key) → apps that want that object.
-    pub(super) wanted_by: HashMap<(usize, ResourceKey), Vec<usize>>,
+    /// Apps that want an object, by the fingerprint of its key in its cluster's index
+    /// ([`crate::model::ResourceKey::fingerprint_in`]): a shared slot only makes an extra
+    /// app recompare, and owned keys were most of the index's memory with 30,000 desired
+    /// objects (heaptrack).
+    pub(super) wanted_by: HashMap<u64, Vec<usize>>,
     pub(super) cache: Arc<DryRunCache>,
     /// Apps whose comparison runs at once; the others wait without a job (see
     /// [`Engine::compare`]).
