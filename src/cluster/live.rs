@@ -80,14 +80,15 @@ impl LiveObject {
         Self::packed(key, obj, &obj.to_string(), None)
     }
 
-    /// Holds `obj`, whose key is `key` and compact text `text`, compressed against
-    /// `dictionary` (a sample of its kind).
+    /// Holds `obj`, whose key is `key` and compact text `text` (`obj.to_string()`, which
+    /// the caller has made already), compressed against `dictionary` (a sample of its kind).
     pub fn packed(
         key: &ResourceKey,
         obj: &Value,
         text: &str,
         dictionary: Option<&Dictionary>,
     ) -> Self {
+        debug_assert_eq!(text, obj.to_string(), "the text of another object");
         let meta = &obj["metadata"];
         let uid = meta["uid"].as_str().unwrap_or_default().to_string();
         let owners: Vec<String> = meta["ownerReferences"]
@@ -716,6 +717,31 @@ mod tests {
         assert_eq!(store.children_of("rs1").count(), 1);
         // The same object arriving again, either way, is no change.
         assert!(store.apply(WatchMsg::Applied(gk, p)).is_empty());
+    }
+
+    #[test]
+    fn objects_packed_against_their_kinds_sample_read_back_and_compare_by_text() {
+        let gk = GroupKind::new("", "Pod");
+        let mut store = LiveStore::new();
+        let sample = Dictionary::from_sample(&pod("first", "u0", Some("rs1")).to_string());
+        let held = |p: &Value, d: &Dictionary| {
+            let key = ResourceKey::of(p).unwrap();
+            let object = Box::new(LiveObject::packed(&key, p, &p.to_string(), Some(d)));
+            WatchMsg::Held(gk.clone(), key, object)
+        };
+        let p = pod("a", "u1", Some("rs1"));
+        assert_eq!(store.apply(held(&p, &sample)).len(), 1);
+        assert_eq!(*store.get_by_uid("u1").unwrap().value(), p);
+        assert_eq!(store.get_by_uid("u1").unwrap().json(), p.to_string());
+        // Resent as it was (a relist), against the same or another sample: no change.
+        assert!(store.apply(held(&p, &sample)).is_empty());
+        let other = Dictionary::from_sample(&pod("other", "u9", None).to_string());
+        assert!(store.apply(held(&p, &other)).is_empty());
+        // A changed object is a change, and reads back as changed.
+        let mut changed = p.clone();
+        changed["metadata"]["labels"] = json!({"app": "web"});
+        assert_eq!(store.apply(held(&changed, &sample)).len(), 1);
+        assert_eq!(*store.get_by_uid("u1").unwrap().value(), changed);
     }
 
     #[test]

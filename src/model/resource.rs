@@ -69,7 +69,8 @@ impl ResourceKey {
     /// never a wrong answer.
     pub fn fingerprint_in(&self, scope: impl std::hash::Hash) -> u64 {
         use std::hash::{Hash, Hasher};
-        // DefaultHasher::new() has fixed keys: the same key maps alike in every process.
+        // DefaultHasher::new() has fixed keys, but its algorithm may change between Rust
+        // releases: fingerprints are for indexes in memory, never to be written anywhere.
         let mut h = std::collections::hash_map::DefaultHasher::new();
         scope.hash(&mut h);
         self.hash(&mut h);
