@@ -224,7 +224,7 @@ impl LiveStore {
         let changed = self
             .objects
             .get(&key)
-            .is_none_or(|old| !old.json.same_text(&object.json));
+            .is_none_or(|old| old.json != object.json);
         if changed {
             let out = (*key).clone();
             self.upsert(key, object);

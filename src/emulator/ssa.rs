@@ -154,9 +154,9 @@ pub fn conflict_status(conflicts: &[FieldConflict]) -> Value {
 ///
 /// The result has the server's defaults filled in ([`apply_defaults`]). Without a
 /// subresource, `.status` in the intent is ignored (unless `status_is_field`); with
-/// `status`, only `.status` (and metadata) is applied. Server-owned metadata (uid, resourceVersion, generation,
-/// creationTimestamp, deletionTimestamp) always comes from `live`, and is dropped from the
-/// intent on create.
+/// `status`, only `.status` (and metadata) is applied. Server-owned metadata (uid,
+/// resourceVersion, generation, creationTimestamp, deletionTimestamp) always comes from
+/// `live`, and is dropped from the intent on create.
 pub fn apply(p: ApplyParams<'_>) -> Result<Value, SsaError> {
     if !p.intent.is_object() {
         return Err(SsaError::Invalid(

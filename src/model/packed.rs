@@ -105,21 +105,6 @@ impl PackedText {
             .unwrap_or_default()
     }
 
-    /// Whether both hold the same text. Compression is deterministic, so blocks packed
-    /// against the same dictionary are equal exactly when their texts are.
-    pub fn same_text(&self, other: &PackedText) -> bool {
-        let same_dictionary = match (&self.dictionary, &other.dictionary) {
-            (Some(a), Some(b)) => Arc::ptr_eq(&a.0, &b.0),
-            (None, None) => true,
-            _ => false,
-        };
-        if same_dictionary {
-            self.len == other.len && self.bytes == other.bytes
-        } else {
-            self.len == other.len && self.text() == other.text()
-        }
-    }
-
     /// Bytes held for the text (its compressed block; the dictionary is shared).
     pub fn held_bytes(&self) -> usize {
         self.bytes.len()
@@ -147,10 +132,22 @@ impl From<String> for PackedText {
     }
 }
 
-/// Same text, whatever the dictionaries.
+/// Same text, whatever the dictionaries. Compression is deterministic, so blocks packed
+/// against the same dictionary are equal exactly when their texts are: a resent object
+/// is told from a changed one without unpacking either.
 impl PartialEq for PackedText {
     fn eq(&self, other: &PackedText) -> bool {
-        self.same_text(other)
+        let same_dictionary = match (&self.dictionary, &other.dictionary) {
+            (Some(a), Some(b)) => Arc::ptr_eq(&a.0, &b.0),
+            (None, None) => true,
+            _ => false,
+        };
+        self.len == other.len
+            && if same_dictionary {
+                self.bytes == other.bytes
+            } else {
+                self.text() == other.text()
+            }
     }
 }
 
@@ -184,15 +181,15 @@ mod tests {
     }
 
     #[test]
-    fn same_text_compares_texts_whatever_the_dictionaries() {
+    fn equality_compares_texts_whatever_the_dictionaries() {
         let d1 = Dictionary::from_sample(&pod("web-0", "u0"));
         let d2 = Dictionary::from_sample(&pod("web-9", "u9"));
         let a = PackedText::pack(&pod("web-1", "u1"), Some(&d1));
-        assert!(a.same_text(&PackedText::pack(&pod("web-1", "u1"), Some(&d1))));
-        assert!(a.same_text(&PackedText::pack(&pod("web-1", "u1"), Some(&d2))));
-        assert!(a.same_text(&PackedText::pack(&pod("web-1", "u1"), None)));
-        assert!(!a.same_text(&PackedText::pack(&pod("web-2", "u2"), Some(&d1))));
-        assert!(!a.same_text(&PackedText::pack(&pod("web-2", "u2"), None)));
+        assert!(a == PackedText::pack(&pod("web-1", "u1"), Some(&d1)));
+        assert!(a == PackedText::pack(&pod("web-1", "u1"), Some(&d2)));
+        assert!(a == PackedText::pack(&pod("web-1", "u1"), None));
+        assert!(a != PackedText::pack(&pod("web-2", "u2"), Some(&d1)));
+        assert!(a != PackedText::pack(&pod("web-2", "u2"), None));
     }
 
     #[test]
