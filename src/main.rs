@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use rekon::cli::{Cli, Command, flux, headless, interactive, sync};
+use rekon::cli::{Cli, Command, GlobalArgs, flux, headless, interactive, sync};
 
 fn main() -> ExitCode {
     rekon::malloc::tune();
@@ -17,6 +17,13 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let cli = Cli::parse();
+    let global = match cli.global() {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("rekon: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("rekon")
@@ -31,7 +38,7 @@ fn main() -> ExitCode {
     if cli.runs_long() {
         rekon::malloc::trim_when_grown();
     }
-    let result = runtime.block_on(dispatch(cli));
+    let result = runtime.block_on(dispatch(cli.command, global));
     // Every command has finished its work (and restored the terminal) by now. Tearing the
     // runtime down would free the engine's live cache object by object, a sixth of a
     // `status` of 1,000 apps (profiled); the OS takes the memory back at exit at no cost.
@@ -66,30 +73,31 @@ fn one_line(report: &color_eyre::Report) -> String {
     line.replace('\n', " ")
 }
 
-async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
-    match cli.command {
-        Some(Command::Demo(args)) => interactive::demo(&cli.global, &args).await,
+async fn dispatch(command: Option<Command>, global: GlobalArgs) -> color_eyre::Result<ExitCode> {
+    let g = &global;
+    match command {
+        Some(Command::Demo { args, .. }) => interactive::demo(g, &args).await,
         Some(Command::Emulate(args)) => {
             rekon::emulator::run_emulate(&args).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Status { names }) => headless::status(&cli.global, &names).await,
-        Some(Command::Tree { app }) => headless::tree(&cli.global, &app).await,
-        Some(Command::Diff { app, revision }) => {
-            headless::diff(&cli.global, &app, revision.as_deref()).await
+        Some(Command::Status { names, .. }) => headless::status(g, &names).await,
+        Some(Command::Tree { app, .. }) => headless::tree(g, &app).await,
+        Some(Command::Diff { app, revision, .. }) => {
+            headless::diff(g, &app, revision.as_deref()).await
         }
-        Some(Command::Manifests { app, revision }) => {
-            headless::manifests(&cli.global, &app, revision.as_deref()).await
+        Some(Command::Manifests { app, revision, .. }) => {
+            headless::manifests(g, &app, revision.as_deref()).await
         }
-        Some(Command::Sync(args)) => sync::sync(&cli.global, &args).await,
-        Some(Command::History { app }) => sync::history(&cli.global, &app).await,
-        Some(Command::Rollback(args)) => sync::rollback(&cli.global, &args).await,
-        Some(Command::Run(args)) => sync::run(&cli.global, &args).await,
-        Some(Command::Reconcile(args)) => flux::reconcile(&cli.global, &args).await,
-        Some(Command::Suspend { app }) => flux::suspend(&cli.global, &app).await,
-        Some(Command::Resume { app }) => flux::resume(&cli.global, &app).await,
-        Some(Command::Graph) => flux::graph(&cli.global).await,
-        Some(Command::Images) => flux::images(&cli.global).await,
-        None => interactive::open(&cli.global, cli.auto).await,
+        Some(Command::Sync { args, .. }) => sync::sync(g, &args).await,
+        Some(Command::History { app, .. }) => sync::history(g, &app).await,
+        Some(Command::Rollback { args, .. }) => sync::rollback(g, &args).await,
+        Some(Command::Run { args, .. }) => sync::run(g, &args).await,
+        Some(Command::Reconcile { args, .. }) => flux::reconcile(g, &args).await,
+        Some(Command::Suspend { app, .. }) => flux::suspend(g, &app).await,
+        Some(Command::Resume { app, .. }) => flux::resume(g, &app).await,
+        Some(Command::Graph { .. }) => flux::graph(g).await,
+        Some(Command::Images { .. }) => flux::images(g).await,
+        None => interactive::open(g, g.auto).await,
     }
 }

@@ -17,12 +17,10 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "rekon", version, about, long_about, propagate_version = true)]
 pub struct Cli {
-    /// Options that apply to every command.
+    /// The TUI's options; given before a command, they count for that command when it has
+    /// them (`rekon --server URL --apps DIR status`).
     #[command(flatten)]
-    pub global: GlobalArgs,
-    /// In the TUI, auto-sync and self-heal the apps whose syncPolicy asks for it (as `rekon run` does)
-    #[arg(long)]
-    pub auto: bool,
+    pub top: TopArgs,
     /// What to do; with no command, rekon opens the TUI.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -34,44 +32,218 @@ impl Cli {
     pub fn runs_long(&self) -> bool {
         matches!(
             self.command,
-            None | Some(Command::Demo(_) | Command::Emulate(_) | Command::Run(_))
+            None | Some(Command::Demo { .. } | Command::Emulate(_) | Command::Run { .. })
         )
+    }
+
+    /// The options the command runs with: its own, and those given before it. An option
+    /// given before a command that has no use for it is an error naming both.
+    pub fn global(&self) -> Result<GlobalArgs, UsageError> {
+        let groups = match &self.command {
+            None => Groups {
+                command: "",
+                clusters: Some(&self.top.clusters),
+                apps: Some(&self.top.apps),
+                read_only: Some(&self.top.read_only),
+                theme: Some(&self.top.theme),
+                notify: Some(&self.top.notify),
+                ..Groups::default()
+            },
+            Some(c) => c.groups(),
+        };
+        groups.merge(&self.top)
     }
 }
 
-/// Options shared by every command.
+/// The TUI's options, which may also stand before a command.
 #[derive(Debug, Clone, Default, Args)]
-pub struct GlobalArgs {
+pub struct TopArgs {
+    /// Which clusters to talk to.
+    #[command(flatten)]
+    pub clusters: ClusterArgs,
+    /// Where the apps are.
+    #[command(flatten)]
+    pub apps: AppsArgs,
+    /// Whether changes are refused.
+    #[command(flatten)]
+    pub read_only: ReadOnlyArgs,
+    /// The colour theme.
+    #[command(flatten)]
+    pub theme: ThemeArgs,
+    /// Webhooks to tell of changes.
+    #[command(flatten)]
+    pub notify: NotifyArgs,
+    /// In the TUI, auto-sync and self-heal the apps whose syncPolicy asks for it (as `rekon run` does)
+    #[arg(long)]
+    pub auto: bool,
+}
+
+/// Which clusters to talk to, and how patiently.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ClusterArgs {
     /// Kubeconfig file [default: $KUBECONFIG, then ~/.kube/config]
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
     /// Kubeconfig context to use; repeat it to watch several clusters at once
     /// [default: the current context]
-    #[arg(long = "context", global = true, value_name = "NAME")]
+    #[arg(long = "context", value_name = "NAME")]
     pub contexts: Vec<String>,
     /// Talk to this API server directly, without auth (the embedded one, a kubectl proxy)
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, value_name = "URL")]
     pub server: Option<String>,
-    /// A file or folder of Argo CD Application YAML documents; repeatable
-    #[arg(long = "apps", global = true, value_name = "PATH")]
-    pub apps: Vec<PathBuf>,
-    /// Refuse every change to the cluster and to Git
-    #[arg(long, global = true)]
-    pub read_only: bool,
     /// Give up a request to a cluster that has not answered after this long (reads and
     /// server-side applies are retried a few times first) [default: 30s]
-    #[arg(long, global = true, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION")]
     pub request_timeout: Option<String>,
-    /// Colour theme: dark, light, high-contrast, or one from your config folder
-    #[arg(long, global = true, value_name = "NAME")]
-    pub theme: Option<String>,
-    /// Output format of headless commands
-    #[arg(short, long, global = true, value_enum, value_name = "FORMAT")]
+}
+
+/// Where the Application documents are.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AppsArgs {
+    /// A file or folder of Argo CD Application YAML documents; repeatable
+    #[arg(long = "apps", value_name = "PATH")]
+    pub apps: Vec<PathBuf>,
+}
+
+/// Whether changes are refused.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ReadOnlyArgs {
+    /// Refuse every change to the cluster and to Git
+    #[arg(long)]
+    pub read_only: bool,
+}
+
+/// How a headless command prints.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OutputArgs {
+    /// Output format
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
+}
+
+/// The colour theme of a screen.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ThemeArgs {
+    /// Colour theme: dark, light, high-contrast, or one from your config folder
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+}
+
+/// Webhooks told of changes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct NotifyArgs {
     /// Post a JSON message (Slack-compatible) to this URL when an app changes sync or health
     /// state or a sync ends; repeatable, added to the config's `notify` list
-    #[arg(long = "notify", global = true, value_name = "URL")]
+    #[arg(long = "notify", value_name = "URL")]
     pub notify: Vec<String>,
+}
+
+/// The options a command runs with, whichever group they came from.
+#[derive(Debug, Clone, Default)]
+pub struct GlobalArgs {
+    /// Kubeconfig file; `None` means $KUBECONFIG, then ~/.kube/config.
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig contexts; empty means the current context.
+    pub contexts: Vec<String>,
+    /// An API server to talk to directly, without auth.
+    pub server: Option<String>,
+    /// Files or folders of Application YAML documents.
+    pub apps: Vec<PathBuf>,
+    /// Refuse every change to the cluster and to Git.
+    pub read_only: bool,
+    /// How long a request may go unanswered, as given (e.g. `30s`).
+    pub request_timeout: Option<String>,
+    /// The colour theme's name.
+    pub theme: Option<String>,
+    /// Output format of headless commands.
+    pub output: Option<OutputFormat>,
+    /// Webhook URLs to notify.
+    pub notify: Vec<String>,
+    /// The TUI auto-syncs the apps that ask for it.
+    pub auto: bool,
+}
+
+/// An option given where it has no meaning.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{flag} is not an option of `rekon {command}` (see `rekon {command} --help`)")]
+pub struct UsageError {
+    /// The flag, as typed (`--theme`).
+    pub flag: &'static str,
+    /// The command's name.
+    pub command: &'static str,
+}
+
+/// The option groups one command has; `None` where it has no use for a group.
+#[derive(Debug, Default)]
+struct Groups<'a> {
+    command: &'static str,
+    clusters: Option<&'a ClusterArgs>,
+    apps: Option<&'a AppsArgs>,
+    read_only: Option<&'a ReadOnlyArgs>,
+    output: Option<&'a OutputArgs>,
+    theme: Option<&'a ThemeArgs>,
+    notify: Option<&'a NotifyArgs>,
+}
+
+impl Groups<'_> {
+    /// Joins the command's groups with the options given before it: a command's own value
+    /// wins over one given before it, lists add up.
+    fn merge(self, top: &TopArgs) -> Result<GlobalArgs, UsageError> {
+        let refuse = |given: bool, flag: &'static str| -> Result<(), UsageError> {
+            if given {
+                Err(UsageError {
+                    flag,
+                    command: self.command,
+                })
+            } else {
+                Ok(())
+            }
+        };
+        let tc = &top.clusters;
+        let mut out = GlobalArgs::default();
+        match self.clusters {
+            Some(c) => {
+                out.kubeconfig = c.kubeconfig.clone().or_else(|| tc.kubeconfig.clone());
+                out.contexts = tc.contexts.iter().chain(&c.contexts).cloned().collect();
+                out.server = c.server.clone().or_else(|| tc.server.clone());
+                out.request_timeout = c
+                    .request_timeout
+                    .clone()
+                    .or_else(|| tc.request_timeout.clone());
+            }
+            None => {
+                refuse(tc.kubeconfig.is_some(), "--kubeconfig")?;
+                refuse(!tc.contexts.is_empty(), "--context")?;
+                refuse(tc.server.is_some(), "--server")?;
+                refuse(tc.request_timeout.is_some(), "--request-timeout")?;
+            }
+        }
+        match self.apps {
+            Some(a) => out.apps = top.apps.apps.iter().chain(&a.apps).cloned().collect(),
+            None => refuse(!top.apps.apps.is_empty(), "--apps")?,
+        }
+        match self.read_only {
+            Some(r) => out.read_only = r.read_only || top.read_only.read_only,
+            None => refuse(top.read_only.read_only, "--read-only")?,
+        }
+        match self.theme {
+            Some(t) => out.theme = t.theme.clone().or_else(|| top.theme.theme.clone()),
+            None => refuse(top.theme.theme.is_some(), "--theme")?,
+        }
+        match self.notify {
+            Some(n) => {
+                out.notify = top.notify.notify.iter().chain(&n.notify).cloned().collect();
+            }
+            None => refuse(!top.notify.notify.is_empty(), "--notify")?,
+        }
+        out.output = self.output.and_then(|o| o.output);
+        if self.command.is_empty() {
+            out.auto = top.auto;
+        } else {
+            refuse(top.auto, "--auto")?;
+        }
+        Ok(out)
+    }
 }
 
 /// Output formats of the headless commands.
@@ -95,7 +267,16 @@ pub enum OutputFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Open the TUI on embedded clusters seeded with a demo Git repository (no cluster needed)
-    Demo(DemoArgs),
+    Demo {
+        #[command(flatten)]
+        args: DemoArgs,
+        #[command(flatten)]
+        read_only: ReadOnlyArgs,
+        #[command(flatten)]
+        theme: ThemeArgs,
+        #[command(flatten)]
+        notify: NotifyArgs,
+    },
     /// Serve the embedded Kubernetes API over HTTP (for kubectl, tests and trials)
     Emulate(EmulateArgs),
     /// One row per app: sync, health, revision and message (exit 2 if an app cannot be compared)
@@ -103,12 +284,28 @@ pub enum Command {
         /// Apps to show, as NAME or NAMESPACE/NAME [default: all]
         #[arg(value_name = "APP")]
         names: Vec<String>,
+        #[command(flatten)]
+        clusters: ClusterArgs,
+        #[command(flatten)]
+        apps: AppsArgs,
+        #[command(flatten)]
+        read_only: ReadOnlyArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// An app's topology: the app, its resources and their live children
     Tree {
         /// NAME or NAMESPACE/NAME
         #[arg(value_name = "APP")]
         app: String,
+        #[command(flatten)]
+        clusters: ClusterArgs,
+        #[command(flatten)]
+        apps: AppsArgs,
+        #[command(flatten)]
+        read_only: ReadOnlyArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Desired (Git) against live; exit 0 when equal, 1 when different, 2 on error
     Diff {
@@ -118,6 +315,14 @@ pub enum Command {
         /// Compare this branch, tag or commit instead of the app's targetRevision
         #[arg(long, value_name = "REV")]
         revision: Option<String>,
+        #[command(flatten)]
+        clusters: ClusterArgs,
+        #[command(flatten)]
+        apps: AppsArgs,
+        #[command(flatten)]
+        read_only: ReadOnlyArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// The app's rendered desired objects (Secret values masked); needs no cluster
     Manifests {
@@ -127,43 +332,265 @@ pub enum Command {
         /// Render this branch, tag or commit instead of the app's targetRevision
         #[arg(long, value_name = "REV")]
         revision: Option<String>,
+        #[command(flatten)]
+        apps: AppsArgs,
+        #[command(flatten)]
+        read_only: ReadOnlyArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Sync an app now: hooks and waves in order, waiting for health between waves; prints
     /// progress, then every step (exit 0 when it succeeded, 2 when it failed)
-    Sync(sync::SyncArgs),
+    Sync {
+        #[command(flatten)]
+        args: sync::SyncArgs,
+        #[command(flatten)]
+        clusters: ClusterArgs,
+        #[command(flatten)]
+        apps: AppsArgs,
+        #[command(flatten)]
+        read_only: ReadOnlyArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// The app's recorded syncs, newest first (kept in the cluster, ConfigMap
     /// rekon-history.APP in the app's namespace)
     History {
         /// NAME or NAMESPACE/NAME
         #[arg(value_name = "APP")]
         app: String,
+        #[command(flatten)]
+        clusters: ClusterArgs,
+        #[command(flatten)]
+        apps: AppsArgs,
+        #[command(flatten)]
+        read_only: ReadOnlyArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Sync the revision of an earlier history entry (refused while the app auto-syncs)
-    Rollback(sync::RollbackArgs),
+    Rollback {
+        #[command(flatten)]
+        args: sync::RollbackArgs,
+        #[command(flatten)]
+        clusters: ClusterArgs,
+        #[command(flatten)]
+        apps: AppsArgs,
+        #[command(flatten)]
+        read_only: ReadOnlyArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Headless reconcile loop: refresh Git, auto-sync and self-heal the apps whose
     /// syncPolicy.automated asks for it; logs one line per event; stops on SIGINT/SIGTERM
-    Run(sync::RunArgs),
+    Run {
+        #[command(flatten)]
+        args: sync::RunArgs,
+        #[command(flatten)]
+        clusters: ClusterArgs,
+        #[command(flatten)]
+        apps: AppsArgs,
+        #[command(flatten)]
+        read_only: ReadOnlyArgs,
+        #[command(flatten)]
+        notify: NotifyArgs,
+    },
     /// Ask Flux to reconcile a Kustomization or HelmRelease now, as `flux reconcile` does,
     /// and wait until it reports Ready (refused while it is suspended)
-    Reconcile(flux::ReconcileArgs),
+    Reconcile {
+        #[command(flatten)]
+        args: flux::ReconcileArgs,
+        #[command(flatten)]
+        clusters: ClusterArgs,
+        #[command(flatten)]
+        read_only: ReadOnlyArgs,
+    },
     /// Suspend a Flux Kustomization or HelmRelease: Flux stops reconciling it
     Suspend {
         /// flux-ks:NAMESPACE/NAME or flux-hr:NAMESPACE/NAME
         #[arg(value_name = "APP")]
         app: String,
+        #[command(flatten)]
+        clusters: ClusterArgs,
+        #[command(flatten)]
+        read_only: ReadOnlyArgs,
     },
     /// Resume a suspended Flux Kustomization or HelmRelease and wait until it reports Ready
     Resume {
         /// flux-ks:NAMESPACE/NAME or flux-hr:NAMESPACE/NAME
         #[arg(value_name = "APP")]
         app: String,
+        #[command(flatten)]
+        clusters: ClusterArgs,
+        #[command(flatten)]
+        read_only: ReadOnlyArgs,
     },
     /// The Flux graph of every cluster: sources, Kustomizations and HelmReleases, dependsOn
     /// and inventories, missing references and dependency cycles (-o text|json)
-    Graph,
+    Graph {
+        #[command(flatten)]
+        clusters: ClusterArgs,
+        #[command(flatten)]
+        read_only: ReadOnlyArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Image automation at a glance: each ImagePolicy's latest tag against the tags the
     /// workloads run, those behind flagged (-o table|json)
-    Images,
+    Images {
+        #[command(flatten)]
+        clusters: ClusterArgs,
+        #[command(flatten)]
+        read_only: ReadOnlyArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
+
+impl Command {
+    /// The command's name and the option groups it has.
+    fn groups(&self) -> Groups<'_> {
+        let g = Groups::default;
+        match self {
+            Command::Demo {
+                read_only,
+                theme,
+                notify,
+                ..
+            } => Groups {
+                command: "demo",
+                read_only: Some(read_only),
+                theme: Some(theme),
+                notify: Some(notify),
+                ..g()
+            },
+            Command::Emulate(_) => Groups {
+                command: "emulate",
+                ..g()
+            },
+            Command::Status {
+                clusters,
+                apps,
+                read_only,
+                output,
+                ..
+            } => queries("status", Some(clusters), apps, read_only, output),
+            Command::Tree {
+                clusters,
+                apps,
+                read_only,
+                output,
+                ..
+            } => queries("tree", Some(clusters), apps, read_only, output),
+            Command::Diff {
+                clusters,
+                apps,
+                read_only,
+                output,
+                ..
+            } => queries("diff", Some(clusters), apps, read_only, output),
+            Command::Manifests {
+                apps,
+                read_only,
+                output,
+                ..
+            } => queries("manifests", None, apps, read_only, output),
+            Command::Sync {
+                clusters,
+                apps,
+                read_only,
+                output,
+                ..
+            } => queries("sync", Some(clusters), apps, read_only, output),
+            Command::History {
+                clusters,
+                apps,
+                read_only,
+                output,
+                ..
+            } => queries("history", Some(clusters), apps, read_only, output),
+            Command::Rollback {
+                clusters,
+                apps,
+                read_only,
+                output,
+                ..
+            } => queries("rollback", Some(clusters), apps, read_only, output),
+            Command::Run {
+                clusters,
+                apps,
+                read_only,
+                notify,
+                ..
+            } => Groups {
+                command: "run",
+                clusters: Some(clusters),
+                apps: Some(apps),
+                read_only: Some(read_only),
+                notify: Some(notify),
+                ..g()
+            },
+            Command::Reconcile {
+                clusters,
+                read_only,
+                ..
+            } => flux("reconcile", clusters, read_only, None),
+            Command::Suspend {
+                clusters,
+                read_only,
+                ..
+            } => flux("suspend", clusters, read_only, None),
+            Command::Resume {
+                clusters,
+                read_only,
+                ..
+            } => flux("resume", clusters, read_only, None),
+            Command::Graph {
+                clusters,
+                read_only,
+                output,
+            } => flux("graph", clusters, read_only, Some(output)),
+            Command::Images {
+                clusters,
+                read_only,
+                output,
+            } => flux("images", clusters, read_only, Some(output)),
+        }
+    }
+}
+
+/// The groups of a command that reads apps (and clusters, when it has them) and prints.
+fn queries<'a>(
+    command: &'static str,
+    clusters: Option<&'a ClusterArgs>,
+    apps: &'a AppsArgs,
+    read_only: &'a ReadOnlyArgs,
+    output: &'a OutputArgs,
+) -> Groups<'a> {
+    Groups {
+        command,
+        clusters,
+        apps: Some(apps),
+        read_only: Some(read_only),
+        output: Some(output),
+        ..Groups::default()
+    }
+}
+
+/// The groups of a command about the Flux objects of every cluster.
+fn flux<'a>(
+    command: &'static str,
+    clusters: &'a ClusterArgs,
+    read_only: &'a ReadOnlyArgs,
+    output: Option<&'a OutputArgs>,
+) -> Groups<'a> {
+    Groups {
+        command,
+        clusters: Some(clusters),
+        read_only: Some(read_only),
+        output,
+        ..Groups::default()
+    }
 }
 
 /// Options of `rekon demo`.
@@ -216,23 +643,139 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    fn global(args: &[&str]) -> Result<GlobalArgs, UsageError> {
+        Cli::try_parse_from(args).unwrap().global()
+    }
+
     #[test]
-    fn global_flags_parse_after_the_subcommand() {
-        let cli = Cli::try_parse_from([
+    fn options_count_before_and_after_the_command() {
+        let g = global(&[
             "rekon",
-            "emulate",
-            "--listen",
-            "127.0.0.1:0",
+            "--server",
+            "http://a",
             "--context",
-            "a",
+            "x",
+            "sync",
+            "shop",
             "--context",
-            "b",
+            "y",
+            "--apps",
+            "apps/",
+            "-o",
+            "json",
         ])
         .unwrap();
-        assert_eq!(cli.global.contexts, ["a", "b"]);
-        match cli.command {
-            Some(Command::Emulate(args)) => assert_eq!(args.listen.port(), 0),
-            other => panic!("unexpected {other:?}"),
+        assert_eq!(g.server.as_deref(), Some("http://a"));
+        assert_eq!(g.contexts, ["x", "y"]);
+        assert_eq!(g.apps, [PathBuf::from("apps/")]);
+        assert_eq!(g.output, Some(OutputFormat::Json));
+        // The command's own value wins over one given before it.
+        let g = global(&[
+            "rekon", "--server", "http://a", "status", "--server", "http://b",
+        ]);
+        assert_eq!(g.unwrap().server.as_deref(), Some("http://b"));
+        let g = global(&["rekon", "--apps", "a", "--theme", "light", "--auto"]).unwrap();
+        assert!(g.auto);
+        assert_eq!(g.theme.as_deref(), Some("light"));
+    }
+
+    #[test]
+    fn an_option_a_command_does_not_use_is_refused_by_name() {
+        // After the command clap itself refuses it; before it, rekon does.
+        assert!(Cli::try_parse_from(["rekon", "emulate", "--context", "a"]).is_err());
+        assert!(Cli::try_parse_from(["rekon", "emulate", "--apps", "a"]).is_err());
+        assert!(Cli::try_parse_from(["rekon", "manifests", "x", "--server", "u"]).is_err());
+        assert_eq!(
+            global(&["rekon", "--theme", "light", "emulate"]).unwrap_err(),
+            UsageError {
+                flag: "--theme",
+                command: "emulate"
+            }
+        );
+        assert_eq!(
+            global(&["rekon", "--apps", "a", "graph"])
+                .unwrap_err()
+                .to_string(),
+            "--apps is not an option of `rekon graph` (see `rekon graph --help`)"
+        );
+        // Refusing changes is a promise any command but the emulator can keep.
+        assert!(
+            global(&["rekon", "--read-only", "status"])
+                .unwrap()
+                .read_only
+        );
+        assert!(global(&["rekon", "--auto", "demo"]).is_err());
+    }
+
+    /// Each command's help lists exactly the options it uses.
+    #[test]
+    fn each_command_lists_only_its_own_options() {
+        let clusters = ["--kubeconfig", "--context", "--server", "--request-timeout"];
+        let expected: &[(&str, &[&str])] = &[
+            (
+                "demo",
+                &["--repo-dir", "--auto", "--read-only", "--theme", "--notify"],
+            ),
+            (
+                "emulate",
+                &["--listen", "--kubeconfig-out", "--speed", "--faults"],
+            ),
+            ("status", &["C", "--apps", "--read-only", "--output"]),
+            ("tree", &["C", "--apps", "--read-only", "--output"]),
+            (
+                "diff",
+                &["--revision", "C", "--apps", "--read-only", "--output"],
+            ),
+            (
+                "manifests",
+                &["--revision", "--apps", "--read-only", "--output"],
+            ),
+            ("history", &["C", "--apps", "--read-only", "--output"]),
+            (
+                "run",
+                &["--refresh", "C", "--apps", "--read-only", "--notify"],
+            ),
+            ("reconcile", &["--with-source", "C", "--read-only"]),
+            ("suspend", &["C", "--read-only"]),
+            ("resume", &["C", "--read-only"]),
+            ("graph", &["C", "--read-only", "--output"]),
+            ("images", &["C", "--read-only", "--output"]),
+        ];
+        let root = Cli::command();
+        for (name, options) in expected {
+            let want: Vec<&str> = options
+                .iter()
+                .flat_map(|o| {
+                    if *o == "C" {
+                        clusters.to_vec()
+                    } else {
+                        vec![*o]
+                    }
+                })
+                .chain(["--help", "--version"])
+                .collect();
+            let sub = root.find_subcommand(name).unwrap();
+            let mut have: Vec<String> = sub
+                .get_arguments()
+                .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+                .collect();
+            have.extend(["--help".into(), "--version".into()]);
+            let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+            have.sort();
+            have.dedup();
+            want.sort();
+            assert_eq!(have, want, "options of `rekon {name}`");
+        }
+        // sync and rollback: their own options beside clusters, apps, read-only and output.
+        for name in ["sync", "rollback"] {
+            let sub = root.find_subcommand(name).unwrap();
+            let longs: Vec<&str> = sub.get_arguments().filter_map(|a| a.get_long()).collect();
+            for o in ["server", "apps", "read-only", "output"] {
+                assert!(longs.contains(&o), "rekon {name} lacks --{o}");
+            }
+            for o in ["theme", "notify", "listen"] {
+                assert!(!longs.contains(&o), "rekon {name} lists --{o}");
+            }
         }
     }
 }
