@@ -65,6 +65,10 @@ pub struct GlobalArgs {
     /// Colour theme: dark, light, high-contrast, or one from your config folder
     #[arg(long, global = true, value_name = "NAME")]
     pub theme: Option<String>,
+    /// Do not contact Git remotes: resolve revisions in the cached clones as they are
+    /// (JSON says "revisionSource": "cache"); a repository never cloned is an error
+    #[arg(long, global = true)]
+    pub offline: bool,
     /// Output format of headless commands
     #[arg(short, long, global = true, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
