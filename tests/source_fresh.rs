@@ -194,3 +194,62 @@ fn offline_never_contacts_the_remote() {
     assert!(matches!(err, SourceError::UnknownRevision { .. }), "{err:?}");
     assert!(seen.lock().unwrap().is_empty());
 }
+
+mod engine_support;
+
+/// The TUI's start-up and `r`: an engine over a new `Sources` (a new process) resolves
+/// against the remote, and a refresh checks it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engine_starts_from_the_remote_and_a_refresh_checks_it_again() {
+    let Some(world) = engine_support::World::new().await else {
+        return;
+    };
+    let f = &world.fixture;
+    let first = commit(f, "first");
+    let url = f.file_url();
+    let cache = tempfile::tempdir().unwrap();
+    let text = format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: shop\n  namespace: argocd\nspec:\n  source:\n    repoURL: {url}\n    path: app\n  destination:\n    name: test\n    namespace: web\n"
+    );
+    let app = rekon::model::Application::parse_all(&text, "app.yaml")
+        .unwrap()
+        .remove(0);
+    let start = || {
+        rekon::engine::start(rekon::engine::EngineOptions {
+            apps: vec![app.clone()],
+            clusters: vec![world.handle()],
+            sources: Arc::new(fresh(cache.path())),
+            read_only: true,
+            config_ignore: Vec::new(),
+            refresh_every: None,
+            projects: Vec::new(),
+            auto_sync: false,
+            skip_trees: false,
+        })
+    };
+    let at = |sha: &str| {
+        let sha = sha.to_string();
+        move |s: &rekon::model::Snapshot| s.apps[0].revision.as_deref() == Some(sha.as_str())
+    };
+    let one = start();
+    engine_support::wait_for(&one, "the first commit", at(&first)).await;
+    drop(one);
+
+    let second = commit(f, "second");
+    let two = start();
+    let snap = engine_support::wait_for(&two, "the second commit", at(&second)).await;
+    assert_eq!(
+        snap.apps[0].origin.revision_source,
+        Some(RevisionSource::Remote)
+    );
+
+    let third = commit(f, "third");
+    two.commands()
+        .send(rekon::engine::EngineCommand::Refresh {
+            app: None,
+            hard: false,
+        })
+        .await
+        .unwrap();
+    engine_support::wait_for(&two, "the third commit after a refresh", at(&third)).await;
+}
