@@ -98,7 +98,9 @@ impl Setup {
 fn commit(repo: &Fixture, mode: &str) -> String {
     repo.write(
         "shop/cm.yaml",
-        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: {mode}\n"),
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: {mode}\n"
+        ),
     );
     repo.commit(mode)
 }

@@ -121,8 +121,14 @@ fn an_unreachable_remote_falls_back_to_the_cache_and_says_so() {
     assert_eq!(two.resolve(&url, "HEAD", false).unwrap(), first);
     let origin = two.origin(&url).unwrap();
     assert_eq!(origin.revision_source, Some(RevisionSource::Cache));
-    let fetched_at = origin.fetched_at.clone().expect("the first fetch was recorded");
-    assert!(fetched_at.parse::<jiff::Timestamp>().is_ok(), "{fetched_at}");
+    let fetched_at = origin
+        .fetched_at
+        .clone()
+        .expect("the first fetch was recorded");
+    assert!(
+        fetched_at.parse::<jiff::Timestamp>().is_ok(),
+        "{fetched_at}"
+    );
     assert!(origin.fetch_error.is_some(), "{origin:?}");
 
     let seen = seen.lock().unwrap().clone();
@@ -154,10 +160,7 @@ fn an_unreachable_remote_falls_back_to_the_cache_and_says_so() {
 fn a_never_cloned_unreachable_remote_stays_an_error() {
     let cache = tempfile::tempdir().unwrap();
     let url = "file:///nonexistent/rekon/fresh-repo";
-    for sources in [
-        fresh(cache.path()),
-        fresh(cache.path()).offline(true),
-    ] {
+    for sources in [fresh(cache.path()), fresh(cache.path()).offline(true)] {
         let err = sources.resolve(url, "main", false).unwrap_err();
         assert!(matches!(err, SourceError::Unreachable { .. }), "{err:?}");
         assert!(err.to_string().contains(url), "{err}");
@@ -191,7 +194,10 @@ fn offline_never_contacts_the_remote() {
     std::fs::rename(&f.path, f.path.with_file_name("gone")).unwrap();
     assert_eq!(offline.resolve(&url, "main", true).unwrap(), first);
     let err = offline.resolve(&url, "no-such-branch", false).unwrap_err();
-    assert!(matches!(err, SourceError::UnknownRevision { .. }), "{err:?}");
+    assert!(
+        matches!(err, SourceError::UnknownRevision { .. }),
+        "{err:?}"
+    );
     assert!(seen.lock().unwrap().is_empty());
 }
 

@@ -5,9 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    Health, HistoryEntry, Operation, ResourceDiff, RevisionOrigin, SyncStatus, TreeNode,
-};
+use super::{Health, HistoryEntry, Operation, ResourceDiff, RevisionOrigin, SyncStatus, TreeNode};
 
 /// Who reconciles an app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
