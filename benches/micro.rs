@@ -325,6 +325,7 @@ fn app_snapshot(i: usize, detail: Option<Arc<AppDetail>>) -> AppSnapshot {
         path: format!("apps/app-{i:04}"),
         target_revision: "main".into(),
         revision: Some("4f2a9c1d0e8b7a6f5e4d3c2b1a0f9e8d7c6b5a49".into()),
+        origin: Default::default(),
         sync,
         health,
         message: if health == Health::Healthy {

@@ -491,3 +491,28 @@ fn no_toast_before_the_first_comparisons_settle_and_no_bell_by_default() {
         "the bell is off unless the config turns it on"
     );
 }
+
+#[test]
+fn details_say_where_the_revision_came_from() {
+    let (mut app, _rx) = open_checkout();
+    let text = rows(&mut app, 220, 40).join("\n");
+    assert!(!text.contains("Git "), "no origin yet, no line: {text}");
+
+    let mut s = app.snapshot().clone();
+    s.generation += 1;
+    for a in &mut s.apps {
+        if a.name == "checkout" {
+            a.origin = rekon::model::RevisionOrigin {
+                revision_source: Some(rekon::model::RevisionSource::Cache),
+                fetched_at: Some("2026-05-01T09:00:00Z".into()),
+                fetch_error: Some("connection refused".into()),
+            };
+        }
+    }
+    app.set_snapshot(Arc::new(s));
+    let text = rows(&mut app, 220, 40).join("\n");
+    assert!(
+        text.contains("Git        cache (remote unreachable: connection refused; fetched 3h ago)"),
+        "{text}"
+    );
+}

@@ -78,7 +78,7 @@ fn flux_ref(name: &str) -> Result<ObservedRef> {
 /// reach. When none can be reached, that is the error.
 async fn observe(global: &GlobalArgs) -> Result<(EngineHandle, Vec<String>)> {
     let clusters = session::connect(global).await?;
-    let sources = session::sources()?;
+    let sources = session::sources(global)?;
     let engine = session::start_engine(
         Vec::new(),
         clusters,

@@ -63,7 +63,7 @@ fn apps_or_fail(global: &GlobalArgs) -> Result<LoadedApps> {
 /// Runs the engine for `apps` until every one was compared once, and returns that snapshot.
 async fn compare_once(global: &GlobalArgs, apps: Vec<Application>) -> Result<Arc<Snapshot>> {
     let clusters = session::connect(global).await?;
-    let sources = session::sources()?;
+    let sources = session::sources(global)?;
     let engine = session::start_engine(
         apps,
         clusters,
@@ -100,7 +100,7 @@ pub async fn status(global: &GlobalArgs, names: &[String]) -> Result<ExitCode> {
     let (observed, own): (Vec<&String>, Vec<&String>) =
         names.iter().partition(|n| ObservedRef::parse(n).is_some());
     let clusters = session::connect(global).await?;
-    let sources = session::sources()?;
+    let sources = session::sources(global)?;
     session::expand_appsets(&mut loaded, &clusters, sources.clone()).await;
     let own: Vec<String> = own.into_iter().cloned().collect();
     let chosen: Vec<Application> = if own.is_empty() && !observed.is_empty() {
@@ -220,7 +220,7 @@ pub fn status_table(apps: &[AppSnapshot]) -> String {
 /// the engine (for queries).
 async fn observed_app(global: &GlobalArgs, r: &ObservedRef) -> Result<(AppSnapshot, EngineHandle)> {
     let clusters = session::connect(global).await?;
-    let sources = session::sources()?;
+    let sources = session::sources(global)?;
     let engine = session::start_engine(
         Vec::new(),
         clusters,
@@ -371,7 +371,7 @@ pub async fn manifests(
     )?;
     let loaded = apps_or_fail(global)?;
     let app = session::find(&loaded.apps, name)?.clone();
-    let sources = session::sources()?;
+    let sources = session::sources(global)?;
     let rev = revision
         .map(str::to_string)
         .unwrap_or_else(|| app.spec.source.revision().to_string());

@@ -38,7 +38,7 @@ fn tui_options(global: &GlobalArgs, contexts: Vec<String>) -> Result<TuiOptions>
 pub async fn open(global: &GlobalArgs, auto: bool) -> Result<ExitCode> {
     let mut loaded = session::load_apps(&global.apps);
     let clusters = session::connect(global).await?;
-    let sources = session::sources()?;
+    let sources = session::quiet_sources(global)?;
     session::expand_appsets(&mut loaded, &clusters, sources.clone()).await;
     let mut options = tui_options(global, clusters.iter().map(|c| c.name.clone()).collect())?;
     if global.apps.is_empty() {

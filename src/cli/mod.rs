@@ -97,12 +97,16 @@ pub struct ClusterArgs {
     pub request_timeout: Option<String>,
 }
 
-/// Where the Application documents are.
+/// Where the Application documents are, and whether their Git remotes may be contacted.
 #[derive(Debug, Clone, Default, Args)]
 pub struct AppsArgs {
     /// A file or folder of Argo CD Application YAML documents; repeatable
     #[arg(long = "apps", value_name = "PATH")]
     pub apps: Vec<PathBuf>,
+    /// Do not contact Git remotes: resolve revisions in the cached clones as they are
+    /// (JSON says "revisionSource": "cache"); a repository never cloned is an error
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// Whether changes are refused.
@@ -149,6 +153,8 @@ pub struct GlobalArgs {
     pub server: Option<String>,
     /// Files or folders of Application YAML documents.
     pub apps: Vec<PathBuf>,
+    /// Never contact Git remotes; resolve in the cached clones.
+    pub offline: bool,
     /// Refuse every change to the cluster and to Git.
     pub read_only: bool,
     /// How long a request may go unanswered, as given (e.g. `30s`).
@@ -219,8 +225,14 @@ impl Groups<'_> {
             }
         }
         match self.apps {
-            Some(a) => out.apps = top.apps.apps.iter().chain(&a.apps).cloned().collect(),
-            None => refuse(!top.apps.apps.is_empty(), "--apps")?,
+            Some(a) => {
+                out.apps = top.apps.apps.iter().chain(&a.apps).cloned().collect();
+                out.offline = a.offline || top.apps.offline;
+            }
+            None => {
+                refuse(!top.apps.apps.is_empty(), "--apps")?;
+                refuse(top.apps.offline, "--offline")?;
+            }
         }
         match self.read_only {
             Some(r) => out.read_only = r.read_only || top.read_only.read_only,
@@ -720,20 +732,49 @@ mod tests {
                 "emulate",
                 &["--listen", "--kubeconfig-out", "--speed", "--faults"],
             ),
-            ("status", &["C", "--apps", "--read-only", "--output"]),
-            ("tree", &["C", "--apps", "--read-only", "--output"]),
+            (
+                "status",
+                &["C", "--apps", "--offline", "--read-only", "--output"],
+            ),
+            (
+                "tree",
+                &["C", "--apps", "--offline", "--read-only", "--output"],
+            ),
             (
                 "diff",
-                &["--revision", "C", "--apps", "--read-only", "--output"],
+                &[
+                    "--revision",
+                    "C",
+                    "--apps",
+                    "--offline",
+                    "--read-only",
+                    "--output",
+                ],
             ),
             (
                 "manifests",
-                &["--revision", "--apps", "--read-only", "--output"],
+                &[
+                    "--revision",
+                    "--apps",
+                    "--offline",
+                    "--read-only",
+                    "--output",
+                ],
             ),
-            ("history", &["C", "--apps", "--read-only", "--output"]),
+            (
+                "history",
+                &["C", "--apps", "--offline", "--read-only", "--output"],
+            ),
             (
                 "run",
-                &["--refresh", "C", "--apps", "--read-only", "--notify"],
+                &[
+                    "--refresh",
+                    "C",
+                    "--apps",
+                    "--offline",
+                    "--read-only",
+                    "--notify",
+                ],
             ),
             ("reconcile", &["--with-source", "C", "--read-only"]),
             ("suspend", &["C", "--read-only"]),

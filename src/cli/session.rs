@@ -159,11 +159,31 @@ pub fn request_limits(global: &GlobalArgs) -> Result<cluster::Resilience> {
     Ok(limits)
 }
 
-/// Git access with clones kept in the user's cache folder.
-pub fn sources() -> Result<Arc<Sources>> {
+/// Git access with clones kept in the user's cache folder, for a command that prints: a
+/// remote that cannot be reached (its cached clone used instead) is told on stderr, once
+/// per repository and check. `--offline` never contacts a remote.
+pub fn sources(global: &GlobalArgs) -> Result<Arc<Sources>> {
+    let sources = cached_sources(global)?.on_cache_fallback(|fallback| {
+        // `rekon run` logs through tracing; every other command prints plain lines.
+        if tracing::dispatcher::has_been_set() {
+            tracing::warn!("{fallback}");
+        } else {
+            eprintln!("rekon: {fallback}");
+        }
+    });
+    Ok(Arc::new(sources))
+}
+
+/// Git access for the TUI: a fallback to the cache reaches the screen through the
+/// snapshots only (stderr is the screen).
+pub fn quiet_sources(global: &GlobalArgs) -> Result<Arc<Sources>> {
+    Ok(Arc::new(cached_sources(global)?))
+}
+
+fn cached_sources(global: &GlobalArgs) -> Result<Sources> {
     let dirs = directories::ProjectDirs::from("dev", "rekon", "rekon")
         .ok_or_else(|| eyre!("cannot find a home folder for rekon's Git cache"))?;
-    Ok(Arc::new(Sources::new(dirs.cache_dir().join("repos"))))
+    Ok(Sources::new(dirs.cache_dir().join("repos")).offline(global.offline))
 }
 
 /// How long-running the engine is: a one-shot comparison, or a session that fetches Git

@@ -103,7 +103,7 @@ async fn engine_for(
     skip_trees: bool,
 ) -> Result<EngineHandle> {
     let clusters = session::connect(global).await?;
-    let sources = session::sources()?;
+    let sources = session::sources(global)?;
     // AppProject rules of the --apps files apply to every sync this engine runs.
     let projects = session::load_apps(&global.apps).projects;
     Ok(crate::engine::start(EngineOptions {

@@ -79,6 +79,7 @@ fn base(
         last_sync: None,
         resources: Default::default(),
         operation: None,
+        origin: Default::default(),
         detail: None,
     }
 }
@@ -86,6 +87,14 @@ fn base(
 /// Computes the app's summary. An app that cannot be compared (bad source, unknown
 /// cluster) is Unknown with a ComparisonError naming the culprit.
 pub fn summarize(input: &SummaryInput<'_>) -> AppSnapshot {
+    let mut snap = summarize_state(input);
+    if let Some(Ok(r)) = input.rendered {
+        snap.origin = r.origin.clone();
+    }
+    snap
+}
+
+fn summarize_state(input: &SummaryInput<'_>) -> AppSnapshot {
     let app = input.app;
     let revision = match input.rendered {
         Some(Ok(r)) => Some(r.commit.clone()),

@@ -103,6 +103,7 @@ pub fn snapshot(obj: &Value, cluster: &str) -> AppSnapshot {
         },
         resources: std::sync::Arc::new(resources(obj)),
         operation,
+        origin: Default::default(),
         detail: None,
     }
 }

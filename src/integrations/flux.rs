@@ -426,6 +426,7 @@ pub fn snapshot(
         last_sync,
         resources: std::sync::Arc::new(resources),
         operation: None,
+        origin: Default::default(),
         detail: None,
     }
 }

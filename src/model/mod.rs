@@ -4,6 +4,7 @@
 mod application;
 mod diff;
 mod operation;
+mod origin;
 pub mod packed;
 mod resource;
 mod snapshot;
@@ -13,6 +14,7 @@ mod tree;
 pub use application::*;
 pub use diff::*;
 pub use operation::*;
+pub use origin::*;
 pub use resource::*;
 pub use snapshot::*;
 pub use status::*;

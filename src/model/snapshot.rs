@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Health, HistoryEntry, Operation, ResourceDiff, SyncStatus, TreeNode};
+use super::{Health, HistoryEntry, Operation, ResourceDiff, RevisionOrigin, SyncStatus, TreeNode};
 
 /// Who reconciles an app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -78,6 +78,9 @@ pub struct AppSnapshot {
     pub target_revision: String,
     /// Full commit SHA the desired state came from, when resolved.
     pub revision: Option<String>,
+    /// Where that revision was resolved (remote, cache, local) and when the cache was fetched.
+    #[serde(flatten)]
+    pub origin: RevisionOrigin,
     /// Whole-app sync state.
     pub sync: SyncStatus,
     /// Whole-app health.
@@ -251,6 +254,7 @@ mod tests {
             last_sync: None,
             resources: Default::default(),
             operation: None,
+            origin: Default::default(),
             detail: None,
         };
         assert_eq!(app.source_label(), "gitops apps/web @ 0123456");

@@ -93,6 +93,7 @@ mod tests {
             tool: Tool::Directory,
             commit: commit.into(),
             path: ".".into(),
+            origin: Default::default(),
         }
     }
 

@@ -118,14 +118,39 @@ pub(crate) fn has_fetched_refs(repo: &gix::Repository) -> bool {
             .unwrap_or(false)
 }
 
+/// The file in a cache clone holding when it was last brought up to date with its remote,
+/// so a new process can say how old the cache is when the remote cannot be reached.
+const FETCHED_AT_FILE: &str = "rekon-fetched-at";
+
+/// Records now as the time `repo` (a cache clone) was last brought up to date, and
+/// returns it (RFC 3339). A failure to write only loses the age shown later.
+pub(crate) fn record_fetch_time(repo: &gix::Repository) -> Option<String> {
+    let now = jiff::Timestamp::now().to_string();
+    let path = repo.git_dir().join(FETCHED_AT_FILE);
+    if let Err(e) = std::fs::write(&path, &now) {
+        tracing::debug!(path = %path.display(), error = %e, "cannot record the fetch time");
+    }
+    Some(now)
+}
+
+/// When `repo` (a cache clone) was last brought up to date (RFC 3339), if recorded.
+pub(crate) fn fetch_time(repo: &gix::Repository) -> Option<String> {
+    let text = std::fs::read_to_string(repo.git_dir().join(FETCHED_AT_FILE)).ok()?;
+    let t: jiff::Timestamp = text.trim().parse().ok()?;
+    Some(t.to_string())
+}
+
 /// Fetches every branch and tag of `remote_url` into the cache clone, then prunes refs the
 /// remote no longer has. Credential helpers are asked, but the user is never prompted
-/// (a prompt would hang a TUI or a headless run).
+/// (a prompt would hang a TUI or a headless run). The remote's refs are listed first and
+/// gix's negotiation asks for no pack when the clone already has every advertised tip, so
+/// a check of an unchanged remote costs one ref advertisement (measured: no pack written,
+/// see the tests). Returns whether a pack was received.
 pub(crate) fn fetch(
     repo: &gix::Repository,
     remote_url: &str,
     url: &RepoUrl,
-) -> Result<(), SourceError> {
+) -> Result<bool, SourceError> {
     let repo = &non_interactive_ssh(repo.clone());
     let unreachable = |e: &gix::Error| SourceError::Unreachable {
         url: url.display.clone(),
@@ -183,6 +208,7 @@ pub(crate) fn fetch(
             unreachable(&e)
         }
     })?;
+    let received = matches!(outcome.status, gix::remote::fetch::Status::Change { .. });
     let kept: HashSet<BString> = outcome
         .ref_map
         .mappings
@@ -192,7 +218,8 @@ pub(crate) fn fetch(
     prune(repo, &kept).map_err(|e| SourceError::Git {
         url: url.display.clone(),
         message: format!("cannot prune refs the remote deleted: {}", describe(&e)),
-    })
+    })?;
+    Ok(received)
 }
 
 /// Makes OpenSSH fail instead of asking for a passphrase, password or host key on the

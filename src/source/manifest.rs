@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::error::SourceError;
 use crate::model::packed::PackedText;
-use crate::model::{ResourceKey, split_api_version};
+use crate::model::{ResourceKey, RevisionOrigin, split_api_version};
 use crate::yaml;
 
 /// Which program (or none) turned the folder into objects.
@@ -118,6 +118,9 @@ pub struct Rendered {
     pub commit: String,
     /// The Application path inside the repository, normalized (`.` for the root).
     pub path: String,
+    /// Where the commit was resolved (remote, cache, local) as this render was made.
+    #[serde(default)]
+    pub origin: RevisionOrigin,
 }
 
 /// Turns parsed documents into manifests: flattens `kind: List`, checks each object.

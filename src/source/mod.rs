@@ -37,7 +37,7 @@ pub fn display_url(raw: &str) -> String {
     url::strip_credentials(raw.trim())
 }
 
-use crate::model::{AppSource, Application};
+use crate::model::{AppSource, Application, RevisionOrigin, RevisionSource};
 use tree::{CommitTree, Resolved, join, normalize_app_path};
 use url::{Location, RepoUrl};
 
@@ -59,11 +59,45 @@ pub struct CommitInfo {
     pub summary: String,
 }
 
+/// A remote that could not be reached, so its cached clone was used instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheFallback {
+    /// The repository URL, without credentials.
+    pub url: String,
+    /// Why it could not be reached.
+    pub reason: String,
+    /// When the cached clone was last brought up to date (RFC 3339), if recorded.
+    pub fetched_at: Option<String>,
+}
+
+impl std::fmt::Display for CacheFallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fetched = match &self.fetched_at {
+            Some(t) => format!(
+                "last fetched {}",
+                crate::model::age(Some(jiff::Timestamp::now()), Some(t))
+            ),
+            None => "time of the last fetch unknown".into(),
+        };
+        write!(
+            f,
+            "cannot reach {}: {}; using the cached clone ({fetched})",
+            self.url, self.reason
+        )
+    }
+}
+
+/// Told when a remote falls back to its cached clone.
+type FallbackSink = Arc<dyn Fn(&CacheFallback) + Send + Sync>;
+
 /// Resolves revisions and renders apps for any number of repositories.
 pub struct Sources {
     cache_dir: PathBuf,
     tools: Tools,
     git_available: bool,
+    /// Never contact a remote: resolve in the cached clones only.
+    offline: bool,
+    on_fallback: Option<FallbackSink>,
     repos: Mutex<HashMap<String, Arc<RepoSlot>>>,
     renders: Mutex<cache::RenderCache>,
     checkouts: checkout::Checkouts,
@@ -73,9 +107,17 @@ pub struct Sources {
 struct RepoSlot {
     url: RepoUrl,
     opened: Mutex<Option<Opened>>,
-    /// Held while fetching; holds when the last fetch finished, so requests that queued
-    /// behind a fetch do not repeat it.
-    fetch: Mutex<Option<Instant>>,
+    /// Held while the remote is checked; what the last check found.
+    fetch: Mutex<Check>,
+}
+
+/// The last check of a remote by this process.
+#[derive(Default)]
+struct Check {
+    /// When it finished, so requests that queued behind a check do not repeat it.
+    done: Option<Instant>,
+    /// What it found; `None` until this process checked (or with `--offline`).
+    origin: Option<RevisionOrigin>,
 }
 
 #[derive(Clone)]
@@ -99,6 +141,8 @@ impl Sources {
             cache_dir,
             tools: Tools::from_env(),
             git_available,
+            offline: false,
+            on_fallback: None,
             repos: Mutex::new(HashMap::new()),
             renders: Mutex::new(cache::RenderCache::new(RENDER_CACHE_ENTRIES)),
             checkouts: checkout::Checkouts::new(CHECKOUTS_KEPT),
@@ -108,6 +152,23 @@ impl Sources {
     /// Uses `tools` to find and time-limit kustomize, kubectl and helm.
     pub fn with_tools(mut self, tools: Tools) -> Self {
         self.tools = tools;
+        self
+    }
+
+    /// With `offline`, remotes are never contacted: revisions resolve in the cached clones
+    /// (`revisionSource: cache`), and a repository never cloned is an error.
+    pub fn offline(mut self, offline: bool) -> Self {
+        self.offline = offline;
+        self
+    }
+
+    /// Calls `sink` each time a remote cannot be reached and its cached clone is used
+    /// instead (once per check: once per command, once per refresh of a session).
+    pub fn on_cache_fallback(
+        mut self,
+        sink: impl Fn(&CacheFallback) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_fallback = Some(Arc::new(sink));
         self
     }
 
@@ -122,9 +183,11 @@ impl Sources {
     }
 
     /// Resolves `target_revision` (branch, tag, full or short SHA, `HEAD`; empty means
-    /// `HEAD`) in `repo_url` to a full commit SHA. With `fetch`, a remote repository is
-    /// fetched first; without it, it is fetched only when it was never fetched or the
-    /// revision is unknown locally (it may be new).
+    /// `HEAD`) in `repo_url` to a full commit SHA. A remote repository is checked against
+    /// the remote once per `Sources` (a process) before its first resolve, and again with
+    /// `fetch` (a refresh): its refs are listed and objects fetched only when one moved.
+    /// An unreachable remote falls back to the cached clone, if there is one (see
+    /// [`Sources::origin`]); a revision unknown after an earlier check is fetched again.
     pub fn resolve(
         &self,
         repo_url: &str,
@@ -137,14 +200,7 @@ impl Sources {
         };
         let slot = self.slot(repo_url)?;
         let opened = self.open(&slot)?;
-        let mut fetched = false;
-        if opened.cloned {
-            let never_fetched = !git::has_fetched_refs(&opened.repo.to_thread_local());
-            if fetch || never_fetched {
-                self.fetch(&slot)?;
-                fetched = true;
-            }
-        }
+        let checked = opened.cloned && self.check_remote(&slot, fetch)?;
         let unknown = |detail: String| SourceError::UnknownRevision {
             revision: revision.to_string(),
             url: slot.url.display.clone(),
@@ -152,8 +208,8 @@ impl Sources {
         };
         match git::resolve(&opened.repo.to_thread_local(), opened.cloned, revision) {
             Ok(id) => Ok(id.to_string()),
-            Err(_) if opened.cloned && !fetched => {
-                self.fetch(&slot)?;
+            Err(_) if opened.cloned && !checked && !self.offline => {
+                self.check_remote(&slot, true)?;
                 git::resolve(&opened.repo.to_thread_local(), true, revision)
                     .map(|id| id.to_string())
                     .map_err(|detail| unknown(revision_detail(&detail)))
@@ -279,7 +335,8 @@ impl Sources {
         let opened = self.open(&slot)?;
         let id = self.commit_id(&slot, &opened, commit)?;
         let key = cache_key(&url_display, id, &app_path, source, app_name, namespace);
-        if let Some(hit) = lock(&self.renders).get(&key) {
+        if let Some(mut hit) = lock(&self.renders).get(&key) {
+            hit.origin = self.slot_origin(&slot);
             return Ok(hit);
         }
         let repo = opened.repo.to_thread_local();
@@ -334,6 +391,7 @@ impl Sources {
             tool: tool.0,
             commit: id.to_string(),
             path: join(&app_path),
+            origin: self.slot_origin(&slot),
         };
         lock(&self.renders).insert(key, rendered.clone());
         Ok(rendered)
@@ -362,8 +420,8 @@ impl Sources {
         if let Some(id) = lookup() {
             return Ok(id);
         }
-        if opened.cloned {
-            self.fetch(slot)?;
+        if opened.cloned && !self.offline {
+            self.check_remote(slot, true)?;
             if let Some(id) = lookup() {
                 return Ok(id);
             }
@@ -378,7 +436,7 @@ impl Sources {
             Arc::new(RepoSlot {
                 url,
                 opened: Mutex::new(None),
-                fetch: Mutex::new(None),
+                fetch: Mutex::new(Check::default()),
             })
         });
         Ok(Arc::clone(slot))
@@ -404,21 +462,93 @@ impl Sources {
         Ok(o)
     }
 
-    /// Fetches a cache clone, unless a fetch that started after this call finished while
-    /// this call waited for the lock.
-    fn fetch(&self, slot: &RepoSlot) -> Result<(), SourceError> {
+    /// Brings a cache clone up to date with its remote: once per `Sources` unless `again`,
+    /// and not again when a check that started after this call finished while this call
+    /// waited. Returns whether this call checked. An unreachable remote whose clone has
+    /// refs falls back to them (told to the fallback sink); one never fetched is an error.
+    fn check_remote(&self, slot: &RepoSlot, again: bool) -> Result<bool, SourceError> {
         let asked = Instant::now();
         let Location::Remote(remote_url) = &slot.url.location else {
-            return Ok(());
+            return Ok(false);
         };
         let opened = self.open(slot)?;
-        let mut last = lock(&slot.fetch);
-        if last.is_some_and(|done| done > asked) {
-            return Ok(());
+        let repo = opened.repo.to_thread_local();
+        let mut check = lock(&slot.fetch);
+        if self.offline {
+            if !git::has_fetched_refs(&repo) {
+                return Err(SourceError::Unreachable {
+                    url: slot.url.display.clone(),
+                    reason: "it was never fetched and --offline forbids fetching it (run once without --offline)".into(),
+                });
+            }
+            return Ok(false);
         }
-        git::fetch(&opened.repo.to_thread_local(), remote_url, &slot.url)?;
-        *last = Some(Instant::now());
-        Ok(())
+        if check.done.is_some_and(|done| done > asked) || (!again && check.origin.is_some()) {
+            return Ok(false);
+        }
+        let origin = match git::fetch(&repo, remote_url, &slot.url) {
+            Ok(_) => RevisionOrigin {
+                revision_source: Some(RevisionSource::Remote),
+                fetched_at: git::record_fetch_time(&repo),
+                fetch_error: None,
+            },
+            Err(e) if git::has_fetched_refs(&repo) => {
+                let reason = match e {
+                    SourceError::Unreachable { reason, .. } => reason,
+                    other => other.to_string(),
+                };
+                let fallback = CacheFallback {
+                    url: slot.url.display.clone(),
+                    reason: reason.clone(),
+                    fetched_at: git::fetch_time(&repo),
+                };
+                tracing::debug!(%fallback, "remote unreachable");
+                if let Some(sink) = &self.on_fallback {
+                    sink(&fallback);
+                }
+                RevisionOrigin {
+                    revision_source: Some(RevisionSource::Cache),
+                    fetched_at: fallback.fetched_at,
+                    fetch_error: Some(reason),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        check.origin = Some(origin);
+        check.done = Some(Instant::now());
+        Ok(true)
+    }
+
+    /// Where revisions of `repo_url` resolve now: the remote (checked by this process),
+    /// the cache (unreachable, or `--offline`) or a local folder; `None` for a URL that
+    /// cannot be parsed or a remote not resolved yet.
+    pub fn origin(&self, repo_url: &str) -> Option<RevisionOrigin> {
+        let slot = self.slot(repo_url).ok()?;
+        let origin = self.slot_origin(&slot);
+        origin.revision_source.is_some().then_some(origin)
+    }
+
+    fn slot_origin(&self, slot: &RepoSlot) -> RevisionOrigin {
+        if matches!(slot.url.location, Location::Local(_)) {
+            return RevisionOrigin {
+                revision_source: Some(RevisionSource::Local),
+                ..Default::default()
+            };
+        }
+        if let Some(origin) = &lock(&slot.fetch).origin {
+            return origin.clone();
+        }
+        if !self.offline {
+            return RevisionOrigin::default();
+        }
+        let fetched_at = lock(&slot.opened)
+            .as_ref()
+            .and_then(|o| git::fetch_time(&o.repo.to_thread_local()));
+        RevisionOrigin {
+            revision_source: Some(RevisionSource::Cache),
+            fetched_at,
+            fetch_error: None,
+        }
     }
 }
 

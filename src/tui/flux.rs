@@ -277,6 +277,7 @@ mod tests {
             last_sync: None,
             resources: Default::default(),
             operation: None,
+            origin: Default::default(),
             detail: None,
         }
     }

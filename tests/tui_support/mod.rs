@@ -48,6 +48,7 @@ pub fn app(
         last_sync: last_sync.map(String::from),
         resources: Default::default(),
         operation: None,
+        origin: Default::default(),
         detail: None,
     }
 }

@@ -8,23 +8,7 @@ use jiff::tz::TimeZone;
 use ratatui::style::Style;
 use ratatui::text::Span;
 
-/// "5m ago" from an RFC 3339 time; the raw text when it does not parse or no clock is set.
-pub fn age(now: Option<Timestamp>, when: Option<&str>) -> String {
-    let Some(when) = when else {
-        return "never".into();
-    };
-    let (Some(now), Ok(t)) = (now, when.parse::<Timestamp>()) else {
-        return when.to_string();
-    };
-    let secs = now.as_second().saturating_sub(t.as_second()).max(0);
-    match secs {
-        // The clock refreshes ages every 30 s, so seconds would mislead.
-        0..60 => "just now".to_string(),
-        60..3600 => format!("{}m ago", secs / 60),
-        3600..86400 => format!("{}h ago", secs / 3600),
-        _ => format!("{}d ago", secs / 86400),
-    }
-}
+pub use crate::model::age;
 
 /// `2026-05-01 11:55:02` in UTC (the same on every machine, like the API's own times);
 /// the raw text when it does not parse.

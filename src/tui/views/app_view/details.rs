@@ -77,6 +77,17 @@ pub fn lines(
         if let Some(rev) = &app.revision {
             out.push(field("Revision", short_sha(rev), theme));
         }
+        if let Some(git) = app.origin.describe(now) {
+            let style = if app.origin.fetch_error.is_some() {
+                theme.warning()
+            } else {
+                theme.text()
+            };
+            out.push(Line::from(vec![
+                Span::styled(format!("{:<10} ", "Git"), theme.muted()),
+                Span::styled(one_line(&git), style),
+            ]));
+        }
         if !detail.compare_method.is_empty() {
             out.push(field("Compared", detail.compare_method.clone(), theme));
         }
