@@ -625,7 +625,8 @@ pub struct EmulateArgs {
     /// Write a kubeconfig for this server to FILE (then `kubectl --kubeconfig FILE` just works)
     #[arg(long, value_name = "FILE")]
     pub kubeconfig_out: Option<PathBuf>,
-    /// Run simulated time this many times faster (rollouts, jobs, restarts)
+    /// Run simulated time this many times faster (rollouts, jobs, restarts); timestamps
+    /// written into objects keep the machine's time
     #[arg(long, default_value_t = 1.0, value_name = "FACTOR")]
     pub speed: f64,
     /// Misbehave on purpose, to see how clients cope. SPEC is a comma-separated list:

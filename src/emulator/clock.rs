@@ -3,6 +3,11 @@
 //!
 //! Simulated instants are kept as milliseconds since the Unix epoch, which makes them plain
 //! data: controllers receive `now` as an argument and stay deterministic in tests.
+//!
+//! Speed shortens waits; it does not move the calendar. Timestamps written into objects are
+//! [`Calendar`] time, which keeps pace with the machine's clock, so `kubectl get` shows true
+//! ages. A controller that measures simulated time from a timestamp it wrote maps it back
+//! with [`Calendar::parse`].
 
 use std::fmt;
 use std::ops::{Add, Sub};
@@ -144,6 +149,86 @@ impl fmt::Display for SimTime {
     }
 }
 
+/// Where simulated time meets the calendar written into objects. From `origin` on, one
+/// calendar millisecond is `speed` simulated ones (so the calendar keeps pace with the
+/// machine's clock while simulated time runs ahead); before `origin` the two agree. At speed
+/// 1 both directions are the identity.
+///
+/// A written timestamp has whole seconds (`metav1.Time`), so it stands for up to `speed`
+/// simulated seconds: events less than one real second apart may share a timestamp, and a
+/// deadline measured from one fires up to one real second early, as a whole-second timestamp
+/// makes it fire up to one second early at speed 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Calendar {
+    origin: SimTime,
+    speed: f64,
+}
+
+impl Calendar {
+    /// The calendar of a clock running at speed 1: simulated time is calendar time.
+    pub const IDENTITY: Calendar = Calendar {
+        origin: SimTime(0),
+        speed: 1.0,
+    };
+
+    /// The calendar of a clock that read `origin` when it started and runs `speed` times as
+    /// fast as real time (a speed that is not a positive finite number means 1).
+    pub fn new(origin: SimTime, speed: f64) -> Self {
+        let speed = if speed.is_finite() && speed > 0.0 {
+            speed
+        } else {
+            1.0
+        };
+        Calendar { origin, speed }
+    }
+
+    fn is_identity(self) -> bool {
+        self.speed == 1.0
+    }
+
+    /// The simulated instant at which the calendar reads `cal`. Rounded up, so that a
+    /// calendar instant is never ahead of the simulated one it stands for (see
+    /// [`Calendar::calendar`]).
+    pub fn simulated(self, cal: SimTime) -> SimTime {
+        if self.is_identity() || cal <= self.origin {
+            return cal;
+        }
+        let elapsed = cal.since(self.origin).as_millis() as f64 * self.speed;
+        // f64 → u64 saturates, so an absurd instant cannot wrap around.
+        self.origin + SimDuration::from_millis(elapsed.ceil() as u64)
+    }
+
+    /// The calendar instant when the simulated clock reads `sim`: the latest one whose
+    /// [`Calendar::simulated`] is not after `sim`. Hence a clock's calendar `now` is never
+    /// ahead of the machine's clock, and `calendar(simulated(c)) == c` at speeds of 1 and more.
+    pub fn calendar(self, sim: SimTime) -> SimTime {
+        if self.is_identity() || sim <= self.origin {
+            return sim;
+        }
+        let guess = (sim.since(self.origin).as_millis() as f64 / self.speed).floor() as u64;
+        let mut cal = self.origin + SimDuration::from_millis(guess);
+        // The float guess can be a millisecond off either way; settle it exactly.
+        while self.simulated(cal + SimDuration::from_millis(1)) <= sim {
+            cal = cal + SimDuration::from_millis(1);
+        }
+        while cal > self.origin && self.simulated(cal) > sim {
+            cal = cal - SimDuration::from_millis(1);
+        }
+        cal
+    }
+
+    /// The timestamp to write for something that happened at simulated `sim`: calendar time
+    /// in whole seconds, as Kubernetes writes `metav1.Time`.
+    pub fn stamp(self, sim: SimTime) -> String {
+        self.calendar(sim).rfc3339()
+    }
+
+    /// The simulated instant a written timestamp stands for; `None` if it is not one.
+    pub fn parse(self, text: &str) -> Option<SimTime> {
+        SimTime::parse_rfc3339(text).map(|cal| self.simulated(cal))
+    }
+}
+
 /// Why a clock could not be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ClockError {
@@ -200,6 +285,11 @@ impl SimClock {
         self.inner.origin_sim + SimDuration::from_millis(sim_ms as u64)
     }
 
+    /// How this clock's simulated instants map onto the calendar written into objects.
+    pub fn calendar(&self) -> Calendar {
+        Calendar::new(self.inner.origin_sim, self.inner.speed)
+    }
+
     /// The real time that `d` of simulated time takes on this clock.
     pub fn real_duration(&self, d: SimDuration) -> Duration {
         Duration::from_secs_f64(d.as_secs_f64() / self.inner.speed)
@@ -223,8 +313,9 @@ impl SimClock {
     }
 }
 
-/// The API machinery's view of the cluster clock: object timestamps in simulated time (so
-/// they agree with what the simulated controllers write), and delays scaled by the speed.
+/// The API machinery's view of the cluster clock: object timestamps on the [`Calendar`] (so
+/// they agree with what the simulated controllers write and are never ahead of the machine's
+/// clock), and delays scaled by the speed.
 #[derive(Debug, Clone)]
 pub struct Clock {
     sim: SimClock,
@@ -271,9 +362,9 @@ impl Clock {
         tokio::time::sleep(self.scaled(simulated)).await;
     }
 
-    /// Now in simulated time, as Kubernetes writes timestamps (`2025-01-02T03:04:05Z`).
+    /// Now on the calendar, as Kubernetes writes timestamps (`2025-01-02T03:04:05Z`).
     pub fn now(&self) -> String {
-        self.sim.now().rfc3339()
+        self.sim.calendar().stamp(self.sim.now())
     }
 }
 
@@ -331,6 +422,64 @@ mod tests {
             SimDuration::from_millis(1500)
         );
         assert_eq!(SimDuration::from_secs(3).to_string(), "3s");
+    }
+
+    #[test]
+    fn the_calendar_keeps_pace_with_real_time_while_simulated_time_runs_ahead() {
+        let origin = SimTime::from_unix_secs(1_000);
+        let cal = Calendar::new(origin, 20.0);
+        let secs = SimTime::from_unix_secs;
+        assert_eq!(cal.simulated(secs(1_001)), secs(1_020));
+        assert_eq!(cal.calendar(secs(1_020)), secs(1_001));
+        assert_eq!(cal.stamp(secs(1_019)), "1970-01-01T00:16:40Z");
+        assert_eq!(cal.stamp(secs(1_020)), "1970-01-01T00:16:41Z");
+        // A written timestamp reads back as the start of its calendar second.
+        assert_eq!(cal.parse(&cal.stamp(secs(1_030))), Some(secs(1_020)));
+        // Before the clock started, the calendar is simulated time.
+        assert_eq!(cal.calendar(secs(900)), secs(900));
+        assert_eq!(cal.simulated(secs(900)), secs(900));
+        assert_eq!(cal.parse("yesterday"), None);
+        // At speed 1 nothing changes: timestamps are simulated time in whole seconds.
+        let t = SimTime::from_unix_millis(1_714_557_600_250);
+        for one in [Calendar::IDENTITY, Calendar::new(origin, 1.0)] {
+            assert_eq!(one.stamp(t), t.rfc3339());
+            assert_eq!(
+                one.parse("2024-05-01T10:00:00Z"),
+                Some(t.truncate_to_secs())
+            );
+        }
+        // Both directions agree exactly, at any speed.
+        let origin = SimTime::from_unix_millis(1_714_557_600_123);
+        for speed in [0.5, 1.0, 3.0, 20.0, 600.0, 1234.567] {
+            let cal = Calendar::new(origin, speed);
+            for ms in (0..5_000_000).step_by(9_973) {
+                let c = origin + SimDuration::from_millis(ms);
+                if speed >= 1.0 {
+                    assert_eq!(cal.calendar(cal.simulated(c)), c, "speed {speed}");
+                }
+                // What matters: a whole calendar second read back is written the same.
+                let whole = c.truncate_to_secs();
+                assert_eq!(cal.stamp(cal.simulated(whole)), whole.rfc3339());
+                let t = origin + SimDuration::from_millis(ms * 7);
+                assert!(cal.simulated(cal.calendar(t)) <= t, "speed {speed}");
+                assert!(cal.parse(&cal.stamp(t)).unwrap() <= t, "speed {speed}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_fast_clock_writes_no_timestamp_ahead_of_the_wall_clock() {
+        let api = Clock::new(1000.0);
+        let sim = SimClock::new(1000.0).unwrap();
+        tokio::time::sleep(Duration::from_millis(1_200)).await;
+        let written = api.now();
+        let wall = jiff::Timestamp::now();
+        let written_at: jiff::Timestamp = written.parse().unwrap();
+        assert!(written_at <= wall, "{written} is after {wall}");
+        let calendar_now = sim.calendar().calendar(sim.now());
+        assert!(calendar_now.to_jiff() <= jiff::Timestamp::now());
+        // Simulated time itself did run ahead (20 minutes in 1.2 s), so waits are short.
+        assert!(sim.now().to_jiff() > wall + jiff::SignedDuration::from_secs(600));
     }
 
     #[test]

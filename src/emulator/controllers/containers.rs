@@ -5,7 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::meta;
-use crate::emulator::clock::{SimDuration, SimTime};
+use crate::emulator::clock::{Calendar, SimDuration, SimTime};
 
 /// Annotation that picks a failure mode.
 pub const SIMULATE_ANNOTATION: &str = "rekon.dev/simulate";
@@ -149,9 +149,9 @@ impl View {
         }
     }
 
-    fn running(since: SimTime, ready: bool, next: Option<SimTime>) -> Self {
+    fn running(cal: Calendar, since: SimTime, ready: bool, next: Option<SimTime>) -> Self {
         View {
-            state: json!({"running": {"startedAt": since.rfc3339()}}),
+            state: json!({"running": {"startedAt": cal.stamp(since)}}),
             last_state: json!({}),
             ready,
             started: true,
@@ -167,13 +167,19 @@ impl View {
     }
 }
 
-fn terminated(exit: i64, started: SimTime, finished: SimTime, container_id: &str) -> Value {
+fn terminated(
+    cal: Calendar,
+    exit: i64,
+    started: SimTime,
+    finished: SimTime,
+    container_id: &str,
+) -> Value {
     json!({"terminated": {
         "containerID": container_id,
         "exitCode": exit,
-        "finishedAt": finished.rfc3339(),
+        "finishedAt": cal.stamp(finished),
         "reason": if exit == 0 { "Completed" } else { "Error" },
-        "startedAt": started.rfc3339(),
+        "startedAt": cal.stamp(started),
     }})
 }
 
@@ -182,19 +188,22 @@ pub(super) struct PodSim<'a> {
     pub(super) pod: &'a Value,
     pub(super) now: SimTime,
     pub(super) t0: SimTime,
+    calendar: Calendar,
     mode: Mode,
     pub(super) to_completion: bool,
     pub(super) main_start: SimTime,
 }
 
 impl<'a> PodSim<'a> {
-    /// The timeline of `pod`, whose kubelet started it at `t0`, seen at `now`.
-    pub(super) fn new(pod: &'a Value, now: SimTime, t0: SimTime) -> Self {
+    /// The timeline of `pod`, whose kubelet started it at `t0`, seen at `now`; its
+    /// timestamps are written on `calendar`.
+    pub(super) fn new(pod: &'a Value, now: SimTime, t0: SimTime, calendar: Calendar) -> Self {
         let init_count = meta::array_at(pod, &["spec", "initContainers"]).len() as u64;
         PodSim {
             pod,
             now,
             t0,
+            calendar,
             mode: mode_of(pod),
             to_completion: matches!(
                 meta::str_at(pod, &["spec", "restartPolicy"]),
@@ -228,10 +237,10 @@ impl<'a> PodSim<'a> {
             return View::waiting(reason, None, Some(start));
         }
         if self.now < end {
-            return View::running(start, false, Some(end));
+            return View::running(self.calendar, start, false, Some(end));
         }
-        let mut v = View::running(start, true, None);
-        v.state = terminated(0, start, end, &self.container_id(name, 0));
+        let mut v = View::running(self.calendar, start, true, None);
+        v.state = terminated(self.calendar, 0, start, end, &self.container_id(name, 0));
         v.started = false;
         v.exit = Some(0);
         v
@@ -302,6 +311,7 @@ impl<'a> PodSim<'a> {
                         k = k.saturating_add(jump);
                         let before = since - period;
                         last = terminated(
+                            self.calendar,
                             1,
                             before,
                             before + CRASH_AFTER,
@@ -311,12 +321,12 @@ impl<'a> PodSim<'a> {
                 }
                 let crash = since + CRASH_AFTER;
                 if now < crash {
-                    let mut v = View::running(since, false, Some(crash));
+                    let mut v = View::running(self.calendar, since, false, Some(crash));
                     v.last_state = last;
                     v.restart_count = k;
                     return v;
                 }
-                let term = terminated(1, since, crash, &self.container_id(name, k));
+                let term = terminated(self.calendar, 1, since, crash, &self.container_id(name, k));
                 let restart = crash + backoff(k);
                 if now < restart {
                     let msg = format!(
@@ -342,17 +352,22 @@ impl<'a> PodSim<'a> {
             let end = start + RUN_TO_COMPLETION + slow;
             if now < end {
                 let ready = now >= ready_at;
-                return View::running(start, ready, Some(if ready { end } else { ready_at }));
+                return View::running(
+                    self.calendar,
+                    start,
+                    ready,
+                    Some(if ready { end } else { ready_at }),
+                );
             }
             let exit = i64::from(failing);
-            let mut v = View::running(start, false, None);
-            v.state = terminated(exit, start, end, &self.container_id(name, 0));
+            let mut v = View::running(self.calendar, start, false, None);
+            v.state = terminated(self.calendar, exit, start, end, &self.container_id(name, 0));
             v.started = false;
             v.exit = Some(exit);
             return v;
         }
         let ready = now >= ready_at;
-        View::running(start, ready, (!ready).then_some(ready_at))
+        View::running(self.calendar, start, ready, (!ready).then_some(ready_at))
     }
 }
 
@@ -398,22 +413,28 @@ mod tests {
         let c = &pod["spec"]["containers"][0];
         // Two years in: restarts keep counting and the state stays consistent.
         let late = t0 + SimDuration::from_secs(2 * 365 * 86_400);
-        let v = PodSim::new(&pod, late, t0).main_view(c, false);
+        let v = PodSim::new(&pod, late, t0, Calendar::IDENTITY).main_view(c, false);
         assert!(v.restart_count > 200_000, "{}", v.restart_count);
         assert!(v.state.get("running").is_some() || v.waiting_reason() == "CrashLoopBackOff");
         assert_eq!(v.last_state["terminated"]["exitCode"], 1);
         // The same instant computed step by step from a recent past agrees on the cycle length.
-        let a = PodSim::new(&pod, late, t0)
+        let a = PodSim::new(&pod, late, t0, Calendar::IDENTITY)
             .main_view(c, false)
             .restart_count;
-        let b = PodSim::new(&pod, late + SimDuration::from_secs(302), t0)
-            .main_view(c, false)
-            .restart_count;
+        let b = PodSim::new(
+            &pod,
+            late + SimDuration::from_secs(302),
+            t0,
+            Calendar::IDENTITY,
+        )
+        .main_view(c, false)
+        .restart_count;
         assert_eq!(b, a + 1);
 
         let pull = json!({"metadata": {"name": "p", "namespace": "n", "uid": "u"},
             "spec": {"restartPolicy": "Always", "containers": [{"name": "c", "image": "x:does-not-exist"}]}});
-        let v = PodSim::new(&pull, late, t0).main_view(&pull["spec"]["containers"][0], false);
+        let v = PodSim::new(&pull, late, t0, Calendar::IDENTITY)
+            .main_view(&pull["spec"]["containers"][0], false);
         assert!(matches!(
             v.waiting_reason(),
             "ErrImagePull" | "ImagePullBackOff"

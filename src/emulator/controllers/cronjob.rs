@@ -9,7 +9,7 @@ use super::cron::CronSchedule;
 use super::job::is_finished;
 use super::meta;
 use super::{CONTROLLER_MANAGER, Ctx, Effect, EventSpec, EventType, Obj, Outcome};
-use crate::emulator::clock::{SimDuration, SimTime};
+use crate::emulator::clock::{Calendar, SimDuration, SimTime};
 
 const COMPONENT: &str = "cronjob-controller";
 const SCHEDULED_AT: &str = "batch.kubernetes.io/cronjob-scheduled-timestamp";
@@ -28,14 +28,13 @@ pub fn reconcile(cj: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         .into_iter()
         .filter(|j| !meta::is_terminating(j))
         .collect();
-    jobs.sort_by_key(|j| (scheduled_time(j), meta::name(j).to_string()));
+    jobs.sort_by_key(|j| (scheduled_time(j, ctx.calendar), meta::name(j).to_string()));
 
     let previously_active: Vec<&str> = meta::array_at(cj, &["status", "active"])
         .iter()
         .map(|r| meta::str_at(r, &["name"]))
         .collect();
-    let mut last_success =
-        SimTime::parse_rfc3339(meta::str_at(cj, &["status", "lastSuccessfulTime"]));
+    let mut last_success = ctx.time(meta::str_at(cj, &["status", "lastSuccessfulTime"]));
     let mut active: Vec<&Obj> = Vec::new();
     let mut succeeded: Vec<&Obj> = Vec::new();
     let mut failed: Vec<&Obj> = Vec::new();
@@ -54,8 +53,7 @@ pub fn reconcile(cj: &Value, ctx: &mut Ctx<'_>) -> Outcome {
                 }
                 if kind == "Complete" {
                     succeeded.push(j);
-                    let done =
-                        SimTime::parse_rfc3339(meta::str_at(j, &["status", "completionTime"]));
+                    let done = ctx.time(meta::str_at(j, &["status", "completionTime"]));
                     last_success = last_success.max(done);
                 } else {
                     failed.push(j);
@@ -84,8 +82,9 @@ pub fn reconcile(cj: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         }
     }
 
-    let mut last_schedule =
-        SimTime::parse_rfc3339(meta::str_at(cj, &["status", "lastScheduleTime"]));
+    // Read back from a whole calendar second, the last schedule may be a little before the
+    // instant it was; the Job's name (its scheduled minute) keeps it from running twice.
+    let mut last_schedule = ctx.time(meta::str_at(cj, &["status", "lastScheduleTime"]));
     let schedule_text = meta::str_at(cj, &["spec", "schedule"]);
     let tz_name = meta::str_at(cj, &["spec", "timeZone"]);
     let schedule = CronSchedule::parse(schedule_text);
@@ -111,7 +110,7 @@ pub fn reconcile(cj: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         )),
         (Ok(schedule), Ok(tz)) if !meta::bool_at(cj, &["spec", "suspend"]) => {
             let earliest = last_schedule
-                .or_else(|| meta::creation_time(cj))
+                .or_else(|| meta::creation_time(cj, ctx.calendar))
                 .unwrap_or(now);
             if let Some(t) = schedule.latest_between(earliest, now, &tz) {
                 let job_name = format!("{}-{}", meta::name(cj), t.unix_secs().div_euclid(60));
@@ -128,7 +127,7 @@ pub fn reconcile(cj: &Value, ctx: &mut Ctx<'_>) -> Outcome {
                         COMPONENT,
                         EventType::Warning,
                         "MissSchedule",
-                        format!("Missed scheduled time to start a job: {}", t.rfc3339()),
+                        format!("Missed scheduled time to start a job: {}", ctx.stamp(t)),
                     ));
                 } else if policy == "Forbid" && !active.is_empty() {
                     out.event(EventSpec::new(
@@ -151,7 +150,7 @@ pub fn reconcile(cj: &Value, ctx: &mut Ctx<'_>) -> Outcome {
                             ));
                         }
                     }
-                    out.push(Effect::Create(new_job(cj, &job_name, t)));
+                    out.push(Effect::Create(new_job(cj, &job_name, &ctx.stamp(t))));
                     out.event(EventSpec::new(
                         cj,
                         COMPONENT,
@@ -186,10 +185,10 @@ pub fn reconcile(cj: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         );
     }
     if let Some(t) = last_schedule {
-        st.insert("lastScheduleTime".into(), json!(t.rfc3339()));
+        st.insert("lastScheduleTime".into(), json!(ctx.stamp(t)));
     }
     if let Some(t) = last_success {
-        st.insert("lastSuccessfulTime".into(), json!(t.rfc3339()));
+        st.insert("lastSuccessfulTime".into(), json!(ctx.stamp(t)));
     }
     let status = Value::Object(st);
     if !meta::status_is(cj, &status) {
@@ -199,11 +198,12 @@ pub fn reconcile(cj: &Value, ctx: &mut Ctx<'_>) -> Outcome {
 }
 
 /// The instant a Job of a CronJob was scheduled for (from its annotation).
-fn scheduled_time(job: &Value) -> Option<SimTime> {
-    SimTime::parse_rfc3339(meta::annotation(job, SCHEDULED_AT))
+fn scheduled_time(job: &Value, calendar: Calendar) -> Option<SimTime> {
+    calendar.parse(meta::annotation(job, SCHEDULED_AT))
 }
 
-fn new_job(cj: &Value, name: &str, scheduled: SimTime) -> Value {
+/// The Job for the run scheduled at `scheduled` (a written timestamp).
+fn new_job(cj: &Value, name: &str, scheduled: &str) -> Value {
     let template = meta::at(cj, &["spec", "jobTemplate"])
         .cloned()
         .unwrap_or_else(|| json!({}));
@@ -217,7 +217,7 @@ fn new_job(cj: &Value, name: &str, scheduled: SimTime) -> Value {
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    annotations.insert(SCHEDULED_AT.into(), json!(scheduled.rfc3339()));
+    annotations.insert(SCHEDULED_AT.into(), json!(scheduled));
     metadata.insert("annotations".into(), Value::Object(annotations));
     metadata.insert("ownerReferences".into(), json!([meta::controller_ref(cj)]));
     json!({

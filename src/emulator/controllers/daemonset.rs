@@ -98,7 +98,7 @@ pub fn reconcile(ds: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         if meta::pod_is_ready(p) {
             ready += 1;
         }
-        match meta::pod_availability(p, min_ready, ctx.now) {
+        match meta::pod_availability(p, min_ready, ctx.now, ctx.calendar) {
             (true, _) => available += 1,
             (false, at) => {
                 unavailable += 1;

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::hash::pod_template_hash;
 use super::meta::{self, put_nonzero};
 use super::{CONTROLLER_MANAGER, Ctx, Effect, EventSpec, EventType, Obj, Outcome};
-use crate::emulator::clock::{SimDuration, SimTime};
+use crate::emulator::clock::SimDuration;
 
 const COMPONENT: &str = "deployment-controller";
 const HASH_LABEL: &str = "pod-template-hash";
@@ -243,7 +243,7 @@ pub fn reconcile(d: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         conditions,
         paused,
         deadline,
-        ctx.now,
+        ctx,
         &mut out,
     );
     if !meta::status_is(d, &status) {
@@ -489,9 +489,10 @@ fn compute_status(
     mut conditions: Vec<Value>,
     paused: bool,
     deadline: i64,
-    now: SimTime,
+    ctx: &Ctx<'_>,
     out: &mut Outcome,
 ) -> Value {
+    let now = ctx.now;
     let all: Vec<&Planned> = new_rs.into_iter().chain(old.iter()).collect();
     let sum = |f: &str| all.iter().map(|p| p.status_int(f)).sum::<i64>();
     let replicas = spec_replicas(d);
@@ -501,7 +502,7 @@ fn compute_status(
     let available = sum("availableReplicas");
     let total_spec: i64 = all.iter().map(|p| p.replicas).sum();
     let unavailable = (total_spec - available).max(0);
-    let now_str = now.rfc3339();
+    let now_str = ctx.now_str();
 
     if available >= replicas - s.max_unavailable {
         set_condition(
@@ -569,8 +570,9 @@ fn compute_status(
             } else if let Some(c) = progressing.as_ref()
                 && reason != "ProgressDeadlineExceeded"
             {
-                let since =
-                    SimTime::parse_rfc3339(meta::str_at(c, &["lastUpdateTime"])).unwrap_or(now);
+                let since = ctx
+                    .time(meta::str_at(c, &["lastUpdateTime"]))
+                    .unwrap_or(now);
                 let due = since + SimDuration::from_secs(deadline.unsigned_abs());
                 if due < now {
                     set_condition(
@@ -607,6 +609,7 @@ fn compute_status(
 mod tests {
     use super::super::test_world::*;
     use super::*;
+    use crate::emulator::clock::{Calendar, SimTime};
 
     const T0: i64 = 1_700_000_000;
 
@@ -779,6 +782,36 @@ mod tests {
             .find(|c| c["type"] == "Available")
             .unwrap();
         assert_eq!(avail["status"], "False");
+    }
+
+    #[test]
+    fn at_speed_20_the_deadline_counts_simulated_seconds_and_timestamps_are_calendar_time() {
+        // The clock started at at(-100) and runs 20 times as fast as the calendar.
+        let cal = Calendar::new(at(-100), 20.0);
+        let mut d = deploy("nginx:does-not-exist", 2);
+        d["metadata"]["annotations"][REVISION] = json!("1");
+        let world = FakeWorld::with([rs_for(&d, 1, 2, 0)]);
+        d["status"] = json!({"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2,
+            "unavailableReplicas": 2, "conditions": [
+            {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated",
+             "message": "x", "lastUpdateTime": cal.stamp(at(0)),
+             "lastTransitionTime": cal.stamp(at(0))}]});
+        // at(0) was written as at(-95): five real seconds after the clock started.
+        assert_eq!(cal.stamp(at(0)), at(-95).rfc3339());
+        let before = step_on(&d, &world, at(30), cal);
+        assert_eq!(requeue(&before), Some(SimDuration::from_secs(31)));
+        let after = step_on(&d, &world, at(61), cal);
+        let st = status(&after).unwrap();
+        let prog = st["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == "Progressing")
+            .unwrap();
+        assert_eq!(prog["reason"], "ProgressDeadlineExceeded");
+        // 161 simulated seconds after the start are 8.05 calendar seconds.
+        assert_eq!(prog["lastTransitionTime"], at(-92).rfc3339());
+        assert_eq!(prog["lastUpdateTime"], at(-92).rfc3339());
     }
 
     #[test]

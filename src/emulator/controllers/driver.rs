@@ -186,7 +186,8 @@ impl Driver {
     fn bootstrap(&mut self) {
         let store = self.store.clone();
         let store = store.as_ref();
-        for node in initial_nodes(self.clock.now()) {
+        let calendar = self.clock.calendar();
+        for node in initial_nodes(calendar.calendar(self.clock.now())) {
             if store.get("", "Node", "", meta::name(&node)).is_none() {
                 let key = meta::key_of(&node);
                 let status = node.get("status").cloned();
@@ -344,7 +345,7 @@ impl Driver {
         };
         let now = self.clock.now();
         let mut next_id = self.next_id;
-        let outcome = reconcile(&obj, store, now, &mut || {
+        let outcome = reconcile(&obj, store, now, self.clock.calendar(), &mut || {
             next_id += 1;
             next_id
         });
@@ -410,6 +411,8 @@ impl Driver {
         now: SimTime,
         manager: &str,
     ) {
+        // Events carry calendar time, like every timestamp written into an object.
+        let now = self.clock.calendar().calendar(now);
         let fold_key = event_key(spec);
         let existing = self
             .events

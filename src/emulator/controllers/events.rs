@@ -41,8 +41,8 @@ pub fn event_namespace(spec: &EventSpec) -> &str {
     }
 }
 
-/// The Event to write: `existing` with its count raised and lastTimestamp moved to `now`, or
-/// a new Event named `<object>.<hex>` (the hex made from `now` and `id`).
+/// The Event to write: `existing` with its count raised and lastTimestamp moved to `now` (a
+/// calendar instant), or a new Event named `<object>.<hex>` (the hex made from `now` and `id`).
 pub fn event_object(spec: &EventSpec, existing: Option<&Value>, now: SimTime, id: u64) -> Value {
     let ts = now.rfc3339();
     if let Some(old) = existing {

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::meta::{self, put_nonzero};
 use super::{CONTROLLER_MANAGER, Ctx, Effect, EventSpec, EventType, Obj, Outcome};
-use crate::emulator::clock::{SimDuration, SimTime};
+use crate::emulator::clock::{Calendar, SimDuration, SimTime};
 
 const COMPONENT: &str = "job-controller";
 
@@ -40,7 +40,7 @@ pub fn reconcile(job: &Value, ctx: &mut Ctx<'_>) -> Outcome {
     let now = ctx.now;
     let now_str = ctx.now_str();
     if let Some(kind) = is_finished(job) {
-        expire_after_ttl(job, kind, now, &mut out);
+        expire_after_ttl(job, kind, ctx, &mut out);
         return out;
     }
     let ns = meta::namespace(job);
@@ -106,7 +106,7 @@ pub fn reconcile(job: &Value, ctx: &mut Ctx<'_>) -> Outcome {
                 "Completed",
                 "Job completed",
             ));
-            expire_after_ttl(job, "Complete", now, &mut out);
+            expire_after_ttl(job, "Complete", ctx, &mut out);
         }
     } else if meta::condition_true(job, "FailureTarget") {
         delete_active(&mut out, &active);
@@ -124,7 +124,7 @@ pub fn reconcile(job: &Value, ctx: &mut Ctx<'_>) -> Outcome {
                 ),
                 &now_str,
             );
-            expire_after_ttl(job, "Failed", now, &mut out);
+            expire_after_ttl(job, "Failed", ctx, &mut out);
         }
     } else if failed > backoff_limit {
         let msg = "Job has reached the specified backoff limit";
@@ -142,7 +142,7 @@ pub fn reconcile(job: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         ));
         delete_active(&mut out, &active);
         active_count = 0;
-    } else if active_deadline(job).is_some_and(|d| d <= now) {
+    } else if active_deadline(job, ctx.calendar).is_some_and(|d| d <= now) {
         let msg = "Job was active longer than specified deadline";
         meta::upsert_condition(
             &mut conditions,
@@ -211,7 +211,7 @@ pub fn reconcile(job: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         };
         let have = active.len() as i64;
         if have < wanted {
-            match retry_at(&pods, failed) {
+            match retry_at(&pods, failed, ctx.calendar) {
                 Some(at) if at > now => out.requeue_at(now, at),
                 _ => {
                     for _ in have..wanted.min(have + meta::BURST as i64) {
@@ -238,7 +238,7 @@ pub fn reconcile(job: &Value, ctx: &mut Ctx<'_>) -> Outcome {
             extra.truncate((have - wanted) as usize);
             delete_active(&mut out, &extra);
         }
-        if let Some(at) = active_deadline(job) {
+        if let Some(at) = active_deadline(job, ctx.calendar) {
             out.requeue_at(now, at);
         }
     }
@@ -274,15 +274,15 @@ pub fn reconcile(job: &Value, ctx: &mut Ctx<'_>) -> Outcome {
 }
 
 /// When `activeDeadlineSeconds` runs out, counted from `status.startTime`.
-fn active_deadline(job: &Value) -> Option<SimTime> {
+fn active_deadline(job: &Value, calendar: Calendar) -> Option<SimTime> {
     let secs = meta::i64_at(job, &["spec", "activeDeadlineSeconds"])?;
-    let start = SimTime::parse_rfc3339(meta::str_at(job, &["status", "startTime"]))?;
+    let start = calendar.parse(meta::str_at(job, &["status", "startTime"]))?;
     Some(start + SimDuration::from_secs(secs.max(0).unsigned_abs()))
 }
 
 /// After `failed` failures, the next Pod waits 10s, 20s, 40s … (at most 6 minutes) from the
 /// last failure, like the Job controller's pod-failure back-off.
-fn retry_at(pods: &[Obj], failed: i64) -> Option<SimTime> {
+fn retry_at(pods: &[Obj], failed: i64, calendar: Calendar) -> Option<SimTime> {
     if failed <= 0 {
         return None;
     }
@@ -293,7 +293,7 @@ fn retry_at(pods: &[Obj], failed: i64) -> Option<SimTime> {
             meta::array_at(p, &["status", "containerStatuses"])
                 .iter()
                 .filter_map(|s| {
-                    SimTime::parse_rfc3339(meta::str_at(s, &["state", "terminated", "finishedAt"]))
+                    calendar.parse(meta::str_at(s, &["state", "terminated", "finishedAt"]))
                 })
                 .collect::<Vec<_>>()
         })
@@ -334,12 +334,13 @@ fn new_pod(job: &Value, ctx: &mut Ctx<'_>) -> Value {
 }
 
 /// Deletes a finished Job once `ttlSecondsAfterFinished` has passed (the TTL controller).
-fn expire_after_ttl(job: &Value, kind: &str, now: SimTime, out: &mut Outcome) {
+fn expire_after_ttl(job: &Value, kind: &str, ctx: &Ctx<'_>, out: &mut Outcome) {
+    let now = ctx.now;
     let Some(ttl) = meta::i64_at(job, &["spec", "ttlSecondsAfterFinished"]) else {
         return;
     };
     let finished = meta::condition(job, kind)
-        .and_then(|c| SimTime::parse_rfc3339(meta::str_at(c, &["lastTransitionTime"])))
+        .and_then(|c| ctx.time(meta::str_at(c, &["lastTransitionTime"])))
         .unwrap_or(now);
     let at = finished + SimDuration::from_secs(ttl.max(0).unsigned_abs());
     if at <= now {

@@ -23,7 +23,7 @@ use super::meta;
 use super::nodes;
 use super::scheduler::{cond, qos_class};
 use super::{Ctx, Effect, EventSpec, EventType, InvolvedObject, KUBELET, Outcome};
-use crate::emulator::clock::{SimDuration, SimTime};
+use crate::emulator::clock::SimDuration;
 
 const COMPONENT: &str = "kubelet";
 const STOP_GRACE: SimDuration = SimDuration::from_secs(1);
@@ -46,11 +46,15 @@ pub fn reconcile(pod: &Value, ctx: &mut Ctx<'_>) -> Outcome {
     }
     let node = meta::str_at(pod, &["spec", "nodeName"]).to_string();
     let now = ctx.now;
-    let t0 = SimTime::parse_rfc3339(meta::str_at(pod, &["status", "startTime"]))
+    // Later passes read the start back from the written startTime; above speed 1 that is up
+    // to a real second earlier than the first pass took it, so the timeline may jump ahead
+    // once (the first pass still shows the Pod being created).
+    let t0 = ctx
+        .time(meta::str_at(pod, &["status", "startTime"]))
         .unwrap_or_else(|| now.truncate_to_secs());
     let init_containers = meta::array_at(pod, &["spec", "initContainers"]);
     let containers = meta::array_at(pod, &["spec", "containers"]);
-    let sim = PodSim::new(pod, now, t0);
+    let sim = PodSim::new(pod, now, t0, ctx.calendar);
 
     let init_views: Vec<View> = init_containers
         .iter()
@@ -202,7 +206,7 @@ pub fn reconcile(pod: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         st.insert("podIPs".into(), json!([{"ip": pod_ip}]));
     }
     st.insert("qosClass".into(), json!(qos_class(pod)));
-    st.insert("startTime".into(), json!(t0.rfc3339()));
+    st.insert("startTime".into(), json!(ctx.stamp(t0)));
     let status = Value::Object(st);
 
     record_transitions(pod, containers, &views, &node, &mut out);
@@ -358,9 +362,7 @@ fn finish_deletion(pod: &Value, ctx: &mut Ctx<'_>, mut out: Outcome) -> Outcome 
     if running.is_empty() {
         let last_finish = statuses
             .iter()
-            .filter_map(|s| {
-                SimTime::parse_rfc3339(meta::str_at(s, &["state", "terminated", "finishedAt"]))
-            })
+            .filter_map(|s| ctx.time(meta::str_at(s, &["state", "terminated", "finishedAt"])))
             .max();
         match last_finish {
             Some(t) if ctx.now < t + STOP_GRACE => out.requeue_at(ctx.now, t + STOP_GRACE),
@@ -425,6 +427,7 @@ mod tests {
     use super::super::containers::SIMULATE_ANNOTATION;
     use super::super::test_world::*;
     use super::*;
+    use crate::emulator::clock::SimTime;
 
     const T0: i64 = 1_700_000_000;
 

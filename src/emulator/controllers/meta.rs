@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::emulator::clock::{SimDuration, SimTime};
+use crate::emulator::clock::{Calendar, SimDuration, SimTime};
 use crate::model::{ResourceKey, split_api_version};
 
 /// The value at `path`, if every step exists.
@@ -113,8 +113,8 @@ pub fn is_terminating(obj: &Value) -> bool {
 }
 
 /// `metadata.creationTimestamp` as a simulated instant.
-pub fn creation_time(obj: &Value) -> Option<SimTime> {
-    SimTime::parse_rfc3339(str_at(obj, &["metadata", "creationTimestamp"]))
+pub fn creation_time(obj: &Value, calendar: Calendar) -> Option<SimTime> {
+    calendar.parse(str_at(obj, &["metadata", "creationTimestamp"]))
 }
 
 /// The identity of `obj` (a placeholder key if it has no kind or name, which the store
@@ -353,22 +353,27 @@ pub fn pod_is_ready(pod: &Value) -> bool {
 }
 
 /// When a ready Pod became ready (its `Ready` condition's transition time).
-pub fn pod_ready_since(pod: &Value) -> Option<SimTime> {
+pub fn pod_ready_since(pod: &Value, calendar: Calendar) -> Option<SimTime> {
     condition(pod, "Ready")
         .filter(|c| str_at(c, &["status"]) == "True")
-        .and_then(|c| SimTime::parse_rfc3339(str_at(c, &["lastTransitionTime"])))
+        .and_then(|c| calendar.parse(str_at(c, &["lastTransitionTime"])))
 }
 
-/// Whether a Pod is available: ready for at least `min_ready_secs`. When it is ready but not
-/// yet long enough, also returns the instant it will become available.
-pub fn pod_availability(pod: &Value, min_ready_secs: i64, now: SimTime) -> (bool, Option<SimTime>) {
+/// Whether a Pod is available at `now`: ready for at least `min_ready_secs`. When it is ready
+/// but not yet long enough, also returns the instant it will become available.
+pub fn pod_availability(
+    pod: &Value,
+    min_ready_secs: i64,
+    now: SimTime,
+    calendar: Calendar,
+) -> (bool, Option<SimTime>) {
     if !pod_is_ready(pod) {
         return (false, None);
     }
     if min_ready_secs <= 0 {
         return (true, None);
     }
-    let since = pod_ready_since(pod).unwrap_or(now);
+    let since = pod_ready_since(pod, calendar).unwrap_or(now);
     let at = since + SimDuration::from_secs(min_ready_secs.unsigned_abs());
     if at <= now {
         (true, None)

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::emulator::clock::{SimDuration, SimTime};
+use crate::emulator::clock::{Calendar, SimDuration, SimTime};
 use crate::model::ResourceKey;
 
 mod containers;
@@ -292,13 +292,25 @@ pub struct Ctx<'a> {
     pub world: &'a dyn World,
     /// The current simulated instant.
     pub now: SimTime,
+    /// How simulated instants are written into objects and read back from them.
+    pub calendar: Calendar,
     ids: &'a mut dyn FnMut() -> u64,
 }
 
 impl<'a> Ctx<'a> {
-    /// A context over `world` at `now`, drawing ids from `ids`.
-    pub fn new(world: &'a dyn World, now: SimTime, ids: &'a mut dyn FnMut() -> u64) -> Self {
-        Ctx { world, now, ids }
+    /// A context over `world` at `now` on `calendar`, drawing ids from `ids`.
+    pub fn new(
+        world: &'a dyn World,
+        now: SimTime,
+        calendar: Calendar,
+        ids: &'a mut dyn FnMut() -> u64,
+    ) -> Self {
+        Ctx {
+            world,
+            now,
+            calendar,
+            ids,
+        }
     }
 
     /// A fresh id from the caller's counter.
@@ -312,9 +324,19 @@ impl<'a> Ctx<'a> {
         meta::name_suffix(id)
     }
 
-    /// `now` as a Kubernetes timestamp.
+    /// `now` as a Kubernetes timestamp (calendar time, see [`Calendar`]).
     pub fn now_str(&self) -> String {
-        self.now.rfc3339()
+        self.calendar.stamp(self.now)
+    }
+
+    /// A simulated instant as a Kubernetes timestamp (calendar time, see [`Calendar`]).
+    pub fn stamp(&self, t: SimTime) -> String {
+        self.calendar.stamp(t)
+    }
+
+    /// The simulated instant a timestamp in an object stands for; `None` if it is not one.
+    pub fn time(&self, text: &str) -> Option<SimTime> {
+        self.calendar.parse(text)
     }
 }
 
@@ -349,15 +371,16 @@ pub fn handles(group: &str, kind: &str) -> bool {
     KINDS.iter().any(|(g, k)| *g == group && *k == kind)
 }
 
-/// One reconcile step for `obj`, which must be of a kind [`handles`] accepts (others give an
-/// empty outcome).
+/// One reconcile step for `obj` at simulated `now`, writing timestamps on `calendar`. `obj`
+/// must be of a kind [`handles`] accepts (others give an empty outcome).
 pub fn reconcile(
     obj: &Value,
     world: &dyn World,
     now: SimTime,
+    calendar: Calendar,
     ids: &mut dyn FnMut() -> u64,
 ) -> Outcome {
-    let mut ctx = Ctx::new(world, now, ids);
+    let mut ctx = Ctx::new(world, now, calendar, ids);
     let Some(key) = ResourceKey::of(obj) else {
         return Outcome::default();
     };

@@ -30,7 +30,8 @@ pub fn pod_ip(node: &str, id: u64) -> String {
     )
 }
 
-/// The Node objects a fresh cluster starts with: Ready, with capacity and node info.
+/// The Node objects a fresh cluster starts with at calendar instant `now`: Ready, with
+/// capacity and node info.
 pub fn initial_nodes(now: SimTime) -> Vec<Value> {
     NODE_NAMES.iter().map(|n| node_object(n, now)).collect()
 }

@@ -68,7 +68,7 @@ pub fn reconcile(rs: &Value, ctx: &mut Ctx<'_>) -> Outcome {
         if meta::pod_is_ready(p) {
             ready += 1;
         }
-        match meta::pod_availability(p, min_ready, ctx.now) {
+        match meta::pod_availability(p, min_ready, ctx.now, ctx.calendar) {
             (true, _) => available += 1,
             (false, Some(at)) => out.requeue_at(ctx.now, at),
             (false, None) => {}

@@ -281,7 +281,7 @@ fn ensure_load_balancer(obj: &Value, ctx: &mut Ctx<'_>, out: &mut Outcome, fixed
     if !meta::array_at(obj, &["status", "loadBalancer", "ingress"]).is_empty() {
         return;
     }
-    if let Some(created) = meta::creation_time(obj)
+    if let Some(created) = meta::creation_time(obj, ctx.calendar)
         && ctx.now < created + LB_DELAY
     {
         out.requeue_at(ctx.now, created + LB_DELAY);

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use super::meta::{self, array_at, at, set_path, str_at};
 use super::{Ctx, Effect, Outcome};
-use crate::emulator::clock::{SimDuration, SimTime};
+use crate::emulator::clock::SimDuration;
 use crate::model::ResourceKey;
 
 /// The field manager the simulated controller writes as (the real one's name).
@@ -137,8 +137,7 @@ pub(super) fn reconcile(app: &Value, ctx: &mut Ctx<'_>) -> Outcome {
             );
             out.requeue(OPERATION_TIME);
         } else {
-            let started =
-                SimTime::parse_rfc3339(str_at(app, &["status", "operationState", "startedAt"]));
+            let started = ctx.time(str_at(app, &["status", "operationState", "startedAt"]));
             match started {
                 Some(s) if ctx.now < s + OPERATION_TIME => {
                     out.requeue_at(ctx.now, s + OPERATION_TIME)
@@ -329,6 +328,7 @@ fn refresh_health(new: &mut Value, ctx: &Ctx<'_>) {
 mod tests {
     use super::super::test_world::FakeWorld;
     use super::*;
+    use crate::emulator::clock::{Calendar, SimTime};
 
     fn app(op: Option<Value>, phase: Option<&str>) -> Value {
         let mut a = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
@@ -354,7 +354,12 @@ mod tests {
             ids += 1;
             ids
         };
-        let mut ctx = Ctx::new(world, SimTime::from_unix_secs(at_secs), &mut next);
+        let mut ctx = Ctx::new(
+            world,
+            SimTime::from_unix_secs(at_secs),
+            Calendar::IDENTITY,
+            &mut next,
+        );
         reconcile(obj, &mut ctx)
     }
 

@@ -288,7 +288,7 @@ fn judge(
 mod tests {
     use super::super::test_world::FakeWorld;
     use super::*;
-    use crate::emulator::clock::SimTime;
+    use crate::emulator::clock::{Calendar, SimTime};
 
     fn ks(token: &str, status: Value) -> Value {
         json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
@@ -304,7 +304,12 @@ mod tests {
             n += 1;
             n
         };
-        let mut ctx = Ctx::new(world, SimTime::from_unix_secs(1_735_689_600), &mut ids);
+        let mut ctx = Ctx::new(
+            world,
+            SimTime::from_unix_secs(1_735_689_600),
+            Calendar::IDENTITY,
+            &mut ids,
+        );
         reconcile(obj, &mut ctx)
     }
 

@@ -160,7 +160,7 @@ pub fn reconcile(sts: &Value, ctx: &mut Ctx<'_>) -> Outcome {
     let ready = live.iter().filter(|p| meta::pod_is_ready(p)).count() as i64;
     let mut available = 0;
     for p in &live {
-        match meta::pod_availability(p, min_ready, ctx.now) {
+        match meta::pod_availability(p, min_ready, ctx.now, ctx.calendar) {
             (true, _) => available += 1,
             (false, Some(at)) => out.requeue_at(ctx.now, at),
             _ => {}

@@ -4,7 +4,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 use super::{Effect, Obj, Outcome, World};
-use crate::emulator::clock::SimTime;
+use crate::emulator::clock::{Calendar, SimTime};
 use crate::model::ResourceKey;
 
 /// Objects by key; tests put in what a step should see.
@@ -54,10 +54,15 @@ impl World for FakeWorld {
     }
 }
 
-/// Runs one reconcile of `obj` at `now` with ids counting from 1.
+/// Runs one reconcile of `obj` at `now` with ids counting from 1, at speed 1.
 pub fn step(obj: &Value, world: &FakeWorld, now: SimTime) -> Outcome {
+    step_on(obj, world, now, Calendar::IDENTITY)
+}
+
+/// Runs one reconcile of `obj` at `now` on `calendar` with ids counting from 1.
+pub fn step_on(obj: &Value, world: &FakeWorld, now: SimTime, calendar: Calendar) -> Outcome {
     let mut n = 0u64;
-    super::reconcile(obj, world, now, &mut || {
+    super::reconcile(obj, world, now, calendar, &mut || {
         n += 1;
         n
     })
