@@ -336,6 +336,7 @@ fn rollback_from_history_confirms_then_follows_the_operation() {
         id,
         initiated_by,
         reply,
+        ..
     }) = received(&mut rx).pop()
     else {
         panic!("expected a Rollback command");

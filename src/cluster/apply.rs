@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use thiserror::Error;
 
 use super::ApiCatalog;
-use crate::model::{ResourceKey, split_api_version};
+use crate::model::{FieldTakeover, ResourceKey, split_api_version};
 
 /// How to apply.
 #[derive(Debug, Clone, Copy)]
@@ -33,8 +33,17 @@ pub enum WriteError {
         api_version: String,
     },
     /// Another field manager owns fields this apply sets.
+    #[error("{message}")]
+    Conflict {
+        /// The server's message.
+        message: String,
+        /// Who owns which of the fields, from the Status' causes.
+        takes: Vec<FieldTakeover>,
+    },
+    /// The server refuses the change because a field is immutable (a Job's template, a
+    /// Deployment's selector, a Service's clusterIP): only delete and create can apply it.
     #[error("{0}")]
-    Conflict(String),
+    Immutable(String),
     /// The server found the object invalid.
     #[error("invalid: {0}")]
     Invalid(String),
@@ -64,10 +73,12 @@ impl From<kube::Error> for WriteError {
     fn from(e: kube::Error) -> Self {
         match e {
             kube::Error::Api(s) => match (s.code, s.reason.as_str()) {
-                (409, "Conflict") if s.message.contains("conflict") => {
-                    WriteError::Conflict(s.message.clone())
-                }
+                (409, "Conflict") if s.message.contains("conflict") => WriteError::Conflict {
+                    takes: field_conflicts(&s),
+                    message: s.message.clone(),
+                },
                 (401, _) => WriteError::Unauthorized(super::describe_kube(&kube::Error::Api(s))),
+                (422, _) if is_immutable(&s) => WriteError::Immutable(s.message.clone()),
                 (422, _) => WriteError::Invalid(s.message.clone()),
                 (403, _) => WriteError::Forbidden(s.message.clone()),
                 (404, _) => WriteError::NotFound(s.message.clone()),
@@ -79,6 +90,79 @@ impl From<kube::Error> for WriteError {
             other => WriteError::Transport(super::describe::chain(&other)),
         }
     }
+}
+
+/// The managers and fields of an apply conflict. A real server lists one
+/// `FieldManagerConflict` cause per field (`message: conflict with "kubectl" using apps/v1`,
+/// `field: .spec.replicas`); only without causes is the message read.
+fn field_conflicts(s: &kube::core::Status) -> Vec<FieldTakeover> {
+    let causes: Vec<(String, String)> = s
+        .details
+        .iter()
+        .flat_map(|d| &d.causes)
+        .filter(|c| c.reason == "FieldManagerConflict")
+        .filter_map(|c| Some((quoted_manager(&c.message)?, c.field.clone())))
+        .collect();
+    if !causes.is_empty() {
+        return FieldTakeover::group(causes);
+    }
+    FieldTakeover::group(conflicts_in_message(&s.message))
+}
+
+/// `kubectl` from `conflict with "kubectl" with subresource "scale" using apps/v1`.
+fn quoted_manager(text: &str) -> Option<String> {
+    let start = text.find('"')?;
+    let mut de = serde_json::Deserializer::from_str(&text[start..]).into_iter::<String>();
+    de.next()?.ok()
+}
+
+/// Parses `Apply failed with 1 conflict: conflict with "m" using v: .f` and the several
+/// form, `Apply failed with 2 conflicts: conflicts with "m":\n- .a\n- .b`.
+fn conflicts_in_message(message: &str) -> Vec<(String, String)> {
+    let Some((_, rest)) = message.split_once(": ") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut manager: Option<String> = None;
+    for line in rest.lines() {
+        if let Some(field) = line.strip_prefix("- ") {
+            if let Some(m) = &manager {
+                out.push((m.clone(), field.trim().to_string()));
+            }
+        } else if line.starts_with("conflict") {
+            manager = quoted_manager(line);
+            // One conflict: the field follows the last `": "`.
+            if line.starts_with("conflict with ")
+                && let (Some(m), Some((_, field))) = (&manager, line.rsplit_once(": "))
+            {
+                out.push((m.clone(), field.trim().to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// The server's wordings for a change it refuses on an existing object whatever the
+/// value: `field is immutable`, `may not change once set` (a Service's clusterIPs),
+/// `cannot change roleRef`, and the StatefulSet and Pod spec rules.
+const IMMUTABLE_WORDS: [&str; 5] = [
+    "field is immutable",
+    "may not change once set",
+    "cannot change roleRef",
+    "updates to statefulset spec for fields other than",
+    "pod updates may not change fields other than",
+];
+
+fn is_immutable(s: &kube::core::Status) -> bool {
+    let texts = s
+        .details
+        .iter()
+        .flat_map(|d| &d.causes)
+        .map(|c| c.message.as_str())
+        .chain(std::iter::once(s.message.as_str()));
+    texts
+        .into_iter()
+        .any(|t| IMMUTABLE_WORDS.iter().any(|w| t.contains(w)))
 }
 
 fn api_for(
