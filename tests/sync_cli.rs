@@ -292,7 +292,10 @@ fn git_wins_over_a_hand_edit_unless_conflicts_are_refused_by_flag_or_config() {
     let config = dir.path().join("config.yaml");
     std::fs::write(&config, "sync:\n  refuseConflicts: true\n").unwrap();
     let flag = cli.json(&["sync", "shop", "--refuse-conflicts", "-o", "json"], 2);
-    let out = cli.run_with(&["sync", "shop", "-o", "json"], &[("REKON_CONFIG", &config)]);
+    let out = cli.run_with(
+        &["sync", "shop", "-o", "json"],
+        &[("REKON_CONFIG", &config)],
+    );
     assert_eq!(out.status.code(), Some(2));
     let by_config: Value = serde_json::from_slice(&out.stdout).unwrap();
     for op in [&flag, &by_config] {

@@ -192,6 +192,10 @@ impl SyncDialog {
             ));
             return;
         }
+        if *action == Action::ToggleRefuseConflicts && self.app.managed_by != ManagedBy::Rekon {
+            cx.info("Argo CD's sync has no refuse-conflicts option: its own sync options apply");
+            return;
+        }
         match action {
             Action::TogglePrune => self.prune = !self.prune,
             Action::ToggleDryRun => self.dry_run = !self.dry_run,

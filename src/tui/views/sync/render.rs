@@ -173,13 +173,6 @@ fn plan_lines(d: &SyncDialog, app: Option<&AppSnapshot>, cx: &DrawCx<'_>) -> Vec
                 theme,
             ));
             toggles.extend(toggle_span(
-                k(Action::ToggleRefuseConflicts),
-                "refuse conflicts",
-                d.refuse_conflicts,
-                false,
-                theme,
-            ));
-            toggles.extend(toggle_span(
                 k(Action::ToggleOutOfSyncOnly),
                 "out-of-sync only",
                 d.out_of_sync_only,
@@ -187,6 +180,11 @@ fn plan_lines(d: &SyncDialog, app: Option<&AppSnapshot>, cx: &DrawCx<'_>) -> Vec
                 theme,
             ));
             out.push(Line::from(toggles));
+            // A line of its own: what it means needs saying, and the toggles above fit 80
+            // columns without it. Argo CD's sync has no such option.
+            if d.app.managed_by == ManagedBy::Rekon {
+                out.push(refuse_line(d, k(Action::ToggleRefuseConflicts), theme));
+            }
             if !d.marked.is_empty() {
                 let names: Vec<String> = d
                     .marked
@@ -226,6 +224,21 @@ fn plan_lines(d: &SyncDialog, app: Option<&AppSnapshot>, cx: &DrawCx<'_>) -> Vec
     out.push(Line::raw(""));
     out.extend(plan_body(d, app, cx));
     out
+}
+
+/// The refuse-conflicts toggle and what its state means.
+fn refuse_line(d: &SyncDialog, key: String, theme: &Theme) -> Line<'static> {
+    let mut spans = toggle_span(key, "refuse conflicts", d.refuse_conflicts, false, theme);
+    spans.pop();
+    spans.push(Span::styled(
+        if d.refuse_conflicts {
+            "  fail on fields another manager owns"
+        } else {
+            "  off: Git wins over hand edits"
+        },
+        theme.muted(),
+    ));
+    Line::from(spans)
 }
 
 /// The plan, or for an app its controller plans, what the sync asks of that controller.
@@ -585,7 +598,7 @@ fn footer_lines(d: &SyncDialog, cx: &DrawCx<'_>) -> Vec<Line<'static>> {
         if taken > 0 && !d.refuse_conflicts {
             out.push(Line::styled(
                 format!(
-                    "Git wins: {taken} resource{} edited by another field manager (kubectl, another tool) go{} back to Git; refuse conflicts to fail instead.",
+                    "Git wins: {taken} resource{} changed by another field manager go{} back to Git.",
                     if taken == 1 { "" } else { "s" },
                     if taken == 1 { "es" } else { "" },
                 ),
