@@ -274,3 +274,125 @@ pub fn join_api_version(group: &str, version: &str) -> String {
 pub fn version_part(api_version: &str) -> &str {
     split_api_version(api_version).1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::core::Status;
+
+    fn status(code: u16, reason: &str, message: &str, causes: Vec<(&str, &str, &str)>) -> Status {
+        let causes: Vec<Value> = causes
+            .into_iter()
+            .map(|(reason, message, field)| json!({"reason": reason, "message": message, "field": field}))
+            .collect();
+        serde_json::from_value(json!({"status": "Failure", "code": code, "reason": reason,
+            "message": message, "details": {"causes": causes}}))
+        .unwrap()
+    }
+
+    fn takes(pairs: &[(&str, &[&str])]) -> Vec<FieldTakeover> {
+        pairs
+            .iter()
+            .map(|(m, f)| FieldTakeover {
+                manager: m.to_string(),
+                fields: f.iter().map(|x| x.to_string()).collect(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn conflicts_come_from_the_causes_as_a_real_server_sends_them() {
+        let s = status(
+            409,
+            "Conflict",
+            "Apply failed with 3 conflicts: whatever the words",
+            vec![
+                (
+                    "FieldManagerConflict",
+                    "conflict with \"kubectl-edit\" using apps/v1",
+                    ".spec.replicas",
+                ),
+                (
+                    "FieldManagerConflict",
+                    "conflict with \"kubectl\" with subresource \"scale\" using apps/v1",
+                    ".spec.template",
+                ),
+                (
+                    "FieldManagerConflict",
+                    "conflict with \"kubectl-edit\" using apps/v1",
+                    ".spec.paused",
+                ),
+            ],
+        );
+        let e = WriteError::from(kube::Error::Api(Box::new(s)));
+        let WriteError::Conflict { takes: got, .. } = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            got,
+            takes(&[
+                ("kubectl-edit", &[".spec.replicas", ".spec.paused"]),
+                ("kubectl", &[".spec.template"]),
+            ])
+        );
+    }
+
+    #[test]
+    fn without_causes_the_message_is_read_in_both_forms() {
+        let one = status(
+            409,
+            "Conflict",
+            "Apply failed with 1 conflict: conflict with \"helm\" using v1: .data.key",
+            Vec::new(),
+        );
+        assert_eq!(field_conflicts(&one), takes(&[("helm", &[".data.key"])]));
+        let several = status(
+            409,
+            "Conflict",
+            "Apply failed with 3 conflicts: conflicts with \"a\":\n- .x\n- .y\nconflicts with \"b\" using apps/v1:\n- .z",
+            Vec::new(),
+        );
+        assert_eq!(
+            field_conflicts(&several),
+            takes(&[("a", &[".x", ".y"]), ("b", &[".z"])])
+        );
+    }
+
+    #[test]
+    fn immutable_fields_are_told_from_other_invalid_objects() {
+        let job = status(
+            422,
+            "Invalid",
+            "Job.batch \"m\" is invalid: spec.template: Invalid value: {}: field is immutable",
+            vec![(
+                "FieldValueInvalid",
+                "Invalid value: {}: field is immutable",
+                "spec.template",
+            )],
+        );
+        assert!(matches!(
+            WriteError::from(kube::Error::Api(Box::new(job))),
+            WriteError::Immutable(_)
+        ));
+        let svc = status(
+            422,
+            "Invalid",
+            "Service \"s\" is invalid: spec.clusterIPs[0]: Invalid value: []string{\"10.96.0.9\"}: may not change once set",
+            Vec::new(),
+        );
+        assert!(matches!(
+            WriteError::from(kube::Error::Api(Box::new(svc))),
+            WriteError::Immutable(_)
+        ));
+        let bad = status(
+            422,
+            "Invalid",
+            "ConfigMap \"c\" is invalid: data: bad key",
+            Vec::new(),
+        );
+        assert!(matches!(
+            WriteError::from(kube::Error::Api(Box::new(bad))),
+            WriteError::Invalid(_)
+        ));
+    }
+}
