@@ -69,7 +69,13 @@ impl Cli {
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, &[])
+    }
+
+    /// Runs rekon with extra environment variables.
+    fn run_with(&self, args: &[&str], env: &[(&str, &Path)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_rekon"))
+            .envs(env.iter().copied())
             .args([
                 "--server",
                 &self.emu.url,
@@ -240,4 +246,81 @@ fn failures_exit_2_with_one_line_naming_the_culprit() {
         assert!(stderr.contains(want), "{args:?}: {stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
     }
+}
+
+/// Edits the ConfigMap by hand, as `kubectl edit` does (a merge patch as `kubectl-edit`).
+fn hand_edit(url: &str, mode: &str) {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube::api::{Api, Patch, PatchParams};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let client = kube::Client::try_from(kube::Config::new(url.parse().unwrap())).unwrap();
+        let api: Api<ConfigMap> = Api::namespaced(client, "shop");
+        let params = PatchParams {
+            field_manager: Some("kubectl-edit".into()),
+            ..PatchParams::default()
+        };
+        let patch = serde_json::json!({"data": {"mode": mode}});
+        api.patch("settings", &params, &Patch::Merge(&patch))
+            .await
+            .unwrap();
+    });
+}
+
+#[test]
+fn git_wins_over_a_hand_edit_unless_conflicts_are_refused_by_flag_or_config() {
+    let Some(repo) = Fixture::new() else { return };
+    repo.write("shop/cm.yaml", cm("fast"));
+    repo.commit("fast mode");
+    let cli = Cli::new(&repo.path, "CreateNamespace=true");
+    cli.json(&["sync", "shop", "-o", "json"], 0);
+    hand_edit(&cli.emu.url, "hand");
+    let takes = serde_json::json!([{"manager": "kubectl-edit", "fields": [".data.mode"]}]);
+
+    // The dry run names the takeover, in JSON and in the table.
+    let op = cli.json(&["sync", "shop", "--dry-run", "-o", "json"], 0);
+    assert_eq!(op["steps"][0]["takes"], takes, "{op:#}");
+    let out = cli.run(&["sync", "shop", "--dry-run"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("takes .data.mode from kubectl-edit"),
+        "{table}"
+    );
+
+    // Refused by the flag, and by the config's default: exit 2, naming manager and field.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yaml");
+    std::fs::write(&config, "sync:\n  refuseConflicts: true\n").unwrap();
+    let flag = cli.json(&["sync", "shop", "--refuse-conflicts", "-o", "json"], 2);
+    let out = cli.run_with(
+        &["sync", "shop", "-o", "json"],
+        &[("REKON_CONFIG", &config)],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let by_config: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for op in [&flag, &by_config] {
+        let message = op["steps"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("kubectl-edit") && message.contains(".data.mode"),
+            "{op:#}"
+        );
+        assert_eq!(op["phase"], "Failed");
+    }
+    let manifests = cli.run(&["diff", "shop"]);
+    assert!(
+        String::from_utf8_lossy(&manifests.stdout).contains("hand"),
+        "the refused syncs changed nothing"
+    );
+
+    // By default Git wins, and the history says what was taken.
+    let op = cli.json(&["sync", "shop", "-o", "json"], 0);
+    assert_eq!(op["steps"][0]["takes"], takes, "{op:#}");
+    let out = cli.run(&["history", "shop"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("took .data.mode from kubectl-edit on ConfigMap shop/settings"),
+        "{table}"
+    );
+    let help = cli.run(&["sync", "--help"]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--refuse-conflicts"));
 }

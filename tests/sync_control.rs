@@ -90,10 +90,18 @@ async fn sync(
     cmds: &tokio::sync::mpsc::Sender<EngineCommand>,
     app: &str,
 ) -> Result<rekon::model::Operation, String> {
+    sync_with(cmds, app, SyncOptions::default()).await
+}
+
+async fn sync_with(
+    cmds: &tokio::sync::mpsc::Sender<EngineCommand>,
+    app: &str,
+    options: SyncOptions,
+) -> Result<rekon::model::Operation, String> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     cmds.send(EngineCommand::Sync {
         app: app.to_string(),
-        options: SyncOptions::default(),
+        options,
         initiated_by: "tester@host".into(),
         reply: Some(tx),
     })
@@ -161,7 +169,8 @@ async fn a_failed_sync_is_retried_per_sync_policy_retry() {
     );
     let env = start(repo, app, Knobs::default()).await;
     env.compared_at_head().await;
-    // Another manager holds data.key with another value: the first attempt conflicts.
+    // Another manager holds data.key with another value: refusing conflicts, the first
+    // attempt fails.
     apply_as(
         &env.cluster,
         "helm",
@@ -179,7 +188,11 @@ async fn a_failed_sync_is_retried_per_sync_policy_retry() {
     let pending = {
         let cmds = env.engine.commands();
         let name = env.name();
-        tokio::spawn(async move { sync(&cmds, &name).await })
+        let options = SyncOptions {
+            refuse_conflicts: true,
+            ..SyncOptions::default()
+        };
+        tokio::spawn(async move { sync_with(&cmds, &name, options).await })
     };
     let retrying = env
         .wait_app("retrying", |a| {

@@ -30,6 +30,7 @@ async fn rollback(env: &Env, id: u64) -> Result<Operation, String> {
         .send(EngineCommand::Rollback {
             app: env.name(),
             id,
+            options: SyncOptions::default(),
             initiated_by: "tester@host".into(),
             reply: Some(tx),
         })

@@ -1,6 +1,6 @@
 //! What keeps a sync safe, against the emulator: a dry run writes nothing, a field owned by
-//! another manager fails the sync (naming it) unless forced, and `--read-only` sends no
-//! write at all.
+//! another manager fails the sync (naming it) when conflicts are refused, and `--read-only`
+//! sends no write at all.
 
 mod sync_common;
 
@@ -102,7 +102,7 @@ async fn a_dry_run_writes_nothing() {
 }
 
 #[tokio::test]
-async fn a_conflict_fails_without_force_naming_the_manager_and_succeeds_with_it() {
+async fn a_conflict_is_refused_before_any_change_with_refuse_conflicts_and_taken_without() {
     let Some(repo) = Fixture::new() else { return };
     repo.write("app/a.yaml", cm_yaml("a", "from-git", ""));
     repo.write("app/b.yaml", cm_yaml("b", "fine", ""));
@@ -128,14 +128,20 @@ async fn a_conflict_fails_without_force_naming_the_manager_and_succeeds_with_it(
     .await;
 
     let before = writes(&env.cluster).len();
-    let op = env.sync(SyncOptions::default()).await.expect("sync runs");
+    let op = env
+        .sync(SyncOptions {
+            refuse_conflicts: true,
+            ..SyncOptions::default()
+        })
+        .await
+        .expect("sync runs");
     assert_eq!(op.phase, OperationPhase::Failed, "{op:#?}");
     let a = op.steps.iter().find(|s| s.name == "a").unwrap();
     assert_eq!(a.status, StepStatus::Failed);
     assert!(
-        a.message.contains("\"helm\"")
+        a.message.contains("helm")
             && a.message.contains(".data.key")
-            && a.message.contains("--force"),
+            && a.message.contains("--refuse-conflicts"),
         "{}",
         a.message
     );
@@ -150,13 +156,8 @@ async fn a_conflict_fails_without_force_naming_the_manager_and_succeeds_with_it(
         .unwrap();
     assert_eq!(live["data"]["key"], "hand-edited");
 
-    let op = env
-        .sync(SyncOptions {
-            force: true,
-            ..SyncOptions::default()
-        })
-        .await
-        .expect("forced sync runs");
+    // Git wins by default.
+    let op = env.sync(SyncOptions::default()).await.expect("sync runs");
     assert_eq!(op.phase, OperationPhase::Succeeded, "{op:#?}");
     let live = get(&env.cluster, obj("v1", "ConfigMap", "shop", "a"))
         .await
@@ -194,6 +195,7 @@ async fn read_only_sends_no_write_at_all() {
         .send(EngineCommand::Rollback {
             app: env.name(),
             id: 1,
+            options: SyncOptions::default(),
             initiated_by: "tester".into(),
             reply: Some(tx),
         })

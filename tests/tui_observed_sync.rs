@@ -70,6 +70,8 @@ fn argo_operation(phase: OperationPhase, started: &str) -> Operation {
         action: StepAction::Configured,
         status,
         message: String::new(),
+        takes: Vec::new(),
+        replace: false,
     };
     Operation {
         app: "argocd/edge".into(),

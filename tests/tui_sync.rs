@@ -9,7 +9,8 @@ use std::sync::Arc;
 use crossterm::event::KeyCode;
 use rekon::engine::EngineCommand;
 use rekon::model::{
-    Operation, OperationPhase, ResourceKey, StepStatus, SyncOptions, SyncPlan, SyncStatus,
+    FieldTakeover, Operation, OperationPhase, ResourceKey, StepStatus, SyncOptions, SyncPlan,
+    SyncStatus,
 };
 use rekon::tui::{App, Context, MessageKind, SyncStage, TuiOptions};
 use tokio::sync::{mpsc, oneshot};
@@ -90,7 +91,7 @@ fn toggles_ask_for_a_new_plan_and_the_older_one_is_dropped() {
         "{text}"
     );
     assert!(
-        text.contains("⚠ destructive: prune deletes 1 resource · force takes over fields"),
+        text.contains("⚠ destructive: prune deletes 1 resource · force deletes and creates again"),
         "{text}"
     );
     // The destructive toggles are drawn in the error colour.
@@ -109,6 +110,67 @@ fn toggles_ask_for_a_new_plan_and_the_older_one_is_dropped() {
     type_text(&mut app, "do");
     let (opts, _) = plan_request(&mut rx);
     assert!(opts.dry_run && opts.apply_out_of_sync_only);
+}
+
+/// The checkout plan where someone scaled the Deployment by hand.
+fn plan_with_takeover() -> SyncPlan {
+    let mut plan = checkout_plan(false);
+    let web = plan
+        .steps
+        .iter_mut()
+        .find(|s| s.name == "checkout")
+        .unwrap();
+    web.takes = vec![FieldTakeover {
+        manager: "kubectl-scale".into(),
+        fields: vec![".spec.replicas".into()],
+    }];
+    plan
+}
+
+#[test]
+fn the_plan_names_the_fields_taken_and_refuse_conflicts_is_a_toggle() {
+    let (mut app, mut rx) = ui_with_engine(TuiOptions::default());
+    select_app(&mut app, "checkout");
+    type_text(&mut app, "s");
+    let (opts, reply) = plan_request(&mut rx);
+    assert!(!opts.refuse_conflicts);
+    reply.send(Ok(plan_with_takeover())).unwrap();
+    app.poll_replies();
+    let text = screen(&mut app, 120, 40);
+    assert!(
+        text.contains("Deployment shop/checkout  takes .spec.replicas from kubectl-scale"),
+        "{text}"
+    );
+    assert!(text.contains("c [ ] refuse conflicts"), "{text}");
+    assert!(text.contains("Git wins: 1 resource"), "{text}");
+    insta::assert_snapshot!("sync_plan_takeover_120x40", text);
+
+    type_text(&mut app, "c");
+    let (opts, reply) = plan_request(&mut rx);
+    assert!(opts.refuse_conflicts);
+    reply.send(Ok(plan_with_takeover())).unwrap();
+    app.poll_replies();
+    let text = screen(&mut app, 120, 40);
+    assert!(text.contains("c [x] refuse conflicts"), "{text}");
+    assert!(
+        text.contains("refused: .spec.replicas owned by kubectl-scale"),
+        "{text}"
+    );
+    assert!(text.contains("this sync fails before any change"), "{text}");
+    insta::assert_snapshot!("sync_plan_refuse_conflicts_120x40", text);
+}
+
+#[test]
+fn the_config_makes_refusing_conflicts_the_default_of_syncs_and_rollbacks() {
+    let options = TuiOptions {
+        refuse_conflicts: true,
+        ..TuiOptions::default()
+    };
+    let (mut app, mut rx) = ui_with_engine(options);
+    select_app(&mut app, "checkout");
+    type_text(&mut app, "s");
+    let (opts, _reply) = plan_request(&mut rx);
+    assert!(opts.refuse_conflicts);
 }
 
 #[test]
@@ -336,6 +398,7 @@ fn rollback_from_history_confirms_then_follows_the_operation() {
         id,
         initiated_by,
         reply,
+        ..
     }) = received(&mut rx).pop()
     else {
         panic!("expected a Rollback command");

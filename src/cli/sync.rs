@@ -17,7 +17,7 @@ use crate::engine::sync::{format_duration, parse_duration, step_title};
 use crate::engine::{EngineCommand, EngineHandle, EngineOptions};
 use crate::model::{
     AppSnapshot, Application, HistoryEntry, Operation, OperationPhase, ResourceKey, Snapshot,
-    StepAction, StepStatus, SyncOptions, SyncStep,
+    StepAction, StepStatus, SyncOptions, SyncStep, describe_takeovers,
 };
 use crate::yaml;
 
@@ -36,9 +36,17 @@ pub struct SyncArgs {
     /// Send every step as a server dry run and print the plan; nothing changes
     #[arg(long)]
     pub dry_run: bool,
-    /// Take over fields another field manager owns (otherwise such a conflict fails the sync)
+    /// Delete and create again the objects the server will not change in place (an
+    /// immutable field changed: a Job's template, a Service's clusterIP, a selector), as
+    /// `argocd app sync --force` does. Destructive; without it such a step fails
     #[arg(long)]
     pub force: bool,
+    /// Fail before any change when another field manager (kubectl edit, scale, another
+    /// tool) owns a field Git sets, naming it; by default the sync takes such fields back
+    /// for Git and the plan names them. Config `sync: refuseConflicts: true` makes it the
+    /// default
+    #[arg(long)]
+    pub refuse_conflicts: bool,
     /// Sync only this resource, as GROUP:KIND:NAMESPACE/NAME (`:ConfigMap:shop/settings` for
     /// the core group); repeatable. Runs no hooks and is not recorded in history
     #[arg(long = "resource", value_name = "GROUP:KIND:NAMESPACE/NAME")]
@@ -60,6 +68,20 @@ pub struct RollbackArgs {
     /// The history entry whose revision to sync (see `rekon history APP`)
     #[arg(value_name = "ID")]
     pub id: u64,
+    /// Delete and create again the objects the server will not change in place (an
+    /// immutable field changed). Destructive; without it such a step fails
+    #[arg(long)]
+    pub force: bool,
+    /// Fail before any change when another field manager owns a field the old revision
+    /// sets, naming it; by default the rollback takes such fields back. Config
+    /// `sync: refuseConflicts: true` makes it the default
+    #[arg(long)]
+    pub refuse_conflicts: bool,
+}
+
+/// `--refuse-conflicts`, or the config's `sync: refuseConflicts`.
+fn refuse_conflicts(flag: bool) -> Result<bool> {
+    Ok(flag || crate::config::Config::load(None)?.sync.refuse_conflicts)
 }
 
 /// Options of `rekon run`.
@@ -172,6 +194,7 @@ pub async fn sync(global: &GlobalArgs, args: &SyncArgs) -> Result<ExitCode> {
         prune: args.prune,
         dry_run: args.dry_run,
         force: args.force,
+        refuse_conflicts: refuse_conflicts(args.refuse_conflicts)?,
         apply_out_of_sync_only: args.apply_out_of_sync_only,
         resources,
         revision: None,
@@ -196,6 +219,11 @@ pub async fn sync(global: &GlobalArgs, args: &SyncArgs) -> Result<ExitCode> {
 /// `rekon rollback APP ID`.
 pub async fn rollback(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode> {
     let format = format_or(global, "rollback")?;
+    let options = SyncOptions {
+        force: args.force,
+        refuse_conflicts: refuse_conflicts(args.refuse_conflicts)?,
+        ..SyncOptions::default()
+    };
     let (engine, app) = compared_app(global, &args.app).await?;
     let (tx, rx) = oneshot::channel();
     engine
@@ -203,6 +231,7 @@ pub async fn rollback(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCo
         .send(EngineCommand::Rollback {
             app: app.clone(),
             id: args.id,
+            options,
             initiated_by: whoami(),
             reply: Some(tx),
         })
@@ -297,12 +326,17 @@ fn progress_line(s: &SyncStep) -> String {
         format!("{:?}", s.phase),
         s.wave,
         step_title(s),
-        action_word(s.action),
+        if s.replace {
+            "replaced"
+        } else {
+            action_word(s.action)
+        },
         s.status
     );
-    if !s.message.is_empty() {
+    let message = step_message(s);
+    if !message.is_empty() {
         line.push_str(": ");
-        line.push_str(&s.message);
+        line.push_str(&message);
     }
     line
 }
@@ -362,6 +396,19 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     text
 }
 
+/// A step's message for one table cell: what it takes from other field managers (before
+/// anything changes, so a reverted hand edit is seen), then the first line of its message.
+fn step_message(s: &SyncStep) -> String {
+    let first = s.message.lines().next().unwrap_or("");
+    let takes = describe_takeovers(&s.takes);
+    match (takes.is_empty(), first.is_empty()) {
+        (true, _) => first.to_string(),
+        (false, true) => takes,
+        (false, false) if s.status == StepStatus::Failed => first.to_string(),
+        (false, false) => format!("{first}; {takes}"),
+    }
+}
+
 /// The result of `sync` for people: one row per step in the order they ran, then a summary.
 pub fn operation_table(op: &Operation) -> String {
     let rows: Vec<Vec<String>> = op
@@ -383,9 +430,14 @@ pub fn operation_table(op: &Operation) -> String {
                 s.wave.to_string(),
                 kind,
                 name,
-                action_word(s.action).to_string(),
+                if s.replace {
+                    "replaced"
+                } else {
+                    action_word(s.action)
+                }
+                .to_string(),
                 format!("{:?}", s.status),
-                s.message.lines().next().unwrap_or("").to_string(),
+                step_message(s),
             ]
         })
         .collect();
@@ -463,7 +515,7 @@ pub fn history_table(entries: &[HistoryEntry]) -> String {
                 started,
                 took,
                 e.initiated_by.clone(),
-                e.summary.clone(),
+                history_changes(e),
                 e.commit_message.clone(),
             ]
         })
@@ -474,6 +526,23 @@ pub fn history_table(entries: &[HistoryEntry]) -> String {
         ],
         &rows,
     )
+}
+
+/// The CHANGES cell: the summary, then what the sync took from other field managers.
+fn history_changes(e: &HistoryEntry) -> String {
+    let taken: Vec<String> = e
+        .taken
+        .iter()
+        .map(|t| {
+            let what: Vec<String> = t.takes.iter().map(|x| x.describe()).collect();
+            format!("took {} on {}", what.join("; "), t.resource)
+        })
+        .collect();
+    if taken.is_empty() {
+        e.summary.clone()
+    } else {
+        format!("{}; {}", e.summary, taken.join("; "))
+    }
 }
 
 /// `rekon run`: refresh, auto-sync and self-heal until SIGINT or SIGTERM.
@@ -673,6 +742,8 @@ mod tests {
             action: StepAction::Configured,
             status,
             message: message.into(),
+            takes: Vec::new(),
+            replace: false,
         }
     }
 
@@ -741,6 +812,7 @@ mod tests {
             phase: OperationPhase::Succeeded,
             initiated_by: "auto-sync".into(),
             summary: "1 configured".into(),
+            taken: Vec::new(),
         };
         assert_eq!(
             history_table(&[e]),

@@ -12,6 +12,9 @@
 //! bell: false             # ring the terminal bell when an app drifts or degrades
 //! notify:                 # webhooks told of sync and health changes (as --notify URL)
 //!   - https://hooks.slack.com/services/…
+//! sync:
+//!   refuseConflicts: true # syncs you start fail on fields other managers own (as
+//!                         # --refuse-conflicts) instead of taking them back for Git
 //! ```
 //!
 //! Unknown sections, action names and key names are errors naming the file and line, so a
@@ -72,6 +75,18 @@ pub struct Config {
     pub bell: bool,
     /// Webhook URLs notified of sync and health changes (added to `--notify`).
     pub notify: Vec<String>,
+    /// Defaults of the syncs the user starts.
+    pub sync: SyncDefaults,
+}
+
+/// The `sync:` section: defaults of the syncs the user starts (CLI, rollback, TUI dialog).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SyncDefaults {
+    /// Fail a sync before any change when another field manager owns a field Git sets,
+    /// as `--refuse-conflicts` does, instead of taking the field back.
+    #[serde(default)]
+    pub refuse_conflicts: bool,
 }
 
 /// Key overrides from the config: each listed action gets exactly these keys.
@@ -91,6 +106,8 @@ struct ConfigFile {
     bell: bool,
     #[serde(default)]
     notify: Vec<String>,
+    #[serde(default)]
+    sync: SyncDefaults,
 }
 
 impl Config {
@@ -161,6 +178,7 @@ impl Config {
             keymap: file.keymap,
             bell: file.bell,
             notify: file.notify,
+            sync: file.sync,
         })
     }
 
@@ -313,6 +331,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("c.yaml:1"), "{err}");
+    }
+
+    #[test]
+    fn sync_refuse_conflicts_defaults_off_and_unknown_sync_keys_are_errors() {
+        assert!(!Config::default().sync.refuse_conflicts);
+        let c = Config::parse("sync:\n  refuseConflicts: true\n", "c.yaml").unwrap();
+        assert!(c.sync.refuse_conflicts);
+        let err = Config::parse("sync:\n  refuseConflict: true\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("c.yaml:2") && err.contains("refuseConflict"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -262,6 +262,8 @@ fn step(r: &Value) -> SyncStep {
         action,
         status: step_status,
         message: message.to_string(),
+        takes: Vec::new(),
+        replace: false,
     }
 }
 
@@ -282,6 +284,7 @@ pub fn history(obj: &Value) -> Vec<HistoryEntry> {
             }
             .to_string(),
             summary: String::new(),
+            taken: Vec::new(),
         })
         .collect();
     out.reverse();

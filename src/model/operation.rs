@@ -76,6 +76,55 @@ pub struct SyncStep {
     pub status: StepStatus,
     /// Why it failed or was skipped, or what it waits for.
     pub message: String,
+    /// Fields Git sets that other field managers own: the apply takes them over.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub takes: Vec<FieldTakeover>,
+    /// The server refuses the change (an immutable field) and `--force` deletes and creates
+    /// the object again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replace: bool,
+}
+
+/// Fields one other field manager owns that a sync's apply takes from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldTakeover {
+    /// The other manager, e.g. `kubectl-edit`.
+    pub manager: String,
+    /// Fields in Kubernetes' notation, e.g. `.spec.replicas`.
+    pub fields: Vec<String>,
+}
+
+impl FieldTakeover {
+    /// `.spec.replicas from kubectl`, `.a, .b from helm`.
+    pub fn describe(&self) -> String {
+        format!("{} from {}", self.fields.join(", "), self.manager)
+    }
+
+    /// Groups (manager, field) pairs by manager, keeping the first order of each.
+    pub fn group(pairs: impl IntoIterator<Item = (String, String)>) -> Vec<FieldTakeover> {
+        let mut out: Vec<FieldTakeover> = Vec::new();
+        for (manager, field) in pairs {
+            match out.iter_mut().find(|t| t.manager == manager) {
+                Some(t) if !t.fields.contains(&field) => t.fields.push(field),
+                Some(_) => {}
+                None => out.push(FieldTakeover {
+                    manager,
+                    fields: vec![field],
+                }),
+            }
+        }
+        out
+    }
+}
+
+/// `takes .spec.replicas from kubectl; takes .data.key from helm`, empty when nothing.
+pub fn describe_takeovers(takes: &[FieldTakeover]) -> String {
+    takes
+        .iter()
+        .map(|t| format!("takes {}", t.describe()))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl SyncStep {
@@ -93,8 +142,13 @@ pub struct SyncOptions {
     pub prune: bool,
     /// Server dry run of every step; nothing changes.
     pub dry_run: bool,
-    /// Take over fields other managers own.
+    /// Delete and create again the objects whose apply the server refuses because an
+    /// immutable field changed (`argocd app sync --force`).
     pub force: bool,
+    /// Fail before any change when another field manager owns a field Git sets, instead of
+    /// taking it over.
+    #[serde(default)]
+    pub refuse_conflicts: bool,
     /// Only apply resources that are OutOfSync.
     pub apply_out_of_sync_only: bool,
     /// Selective sync: only these resources, no hooks, not recorded in history.
@@ -180,4 +234,17 @@ pub struct HistoryEntry {
     pub initiated_by: String,
     /// e.g. `3 created, 2 configured, 1 pruned`.
     pub summary: String,
+    /// Fields the sync took from other field managers, per object.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taken: Vec<TakenFields>,
+}
+
+/// What one sync took from other field managers on one object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TakenFields {
+    /// The object, `group/Kind namespace/name`.
+    pub resource: String,
+    /// From whom, which fields.
+    pub takes: Vec<FieldTakeover>,
 }

@@ -118,8 +118,10 @@ pub enum Action {
     TogglePrune,
     /// Sync dialog: toggle dry run.
     ToggleDryRun,
-    /// Sync dialog: toggle force.
+    /// Sync dialog: toggle force (delete and create again what cannot be changed in place).
     ToggleForce,
+    /// Sync dialog: toggle refusing to take fields other field managers own.
+    ToggleRefuseConflicts,
     /// Sync dialog: toggle apply-out-of-sync-only.
     ToggleOutOfSyncOnly,
     /// Sync dialog: toggle syncing only the resources marked in the tree.
@@ -192,6 +194,7 @@ const NAMED: &[(&str, Action, bool)] = &[
     ("prune", Action::TogglePrune, true),
     ("dryRun", Action::ToggleDryRun, true),
     ("force", Action::ToggleForce, true),
+    ("refuseConflicts", Action::ToggleRefuseConflicts, true),
     ("outOfSyncOnly", Action::ToggleOutOfSyncOnly, true),
     ("selective", Action::ToggleSelective, true),
     ("confirm", Action::Confirm, true),

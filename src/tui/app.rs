@@ -420,6 +420,7 @@ impl App {
             &mut self.outbox,
             layer.id,
         );
+        cx.refuse_conflicts = self.options.refuse_conflicts;
         f(layer.view.as_mut(), &mut cx)
     }
 

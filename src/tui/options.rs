@@ -42,6 +42,8 @@ pub struct TuiOptions {
     pub bell: bool,
     /// Who syncs and rollbacks are recorded as started by (`user@host`).
     pub initiated_by: String,
+    /// Syncs start with "refuse conflicts" on (config `sync: refuseConflicts: true`).
+    pub refuse_conflicts: bool,
 }
 
 /// `user@host` from the environment, for the history's "initiated by".
@@ -118,6 +120,7 @@ impl TuiOptions {
             no_color,
             bell: config.bell,
             initiated_by: default_initiator(),
+            refuse_conflicts: config.sync.refuse_conflicts,
         })
     }
 }

@@ -63,6 +63,8 @@ pub enum Request {
         app: String,
         /// History entry id.
         id: u64,
+        /// How to sync it (`force`, `refuse_conflicts`).
+        options: SyncOptions,
     },
     /// The live object as YAML, secrets masked.
     LiveYaml {
@@ -275,12 +277,13 @@ impl Pending {
                     Some(wait_for(rx, Reply::Operation)),
                 )
             }
-            Request::Rollback { app, id } => {
+            Request::Rollback { app, id, options } => {
                 let (reply, rx) = oneshot::channel();
                 (
                     EngineCommand::Rollback {
                         app,
                         id,
+                        options,
                         initiated_by: initiated_by.to_string(),
                         reply: Some(reply),
                     },

@@ -429,6 +429,7 @@ pub fn checkout_history() -> Vec<HistoryEntry> {
                 phase,
                 initiated_by: by.into(),
                 summary: summary.into(),
+                taken: Vec::new(),
             }
         };
     vec![
@@ -648,6 +649,8 @@ pub fn step(
         action,
         status,
         message: message.into(),
+        takes: Vec::new(),
+        replace: false,
     }
 }
 

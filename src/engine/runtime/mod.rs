@@ -105,6 +105,8 @@ pub enum EngineCommand {
         app: String,
         /// History entry id.
         id: u64,
+        /// How to sync it (`force`, `refuse_conflicts`; the revision is the entry's).
+        options: SyncOptions,
         /// Who asked.
         initiated_by: String,
         /// Where the finished operation goes.

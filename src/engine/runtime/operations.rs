@@ -149,10 +149,11 @@ impl Engine {
             EngineCommand::Rollback {
                 app,
                 id,
+                options,
                 initiated_by,
                 reply,
             } => match self.find_app(&app) {
-                Ok(a) => self.rollback(a, id, initiated_by, reply),
+                Ok(a) => self.rollback(a, id, options, initiated_by, reply),
                 Err(e) => refuse(reply, e),
             },
             EngineCommand::History { app, reply } => match self.find_app(&app) {
@@ -272,18 +273,6 @@ impl Engine {
         let Ok(c) = self.apps[a].cluster else {
             return self.fail_request(request, "the app has no cluster".into());
         };
-        // An app that asked for self-heal wants hand edits undone: its automatic syncs take
-        // fields back as self-heal would a moment later (Argo CD forces conflicts in
-        // automated server-side syncs too). Otherwise a field edited by hand just before a
-        // new commit would fail that commit's auto-sync, which is never retried, and the app
-        // would stay stuck until someone syncs with --force.
-        let heals = self.apps[a]
-            .app
-            .spec
-            .sync_policy
-            .as_ref()
-            .and_then(|p| p.automated.as_ref())
-            .is_some_and(|x| x.enabled && x.self_heal);
         let purpose = match request.purpose {
             Purpose::Plan(reply) => PipelinePurpose::Plan(reply),
             Purpose::Sync { id } => {
@@ -310,13 +299,9 @@ impl Engine {
                             )
                     })
                     .collect();
-                let trigger = op.trigger;
                 PipelinePurpose::Run(RunInputs {
                     id,
                     initiated_by: op.initiated_by.clone(),
-                    force: request.options.force
-                        || trigger == Trigger::SelfHeal
-                        || (trigger == Trigger::AutoSync && heals),
                     record: op.full,
                     events: events_rx,
                     cancel: op.cancel.subscribe(),
@@ -637,6 +622,7 @@ impl Engine {
         &mut self,
         a: usize,
         id: u64,
+        options: SyncOptions,
         initiated_by: String,
         reply: Option<Reply<Operation>>,
     ) {
@@ -692,7 +678,7 @@ impl Engine {
                 app: a,
                 revision,
                 initiated_by,
-                options: SyncOptions::default(),
+                options,
                 reply,
             }));
         });

@@ -35,7 +35,6 @@ pub(super) enum PipelinePurpose {
 pub(super) struct RunInputs {
     pub(super) id: u64,
     pub(super) initiated_by: String,
-    pub(super) force: bool,
     pub(super) record: bool,
     pub(super) events: mpsc::UnboundedReceiver<LiveEvent>,
     pub(super) cancel: watch::Receiver<bool>,
@@ -92,7 +91,14 @@ impl Pipeline {
         });
         let run = match purpose {
             PipelinePurpose::Plan(reply) => {
-                let _ = reply.send(plan.map(|p| p.model).map_err(|e| e.to_string()));
+                let plan = match plan {
+                    Ok(mut p) => {
+                        sync::probe::annotate(&client, &catalog, &mut p, &options).await;
+                        Ok(p.model)
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                let _ = reply.send(plan);
                 return;
             }
             PipelinePurpose::Run(run) => run,
@@ -148,7 +154,8 @@ impl Pipeline {
             plan,
             initiated_by: run.initiated_by.clone(),
             dry_run: options.dry_run,
-            force: run.force,
+            refuse_conflicts: options.refuse_conflicts,
+            replace: options.force,
             timeout,
             retry,
             view: LiveView::new(initial, run.watched, run.forwarded, run.events),
@@ -236,6 +243,7 @@ async fn record_history(
         phase: op.phase,
         initiated_by: op.initiated_by.clone(),
         summary: history::summary(&op.steps),
+        taken: history::taken(&op.steps),
     };
     history::record(
         client,

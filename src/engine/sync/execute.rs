@@ -1,8 +1,10 @@
 //! Running a plan against a cluster.
 //!
-//! First every step is sent as a server dry run (without force, so a conflict with another
-//! field manager shows before anything changes); any failure ends the operation with nothing
-//! written. Then group by group — (phase, wave) in plan order — prunes, then hook deletions
+//! First every step is sent as a server dry run; an apply goes first without force, so the
+//! fields it takes from other field managers are named on its step before anything changes
+//! (or, with `--refuse-conflicts`, fail the sync), and an object the server refuses to change
+//! in place (an immutable field) is marked for delete-and-create when `--force` asks for it.
+//! Any failure ends the operation with nothing written. Then group by group — (phase, wave) in plan order — prunes, then hook deletions
 //! (BeforeHookCreation), then applies in parallel per run of consecutive kinds; then, if
 //! anything follows or the group has hooks, a wait until the group's objects are healthy,
 //! its hooks finished and its pruned objects gone, bounded by the timeout. A failure skips
@@ -12,13 +14,14 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use serde_json::Value;
 use tokio::sync::watch;
 
 use super::annotations::Propagation;
 use super::live_view::LiveView;
 use super::plan::{Plan, Task, TaskKind};
+use super::probe;
 use super::retry::{RetryPolicy, format_duration};
 use super::writes::{self, WriteMode};
 use crate::cluster::{ApiCatalog, WriteError};
@@ -64,8 +67,10 @@ pub struct ExecJob {
     pub initiated_by: String,
     /// Only server dry runs.
     pub dry_run: bool,
-    /// Take over fields other managers own.
-    pub force: bool,
+    /// Fail instead of taking over fields other managers own.
+    pub refuse_conflicts: bool,
+    /// Delete and create again the objects the server refuses to change in place.
+    pub replace: bool,
     /// Longest wait for one group's health, hooks or deletions.
     pub timeout: Duration,
     /// How failed attempts are retried.
@@ -90,6 +95,14 @@ pub(super) type WriteFuture = std::pin::Pin<
     Box<dyn std::future::Future<Output = (usize, Result<Option<Value>, WriteError>)> + Send>,
 >;
 
+/// A preflight dry run's answer: a plain write's, or an apply's probe.
+enum DryRun {
+    Plain(Result<Option<Value>, WriteError>),
+    Probed(probe::Probe),
+}
+
+type DryRunFuture = std::pin::Pin<Box<dyn std::future::Future<Output = (usize, DryRun)> + Send>>;
+
 /// Why a group stopped the run.
 pub(super) enum Stop {
     Failed,
@@ -107,7 +120,8 @@ pub(super) struct Exec {
     pub(super) cancel: watch::Receiver<bool>,
     pub(super) report: Reporter,
     pub(super) dry_run: bool,
-    pub(super) force: bool,
+    pub(super) refuse_conflicts: bool,
+    pub(super) replace: bool,
     pub(super) timeout: Duration,
     pub(super) op: Operation,
     pub(super) last_report: Option<Instant>,
@@ -146,7 +160,8 @@ pub async fn run(job: ExecJob) -> Operation {
         cancel: job.cancel,
         report: job.report,
         dry_run: job.dry_run,
-        force: job.force,
+        refuse_conflicts: job.refuse_conflicts,
+        replace: job.replace,
         timeout: job.timeout,
         op,
         last_report: None,
@@ -245,7 +260,7 @@ impl Exec {
     pub(super) fn write_mode(&self, dry_run: bool) -> WriteMode {
         WriteMode {
             dry_run,
-            force: self.force,
+            force: !self.refuse_conflicts,
         }
     }
 
@@ -361,14 +376,33 @@ impl Exec {
                 None => todo.push(i),
             }
         }
-        let futures: Vec<WriteFuture> = todo.iter().map(|&i| self.owned(i, Call::DryRun)).collect();
+        let (probed, todo): (Vec<usize>, Vec<usize>) = todo.into_iter().partition(|&i| {
+            probe::probed(self.steps[i].action, self.steps[i].status, &self.tasks[i])
+        });
+        let mut futures: Vec<DryRunFuture> = todo
+            .iter()
+            .map(|&i| -> DryRunFuture {
+                Box::pin(
+                    self.owned(i, Call::DryRun)
+                        .map(|(i, r)| (i, DryRun::Plain(r))),
+                )
+            })
+            .collect();
+        for i in probed {
+            futures.push(self.probe_future(i));
+        }
         let results = futures::stream::iter(futures)
             .buffer_unordered(WRITE_CONCURRENCY)
             .collect::<Vec<_>>()
             .await;
         let mut failed = 0;
         for (i, result) in results {
+            let result = self.judge(i, result);
             match result {
+                Ok(_) if self.dry_run && self.steps[i].replace => {
+                    let message = format!("dry run; {}", self.steps[i].message);
+                    self.set(i, StepStatus::Succeeded, message);
+                }
                 Ok(_) if self.dry_run => {
                     let message = match self.steps[i].message.as_str() {
                         "" => "dry run".to_string(),
@@ -402,6 +436,51 @@ impl Exec {
         Ok(())
     }
 
+    /// Step `i`'s probe (see [`probe::probe`]) as a future; its takeovers and an immutable
+    /// field's refusal come back through [`Exec::judge`].
+    fn probe_future(&self, i: usize) -> DryRunFuture {
+        let client = self.client.clone();
+        let catalog = self.catalog.clone();
+        let task = self.tasks[i].clone();
+        let refuse = self.refuse_conflicts;
+        let limit = self.timeout;
+        Box::pin(async move {
+            let work = probe::probe(&client, &catalog, &task, refuse);
+            let result = match tokio::time::timeout(limit, work).await {
+                Ok(p) => DryRun::Probed(p),
+                Err(_) => DryRun::Plain(Err(WriteError::Transport(format!(
+                    "gave up after {}: the API server did not answer",
+                    format_duration(limit)
+                )))),
+            };
+            (i, result)
+        })
+    }
+
+    /// Settles a probe's findings on step `i` and returns the dry run's result as the sync
+    /// sees it: conflicts taken (or refused), immutable fields replaced (or refused).
+    fn judge(&mut self, i: usize, result: DryRun) -> Result<Option<Value>, WriteError> {
+        let p = match result {
+            DryRun::Probed(p) => p,
+            DryRun::Plain(r) => return r,
+        };
+        self.steps[i].takes = p.takes.clone();
+        if self.refuse_conflicts && !p.takes.is_empty() {
+            return Err(WriteError::Conflict {
+                message: String::new(),
+                takes: p.takes,
+            });
+        }
+        match p.immutable {
+            Some(m) if self.replace => {
+                self.steps[i].replace = true;
+                self.steps[i].message = probe::immutable_note(&m, true);
+                Ok(None)
+            }
+            _ => p.result,
+        }
+    }
+
     /// Step `i`'s request as a future that owns what it needs (so batches can run it in
     /// parallel while the step list changes).
     pub(super) fn owned(&self, i: usize, what: Call) -> WriteFuture {
@@ -411,9 +490,21 @@ impl Exec {
         let key = self.keys[i].clone();
         let mode = self.write_mode(what == Call::DryRun);
         let limit = self.timeout;
+        let recreate = self.steps[i].replace && what == Call::Write;
         Box::pin(async move {
             let work = async {
                 match (what, &task.kind) {
+                    _ if recreate => writes::recreate(
+                        &client,
+                        &catalog,
+                        &task.object,
+                        &task.api_version,
+                        &task.options,
+                        &key,
+                        limit,
+                    )
+                    .await
+                    .map(Some),
                     (Call::DeleteHook, _) => writes::delete(
                         &client,
                         &catalog,

@@ -6,7 +6,9 @@ use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
 
 use crate::engine::compare::FIELD_MANAGER;
-use crate::model::{Application, GroupKind, HistoryEntry, StepAction, StepStatus, SyncStep};
+use crate::model::{
+    Application, GroupKind, HistoryEntry, StepAction, StepStatus, SyncStep, TakenFields,
+};
 
 /// The data key holding the entries (a JSON array, oldest first).
 pub const DATA_KEY: &str = "history.json";
@@ -160,6 +162,7 @@ pub fn summary(steps: &[SyncStep]) -> String {
             continue;
         }
         bump(match s.action {
+            _ if s.replace => "replaced",
             StepAction::Created => "created",
             StepAction::Configured => "configured",
             StepAction::Unchanged => "unchanged",
@@ -174,6 +177,7 @@ pub fn summary(steps: &[SyncStep]) -> String {
     let order = [
         "created",
         "configured",
+        "replaced",
         "unchanged",
         "pruned",
         "hook",
@@ -185,6 +189,19 @@ pub fn summary(steps: &[SyncStep]) -> String {
         .map(|(w, n)| format!("{n} {w}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// What the applied steps took from other field managers, per object, so the history shows
+/// that a sync reverted a hand edit.
+pub fn taken(steps: &[SyncStep]) -> Vec<TakenFields> {
+    steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Succeeded && !s.takes.is_empty())
+        .map(|s| TakenFields {
+            resource: super::step_title(s),
+            takes: s.takes.clone(),
+        })
+        .collect()
 }
 
 /// Reads the app's history from its cluster; no ConfigMap means no history.
@@ -270,6 +287,7 @@ mod tests {
             phase: OperationPhase::Succeeded,
             initiated_by: "me@host".into(),
             summary: "1 created".into(),
+            taken: Vec::new(),
         }
     }
 
@@ -334,6 +352,8 @@ mod tests {
             action,
             status,
             message: String::new(),
+            takes: Vec::new(),
+            replace: false,
         };
         let steps = vec![
             step(StepAction::Configured, StepStatus::Succeeded),

@@ -1,5 +1,6 @@
 //! Syncs: the plan (phases, waves, kind order, hooks, prune), its execution against a
-//! cluster (server-side apply as `rekon`, health waits, SyncFail hooks, retries), the sync
+//! cluster (server-side apply as `rekon`, taking fields Git sets from other managers as
+//! Argo CD does, health waits, SyncFail hooks, retries), the sync
 //! history kept in the cluster, and the auto-sync and self-heal rules. Semantics follow
 //! Argo CD (`gitops-engine`) unless said otherwise.
 
@@ -10,6 +11,7 @@ mod groups;
 pub mod history;
 pub mod live_view;
 pub mod plan;
+pub mod probe;
 pub mod retry;
 pub mod writes;
 

@@ -256,6 +256,8 @@ pub fn build(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
                 action,
                 status,
                 message,
+                takes: Vec::new(),
+                replace: false,
             },
             task: Task {
                 kind,
@@ -293,6 +295,8 @@ pub fn build(input: &PlanInput<'_>) -> Result<Plan, PlanError> {
                     action: StepAction::Created,
                     status: StepStatus::Pending,
                     message: "CreateNamespace=true".into(),
+                    takes: Vec::new(),
+                    replace: false,
                 },
                 task: Task {
                     kind: TaskKind::CreateNamespace,
@@ -441,6 +445,8 @@ fn step_of(
         action,
         status,
         message,
+        takes: Vec::new(),
+        replace: false,
     }
 }
 

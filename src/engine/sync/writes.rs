@@ -11,14 +11,14 @@ use serde_json::Value;
 use super::annotations::{ObjectOptions, Propagation};
 use crate::cluster::{ApiCatalog, WriteError};
 use crate::engine::compare::FIELD_MANAGER;
-use crate::model::ResourceKey;
+use crate::model::{FieldTakeover, ResourceKey};
 
 /// How one write is sent.
 #[derive(Debug, Clone, Copy)]
 pub struct WriteMode {
     /// Server dry run: nothing is persisted.
     pub dry_run: bool,
-    /// Take over fields other managers own.
+    /// Take over fields other managers own (server-side apply with force).
     pub force: bool,
 }
 
@@ -56,7 +56,8 @@ fn dynamic(obj: &Value) -> Result<DynamicObject, WriteError> {
     serde_json::from_value(obj.clone()).map_err(|e| WriteError::Invalid(e.to_string()))
 }
 
-/// Writes `obj` as a sync does: server-side apply as `rekon` (forced only when asked), or
+/// Writes `obj` as a sync does: server-side apply as `rekon` (forced unless conflicts are
+/// refused), or
 /// with `Replace=true` a create or a full replace. Returns the object as the server left it.
 pub async fn apply(
     client: &kube::Client,
@@ -180,14 +181,69 @@ pub async fn create_namespace(
     crate::cluster::apply::ensure_namespace(client, name, dry_run).await
 }
 
-/// A conflict message with the way out.
+/// A failed write's message with the way out.
 pub fn describe(e: &WriteError) -> String {
     match e {
-        WriteError::Conflict(m) => {
+        WriteError::Conflict { message, takes } if takes.is_empty() => {
             format!(
-                "{m} (another field manager owns these fields; sync with --force to take them over)"
+                "{message} (another field manager owns these fields; sync without --refuse-conflicts to take them over)"
             )
+        }
+        WriteError::Conflict { takes, .. } => refused(takes),
+        WriteError::Immutable(m) => {
+            format!("{m} (sync with --force to delete the object and create it again)")
         }
         other => other.to_string(),
     }
+}
+
+/// Why a step fails under `--refuse-conflicts`: each manager and its fields.
+pub fn refused(takes: &[FieldTakeover]) -> String {
+    let each: Vec<String> = takes
+        .iter()
+        .map(|t| format!("{} owned by {}", t.fields.join(", "), t.manager))
+        .collect();
+    format!(
+        "conflict: {} (--refuse-conflicts: nothing taken; sync without it to take them)",
+        each.join("; ")
+    )
+}
+
+/// `--force` on an object the server will not patch: deletes it (foreground), waits until
+/// it is gone, then applies it anew. `limit` bounds the wait.
+pub async fn recreate(
+    client: &kube::Client,
+    catalog: &ApiCatalog,
+    task_object: &Value,
+    api_version: &str,
+    options: &ObjectOptions,
+    key: &ResourceKey,
+    limit: std::time::Duration,
+) -> Result<Value, WriteError> {
+    delete(
+        client,
+        catalog,
+        key,
+        api_version,
+        Propagation::Foreground,
+        false,
+    )
+    .await?;
+    let started = std::time::Instant::now();
+    while get(client, catalog, key, api_version).await?.is_some() {
+        if started.elapsed() >= limit {
+            return Err(WriteError::Transport(format!(
+                "--force: {} {} was deleted but is still there after {}s; not created again",
+                key.kind,
+                key.name,
+                limit.as_secs()
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let mode = WriteMode {
+        dry_run: false,
+        force: true,
+    };
+    apply(client, catalog, task_object, api_version, options, mode).await
 }

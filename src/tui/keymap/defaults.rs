@@ -593,8 +593,20 @@ fn general_bindings() -> Vec<Binding> {
                 Sync,
                 "Sync",
                 "force",
-                "Toggle force: take over fields other managers own (destructive)",
+                "Toggle force: delete and create again what the server will not change in place (destructive)",
                 true,
+            ),
+        ),
+        only(
+            Applies::NotFlux,
+            b(
+                &[c('c')],
+                Action::ToggleRefuseConflicts,
+                Sync,
+                "Sync",
+                "refuse conflicts",
+                "Toggle refusing conflicts: fail instead of taking fields other managers own",
+                false,
             ),
         ),
         only(

@@ -62,6 +62,8 @@ pub struct ViewCx<'a> {
     pub snapshot: &'a Snapshot,
     /// Changes are refused (`--read-only`, the engine's flag, or `:readonly`).
     pub read_only: bool,
+    /// Syncs the user starts refuse conflicts by default (config `sync: refuseConflicts`).
+    pub refuse_conflicts: bool,
     message: &'a mut Option<Message>,
     outbox: &'a mut Outbox,
     owner: ViewId,
@@ -79,6 +81,7 @@ impl<'a> ViewCx<'a> {
         Self {
             snapshot,
             read_only,
+            refuse_conflicts: false,
             message,
             outbox,
             owner,

@@ -1,5 +1,7 @@
-//! The sync dialog: options (prune, dry run, force, apply-out-of-sync-only, the resources
-//! marked in the tree), the engine's plan for them, a confirmation, then live progress
+//! The sync dialog: options (prune, dry run, force, refuse conflicts,
+//! apply-out-of-sync-only, the resources marked in the tree), the engine's plan for them
+//! (naming the fields it takes from other field managers, and what `force` replaces), a
+//! confirmation, then live progress
 //! from the app's `operation` in each snapshot, and the result until dismissed. A rollback
 //! goes through the same dialog, starting at the confirmation.
 //!
@@ -61,6 +63,8 @@ pub struct SyncDialog {
     prune: bool,
     dry_run: bool,
     force: bool,
+    /// Fail instead of taking fields other managers own; starts as the config says.
+    refuse_conflicts: bool,
     out_of_sync_only: bool,
     /// Resources marked in the tree; synced alone while `selective` is on.
     marked: Vec<ResourceKey>,
@@ -91,6 +95,7 @@ impl SyncDialog {
             prune: false,
             dry_run: false,
             force: false,
+            refuse_conflicts: false,
             out_of_sync_only: false,
             marked,
             selective,
@@ -130,6 +135,7 @@ impl SyncDialog {
             prune: self.prune,
             dry_run: self.dry_run,
             force: self.force,
+            refuse_conflicts: self.refuse_conflicts,
             apply_out_of_sync_only: self.out_of_sync_only,
             resources: if self.selective {
                 self.marked.clone()
@@ -186,10 +192,15 @@ impl SyncDialog {
             ));
             return;
         }
+        if *action == Action::ToggleRefuseConflicts && self.app.managed_by != ManagedBy::Rekon {
+            cx.info("Argo CD's sync has no refuse-conflicts option: its own sync options apply");
+            return;
+        }
         match action {
             Action::TogglePrune => self.prune = !self.prune,
             Action::ToggleDryRun => self.dry_run = !self.dry_run,
             Action::ToggleForce => self.force = !self.force,
+            Action::ToggleRefuseConflicts => self.refuse_conflicts = !self.refuse_conflicts,
             Action::ToggleOutOfSyncOnly => self.out_of_sync_only = !self.out_of_sync_only,
             Action::ToggleSelective => {
                 if self.marked.is_empty() {
@@ -224,6 +235,7 @@ impl SyncDialog {
             Kind::Rollback { id, .. } => Request::Rollback {
                 app: self.qualified(),
                 id: *id,
+                options: self.options(),
             },
         };
         self.sent = Some(cx.request(request));
@@ -300,6 +312,7 @@ impl View for SyncDialog {
             self.follow(cx.snapshot);
             return;
         }
+        self.refuse_conflicts = cx.refuse_conflicts;
         self.ask_plan(cx);
     }
 
@@ -342,6 +355,7 @@ impl View for SyncDialog {
             Action::TogglePrune
             | Action::ToggleDryRun
             | Action::ToggleForce
+            | Action::ToggleRefuseConflicts
             | Action::ToggleOutOfSyncOnly
             | Action::ToggleSelective => {
                 if self.stage == SyncStage::Options && self.kind == Kind::Sync {

@@ -11,7 +11,7 @@ use super::{Kind, Plan, SyncDialog, SyncStage};
 use crate::config::Theme;
 use crate::model::{
     AppSnapshot, Health, ManagedBy, OperationPhase, StepAction, StepStatus, SyncPhase, SyncStatus,
-    SyncStep,
+    SyncStep, describe_takeovers,
 };
 use crate::tui::action::{Action, Context};
 use crate::tui::views::text::{one_line, short_sha, utc_time};
@@ -180,6 +180,11 @@ fn plan_lines(d: &SyncDialog, app: Option<&AppSnapshot>, cx: &DrawCx<'_>) -> Vec
                 theme,
             ));
             out.push(Line::from(toggles));
+            // A line of its own: what it means needs saying, and the toggles above fit 80
+            // columns without it. Argo CD's sync has no such option.
+            if d.app.managed_by == ManagedBy::Rekon {
+                out.push(refuse_line(d, k(Action::ToggleRefuseConflicts), theme));
+            }
             if !d.marked.is_empty() {
                 let names: Vec<String> = d
                     .marked
@@ -221,6 +226,21 @@ fn plan_lines(d: &SyncDialog, app: Option<&AppSnapshot>, cx: &DrawCx<'_>) -> Vec
     out
 }
 
+/// The refuse-conflicts toggle and what its state means.
+fn refuse_line(d: &SyncDialog, key: String, theme: &Theme) -> Line<'static> {
+    let mut spans = toggle_span(key, "refuse conflicts", d.refuse_conflicts, false, theme);
+    spans.pop();
+    spans.push(Span::styled(
+        if d.refuse_conflicts {
+            "  fail on fields another manager owns"
+        } else {
+            "  off: Git wins over hand edits"
+        },
+        theme.muted(),
+    ));
+    Line::from(spans)
+}
+
 /// The plan, or for an app its controller plans, what the sync asks of that controller.
 fn plan_body(d: &SyncDialog, app: Option<&AppSnapshot>, cx: &DrawCx<'_>) -> Vec<Line<'static>> {
     let theme = cx.theme;
@@ -239,7 +259,14 @@ fn plan_body(d: &SyncDialog, app: Option<&AppSnapshot>, cx: &DrawCx<'_>) -> Vec<
         )),
         Some(Plan::Ready(plan)) => {
             out.push(summary_line(&plan.steps, theme));
-            push_groups(&mut out, &plan.steps, |s| plan_step(s, theme), theme, true);
+            let refuse = d.refuse_conflicts;
+            push_groups(
+                &mut out,
+                &plan.steps,
+                |s| plan_step(s, refuse, theme),
+                theme,
+                true,
+            );
         }
     }
     out
@@ -335,16 +362,49 @@ fn object(step: &SyncStep) -> String {
     }
 }
 
-fn plan_step(step: &SyncStep, theme: &Theme) -> Line<'static> {
-    let (symbol, word, style) = action_style(step.action, theme);
+/// One planned step; a takeover follows on the same line, so a hand edit being reverted
+/// (or, refusing conflicts, the failure it causes) is seen before confirming.
+fn plan_step(step: &SyncStep, refuse: bool, theme: &Theme) -> Line<'static> {
+    let (symbol, word, style) = if step.replace {
+        ("!", "replace", theme.error())
+    } else {
+        action_style(step.action, theme)
+    };
     let mut spans = vec![
         Span::styled(format!("  {symbol} {word:<9} "), style),
         Span::styled(object(step), theme.text()),
     ];
+    if !step.takes.is_empty() {
+        let text = if refuse {
+            format!(
+                "  refused: {}",
+                step.takes
+                    .iter()
+                    .map(|t| format!("{} owned by {}", t.fields.join(", "), t.manager))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        } else {
+            format!("  {}", describe_takeovers(&step.takes))
+        };
+        spans.push(Span::styled(
+            text,
+            if refuse {
+                theme.error()
+            } else {
+                theme.warning()
+            },
+        ));
+    }
     if !step.message.is_empty() {
+        let style = if step.replace {
+            theme.error()
+        } else {
+            theme.muted()
+        };
         spans.push(Span::styled(
             format!("  {}", one_line(&step.message)),
-            theme.muted(),
+            style,
         ));
     }
     Line::from(spans)
@@ -358,12 +418,29 @@ fn progress_step(step: &SyncStep, spinner: char, theme: &Theme) -> Line<'static>
         StepStatus::Failed => ("✗".to_string(), theme.error()),
         StepStatus::Skipped => ("–".to_string(), theme.muted()),
     };
-    let (_, word, action) = action_style(step.action, theme);
+    let (word, action) = if step.replace {
+        ("replace", theme.error())
+    } else {
+        let (_, word, action) = action_style(step.action, theme);
+        (word, action)
+    };
     let mut spans = vec![
         Span::styled(format!("  {status} "), style),
         Span::styled(format!("{word:<9} "), action),
         Span::styled(object(step), theme.text()),
     ];
+    if !step.takes.is_empty() && step.status != StepStatus::Failed {
+        let verb = if step.status == StepStatus::Pending {
+            "takes"
+        } else {
+            "took"
+        };
+        let what: Vec<String> = step.takes.iter().map(|t| t.describe()).collect();
+        spans.push(Span::styled(
+            format!("  {verb} {}", what.join("; ")),
+            theme.warning(),
+        ));
+    }
     if !step.message.is_empty() {
         let msg_style = if step.status == StepStatus::Failed {
             theme.error()
@@ -504,8 +581,37 @@ fn footer_lines(d: &SyncDialog, cx: &DrawCx<'_>) -> Vec<Line<'static>> {
                 "prune deletes tracked resources that left Git".to_string()
             });
         }
+        let plan_steps = d.plan().map(|p| p.steps.as_slice()).unwrap_or_default();
+        let replaced = plan_steps.iter().filter(|s| s.replace).count();
         if d.force {
-            warnings.push("force takes over fields other managers own".to_string());
+            warnings.push(if replaced > 0 {
+                format!(
+                    "force deletes and creates again {replaced} resource{} the server will not change in place",
+                    if replaced == 1 { "" } else { "s" }
+                )
+            } else {
+                "force deletes and creates again what the server will not change in place"
+                    .to_string()
+            });
+        }
+        let taken = plan_steps.iter().filter(|s| !s.takes.is_empty()).count();
+        if taken > 0 && !d.refuse_conflicts {
+            out.push(Line::styled(
+                format!(
+                    "Git wins: {taken} resource{} changed by another field manager go{} back to Git.",
+                    if taken == 1 { "" } else { "s" },
+                    if taken == 1 { "es" } else { "" },
+                ),
+                theme.warning(),
+            ));
+        } else if taken > 0 {
+            out.push(Line::styled(
+                format!(
+                    "Refusing conflicts: this sync fails before any change ({taken} resource{} with fields another manager owns).",
+                    if taken == 1 { "" } else { "s" }
+                ),
+                theme.error(),
+            ));
         }
         if !warnings.is_empty() {
             out.push(Line::styled(
