@@ -47,15 +47,35 @@ fn missing_state(s: &Snapshot) -> Option<String> {
         .is_some_and(|op| op.phase == OperationPhase::Running);
     [
         // In sync, healthy.
-        expect("flux-ks:flux-system/observability", Some(SyncStatus::Synced), Health::Healthy, &[]),
+        expect(
+            "flux-ks:flux-system/observability",
+            Some(SyncStatus::Synced),
+            Health::Healthy,
+            &[],
+        ),
         // A rollout whose pods take half an hour.
-        expect("catalog-prod", Some(SyncStatus::Synced), Health::Progressing, &[]),
+        expect(
+            "catalog-prod",
+            Some(SyncStatus::Synced),
+            Health::Progressing,
+            &[],
+        ),
         // An image that never pulls, past its progress deadline.
-        expect("recommendations", Some(SyncStatus::Synced), Health::Degraded, &["progress deadline"]),
+        expect(
+            "recommendations",
+            Some(SyncStatus::Synced),
+            Health::Degraded,
+            &["progress deadline"],
+        ),
         // Never synced.
         expect("search", Some(SyncStatus::OutOfSync), Health::Missing, &[]),
         // Drift from a hand edit.
-        expect("catalog-staging", Some(SyncStatus::OutOfSync), Health::Healthy, &[]),
+        expect(
+            "catalog-staging",
+            Some(SyncStatus::OutOfSync),
+            Health::Healthy,
+            &[],
+        ),
         // Git that does not render: the file and line.
         expect(
             "session-cache",
@@ -63,7 +83,12 @@ fn missing_state(s: &Snapshot) -> Option<String> {
             Health::Unknown,
             &["apps/session-cache/statefulset.yaml:27"],
         ),
-        expect("flux-ks:flux-system/observability-alerts", None, Health::Suspended, &["suspended"]),
+        expect(
+            "flux-ks:flux-system/observability-alerts",
+            None,
+            Health::Suspended,
+            &["suspended"],
+        ),
         // An Argo CD sync waiting for its first wave's health.
         expect(
             "argocd:argocd/edge-proxy",
@@ -103,8 +128,9 @@ async fn the_demo_shows_every_state_at_once_and_keeps_them_for_ten_simulated_min
         Duration::from_secs(60),
         rx.wait_for(|s| s.settled && missing_state(s).is_none()),
     )
-    .await;
-    if first.is_err() {
+    .await
+    .is_ok_and(|r| r.is_ok());
+    if !first {
         panic!(
             "the demo never showed every state:\n{}",
             missing_state(&engine.current()).unwrap_or_default()

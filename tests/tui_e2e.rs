@@ -1,11 +1,70 @@
-//! End to end: the real `rekon demo` in a real terminal (tmux), driven by keys like a user:
-//! open the OutOfSync app, look at its diff, sync it, and wait until it is Synced and Healthy.
+//! End to end: the real `rekon demo` in a real terminal (tmux). Its first screen shows every
+//! state at once; driven by keys like a user: open the OutOfSync app, look at its diff, sync
+//! it, and wait until it is Synced and Healthy.
 
 mod tmux_support;
 
 use std::time::{Duration, Instant};
 
 use tmux_support::{Tmux, isolated, row};
+
+/// What the first screen must show, row by row: the app and the words its row has.
+const FIRST_SCREEN: [(&str, &[&str]); 9] = [
+    ("observability-infra", &["Synced", "Healthy"]),
+    ("catalog-prod", &["Synced", "Progressing"]),
+    ("recommendations", &["Degraded"]),
+    ("search", &["OutOfSync", "Missing"]),
+    // Synced at head, then edited by hand: drift.
+    ("catalog-staging", &["OutOfSync", "Healthy"]),
+    (
+        "session-cache",
+        &["Unknown", "apps/session-cache/statefulset.yaml:27"],
+    ),
+    ("observability-alerts", &["Suspended"]),
+    // The Argo CD Application whose sync operation runs.
+    (
+        "edge-proxy",
+        &[
+            "Progressing",
+            "waiting for healthy state of apps/Deployment/edge-proxy",
+        ],
+    ),
+    ("storefront", &["OutOfSync", "Healthy"]),
+];
+
+/// The rows of [`FIRST_SCREEN`] that `screen` does not show as wanted.
+fn not_shown(screen: &str) -> Vec<&'static str> {
+    FIRST_SCREEN
+        .iter()
+        .filter(|(app, words)| {
+            !row(screen, app).is_some_and(|r| words.iter().all(|w| r.contains(w)))
+        })
+        .map(|(app, _)| *app)
+        .collect()
+}
+
+#[test]
+fn the_demos_first_screen_shows_every_state_at_once() {
+    if !Tmux::available() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    // Wide enough for the whole message column.
+    let t = Tmux::start(
+        "first-screen",
+        (220, 30),
+        &isolated(
+            &format!("{} demo", env!("CARGO_BIN_EXE_rekon")),
+            home.path(),
+        ),
+    );
+    // Polled until every row shows its state at once: a behaviour, not a timing, bound.
+    t.wait_for(
+        "every state on one screen (healthy, progressing, degraded, missing, drifted, \
+         not rendering, suspended, operation running)",
+        |s| not_shown(s).is_empty(),
+    );
+}
 
 #[test]
 fn open_the_drifted_app_see_its_diff_sync_it_and_watch_it_turn_synced_and_healthy() {
