@@ -2,103 +2,13 @@
 //! signal, or panics, and afterwards the terminal is back in cooked mode with echo, off the
 //! alternate screen and without mouse capture — exactly as before.
 
+mod tmux_support;
+
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// A tmux server of our own (its own socket), so a user's tmux is never touched.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn available() -> bool {
-        let found = Command::new("tmux")
-            .arg("-V")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !found {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("tmux is required when CI=true");
-            }
-            println!("skipped: tmux is not installed");
-        }
-        found
-    }
-
-    /// Starts `script` (a shell script) in a 100x30 pane.
-    fn start(name: &str, script: &Path) -> Tmux {
-        let socket = format!("rekon-rel-{name}-{}", std::process::id());
-        let t = Tmux { socket };
-        let out = t.tmux(&[
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "main",
-            "-x",
-            "100",
-            "-y",
-            "30",
-            &format!("sh {}", script.display()),
-        ]);
-        assert!(
-            out.status.success(),
-            "tmux: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        t
-    }
-
-    fn tmux(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "main"]).stdout)
-            .into_owned()
-    }
-
-    /// A pane flag: `alternate_on`, `mouse_any_flag`, `cursor_flag` …
-    fn flag(&self, name: &str) -> String {
-        let out = self.tmux(&[
-            "display-message",
-            "-p",
-            "-t",
-            "main",
-            &format!("#{{{name}}}"),
-        ]);
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.tmux(&["kill-server"]);
-    }
-}
-
-fn wait_for(
-    what: &str,
-    limit: Duration,
-    mut check: impl FnMut() -> bool,
-    screen: impl Fn() -> String,
-) {
-    let deadline = Instant::now() + limit;
-    while !check() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; screen:\n{}",
-            screen()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
+use tmux_support::{Tmux, isolated, wait_until};
 
 /// The terminal modes that matter, from `stty -a`: canonical input, echo, signals.
 fn modes(stty: &str) -> Vec<String> {
@@ -126,12 +36,16 @@ fn around(name: &str, command: &str, dir: &Path) -> Tmux {
         ),
     )
     .unwrap();
-    Tmux::start(name, &script)
+    Tmux::start(
+        &format!("rel-{name}"),
+        (100, 30),
+        &format!("sh {}", script.display()),
+    )
 }
 
 fn check_restored(t: &Tmux, dir: &Path) {
     let after = dir.join("after.txt");
-    wait_for(
+    wait_until(
         "the program to end",
         Duration::from_secs(60),
         || after.exists(),
@@ -160,13 +74,9 @@ fn a_signal_while_the_tui_runs_leaves_the_terminal_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
-    let command = format!(
-        "env HOME={h} XDG_CONFIG_HOME={h}/config XDG_CACHE_HOME={h}/cache TERM=xterm-256color {} demo",
-        env!("CARGO_BIN_EXE_rekon"),
-        h = home.display()
-    );
+    let command = isolated(&format!("{} demo", env!("CARGO_BIN_EXE_rekon")), &home);
     let t = around("signal", &command, dir.path());
-    wait_for(
+    wait_until(
         "the TUI",
         Duration::from_secs(120),
         || t.flag("alternate_on") == "1" && t.screen().contains("demo-"),

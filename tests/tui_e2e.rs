@@ -1,107 +1,69 @@
-//! End to end: the real `rekon demo` in a real terminal (tmux), driven by keys like a user:
-//! open the OutOfSync app, look at its diff, sync it, and wait until it is Synced and Healthy.
+//! End to end: the real `rekon demo` in a real terminal (tmux). Its first screen shows every
+//! state at once; driven by keys like a user: open the OutOfSync app, look at its diff, sync
+//! it, and wait until it is Synced and Healthy.
 
-use std::path::Path;
-use std::process::Command;
+mod tmux_support;
+
 use std::time::{Duration, Instant};
 
-/// A tmux server of our own (its own socket), so a user's tmux is never touched.
-struct Tmux {
-    socket: String,
-    session: String,
+use tmux_support::{Tmux, isolated, row};
+
+/// What the first screen must show, row by row: the app and the words its row has.
+const FIRST_SCREEN: [(&str, &[&str]); 9] = [
+    ("observability-infra", &["Synced", "Healthy"]),
+    ("catalog-prod", &["Synced", "Progressing"]),
+    ("recommendations", &["Degraded"]),
+    ("search", &["OutOfSync", "Missing"]),
+    // Synced at head, then edited by hand: drift.
+    ("catalog-staging", &["OutOfSync", "Healthy"]),
+    (
+        "session-cache",
+        &["Unknown", "apps/session-cache/statefulset.yaml:27"],
+    ),
+    ("observability-alerts", &["Suspended"]),
+    // The Argo CD Application whose sync operation runs.
+    (
+        "edge-proxy",
+        &[
+            "Progressing",
+            "waiting for healthy state of apps/Deployment/edge-proxy",
+        ],
+    ),
+    ("storefront", &["OutOfSync", "Healthy"]),
+];
+
+/// The rows of [`FIRST_SCREEN`] that `screen` does not show as wanted.
+fn not_shown(screen: &str) -> Vec<&'static str> {
+    FIRST_SCREEN
+        .iter()
+        .filter(|(app, words)| {
+            !row(screen, app).is_some_and(|r| words.iter().all(|w| r.contains(w)))
+        })
+        .map(|(app, _)| *app)
+        .collect()
 }
 
-impl Tmux {
-    fn available() -> bool {
-        let found = Command::new("tmux")
-            .arg("-V")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !found {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("tmux is required when CI=true");
-            }
-            println!("skipped: tmux is not installed");
-        }
-        found
+#[test]
+fn the_demos_first_screen_shows_every_state_at_once() {
+    if !Tmux::available() {
+        return;
     }
-
-    fn start(command: &str, home: &Path) -> Tmux {
-        let socket = format!("rekon-e2e-{}", std::process::id());
-        let session = "demo".to_string();
-        let status = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-s", &session])
-            .args(["-x", "140", "-y", "40"])
-            .arg(format!(
-                "env HOME={home} XDG_CONFIG_HOME={home}/config XDG_CACHE_HOME={home}/cache TERM=xterm-256color {command}",
-                home = home.display()
-            ))
-            .status()
-            .unwrap();
-        assert!(status.success(), "tmux could not start");
-        Tmux { socket, session }
-    }
-
-    fn tmux(&self, args: &[&str]) -> std::process::Output {
-        Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            self.tmux(&["send-keys", "-t", &self.session, k]);
-            std::thread::sleep(Duration::from_millis(150));
-        }
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(
-            &self
-                .tmux(&["capture-pane", "-p", "-t", &self.session])
-                .stdout,
-        )
-        .into_owned()
-    }
-
-    fn alive(&self) -> bool {
-        self.tmux(&["has-session", "-t", &self.session])
-            .status
-            .success()
-    }
-
-    /// Waits (generously: the machine is shared) until the screen satisfies `pred`.
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let screen = self.screen();
-            if pred(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(250));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.tmux(&["kill-server"]);
-    }
-}
-
-/// The apps-table row whose NAME is `app`.
-fn row<'a>(screen: &'a str, app: &str) -> Option<&'a str> {
-    screen.lines().find(|l| {
-        l.trim_start_matches(['│', '▶', ' '])
-            .starts_with(&format!("{app} "))
-            && l.contains("demo-")
-    })
+    let home = tempfile::tempdir().unwrap();
+    // Wide enough for the whole message column.
+    let t = Tmux::start(
+        "first-screen",
+        (220, 30),
+        &isolated(
+            &format!("{} demo", env!("CARGO_BIN_EXE_rekon")),
+            home.path(),
+        ),
+    );
+    // Polled until every row shows its state at once: a behaviour, not a timing, bound.
+    t.wait_for(
+        "every state on one screen (healthy, progressing, degraded, missing, drifted, \
+         not rendering, suspended, operation running)",
+        |s| not_shown(s).is_empty(),
+    );
 }
 
 #[test]
@@ -111,8 +73,12 @@ fn open_the_drifted_app_see_its_diff_sync_it_and_watch_it_turn_synced_and_health
     }
     let home = tempfile::tempdir().unwrap();
     let t = Tmux::start(
-        &format!("{} demo", env!("CARGO_BIN_EXE_rekon")),
-        home.path(),
+        "e2e",
+        (140, 40),
+        &isolated(
+            &format!("{} demo", env!("CARGO_BIN_EXE_rekon")),
+            home.path(),
+        ),
     );
 
     // storefront starts a commit behind: OutOfSync.

@@ -80,20 +80,37 @@ pub async fn seed(demo: &Demo) -> Result<()> {
                 .await?;
                 let resources: Vec<Value> = keys
                     .iter()
-                    .map(|(k, v)| {
+                    .map(|(k, v, wave)| {
                         json!({"group": k.group, "version": v, "kind": k.kind, "namespace": k.namespace,
-                            "name": k.name, "status": "Synced", "health": {"status": "Progressing"}})
+                            "name": k.name, "status": "Synced", "health": {"status": "Progressing"},
+                            "syncWave": wave})
                     })
                     .collect();
+                // The automated sync is mid-way, as Argo CD shows it: wave 0 applied, waiting
+                // for its health before wave 1. The simulated controller keeps it running
+                // until the Deployment is healthy.
+                let first_wave = keys.iter().map(|(_, _, w)| *w).min().unwrap_or(0);
+                let applied: Vec<Value> = keys
+                    .iter()
+                    .filter(|(_, _, w)| *w == first_wave)
+                    .map(|(k, v, w)| {
+                        json!({"group": k.group, "version": v, "kind": k.kind, "namespace": k.namespace,
+                            "name": k.name, "status": "Synced", "syncPhase": "Sync", "syncWave": w,
+                            "message": format!("{}/{} configured", k.kind.to_lowercase(), k.name)})
+                    })
+                    .collect();
+                let operation =
+                    json!({"initiatedBy": {"automated": true}, "sync": {"revision": head}});
                 let mut app = obj.clone();
+                app["operation"] = operation.clone();
                 app["status"] = json!({
                     "sync": {"status": "Synced", "revision": head},
                     "health": {"status": "Progressing"},
                     "resources": resources,
-                    "operationState": {"phase": "Succeeded", "message": "successfully synced (all tasks run)",
-                        "startedAt": now, "finishedAt": now,
-                        "operation": {"initiatedBy": {"automated": true}, "sync": {"revision": head}},
-                        "syncResult": {"revision": head, "resources": []}},
+                    "operationState": {"phase": "Running",
+                        "message": "waiting for healthy state of apps/Deployment/edge-proxy",
+                        "startedAt": now, "operation": operation,
+                        "syncResult": {"revision": head, "resources": applied}},
                     "history": [{"id": 0, "revision": head, "deployStartedAt": now, "deployedAt": now,
                         "initiatedBy": {"automated": true}}]
                 });
@@ -126,11 +143,20 @@ pub async fn seed(demo: &Demo) -> Result<()> {
                 .await?;
                 let entries: Vec<Value> = keys
                     .iter()
-                    .map(|(k, v)| json!({"id": flux::inventory_id(k), "v": v}))
+                    .map(|(k, v, _)| json!({"id": flux::inventory_id(k), "v": v}))
                     .collect();
+                let revision = format!("main@sha1:{head}");
                 let mut ks = obj.clone();
                 ks["status"] = json!({"inventory": {"entries": entries},
-                    "lastAppliedRevision": format!("main@sha1:{head}")});
+                    "lastAppliedRevision": revision});
+                // The simulated controller leaves a suspended Kustomization alone, so it keeps
+                // the Ready condition of its last reconcile before `flux suspend`.
+                if obj.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true) {
+                    ks["status"]["observedGeneration"] = json!(1);
+                    ks["status"]["conditions"] = json!([{"type": "Ready", "status": "True",
+                        "reason": "ReconciliationSucceeded", "lastTransitionTime": now,
+                        "message": format!("Applied revision: {revision}")}]);
+                }
                 put(h, ks, "kustomize-controller").await?;
             }
             "ImageRepository" => {
@@ -167,7 +193,8 @@ fn set(obj: &mut Value, path: &[&str], value: Value) {
 }
 
 /// Renders `path` of the demo repository at its head and applies it as `manager` (after
-/// `mark` adds the controller's own markers); returns the objects' keys and versions.
+/// `mark` adds the controller's own markers); returns the objects' keys, versions and Argo
+/// CD sync waves.
 async fn apply_path(
     demo: &Demo,
     cluster: &ClusterHandle,
@@ -175,7 +202,7 @@ async fn apply_path(
     namespace: &str,
     manager: &str,
     mark: &(dyn Fn(&mut Value, &ResourceKey) + Sync),
-) -> Result<Vec<(ResourceKey, String)>> {
+) -> Result<Vec<(ResourceKey, String, i64)>> {
     let source = AppSource {
         repo_url: demo.repo.path.display().to_string(),
         path: Some(path.to_string()),
@@ -223,11 +250,13 @@ async fn apply_path(
         )
         .await
         .wrap_err_with(|| format!("applying {} from {}", d.key, d.origin))?;
+        let wave = i64::from(crate::engine::sync::annotations::wave(&object));
         keys.push((
             d.key.clone(),
             crate::model::split_api_version(&d.api_version)
                 .1
                 .to_string(),
+            wave,
         ));
     }
     Ok(keys)

@@ -1,6 +1,8 @@
-//! Seeding the demo clusters so the first minute shows every state: apps applied at older
-//! commits are OutOfSync (one with a rotated Secret), one app is edited by hand after
-//! seeding, one never pulls its image, one is mid-rollout.
+//! Seeding the demo clusters so the first screen shows every state, and keeps showing it
+//! for half an hour unless the user acts: apps applied at older commits are OutOfSync (one
+//! with a rotated Secret), one app is edited by hand after seeding, one never pulls its image
+//! (past its progress deadline within seconds), one is mid-rollout with pods that take 30
+//! minutes to start, one was never synced (Missing), and one's newest commit does not render.
 
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
@@ -21,15 +23,19 @@ const SEEDED_BY: &str = "rekon demo (seed)";
 const HAND_EDITED_APP: &str = "catalog-staging";
 
 /// Which commit of the demo history each app is applied at (index into the commits,
-/// oldest first); apps not listed get the newest commit.
-fn seed_commit(app: &str, commits: usize) -> usize {
+/// oldest first), or `None` for an app never synced; apps not listed get the newest commit.
+fn seed_commit(app: &str, commits: usize) -> Option<usize> {
     let head = commits.saturating_sub(1);
     match app {
         // Before "bump podinfo and rotate session secret": OutOfSync with a masked Secret change.
-        "storefront" => 0,
+        "storefront" => Some(0),
         // Before "add migration hook and sync waves": syncing it shows waves and the hook.
-        "payments" => 1.min(head),
-        _ => head,
+        "payments" => Some(1.min(head)),
+        // The newest commit breaks its YAML: it runs what the commit before rendered.
+        "session-cache" => Some(head.saturating_sub(1)),
+        // Added to Git, its first sync left to the user: Missing.
+        "search" => None,
+        _ => Some(head),
     }
 }
 
@@ -38,6 +44,9 @@ fn seed_commit(app: &str, commits: usize) -> usize {
 pub async fn seed(demo: &Demo) -> Result<()> {
     let handles = demo.handles();
     for app in &demo.repo.applications {
+        if seed_commit(&app.metadata.name, demo.repo.commits.len()).is_none() {
+            continue;
+        }
         let cluster = handles
             .iter()
             .find(|h| Some(h.name.as_str()) == app.spec.destination.name.as_deref())
@@ -67,7 +76,9 @@ pub async fn seed(demo: &Demo) -> Result<()> {
     engine.settled().await;
     let mut waiting = Vec::new();
     for app in &demo.repo.applications {
-        let index = seed_commit(&app.metadata.name, demo.repo.commits.len());
+        let Some(index) = seed_commit(&app.metadata.name, demo.repo.commits.len()) else {
+            continue;
+        };
         let (reply, answer) = oneshot::channel();
         engine
             .commands()

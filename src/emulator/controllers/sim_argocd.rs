@@ -7,6 +7,9 @@
 //!   pruning (when `prune` is set), history grows (not for dry runs or selective syncs), and
 //!   `operation` is cleared. A resource missing from the cluster fails the operation: the
 //!   simulation cannot create objects it has no manifests for.
+//! - as in Argo CD, a sync whose resources span more than one wave (`syncWave` of
+//!   `status.resources`) waits for their health: while one is Progressing the operation stays
+//!   Running, "waiting for healthy state of GROUP/KIND/NAME".
 //! - `status.operationState.phase: Terminating` ends the operation as Failed, "terminated".
 //! - the `argocd.argoproj.io/refresh` annotation is removed and `status.reconciledAt` set.
 //! - health is kept current from the live objects named in `status.resources`.
@@ -142,7 +145,15 @@ pub(super) fn reconcile(app: &Value, ctx: &mut Ctx<'_>) -> Outcome {
                 Some(s) if ctx.now < s + OPERATION_TIME => {
                     out.requeue_at(ctx.now, s + OPERATION_TIME)
                 }
-                _ => finish(app, &op, &mut new, ctx, &mut out),
+                _ => match waiting_for(app, &op, ctx) {
+                    // Looked at again with health, every RESYNC.
+                    Some(message) => set_path(
+                        &mut new,
+                        &["status", "operationState", "message"],
+                        json!(message),
+                    ),
+                    None => finish(app, &op, &mut new, ctx, &mut out),
+                },
             }
         }
     }
@@ -152,6 +163,52 @@ pub(super) fn reconcile(app: &Value, ctx: &mut Ctx<'_>) -> Outcome {
     }
     out.requeue(RESYNC);
     out
+}
+
+/// What a multi-step sync (its resources in more than one wave) still waits for, in Argo
+/// CD's words: the resources of the lowest wave that are still Progressing. `None` when the
+/// operation can end.
+fn waiting_for(app: &Value, op: &Value, ctx: &Ctx<'_>) -> Option<String> {
+    if meta::bool_at(op, &["sync", "dryRun"]) {
+        return None;
+    }
+    let wave = |r: &Value| meta::i64_at(r, &["syncWave"]).unwrap_or(0);
+    let resources: Vec<&Value> = array_at(app, &["status", "resources"])
+        .iter()
+        .filter(|r| r.is_object() && selected(op, r) && !meta::bool_at(r, &["requiresPruning"]))
+        .collect();
+    let mut waves: Vec<i64> = resources.iter().map(|r| wave(r)).collect();
+    waves.sort_unstable();
+    waves.dedup();
+    if waves.len() < 2 {
+        return None;
+    }
+    let progressing: Vec<&Value> = resources
+        .into_iter()
+        .filter(|r| {
+            let key = key_of_resource(r);
+            let live = ctx
+                .world
+                .get(&key.group, &key.kind, &key.namespace, &key.name);
+            health_of(live.as_deref()).0 == "Progressing"
+        })
+        .collect();
+    let lowest = progressing.iter().map(|r| wave(r)).min()?;
+    let waiting: Vec<&Value> = progressing
+        .into_iter()
+        .filter(|r| wave(r) == lowest)
+        .collect();
+    let first = waiting.first()?;
+    let mut message = format!(
+        "waiting for healthy state of {}/{}/{}",
+        str_at(first, &["group"]),
+        str_at(first, &["kind"]),
+        str_at(first, &["name"])
+    );
+    if waiting.len() > 1 {
+        message.push_str(&format!(" and {} more resources", waiting.len() - 1));
+    }
+    Some(message)
 }
 
 /// Ends a running operation.
@@ -396,6 +453,39 @@ mod tests {
             done.effects
                 .iter()
                 .any(|e| matches!(e, Effect::Delete(k) if k.name == "gone"))
+        );
+    }
+
+    #[test]
+    fn a_sync_in_waves_waits_for_the_health_of_a_progressing_wave() {
+        let deploy = |ready: i64| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "edge", "namespace": "edge", "generation": 1},
+                "spec": {"replicas": 2},
+                "status": {"observedGeneration": 1, "readyReplicas": ready}})
+        };
+        let service = json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "edge", "namespace": "edge"}});
+        let mut running = app(Some(json!({"sync": {"revision": "abc"}})), Some("Running"));
+        running["status"]["resources"] = json!([
+            {"group": "apps", "version": "v1", "kind": "Deployment", "namespace": "edge",
+                "name": "edge", "status": "Synced", "syncWave": 0},
+            {"version": "v1", "kind": "Service", "namespace": "edge", "name": "edge",
+                "status": "Synced", "syncWave": 1}]);
+        let slow = FakeWorld::with(vec![deploy(0), service.clone()]);
+        let out = run(&running, &slow, 1_735_693_200);
+        let v = updated(&out);
+        assert_eq!(v["status"]["operationState"]["phase"], "Running");
+        assert_eq!(
+            v["status"]["operationState"]["message"],
+            "waiting for healthy state of apps/Deployment/edge"
+        );
+        assert!(v.get("operation").is_some());
+        let ready = FakeWorld::with(vec![deploy(2), service]);
+        let out = run(&running, &ready, 1_735_693_200);
+        assert_eq!(
+            updated(&out)["status"]["operationState"]["phase"],
+            "Succeeded"
         );
     }
 
