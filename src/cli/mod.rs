@@ -3,6 +3,7 @@
 pub mod flux;
 pub mod headless;
 pub mod interactive;
+pub mod observed_sync;
 pub mod session;
 pub mod sync;
 
@@ -106,13 +107,15 @@ pub enum Command {
     },
     /// An app's topology: the app, its resources and their live children
     Tree {
-        /// NAME or NAMESPACE/NAME
+        /// NAME or NAMESPACE/NAME; or argocd:, flux-ks:, flux-hr:NAMESPACE/NAME (the
+        /// resources Argo CD or Flux reports, and their live children)
         #[arg(value_name = "APP")]
         app: String,
     },
     /// Desired (Git) against live; exit 0 when equal, 1 when different, 2 on error
     Diff {
-        /// NAME or NAMESPACE/NAME
+        /// NAME or NAMESPACE/NAME; or argocd:, flux-ks:, flux-hr:NAMESPACE/NAME (rekon
+        /// renders the revision Argo CD or Flux synced last)
         #[arg(value_name = "APP")]
         app: String,
         /// Compare this branch, tag or commit instead of the app's targetRevision
@@ -132,9 +135,10 @@ pub enum Command {
     /// progress, then every step (exit 0 when it succeeded, 2 when it failed)
     Sync(sync::SyncArgs),
     /// The app's recorded syncs, newest first (kept in the cluster, ConfigMap
-    /// rekon-history.APP in the app's namespace)
+    /// rekon-history.APP in the app's namespace; for argocd:NAMESPACE/NAME, the
+    /// Application's status.history)
     History {
-        /// NAME or NAMESPACE/NAME
+        /// NAME or NAMESPACE/NAME, or argocd:NAMESPACE/NAME
         #[arg(value_name = "APP")]
         app: String,
     },
