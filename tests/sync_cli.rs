@@ -241,3 +241,23 @@ fn failures_exit_2_with_one_line_naming_the_culprit() {
         assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn sync_at_a_revision_other_than_the_target() {
+    let Some(repo) = Fixture::new() else { return };
+    repo.write("shop/cm.yaml", cm("fast"));
+    let first = repo.commit("fast mode");
+    repo.write("shop/cm.yaml", cm("safe"));
+    let second = repo.commit("safe mode");
+    let cli = Cli::new(&repo.path, "CreateNamespace=true");
+
+    let op = cli.json(&["sync", "shop", "--revision", &first, "-o", "json"], 0);
+    assert_eq!(op["revision"], first.as_str());
+    let diff = cli.run(&["diff", "shop"]);
+    let text = String::from_utf8_lossy(&diff.stdout);
+    assert_eq!(diff.status.code(), Some(1), "{text}");
+    // Git's target (safe) against what the sync left live (fast).
+    assert!(text.contains("safe") && text.contains("fast"), "{text}");
+    let op = cli.json(&["sync", "shop", "-o", "json"], 0);
+    assert_eq!(op["revision"], second.as_str());
+}

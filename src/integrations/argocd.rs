@@ -745,6 +745,37 @@ mod tests {
     }
 
     #[test]
+    fn another_revision_is_refused_while_auto_sync_is_on() {
+        let at = |rev: &str, dry_run: bool| SyncOptions {
+            revision: Some(rev.into()),
+            dry_run,
+            ..SyncOptions::default()
+        };
+        let why = may_sync_revision(&app(), &at("v2", false)).unwrap_err();
+        assert_eq!(why, "Cannot sync to v2: auto-sync currently set to HEAD");
+        assert!(may_sync_revision(&app(), &at("HEAD", false)).is_ok());
+        assert!(may_sync_revision(&app(), &at("v2", true)).is_ok());
+        let mut manual = app();
+        manual["spec"]["syncPolicy"] = json!({});
+        assert!(may_sync_revision(&manual, &at("v2", false)).is_ok());
+    }
+
+    #[test]
+    fn rollback_writes_the_entry_s_revision_and_source() {
+        let mut a = app();
+        a["status"]["history"][0]["source"] = json!({"repoURL": "r", "path": "p"});
+        a["spec"]["syncPolicy"]["syncOptions"] = json!(["CreateNamespace=true"]);
+        assert_eq!(
+            rollback_patch(&a, 1, "me").unwrap(),
+            json!({"operation": {"initiatedBy": {"username": "me"}, "sync": {
+                "revision": "aaa", "prune": false, "dryRun": false,
+                "syncStrategy": {"apply": {}}, "source": {"repoURL": "r", "path": "p"},
+                "syncOptions": ["CreateNamespace=true"]}}})
+        );
+        assert!(rollback_patch(&a, 9, "me").is_none());
+    }
+
+    #[test]
     fn reads_the_application_for_rendering() {
         let a = to_application(&app()).unwrap();
         assert_eq!(a.spec.source.path(), "guestbook");
