@@ -372,7 +372,11 @@ async fn sync_of_a_flux_app_is_reconcile_with_its_source() {
     let server = url.as_str();
 
     let seq = last_seq(&c);
-    let out = run(&["--server", server, "sync", "flux-ks:flux-system/apps"], home).await;
+    let out = run(
+        &["--server", server, "sync", "flux-ks:flux-system/apps"],
+        home,
+    )
+    .await;
     let stdout = ok(&out);
     assert!(
         stdout.starts_with("✔ reconciled flux-ks:flux-system/apps@"),

@@ -78,11 +78,16 @@ async fn argo_cluster(controllers: bool, extra: &[Value]) -> (Cluster, String, t
     crds::install(&c.client(), crds::ARGOCD, "argocd.yaml")
         .await
         .unwrap();
-    put(&c, json!({"apiVersion": "apps/v1", "kind": "Deployment",
+    put(
+        &c,
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "edge", "namespace": "edge"},
         "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "edge"}},
             "template": {"metadata": {"labels": {"app": "edge"}},
-                "spec": {"containers": [{"name": "edge", "image": "traefik/whoami:v1.10.3"}]}}}}), "argocd-controller").await;
+                "spec": {"containers": [{"name": "edge", "image": "traefik/whoami:v1.10.3"}]}}}}),
+        "argocd-controller",
+    )
+    .await;
     put(
         &c,
         json!({"apiVersion": "v1", "kind": "Service",
@@ -254,10 +259,14 @@ async fn a_failed_operation_exits_2_with_argo_cds_message() {
         .unwrap_or_else(|| panic!("no ConfigMap row:\n{stdout}"));
     assert!(row.contains("settings  SyncFailed"), "{row}");
     assert!(
-        stdout.lines().last().unwrap().starts_with("Failed argocd:argocd/edge@")
-            && stdout.trim_end().ends_with(
-                ": one or more objects failed to apply: ConfigMap/settings"
-            ),
+        stdout
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("Failed argocd:argocd/edge@")
+            && stdout
+                .trim_end()
+                .ends_with(": one or more objects failed to apply: ConfigMap/settings"),
         "{stdout}"
     );
 

@@ -132,7 +132,8 @@ pub enum Command {
         revision: Option<String>,
     },
     /// Sync an app now: hooks and waves in order, waiting for health between waves; prints
-    /// progress, then every step (exit 0 when it succeeded, 2 when it failed)
+    /// progress, then every step (exit 0 when it succeeded, 2 when it failed). An argocd: app
+    /// is synced by Argo CD (its operation field), a flux-ks:/flux-hr: app reconciled by Flux
     Sync(sync::SyncArgs),
     /// The app's recorded syncs, newest first (kept in the cluster, ConfigMap
     /// rekon-history.APP in the app's namespace; for argocd:NAMESPACE/NAME, the

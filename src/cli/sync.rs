@@ -190,7 +190,8 @@ pub async fn sync(global: &GlobalArgs, args: &SyncArgs) -> Result<ExitCode> {
     if let Some(rev) = &options.revision {
         let snapshot = engine.current();
         let own = snapshot.apps.iter().find(|a| a.qualified_name() == app);
-        if let Some(a) = own.filter(|a| a.auto_sync && !options.dry_run && *rev != a.target_revision)
+        if let Some(a) =
+            own.filter(|a| a.auto_sync && !options.dry_run && *rev != a.target_revision)
         {
             bail!(
                 "cannot sync {app} to {rev}: it auto-syncs to {} and would sync straight back (turn automated sync off first, or add --dry-run)",

@@ -404,8 +404,8 @@ pub fn may_sync_revision(obj: &Value, options: &SyncOptions) -> Result<(), Strin
 /// and source, with the apply strategy and the app's own sync options, as Argo CD's API server
 /// writes it. `None` when the app has no such entry.
 pub fn rollback_patch(obj: &Value, id: u64, initiated_by: &str) -> Option<Value> {
-    let entry = items(obj, "/status/history")
-        .find(|h| h.get("id").and_then(Value::as_u64) == Some(id))?;
+    let entry =
+        items(obj, "/status/history").find(|h| h.get("id").and_then(Value::as_u64) == Some(id))?;
     let mut sync = json!({
         "revision": str_at(entry, "/revision"),
         "prune": false,
