@@ -134,11 +134,13 @@ fn refuse_flux_flags(global: &GlobalArgs, args: &SyncArgs, r: &ObservedRef) -> R
         ("--resource", !args.resources.is_empty()),
         ("--revision", args.revision.is_some()),
         ("--apply-out-of-sync-only", args.apply_out_of_sync_only),
-        (
-            "--output",
-            global.output.is_some_and(|o| o != OutputFormat::Table),
-        ),
     ];
+    if let Some(o) = global.output.filter(|o| *o != OutputFormat::Table) {
+        bail!(
+            "--output {} is not supported by sync of {r}: it is `rekon reconcile --with-source`, which prints one line",
+            format!("{o:?}").to_lowercase()
+        );
+    }
     if let Some((flag, _)) = set.iter().find(|(_, on)| *on) {
         bail!(
             "{flag} does not apply to {r}: Flux applies what its source holds, and `rekon sync` of a Flux app is `rekon reconcile --with-source` (Flux's prune is spec.prune)"
