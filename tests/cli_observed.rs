@@ -364,3 +364,55 @@ async fn graph_and_images_for_people_and_scripts() {
     assert_eq!(p["workloads"][0]["behind"], true);
     assert_eq!(p["workloads"][0]["tag"], "v0.24.0");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_of_a_flux_app_is_reconcile_with_its_source() {
+    let (c, url, home) = flux_cluster().await;
+    let home = home.path();
+    let server = url.as_str();
+
+    let seq = last_seq(&c);
+    let out = run(
+        &["--server", server, "sync", "flux-ks:flux-system/apps"],
+        home,
+    )
+    .await;
+    let stdout = ok(&out);
+    assert!(
+        stdout.starts_with("✔ reconciled flux-ks:flux-system/apps@"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with(&format!("Applied revision: main@sha1:{SHA}")),
+        "{stdout}"
+    );
+    assert_eq!(
+        patches_after(&c, seq),
+        [
+            pair("gitrepositories", "platform"),
+            pair("kustomizations", "apps")
+        ]
+    );
+
+    // The flags Flux has no counterpart for are refused, by name, before anything is written.
+    let seq = last_seq(&c);
+    for (flag, extra) in [
+        ("--prune", None),
+        ("--revision", Some("main")),
+        ("--resource", Some("apps:Deployment:monitoring/exporter")),
+        ("--force", None),
+    ] {
+        let mut cmd = vec!["--server", server, "sync", "flux-ks:flux-system/apps", flag];
+        cmd.extend(extra);
+        let line = refused(&run(&cmd, home).await);
+        assert!(
+            line.starts_with(&format!(
+                "rekon: {flag} does not apply to flux-ks:flux-system/apps: Flux applies what its source holds"
+            )),
+            "{line}"
+        );
+    }
+    assert!(patches_after(&c, seq).is_empty());
+}

@@ -249,7 +249,7 @@ async fn sync_refresh_and_terminate_write_argo_cds_own_fields() {
     })
     .await
     .unwrap_err();
-    assert!(refused.contains("already running"), "{refused}");
+    assert!(refused.contains("already in progress"), "{refused}");
     assert!(writes_after(&c, before).is_empty());
 }
 

@@ -324,3 +324,23 @@ fn git_wins_over_a_hand_edit_unless_conflicts_are_refused_by_flag_or_config() {
     let help = cli.run(&["sync", "--help"]);
     assert!(String::from_utf8_lossy(&help.stdout).contains("--refuse-conflicts"));
 }
+
+#[test]
+fn sync_at_a_revision_other_than_the_target() {
+    let Some(repo) = Fixture::new() else { return };
+    repo.write("shop/cm.yaml", cm("fast"));
+    let first = repo.commit("fast mode");
+    repo.write("shop/cm.yaml", cm("safe"));
+    let second = repo.commit("safe mode");
+    let cli = Cli::new(&repo.path, "CreateNamespace=true");
+
+    let op = cli.json(&["sync", "shop", "--revision", &first, "-o", "json"], 0);
+    assert_eq!(op["revision"], first.as_str());
+    let diff = cli.run(&["diff", "shop"]);
+    let text = String::from_utf8_lossy(&diff.stdout);
+    assert_eq!(diff.status.code(), Some(1), "{text}");
+    // Git's target (safe) against what the sync left live (fast).
+    assert!(text.contains("safe") && text.contains("fast"), "{text}");
+    let op = cli.json(&["sync", "shop", "-o", "json"], 0);
+    assert_eq!(op["revision"], second.as_str());
+}

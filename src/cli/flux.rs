@@ -8,6 +8,7 @@
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
 use color_eyre::eyre::{Result, bail, eyre};
@@ -19,7 +20,7 @@ use crate::engine::{EngineCommand, EngineHandle};
 use crate::integrations::flux_graph::{FluxGraph, render_text};
 use crate::integrations::images::PolicyImages;
 use crate::integrations::{ObservedKind, ObservedRef, app_ref_in_cluster};
-use crate::model::ConnectionState;
+use crate::model::{ConnectionState, SyncOptions};
 
 /// Options of `rekon reconcile`.
 #[derive(Debug, Clone, Args)]
@@ -37,7 +38,14 @@ pub struct ReconcileArgs {
 /// What is asked of Flux.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verb {
-    Reconcile { with_source: bool },
+    Reconcile {
+        with_source: bool,
+    },
+    /// `rekon sync` of a Flux app: a reconcile with its source, as the TUI's sync does, given
+    /// up after `timeout`.
+    Sync {
+        timeout: Duration,
+    },
     Suspend,
     Resume,
 }
@@ -45,7 +53,7 @@ enum Verb {
 impl Verb {
     fn word(self) -> &'static str {
         match self {
-            Verb::Reconcile { .. } => "reconcile",
+            Verb::Reconcile { .. } | Verb::Sync { .. } => "reconcile",
             Verb::Suspend => "suspend",
             Verb::Resume => "resume",
         }
@@ -53,7 +61,7 @@ impl Verb {
 
     fn past(self) -> &'static str {
         match self {
-            Verb::Reconcile { .. } => "reconciled",
+            Verb::Reconcile { .. } | Verb::Sync { .. } => "reconciled",
             Verb::Suspend => "suspended",
             Verb::Resume => "resumed",
         }
@@ -142,6 +150,12 @@ pub async fn reconcile(global: &GlobalArgs, args: &ReconcileArgs) -> Result<Exit
     .await
 }
 
+/// `rekon sync flux-ks:NS/NAME` (or `flux-hr:`): `rekon reconcile --with-source`, given up
+/// after `timeout`.
+pub async fn sync(global: &GlobalArgs, app: &str, timeout: Duration) -> Result<ExitCode> {
+    act(global, app, Verb::Sync { timeout }).await
+}
+
 /// `rekon suspend APP`.
 pub async fn suspend(global: &GlobalArgs, app: &str) -> Result<ExitCode> {
     act(global, app, Verb::Suspend).await
@@ -175,7 +189,7 @@ async fn act(global: &GlobalArgs, name: &str, verb: Verb) -> Result<ExitCode> {
     let target = app_ref_in_cluster(app);
     let mut err = std::io::stderr().lock();
     let step = match verb {
-        Verb::Reconcile { with_source: true } => {
+        Verb::Reconcile { with_source: true } | Verb::Sync { .. } => {
             format!("► asking Flux to reconcile {target}, its source first")
         }
         other => format!("► asking Flux to {} {target}", other.word()),
@@ -196,6 +210,20 @@ async fn act(global: &GlobalArgs, name: &str, verb: Verb) -> Result<ExitCode> {
                 })
             })
             .await?
+        }
+        Verb::Sync { timeout } => {
+            // The engine's sync of a Flux app is this reconcile; its reply is an operation.
+            ask(&engine, |reply| EngineCommand::Sync {
+                app,
+                options: SyncOptions {
+                    timeout_secs: Some(timeout.as_secs().max(1)),
+                    ..SyncOptions::default()
+                },
+                initiated_by: super::sync::whoami(),
+                reply: Some(reply),
+            })
+            .await?
+            .map(|op| op.message)
         }
         Verb::Suspend => {
             ask(&engine, |reply| {

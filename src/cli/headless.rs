@@ -217,15 +217,19 @@ pub fn status_table(apps: &[AppSnapshot]) -> String {
 }
 
 /// An observed app (`argocd:NS/NAME[@CLUSTER]` …) as the engine sees it once settled, with
-/// the engine (for queries).
-async fn observed_app(global: &GlobalArgs, r: &ObservedRef) -> Result<(AppSnapshot, EngineHandle)> {
+/// the engine (for queries, and for actions unless `read_only`).
+pub(super) async fn observed_app(
+    global: &GlobalArgs,
+    r: &ObservedRef,
+    read_only: bool,
+) -> Result<(AppSnapshot, EngineHandle)> {
     let clusters = session::connect(global).await?;
     let sources = session::sources(global)?;
     let engine = session::start_engine(
         Vec::new(),
         clusters,
         sources,
-        true,
+        read_only,
         session::Mode::default(),
     );
     let snapshot = engine.settled().await;
@@ -271,7 +275,7 @@ pub async fn tree(global: &GlobalArgs, name: &str) -> Result<ExitCode> {
         "tree",
     )?;
     let app = match ObservedRef::parse(name) {
-        Some(r) => observed_app(global, &r).await?.0,
+        Some(r) => observed_app(global, &r, true).await?.0,
         None => one_app(global, name, None).await?,
     };
     let detail = app
@@ -301,7 +305,7 @@ pub async fn diff(global: &GlobalArgs, name: &str, revision: Option<&str>) -> Re
     )?;
     let diffs = match ObservedRef::parse(name) {
         Some(r) => {
-            let (app, engine) = observed_app(global, &r).await?;
+            let (app, engine) = observed_app(global, &r, true).await?;
             let (reply, rx) = tokio::sync::oneshot::channel();
             let name = crate::integrations::app_ref_in_cluster(&app);
             let cmd = match revision {

@@ -3,6 +3,7 @@
 pub mod flux;
 pub mod headless;
 pub mod interactive;
+pub mod observed_sync;
 pub mod session;
 pub mod sync;
 
@@ -307,7 +308,8 @@ pub enum Command {
     },
     /// An app's topology: the app, its resources and their live children
     Tree {
-        /// NAME or NAMESPACE/NAME
+        /// NAME or NAMESPACE/NAME; or argocd:, flux-ks:, flux-hr:NAMESPACE/NAME (the
+        /// resources Argo CD or Flux reports, and their live children)
         #[arg(value_name = "APP")]
         app: String,
         #[command(flatten)]
@@ -321,7 +323,8 @@ pub enum Command {
     },
     /// Desired (Git) against live; exit 0 when equal, 1 when different, 2 on error
     Diff {
-        /// NAME or NAMESPACE/NAME
+        /// NAME or NAMESPACE/NAME; or argocd:, flux-ks:, flux-hr:NAMESPACE/NAME (rekon
+        /// renders the revision Argo CD or Flux synced last)
         #[arg(value_name = "APP")]
         app: String,
         /// Compare this branch, tag or commit instead of the app's targetRevision
@@ -352,7 +355,8 @@ pub enum Command {
         output: OutputArgs,
     },
     /// Sync an app now: hooks and waves in order, waiting for health between waves; prints
-    /// progress, then every step (exit 0 when it succeeded, 2 when it failed)
+    /// progress, then every step (exit 0 when it succeeded, 2 when it failed). An argocd: app
+    /// is synced by Argo CD (its operation field), a flux-ks:/flux-hr: app reconciled by Flux
     Sync {
         #[command(flatten)]
         args: sync::SyncArgs,
@@ -366,9 +370,10 @@ pub enum Command {
         output: OutputArgs,
     },
     /// The app's recorded syncs, newest first (kept in the cluster, ConfigMap
-    /// rekon-history.APP in the app's namespace)
+    /// rekon-history.APP in the app's namespace; for argocd:NAMESPACE/NAME, the
+    /// Application's status.history)
     History {
-        /// NAME or NAMESPACE/NAME
+        /// NAME or NAMESPACE/NAME, or argocd:NAMESPACE/NAME
         #[arg(value_name = "APP")]
         app: String,
         #[command(flatten)]

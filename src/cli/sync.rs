@@ -15,6 +15,7 @@ use super::session::{self, LoadedApps};
 use super::{GlobalArgs, OutputFormat};
 use crate::engine::sync::{format_duration, parse_duration, step_title};
 use crate::engine::{EngineCommand, EngineHandle, EngineOptions};
+use crate::integrations::ObservedRef;
 use crate::model::{
     AppSnapshot, Application, HistoryEntry, Operation, OperationPhase, ResourceKey, Snapshot,
     StepAction, StepStatus, SyncOptions, SyncStep, describe_takeovers,
@@ -27,7 +28,10 @@ const EXIT_FAILED: u8 = 2;
 /// Options of `rekon sync`.
 #[derive(Debug, Clone, Args)]
 pub struct SyncArgs {
-    /// NAME or NAMESPACE/NAME
+    /// NAME or NAMESPACE/NAME of an app of --apps; or an app of the cluster:
+    /// argocd:NAMESPACE/NAME (writes the Application's operation, as `argocd app sync` does,
+    /// and follows it), flux-ks:NAMESPACE/NAME or flux-hr:NAMESPACE/NAME (`rekon reconcile
+    /// --with-source`); add @CLUSTER when several clusters hold one of that name
     #[arg(value_name = "APP")]
     pub app: String,
     /// Delete objects the app tracks that are no longer in Git
@@ -51,7 +55,12 @@ pub struct SyncArgs {
     /// the core group); repeatable. Runs no hooks and is not recorded in history
     #[arg(long = "resource", value_name = "GROUP:KIND:NAMESPACE/NAME")]
     pub resources: Vec<String>,
-    /// Longest wait for one wave's health, hooks or deletions (e.g. 90s, 5m)
+    /// Sync this branch, tag or commit instead of the app's targetRevision (refused while
+    /// the app auto-syncs, unless with --dry-run)
+    #[arg(long, value_name = "REV")]
+    pub revision: Option<String>,
+    /// Longest wait for one wave's health, hooks or deletions (e.g. 90s, 5m); for an
+    /// observed app, for Argo CD or Flux to finish
     #[arg(long, default_value = "5m", value_name = "DURATION")]
     pub timeout: String,
     /// Apply only the resources that are OutOfSync (hooks still run)
@@ -62,7 +71,8 @@ pub struct SyncArgs {
 /// Options of `rekon rollback`.
 #[derive(Debug, Clone, Args)]
 pub struct RollbackArgs {
-    /// NAME or NAMESPACE/NAME
+    /// NAME or NAMESPACE/NAME, or argocd:NAMESPACE/NAME (writes the operation `argocd app
+    /// rollback` writes)
     #[arg(value_name = "APP")]
     pub app: String,
     /// The history entry whose revision to sync (see `rekon history APP`)
@@ -92,7 +102,8 @@ pub struct RunArgs {
     pub refresh: String,
 }
 
-fn format_or(global: &GlobalArgs, cmd: &str) -> Result<OutputFormat> {
+/// The output format of `cmd`: table (the default), json or yaml.
+pub(super) fn format_or(global: &GlobalArgs, cmd: &str) -> Result<OutputFormat> {
     let f = global.output.unwrap_or(OutputFormat::Table);
     match f {
         OutputFormat::Table | OutputFormat::Json | OutputFormat::Yaml => Ok(f),
@@ -182,14 +193,12 @@ async fn compared_app(global: &GlobalArgs, name: &str) -> Result<(EngineHandle, 
 
 /// `rekon sync APP …`.
 pub async fn sync(global: &GlobalArgs, args: &SyncArgs) -> Result<ExitCode> {
+    if let Some(r) = ObservedRef::parse(&args.app) {
+        return super::observed_sync::sync(global, args, r).await;
+    }
     let format = format_or(global, "sync")?;
     let timeout = parse_duration(&args.timeout, "--timeout")?;
-    let mut resources = Vec::new();
-    for r in &args.resources {
-        resources.push(ResourceKey::parse_selector(r).ok_or_else(|| {
-            eyre!("--resource {r:?} is not GROUP:KIND:NAMESPACE/NAME (or GROUP:KIND:NAME)")
-        })?);
-    }
+    let resources = resource_keys(&args.resources)?;
     let options = SyncOptions {
         prune: args.prune,
         dry_run: args.dry_run,
@@ -197,10 +206,22 @@ pub async fn sync(global: &GlobalArgs, args: &SyncArgs) -> Result<ExitCode> {
         refuse_conflicts: refuse_conflicts(args.refuse_conflicts)?,
         apply_out_of_sync_only: args.apply_out_of_sync_only,
         resources,
-        revision: None,
+        revision: args.revision.clone(),
         timeout_secs: Some(timeout.as_secs().max(1)),
     };
     let (engine, app) = compared_app(global, &args.app).await?;
+    if let Some(rev) = &options.revision {
+        let snapshot = engine.current();
+        let own = snapshot.apps.iter().find(|a| a.qualified_name() == app);
+        if let Some(a) =
+            own.filter(|a| a.auto_sync && !options.dry_run && *rev != a.target_revision)
+        {
+            bail!(
+                "cannot sync {app} to {rev}: it auto-syncs to {} and would sync straight back (turn automated sync off first, or add --dry-run)",
+                a.target_revision
+            );
+        }
+    }
     let (tx, rx) = oneshot::channel();
     engine
         .commands()
@@ -216,8 +237,31 @@ pub async fn sync(global: &GlobalArgs, args: &SyncArgs) -> Result<ExitCode> {
     print_operation(&op, format)
 }
 
+/// The `--resource` selectors as resource keys.
+pub(super) fn resource_keys(selectors: &[String]) -> Result<Vec<ResourceKey>> {
+    selectors
+        .iter()
+        .map(|r| {
+            ResourceKey::parse_selector(r).ok_or_else(|| {
+                eyre!("--resource {r:?} is not GROUP:KIND:NAMESPACE/NAME (or GROUP:KIND:NAME)")
+            })
+        })
+        .collect()
+}
+
 /// `rekon rollback APP ID`.
 pub async fn rollback(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode> {
+    if let Some(r) = ObservedRef::parse(&args.app) {
+        for (flag, on) in [
+            ("--force", args.force),
+            ("--refuse-conflicts", args.refuse_conflicts),
+        ] {
+            if on {
+                bail!("{flag} does not apply to {r}: `argocd app rollback` has no such option");
+            }
+        }
+        return super::observed_sync::rollback(global, r, args.id).await;
+    }
     let format = format_or(global, "rollback")?;
     let options = SyncOptions {
         force: args.force,
@@ -287,7 +331,8 @@ async fn follow(
     }
 }
 
-fn progress(
+/// Prints what changed in a running operation: each step once per status, and retries.
+pub(super) fn progress(
     out: &mut impl Write,
     op: &Operation,
     printed: &mut HashMap<usize, (StepStatus, String)>,
@@ -368,7 +413,7 @@ fn print_operation(op: &Operation, format: OutputFormat) -> Result<ExitCode> {
 }
 
 /// Aligned columns with a header, the last column unpadded.
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -458,6 +503,9 @@ pub fn operation_table(op: &Operation) -> String {
 
 /// `rekon history APP`.
 pub async fn history(global: &GlobalArgs, name: &str) -> Result<ExitCode> {
+    if let Some(r) = ObservedRef::parse(name) {
+        return super::observed_sync::history(global, r).await;
+    }
     let format = format_or(global, "history")?;
     let loaded = load(global)?;
     let app = session::find(&loaded.apps, name)?.clone();

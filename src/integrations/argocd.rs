@@ -68,7 +68,6 @@ pub fn snapshot(obj: &Value, cluster: &str) -> AppSnapshot {
             }
         }
     };
-    let automated = obj.pointer("/spec/syncPolicy/automated");
     AppSnapshot {
         name: str_at(obj, "/metadata/name").to_string(),
         namespace: str_at(obj, "/metadata/namespace").to_string(),
@@ -95,8 +94,7 @@ pub fn snapshot(obj: &Value, cluster: &str) -> AppSnapshot {
         sync: parse_sync(str_at(obj, "/status/sync/status")),
         health,
         message,
-        auto_sync: automated
-            .is_some_and(|a| a.is_object() && a.get("enabled") != Some(&json!(false))),
+        auto_sync: auto_sync_on(obj),
         last_sync: match str_at(obj, "/status/operationState/finishedAt") {
             "" => None,
             t => Some(t.to_string()),
@@ -383,6 +381,122 @@ pub fn sync_patch(options: &SyncOptions, initiated_by: &str) -> Value {
     }})
 }
 
+/// Whether `automated` sync is on, as Argo CD reads `spec.syncPolicy.automated`.
+fn auto_sync_on(obj: &Value) -> bool {
+    obj.pointer("/spec/syncPolicy/automated")
+        .is_some_and(|a| a.is_object() && a.get("enabled") != Some(&json!(false)))
+}
+
+/// Refuses a sync to another revision while auto-sync is on (it would sync straight back),
+/// with the words of Argo CD's API server; a dry run is allowed.
+pub fn may_sync_revision(obj: &Value, options: &SyncOptions) -> Result<(), String> {
+    let target = match str_at(source(obj), "/targetRevision") {
+        "" => "HEAD",
+        t => t,
+    };
+    match options.revision.as_deref() {
+        Some(rev) if !rev.is_empty() && rev != target && auto_sync_on(obj) && !options.dry_run => {
+            Err(format!(
+                "Cannot sync to {rev}: auto-sync currently set to {target}"
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The merge patch of `argocd app rollback APP ID`: a sync of the history entry's revision
+/// and source, with the apply strategy and the app's own sync options, as Argo CD's API server
+/// writes it. `None` when the app has no such entry.
+pub fn rollback_patch(obj: &Value, id: u64, initiated_by: &str) -> Option<Value> {
+    let entry =
+        items(obj, "/status/history").find(|h| h.get("id").and_then(Value::as_u64) == Some(id))?;
+    let mut sync = json!({
+        "revision": str_at(entry, "/revision"),
+        "prune": false,
+        "dryRun": false,
+        "syncStrategy": {"apply": {}},
+    });
+    for field in ["revisions", "source", "sources"] {
+        if let Some(v) = entry.get(field).filter(|v| !v.is_null()) {
+            sync[field] = v.clone();
+        }
+    }
+    if let Some(o) = obj
+        .pointer("/spec/syncPolicy/syncOptions")
+        .filter(|o| o.as_array().is_some_and(|a| !a.is_empty()))
+    {
+        sync["syncOptions"] = o.clone();
+    }
+    Some(json!({"operation": {
+        "initiatedBy": {"username": initiated_by},
+        "sync": sync,
+    }}))
+}
+
+/// One entry of `status.operationState.syncResult.resources` as Argo CD wrote it, with the
+/// resource's health from `status.resources`: a row of `argocd app sync`'s table.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceResult {
+    /// API group (empty for the core group).
+    pub group: String,
+    /// Kind.
+    pub kind: String,
+    /// Namespace (empty for cluster-scoped objects).
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// `Synced`, `SyncFailed`, `Pruned`, `PruneSkipped` …
+    pub status: String,
+    /// The health Argo CD reports for the resource, if any.
+    pub health: String,
+    /// A hook's type (`PreSync` …), empty for ordinary resources.
+    pub hook_type: String,
+    /// A hook's phase (`Running`, `Succeeded`, `Failed` …).
+    pub hook_phase: String,
+    /// What happened, in Argo CD's words.
+    pub message: String,
+}
+
+/// The resource results of the app's last (or running) operation, in Argo CD's order.
+pub fn sync_results(obj: &Value) -> Vec<ResourceResult> {
+    let health = |r: &Value| {
+        items(obj, "/status/resources")
+            .find(|s| {
+                ["/group", "/kind", "/namespace", "/name"]
+                    .iter()
+                    .all(|p| str_at(s, p) == str_at(r, p))
+            })
+            .map(|s| str_at(s, "/health/status").to_string())
+            .unwrap_or_default()
+    };
+    items(obj, "/status/operationState/syncResult/resources")
+        .map(|r| ResourceResult {
+            group: str_at(r, "/group").to_string(),
+            kind: str_at(r, "/kind").to_string(),
+            namespace: str_at(r, "/namespace").to_string(),
+            name: str_at(r, "/name").to_string(),
+            status: str_at(r, "/status").to_string(),
+            health: health(r),
+            hook_type: str_at(r, "/hookType").to_string(),
+            hook_phase: str_at(r, "/hookPhase").to_string(),
+            message: str_at(r, "/message").to_string(),
+        })
+        .collect()
+}
+
+/// The phase of the app's last operation in Argo CD's words (`Running`, `Succeeded`,
+/// `Failed`, `Error`), `Terminated` for one ended by a terminate request.
+pub fn operation_phase(obj: &Value) -> String {
+    let phase = str_at(obj, "/status/operationState/phase");
+    let message = str_at(obj, "/status/operationState/message");
+    if phase == "Failed" && message.contains("terminated") {
+        "Terminated".into()
+    } else {
+        phase.to_string()
+    }
+}
+
 /// The merge patch that asks Argo CD for a refresh (`hard` also drops its manifest cache).
 pub fn refresh_patch(hard: bool) -> Value {
     let level = if hard { "hard" } else { "normal" };
@@ -632,6 +746,37 @@ mod tests {
             refresh_patch(true),
             json!({"metadata": {"annotations": {"argocd.argoproj.io/refresh": "hard"}}})
         );
+    }
+
+    #[test]
+    fn another_revision_is_refused_while_auto_sync_is_on() {
+        let at = |rev: &str, dry_run: bool| SyncOptions {
+            revision: Some(rev.into()),
+            dry_run,
+            ..SyncOptions::default()
+        };
+        let why = may_sync_revision(&app(), &at("v2", false)).unwrap_err();
+        assert_eq!(why, "Cannot sync to v2: auto-sync currently set to HEAD");
+        assert!(may_sync_revision(&app(), &at("HEAD", false)).is_ok());
+        assert!(may_sync_revision(&app(), &at("v2", true)).is_ok());
+        let mut manual = app();
+        manual["spec"]["syncPolicy"] = json!({});
+        assert!(may_sync_revision(&manual, &at("v2", false)).is_ok());
+    }
+
+    #[test]
+    fn rollback_writes_the_entry_s_revision_and_source() {
+        let mut a = app();
+        a["status"]["history"][0]["source"] = json!({"repoURL": "r", "path": "p"});
+        a["spec"]["syncPolicy"]["syncOptions"] = json!(["CreateNamespace=true"]);
+        assert_eq!(
+            rollback_patch(&a, 1, "me").unwrap(),
+            json!({"operation": {"initiatedBy": {"username": "me"}, "sync": {
+                "revision": "aaa", "prune": false, "dryRun": false,
+                "syncStrategy": {"apply": {}}, "source": {"repoURL": "r", "path": "p"},
+                "syncOptions": ["CreateNamespace=true"]}}})
+        );
+        assert!(rollback_patch(&a, 9, "me").is_none());
     }
 
     #[test]

@@ -69,6 +69,14 @@ pub enum ObservedCommand {
         /// One entry per ImagePolicy.
         reply: Reply<Vec<images::PolicyImages>>,
     },
+    /// The observed object as the cluster holds it now (the Application, Kustomization or
+    /// HelmRelease), for the command line to print what Argo CD or Flux reported.
+    Object {
+        /// The observed app.
+        app: String,
+        /// The object.
+        reply: Reply<Value>,
+    },
     /// Argo CD's AppProjects and ApplicationSets.
     ArgoObjects {
         /// Every project and ApplicationSet of every cluster.
@@ -253,6 +261,17 @@ impl Engine {
             ObservedCommand::ArgoObjects { reply } => {
                 let _ = reply.send(Ok(self.argo_objects()));
             }
+            ObservedCommand::Object { app, reply } => {
+                let found = self
+                    .find_observed(&app)
+                    .unwrap_or_else(|| Err(format!("no observed app named {app}")))
+                    .and_then(|id| {
+                        self.observed_object(&id)
+                            .map(Arc::unwrap_or_clone)
+                            .ok_or_else(|| format!("{app} is gone from the cluster"))
+                    });
+                let _ = reply.send(found);
+            }
             ObservedCommand::Diff { app, reply } => match self.find_observed(&app) {
                 Some(Ok(id)) => self.observed_diff(&id, None, reply),
                 Some(Err(e)) => {
@@ -269,7 +288,7 @@ impl Engine {
             } => {
                 let reply = reply.map(FollowReply::Text);
                 match self.flux_app(&app) {
-                    Ok(id) => self.flux_reconcile(&id, with_source, reply),
+                    Ok(id) => self.flux_reconcile(&id, with_source, reply, None),
                     Err(e) => send_err(reply, e),
                 }
             }
@@ -347,7 +366,7 @@ impl Engine {
                     None,
                 );
             }
-            _ => self.flux_reconcile(id, false, None),
+            _ => self.flux_reconcile(id, false, None, None),
         }
     }
 
@@ -400,17 +419,13 @@ impl Engine {
                 "rollback is refused while auto-sync is on (Argo CD would sync it back)".into(),
             );
         }
-        let Some(h) = argocd::history(&obj).into_iter().find(|h| h.id == entry) else {
+        let Some(patch) = argocd::rollback_patch(&obj, entry, initiated_by) else {
             return send_err(
                 reply,
                 format!("the Application has no history entry {entry}"),
             );
         };
-        let options = SyncOptions {
-            revision: Some(h.revision),
-            ..SyncOptions::default()
-        };
-        self.observed_sync(id, options, initiated_by, reply);
+        self.start_argo_operation(id, &obj, patch, reply, None);
     }
 
     fn observed_sync(
@@ -420,26 +435,44 @@ impl Engine {
         initiated_by: &str,
         reply: Option<FollowReply>,
     ) {
+        let timeout = options.timeout_secs.map(Duration::from_secs);
         if id.1 != ObservedKind::ArgoApplication {
             // A Flux "sync" is what `flux reconcile --with-source` does.
-            return self.flux_reconcile(id, true, reply);
+            return self.flux_reconcile(id, true, reply, timeout);
         }
         let Some(obj) = self.observed_object(id) else {
             return send_err(reply, "the Application is gone".into());
         };
-        if argocd::operation_running(&obj) {
+        if let Err(why) = argocd::may_sync_revision(&obj, &options) {
+            return send_err(reply, why);
+        }
+        let patch = argocd::sync_patch(&options, initiated_by);
+        self.start_argo_operation(id, &obj, patch, reply, timeout);
+    }
+
+    /// Writes an Argo CD `operation` and follows it, refused while one runs (as Argo CD's
+    /// API server refuses it).
+    fn start_argo_operation(
+        &mut self,
+        id: &ObsId,
+        obj: &Value,
+        patch: Value,
+        reply: Option<FollowReply>,
+        timeout: Option<Duration>,
+    ) {
+        if argocd::operation_running(obj) {
             return send_err(
                 reply,
-                "an operation is already running on this Application; terminate it first".into(),
+                "another operation is already in progress: wait for it, or terminate it first"
+                    .into(),
             );
         }
-        let previous_started = integrations_str(&obj, "/status/operationState/startedAt");
-        let timeout = options.timeout_secs.map(Duration::from_secs);
+        let previous_started = integrations_str(obj, "/status/operationState/startedAt");
         let key = observed_key(id);
         self.start_patch(
             id,
             key,
-            argocd::sync_patch(&options, initiated_by),
+            patch,
             Goal::ArgoOperation {
                 previous_started,
                 seen_running: false,
@@ -449,7 +482,13 @@ impl Engine {
         );
     }
 
-    fn flux_reconcile(&mut self, id: &ObsId, with_source: bool, reply: Option<FollowReply>) {
+    fn flux_reconcile(
+        &mut self,
+        id: &ObsId,
+        with_source: bool,
+        reply: Option<FollowReply>,
+        timeout: Option<Duration>,
+    ) {
         let Some(obj) = self.observed_object(id) else {
             return send_err(reply, "the object is gone".into());
         };
@@ -486,7 +525,7 @@ impl Engine {
                         then: Some(key),
                     },
                     reply,
-                    None,
+                    timeout,
                 );
             }
             _ => self.start_patch(
@@ -495,7 +534,7 @@ impl Engine {
                 flux::reconcile_patch(&token),
                 Goal::FluxReconcile { token, then: None },
                 reply,
-                None,
+                timeout,
             ),
         }
     }
@@ -575,16 +614,20 @@ impl Engine {
             ObsMsg::Expired { follower } => {
                 if let Some(f) = self.observed.followers.remove(&follower) {
                     let waited = jiff::Timestamp::now().duration_since(f.started).as_secs();
-                    send_err(
-                        f.reply,
-                        format!(
+                    let why = match f.goal {
+                        Goal::ArgoOperation { .. } => format!(
+                            "timed out after {waited}s waiting for Argo CD to end the operation of Application {}/{}; it may still be running",
+                            f.target.namespace, f.target.name
+                        ),
+                        _ => format!(
                             "gave up after {waited}s waiting for {} to finish with {}/{}/{}",
                             f.app.1.managed_by().as_str(),
                             f.target.kind,
                             f.target.namespace,
                             f.target.name
                         ),
-                    );
+                    };
+                    send_err(f.reply, why);
                 }
             }
             ObsMsg::Diffed { app, diffs } => {
