@@ -17,13 +17,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let cli = Cli::parse();
-    let global = match cli.global() {
-        Ok(g) => g,
-        Err(e) => {
-            eprintln!("rekon: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let global = cli.global();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("rekon")

@@ -207,7 +207,14 @@ async fn sync_follows_argo_cds_operation_then_history_tree_and_rollback_read_it(
     assert_eq!(json[0]["id"], 1);
     assert_eq!(json[0]["initiatedBy"], "oncall@runbook");
 
-    // Tree: the resources Argo CD reports, and their live children.
+    // Tree: the resources Argo CD reports, and their live children. As in Argo CD, the sync
+    // ends before the app is healthy: its health is assessed a moment later.
+    for _ in 0..200 {
+        if application(&c).await["status"]["health"]["status"] == "Healthy" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let tree = ok(&run(&with(&["tree", APP]), home).await);
     assert!(
         tree.starts_with("Application/argocd/edge (Healthy, Synced)"),

@@ -37,12 +37,13 @@ impl Cli {
         )
     }
 
-    /// The options the command runs with: its own, and those given before it. An option
-    /// given before a command that has no use for it is an error naming both.
-    pub fn global(&self) -> Result<GlobalArgs, UsageError> {
+    /// The options the command runs with: its own, and those given before it. Those given
+    /// before it count where the command has them and are ignored where it has none, as a
+    /// shell alias such as `rekon --context prod --apps ~/apps` is meant for every command.
+    pub fn global(&self) -> GlobalArgs {
         let groups = match &self.command {
             None => Groups {
-                command: "",
+                tui: true,
                 clusters: Some(&self.top.clusters),
                 apps: Some(&self.top.apps),
                 read_only: Some(&self.top.read_only),
@@ -170,20 +171,10 @@ pub struct GlobalArgs {
     pub auto: bool,
 }
 
-/// An option given where it has no meaning.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{flag} is not an option of `rekon {command}` (see `rekon {command} --help`)")]
-pub struct UsageError {
-    /// The flag, as typed (`--theme`).
-    pub flag: &'static str,
-    /// The command's name.
-    pub command: &'static str,
-}
-
 /// The option groups one command has; `None` where it has no use for a group.
 #[derive(Debug, Default)]
 struct Groups<'a> {
-    command: &'static str,
+    tui: bool,
     clusters: Option<&'a ClusterArgs>,
     apps: Option<&'a AppsArgs>,
     read_only: Option<&'a ReadOnlyArgs>,
@@ -195,67 +186,82 @@ struct Groups<'a> {
 impl Groups<'_> {
     /// Joins the command's groups with the options given before it: a command's own value
     /// wins over one given before it, lists add up.
-    fn merge(self, top: &TopArgs) -> Result<GlobalArgs, UsageError> {
-        let refuse = |given: bool, flag: &'static str| -> Result<(), UsageError> {
-            if given {
-                Err(UsageError {
-                    flag,
-                    command: self.command,
-                })
-            } else {
-                Ok(())
-            }
-        };
-        let tc = &top.clusters;
+    fn merge(self, top: &TopArgs) -> GlobalArgs {
         let mut out = GlobalArgs::default();
-        match self.clusters {
-            Some(c) => {
-                out.kubeconfig = c.kubeconfig.clone().or_else(|| tc.kubeconfig.clone());
-                out.contexts = tc.contexts.iter().chain(&c.contexts).cloned().collect();
-                out.server = c.server.clone().or_else(|| tc.server.clone());
-                out.request_timeout = c
-                    .request_timeout
-                    .clone()
-                    .or_else(|| tc.request_timeout.clone());
-            }
-            None => {
-                refuse(tc.kubeconfig.is_some(), "--kubeconfig")?;
-                refuse(!tc.contexts.is_empty(), "--context")?;
-                refuse(tc.server.is_some(), "--server")?;
-                refuse(tc.request_timeout.is_some(), "--request-timeout")?;
-            }
+        if let Some(c) = self.clusters {
+            let tc = &top.clusters;
+            out.kubeconfig = c.kubeconfig.clone().or_else(|| tc.kubeconfig.clone());
+            out.contexts = tc.contexts.iter().chain(&c.contexts).cloned().collect();
+            out.server = c.server.clone().or_else(|| tc.server.clone());
+            out.request_timeout =
+                (c.request_timeout.clone()).or_else(|| tc.request_timeout.clone());
         }
-        match self.apps {
-            Some(a) => {
-                out.apps = top.apps.apps.iter().chain(&a.apps).cloned().collect();
-                out.offline = a.offline || top.apps.offline;
-            }
-            None => {
-                refuse(!top.apps.apps.is_empty(), "--apps")?;
-                refuse(top.apps.offline, "--offline")?;
-            }
+        if let Some(a) = self.apps {
+            out.apps = top.apps.apps.iter().chain(&a.apps).cloned().collect();
+            out.offline = a.offline || top.apps.offline;
         }
-        match self.read_only {
-            Some(r) => out.read_only = r.read_only || top.read_only.read_only,
-            None => refuse(top.read_only.read_only, "--read-only")?,
+        if let Some(r) = self.read_only {
+            out.read_only = r.read_only || top.read_only.read_only;
         }
-        match self.theme {
-            Some(t) => out.theme = t.theme.clone().or_else(|| top.theme.theme.clone()),
-            None => refuse(top.theme.theme.is_some(), "--theme")?,
+        if let Some(t) = self.theme {
+            out.theme = t.theme.clone().or_else(|| top.theme.theme.clone());
         }
-        match self.notify {
-            Some(n) => {
-                out.notify = top.notify.notify.iter().chain(&n.notify).cloned().collect();
-            }
-            None => refuse(!top.notify.notify.is_empty(), "--notify")?,
+        if let Some(n) = self.notify {
+            out.notify = top.notify.notify.iter().chain(&n.notify).cloned().collect();
         }
         out.output = self.output.and_then(|o| o.output);
-        if self.command.is_empty() {
-            out.auto = top.auto;
-        } else {
-            refuse(top.auto, "--auto")?;
+        out.auto = self.tui && top.auto;
+        out
+    }
+}
+
+/// The options of a command about rekon's apps: clusters, app files, read-only, output.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AppCommandArgs {
+    /// Which clusters to talk to.
+    #[command(flatten)]
+    pub clusters: ClusterArgs,
+    /// Where the apps are.
+    #[command(flatten)]
+    pub apps: AppsArgs,
+    /// Whether changes are refused.
+    #[command(flatten)]
+    pub read_only: ReadOnlyArgs,
+    /// How it prints.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl AppCommandArgs {
+    fn groups(&self) -> Groups<'_> {
+        Groups {
+            clusters: Some(&self.clusters),
+            apps: Some(&self.apps),
+            read_only: Some(&self.read_only),
+            output: Some(&self.output),
+            ..Groups::default()
         }
-        Ok(out)
+    }
+}
+
+/// The options of a command about the Flux objects of the clusters.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FluxCommandArgs {
+    /// Which clusters to talk to.
+    #[command(flatten)]
+    pub clusters: ClusterArgs,
+    /// Whether changes are refused.
+    #[command(flatten)]
+    pub read_only: ReadOnlyArgs,
+}
+
+impl FluxCommandArgs {
+    fn groups(&self) -> Groups<'_> {
+        Groups {
+            clusters: Some(&self.clusters),
+            read_only: Some(&self.read_only),
+            ..Groups::default()
+        }
     }
 }
 
@@ -298,13 +304,7 @@ pub enum Command {
         #[arg(value_name = "APP")]
         names: Vec<String>,
         #[command(flatten)]
-        clusters: ClusterArgs,
-        #[command(flatten)]
-        apps: AppsArgs,
-        #[command(flatten)]
-        read_only: ReadOnlyArgs,
-        #[command(flatten)]
-        output: OutputArgs,
+        common: AppCommandArgs,
     },
     /// An app's topology: the app, its resources and their live children
     Tree {
@@ -313,13 +313,7 @@ pub enum Command {
         #[arg(value_name = "APP")]
         app: String,
         #[command(flatten)]
-        clusters: ClusterArgs,
-        #[command(flatten)]
-        apps: AppsArgs,
-        #[command(flatten)]
-        read_only: ReadOnlyArgs,
-        #[command(flatten)]
-        output: OutputArgs,
+        common: AppCommandArgs,
     },
     /// Desired (Git) against live; exit 0 when equal, 1 when different, 2 on error
     Diff {
@@ -331,13 +325,7 @@ pub enum Command {
         #[arg(long, value_name = "REV")]
         revision: Option<String>,
         #[command(flatten)]
-        clusters: ClusterArgs,
-        #[command(flatten)]
-        apps: AppsArgs,
-        #[command(flatten)]
-        read_only: ReadOnlyArgs,
-        #[command(flatten)]
-        output: OutputArgs,
+        common: AppCommandArgs,
     },
     /// The app's rendered desired objects (Secret values masked); needs no cluster
     Manifests {
@@ -361,13 +349,7 @@ pub enum Command {
         #[command(flatten)]
         args: sync::SyncArgs,
         #[command(flatten)]
-        clusters: ClusterArgs,
-        #[command(flatten)]
-        apps: AppsArgs,
-        #[command(flatten)]
-        read_only: ReadOnlyArgs,
-        #[command(flatten)]
-        output: OutputArgs,
+        common: AppCommandArgs,
     },
     /// The app's recorded syncs, newest first (kept in the cluster, ConfigMap
     /// rekon-history.APP in the app's namespace; for argocd:NAMESPACE/NAME, the
@@ -377,26 +359,14 @@ pub enum Command {
         #[arg(value_name = "APP")]
         app: String,
         #[command(flatten)]
-        clusters: ClusterArgs,
-        #[command(flatten)]
-        apps: AppsArgs,
-        #[command(flatten)]
-        read_only: ReadOnlyArgs,
-        #[command(flatten)]
-        output: OutputArgs,
+        common: AppCommandArgs,
     },
     /// Sync the revision of an earlier history entry (refused while the app auto-syncs)
     Rollback {
         #[command(flatten)]
         args: sync::RollbackArgs,
         #[command(flatten)]
-        clusters: ClusterArgs,
-        #[command(flatten)]
-        apps: AppsArgs,
-        #[command(flatten)]
-        read_only: ReadOnlyArgs,
-        #[command(flatten)]
-        output: OutputArgs,
+        common: AppCommandArgs,
     },
     /// Headless reconcile loop: refresh Git, auto-sync and self-heal the apps whose
     /// syncPolicy.automated asks for it; logs one line per event; stops on SIGINT/SIGTERM
@@ -418,9 +388,7 @@ pub enum Command {
         #[command(flatten)]
         args: flux::ReconcileArgs,
         #[command(flatten)]
-        clusters: ClusterArgs,
-        #[command(flatten)]
-        read_only: ReadOnlyArgs,
+        flux: FluxCommandArgs,
     },
     /// Suspend a Flux Kustomization or HelmRelease: Flux stops reconciling it
     Suspend {
@@ -428,9 +396,7 @@ pub enum Command {
         #[arg(value_name = "APP")]
         app: String,
         #[command(flatten)]
-        clusters: ClusterArgs,
-        #[command(flatten)]
-        read_only: ReadOnlyArgs,
+        flux: FluxCommandArgs,
     },
     /// Resume a suspended Flux Kustomization or HelmRelease and wait until it reports Ready
     Resume {
@@ -438,17 +404,13 @@ pub enum Command {
         #[arg(value_name = "APP")]
         app: String,
         #[command(flatten)]
-        clusters: ClusterArgs,
-        #[command(flatten)]
-        read_only: ReadOnlyArgs,
+        flux: FluxCommandArgs,
     },
     /// The Flux graph of every cluster: sources, Kustomizations and HelmReleases, dependsOn
     /// and inventories, missing references and dependency cycles (-o text|json)
     Graph {
         #[command(flatten)]
-        clusters: ClusterArgs,
-        #[command(flatten)]
-        read_only: ReadOnlyArgs,
+        flux: FluxCommandArgs,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -456,18 +418,15 @@ pub enum Command {
     /// workloads run, those behind flagged (-o table|json)
     Images {
         #[command(flatten)]
-        clusters: ClusterArgs,
-        #[command(flatten)]
-        read_only: ReadOnlyArgs,
+        flux: FluxCommandArgs,
         #[command(flatten)]
         output: OutputArgs,
     },
 }
 
 impl Command {
-    /// The command's name and the option groups it has.
+    /// The option groups the command has.
     fn groups(&self) -> Groups<'_> {
-        let g = Groups::default;
         match self {
             Command::Demo {
                 read_only,
@@ -475,64 +434,29 @@ impl Command {
                 notify,
                 ..
             } => Groups {
-                command: "demo",
                 read_only: Some(read_only),
                 theme: Some(theme),
                 notify: Some(notify),
-                ..g()
+                ..Groups::default()
             },
-            Command::Emulate(_) => Groups {
-                command: "emulate",
-                ..g()
-            },
-            Command::Status {
-                clusters,
-                apps,
-                read_only,
-                output,
-                ..
-            } => queries("status", Some(clusters), apps, read_only, output),
-            Command::Tree {
-                clusters,
-                apps,
-                read_only,
-                output,
-                ..
-            } => queries("tree", Some(clusters), apps, read_only, output),
-            Command::Diff {
-                clusters,
-                apps,
-                read_only,
-                output,
-                ..
-            } => queries("diff", Some(clusters), apps, read_only, output),
+            Command::Emulate(_) => Groups::default(),
+            Command::Status { common, .. }
+            | Command::Tree { common, .. }
+            | Command::Diff { common, .. }
+            | Command::Sync { common, .. }
+            | Command::History { common, .. }
+            | Command::Rollback { common, .. } => common.groups(),
             Command::Manifests {
                 apps,
                 read_only,
                 output,
                 ..
-            } => queries("manifests", None, apps, read_only, output),
-            Command::Sync {
-                clusters,
-                apps,
-                read_only,
-                output,
-                ..
-            } => queries("sync", Some(clusters), apps, read_only, output),
-            Command::History {
-                clusters,
-                apps,
-                read_only,
-                output,
-                ..
-            } => queries("history", Some(clusters), apps, read_only, output),
-            Command::Rollback {
-                clusters,
-                apps,
-                read_only,
-                output,
-                ..
-            } => queries("rollback", Some(clusters), apps, read_only, output),
+            } => Groups {
+                apps: Some(apps),
+                read_only: Some(read_only),
+                output: Some(output),
+                ..Groups::default()
+            },
             Command::Run {
                 clusters,
                 apps,
@@ -540,73 +464,20 @@ impl Command {
                 notify,
                 ..
             } => Groups {
-                command: "run",
                 clusters: Some(clusters),
                 apps: Some(apps),
                 read_only: Some(read_only),
                 notify: Some(notify),
-                ..g()
+                ..Groups::default()
             },
-            Command::Reconcile {
-                clusters,
-                read_only,
-                ..
-            } => flux("reconcile", clusters, read_only, None),
-            Command::Suspend {
-                clusters,
-                read_only,
-                ..
-            } => flux("suspend", clusters, read_only, None),
-            Command::Resume {
-                clusters,
-                read_only,
-                ..
-            } => flux("resume", clusters, read_only, None),
-            Command::Graph {
-                clusters,
-                read_only,
-                output,
-            } => flux("graph", clusters, read_only, Some(output)),
-            Command::Images {
-                clusters,
-                read_only,
-                output,
-            } => flux("images", clusters, read_only, Some(output)),
+            Command::Reconcile { flux, .. }
+            | Command::Suspend { flux, .. }
+            | Command::Resume { flux, .. } => flux.groups(),
+            Command::Graph { flux, output } | Command::Images { flux, output } => Groups {
+                output: Some(output),
+                ..flux.groups()
+            },
         }
-    }
-}
-
-/// The groups of a command that reads apps (and clusters, when it has them) and prints.
-fn queries<'a>(
-    command: &'static str,
-    clusters: Option<&'a ClusterArgs>,
-    apps: &'a AppsArgs,
-    read_only: &'a ReadOnlyArgs,
-    output: &'a OutputArgs,
-) -> Groups<'a> {
-    Groups {
-        command,
-        clusters,
-        apps: Some(apps),
-        read_only: Some(read_only),
-        output: Some(output),
-        ..Groups::default()
-    }
-}
-
-/// The groups of a command about the Flux objects of every cluster.
-fn flux<'a>(
-    command: &'static str,
-    clusters: &'a ClusterArgs,
-    read_only: &'a ReadOnlyArgs,
-    output: Option<&'a OutputArgs>,
-) -> Groups<'a> {
-    Groups {
-        command,
-        clusters: Some(clusters),
-        read_only: Some(read_only),
-        output,
-        ..Groups::default()
     }
 }
 
@@ -661,7 +532,7 @@ mod tests {
         Cli::command().debug_assert();
     }
 
-    fn global(args: &[&str]) -> Result<GlobalArgs, UsageError> {
+    fn global(args: &[&str]) -> GlobalArgs {
         Cli::try_parse_from(args).unwrap().global()
     }
 
@@ -681,8 +552,7 @@ mod tests {
             "apps/",
             "-o",
             "json",
-        ])
-        .unwrap();
+        ]);
         assert_eq!(g.server.as_deref(), Some("http://a"));
         assert_eq!(g.contexts, ["x", "y"]);
         assert_eq!(g.apps, [PathBuf::from("apps/")]);
@@ -691,38 +561,45 @@ mod tests {
         let g = global(&[
             "rekon", "--server", "http://a", "status", "--server", "http://b",
         ]);
-        assert_eq!(g.unwrap().server.as_deref(), Some("http://b"));
-        let g = global(&["rekon", "--apps", "a", "--theme", "light", "--auto"]).unwrap();
+        assert_eq!(g.server.as_deref(), Some("http://b"));
+        let g = global(&["rekon", "--apps", "a", "--theme", "light", "--auto"]);
         assert!(g.auto);
         assert_eq!(g.theme.as_deref(), Some("light"));
     }
 
     #[test]
-    fn an_option_a_command_does_not_use_is_refused_by_name() {
-        // After the command clap itself refuses it; before it, rekon does.
-        assert!(Cli::try_parse_from(["rekon", "emulate", "--context", "a"]).is_err());
-        assert!(Cli::try_parse_from(["rekon", "emulate", "--apps", "a"]).is_err());
-        assert!(Cli::try_parse_from(["rekon", "manifests", "x", "--server", "u"]).is_err());
-        assert_eq!(
-            global(&["rekon", "--theme", "light", "emulate"]).unwrap_err(),
-            UsageError {
-                flag: "--theme",
-                command: "emulate"
-            }
-        );
-        assert_eq!(
-            global(&["rekon", "--apps", "a", "graph"])
-                .unwrap_err()
-                .to_string(),
-            "--apps is not an option of `rekon graph` (see `rekon graph --help`)"
-        );
-        // Refusing changes is a promise any command but the emulator can keep.
-        assert!(
-            global(&["rekon", "--read-only", "status"])
-                .unwrap()
-                .read_only
-        );
-        assert!(global(&["rekon", "--auto", "demo"]).is_err());
+    fn options_a_command_does_not_use_are_refused_after_it_and_ignored_before_it() {
+        for args in [
+            &["rekon", "emulate", "--context", "a"][..],
+            &["rekon", "emulate", "--apps", "a"],
+            &["rekon", "manifests", "x", "--server", "u"],
+            &["rekon", "graph", "--apps", "a"],
+            &["rekon", "status", "--theme", "light"],
+        ] {
+            let err = Cli::try_parse_from(args).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::UnknownArgument,
+                "{args:?}"
+            );
+        }
+        // A shell alias's options stand before every command: unused ones are ignored.
+        let g = global(&[
+            "rekon",
+            "--server",
+            "u",
+            "--apps",
+            "a",
+            "--theme",
+            "t",
+            "manifests",
+            "x",
+        ]);
+        assert_eq!(g.server, None);
+        assert_eq!(g.theme, None);
+        assert_eq!(g.apps, [PathBuf::from("a")]);
+        assert!(!global(&["rekon", "--auto", "demo"]).auto);
+        assert!(global(&["rekon", "--read-only", "status"]).read_only);
     }
 
     /// Each command's help lists exactly the options it uses.
