@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use rekon::cli::{Cli, Command, GlobalArgs, flux, headless, interactive, sync};
+use rekon::cli::{Cli, Command, GlobalArgs, flux, headless, interactive, run, sync};
 
 fn main() -> ExitCode {
     rekon::malloc::tune();
@@ -86,7 +86,7 @@ async fn dispatch(command: Option<Command>, global: GlobalArgs) -> color_eyre::R
         Some(Command::Sync { args, .. }) => sync::sync(g, &args).await,
         Some(Command::History { app, .. }) => sync::history(g, &app).await,
         Some(Command::Rollback { args, .. }) => sync::rollback(g, &args).await,
-        Some(Command::Run { args, .. }) => sync::run(g, &args).await,
+        Some(Command::Run { args, .. }) => run::run(g, &args).await,
         Some(Command::Reconcile { args, .. }) => flux::reconcile(g, &args).await,
         Some(Command::Suspend { app, .. }) => flux::suspend(g, &app).await,
         Some(Command::Resume { app, .. }) => flux::resume(g, &app).await,

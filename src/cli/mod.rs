@@ -4,6 +4,7 @@ pub mod flux;
 pub mod headless;
 pub mod interactive;
 pub mod observed_sync;
+pub mod run;
 pub mod session;
 pub mod sync;
 
@@ -372,7 +373,7 @@ pub enum Command {
     /// syncPolicy.automated asks for it; logs one line per event; stops on SIGINT/SIGTERM
     Run {
         #[command(flatten)]
-        args: sync::RunArgs,
+        args: run::RunArgs,
         #[command(flatten)]
         clusters: ClusterArgs,
         #[command(flatten)]
