@@ -96,8 +96,10 @@ impl Engine {
             observed_kinds(catalog)
                 .iter()
                 .all(|gk| cl.store.kind_state(gk) != Some(&KindState::Syncing))
-                // The workloads too, once watched: the image overview compares against them.
-                && workload_kinds().all(|gk| cl.store.kind_state(&gk) != Some(&KindState::Syncing))
+                // Every other watch once started too: the kinds below an observed app's
+                // resources (its tree's children) and the workloads the image overview
+                // compares against; a `tree` right after a sync missed the ReplicaSets.
+                && cl.store.all_synced()
         })
     }
 

@@ -645,7 +645,14 @@ impl Engine {
             .observed
             .followers
             .iter()
-            .filter(|(_, f)| f.app.0 == c && f.patched && changed.contains(&f.target))
+            .filter(|(_, f)| {
+                // An Argo CD operation is watched from the request on: a fast controller can
+                // run and end it before the patch's answer arrives, and only the state in
+                // between (`operation` set) tells the new operation's end from the last one's
+                // (both can carry the same startedAt second).
+                let watched = f.patched || matches!(f.goal, Goal::ArgoOperation { .. });
+                f.app.0 == c && watched && changed.contains(&f.target)
+            })
             .map(|(n, _)| *n)
             .collect();
         for n in due {
@@ -669,6 +676,7 @@ impl Engine {
             }
             return;
         };
+        let patched = f.patched;
         match &mut f.goal {
             Goal::PatchOnly { .. } => {}
             Goal::ArgoOperation {
@@ -679,6 +687,9 @@ impl Engine {
                 let requested = obj.get("operation").is_some_and(|o| o.is_object());
                 if requested || phase == "Running" || phase == "Terminating" {
                     *seen_running = true;
+                    return;
+                }
+                if !patched {
                     return;
                 }
                 let started = integrations_str(&obj, "/status/operationState/startedAt");
