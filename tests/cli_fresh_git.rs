@@ -156,6 +156,8 @@ fn sync_history_and_rollback_use_a_commit_made_after_the_last_command() {
     let (op, _) = s.json(&["sync", "shop", "-o", "json"], 0);
     assert_eq!(op["phase"], "Succeeded", "{op}");
     assert_eq!(op["revision"], second.as_str(), "the new commit is synced");
+    assert_eq!(op["revisionSource"], "remote", "{op}");
+    assert!(op["fetchedAt"].is_string(), "{op}");
     let (app, _) = s.status(&[]);
     assert_eq!(app["sync"], "Synced", "{app}");
 
@@ -174,6 +176,7 @@ fn sync_history_and_rollback_use_a_commit_made_after_the_last_command() {
     let third = commit(&s.repo, "three");
     let (op, _) = s.json(&["rollback", "shop", &first_id, "-o", "json"], 0);
     assert_eq!(op["revision"], first.as_str(), "{op}");
+    assert_eq!(op["revisionSource"], "remote", "{op}");
     let (app, _) = s.status(&[]);
     assert_eq!(app["revision"], third.as_str(), "{app}");
     assert_eq!(app["sync"], "OutOfSync", "{app}");
@@ -286,4 +289,8 @@ fn offline_resolves_in_the_cache_without_contacting_the_remote() {
     let (yaml, stderr) = s.ok(&["--offline", "manifests", "shop"], 0);
     assert!(yaml.contains("mode: one"), "{yaml}");
     assert!(warnings(&stderr).is_empty(), "{stderr}");
+    // A sync says where its revision came from too.
+    let (op, _) = s.json(&["--offline", "sync", "shop", "-o", "json"], 0);
+    assert_eq!(op["revision"], first.as_str(), "{op}");
+    assert_eq!(op["revisionSource"], "cache", "{op}");
 }

@@ -16,8 +16,8 @@ use crate::engine::sync::{format_duration, parse_duration, step_title};
 use crate::engine::{EngineCommand, EngineHandle, EngineOptions};
 use crate::integrations::ObservedRef;
 use crate::model::{
-    Application, HistoryEntry, Operation, OperationPhase, ResourceKey, StepAction, StepStatus,
-    SyncOptions, SyncStep, describe_takeovers,
+    Application, HistoryEntry, Operation, OperationPhase, ResourceKey, RevisionOrigin, StepAction,
+    StepStatus, SyncOptions, SyncStep, describe_takeovers,
 };
 use crate::yaml;
 
@@ -158,7 +158,11 @@ pub fn whoami() -> String {
 }
 
 /// Starts the engine for one app and waits until it was compared; fails when it cannot be.
-async fn compared_app(global: &GlobalArgs, name: &str) -> Result<(EngineHandle, String)> {
+/// Returns the engine, the app's qualified name and where its revision was resolved.
+async fn compared_app(
+    global: &GlobalArgs,
+    name: &str,
+) -> Result<(EngineHandle, String, RevisionOrigin)> {
     let loaded = load(global)?;
     let app = session::find(&loaded.apps, name)?.clone();
     let qualified = app.qualified_name();
@@ -179,7 +183,8 @@ async fn compared_app(global: &GlobalArgs, name: &str) -> Result<(EngineHandle, 
             .unwrap_or_else(|| snap.message.clone());
         bail!("app {qualified}: {why}");
     }
-    Ok((engine, qualified))
+    let origin = snap.origin.clone();
+    Ok((engine, qualified, origin))
 }
 
 /// `rekon sync APP …`.
@@ -200,7 +205,7 @@ pub async fn sync(global: &GlobalArgs, args: &SyncArgs) -> Result<ExitCode> {
         revision: args.revision.clone(),
         timeout_secs: Some(timeout.as_secs().max(1)),
     };
-    let (engine, app) = compared_app(global, &args.app).await?;
+    let (engine, app, origin) = compared_app(global, &args.app).await?;
     if let Some(rev) = &options.revision {
         let snapshot = engine.current();
         let own = snapshot.apps.iter().find(|a| a.qualified_name() == app);
@@ -225,7 +230,7 @@ pub async fn sync(global: &GlobalArgs, args: &SyncArgs) -> Result<ExitCode> {
         .await
         .map_err(|_| eyre!("the engine stopped"))?;
     let op = follow(&engine, &app, rx).await?;
-    print_operation(&op, format)
+    print_operation(&op, &origin, format)
 }
 
 /// The `--resource` selectors as resource keys.
@@ -259,7 +264,7 @@ pub async fn rollback(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCo
         refuse_conflicts: refuse_conflicts(args.refuse_conflicts)?,
         ..SyncOptions::default()
     };
-    let (engine, app) = compared_app(global, &args.app).await?;
+    let (engine, app, origin) = compared_app(global, &args.app).await?;
     let (tx, rx) = oneshot::channel();
     engine
         .commands()
@@ -273,7 +278,7 @@ pub async fn rollback(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCo
         .await
         .map_err(|_| eyre!("the engine stopped"))?;
     let op = follow(&engine, &app, rx).await?;
-    print_operation(&op, format)
+    print_operation(&op, &origin, format)
 }
 
 /// Prints step changes to stderr while the operation runs; Ctrl-C terminates it.
@@ -388,11 +393,24 @@ fn action_word(a: StepAction) -> &'static str {
     }
 }
 
-fn print_operation(op: &Operation, format: OutputFormat) -> Result<ExitCode> {
+fn print_operation(
+    op: &Operation,
+    origin: &RevisionOrigin,
+    format: OutputFormat,
+) -> Result<ExitCode> {
+    /// The operation with where its revision was resolved, as `status -o json` says it.
+    #[derive(serde::Serialize)]
+    struct Printed<'a> {
+        #[serde(flatten)]
+        op: &'a Operation,
+        #[serde(flatten)]
+        origin: &'a RevisionOrigin,
+    }
+    let printed = Printed { op, origin };
     let mut out = std::io::stdout().lock();
     match format {
-        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(op)?)?,
-        OutputFormat::Yaml => write!(out, "{}", yaml::to_string(op))?,
+        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&printed)?)?,
+        OutputFormat::Yaml => write!(out, "{}", yaml::to_string(&printed))?,
         _ => write!(out, "{}", operation_table(op))?,
     }
     out.flush()?;
