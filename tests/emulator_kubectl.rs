@@ -422,7 +422,11 @@ async fn delete_wait_returns_once_objects_are_gone() {
     let out = e
         .ok(&["delete", "deploy", "web", "-n", "shop", "--wait"])
         .await;
-    assert_eq!(out.trim(), "deployment.apps \"web\" deleted");
+    // kubectl 1.33 and later add " from shop namespace".
+    assert!(
+        out.trim().starts_with("deployment.apps \"web\" deleted"),
+        "{out}"
+    );
     let gone = e.kubectl(&["get", "deploy", "web", "-n", "shop"]).await;
     assert_eq!(gone.code, 1);
     assert!(
