@@ -219,7 +219,7 @@ async fn act(global: &GlobalArgs, name: &str, verb: Verb) -> Result<ExitCode> {
                     timeout_secs: Some(timeout.as_secs().max(1)),
                     ..SyncOptions::default()
                 },
-                initiated_by: super::sync::whoami(),
+                initiated_by: crate::model::initiator(),
                 reply: Some(reply),
             })
             .await?

@@ -15,7 +15,7 @@ use color_eyre::eyre::{Result, bail, eyre};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use super::sync::{SyncArgs, format_or, progress, resource_keys, table, whoami};
+use super::sync::{SyncArgs, format_or, progress, resource_keys, table};
 use super::{GlobalArgs, OutputFormat};
 use crate::engine::runtime::ObservedCommand;
 use crate::engine::sync::{format_duration, parse_duration};
@@ -68,7 +68,7 @@ pub async fn sync(global: &GlobalArgs, args: &SyncArgs, r: ObservedRef) -> Resul
         EngineCommand::Sync {
             app: name.clone(),
             options,
-            initiated_by: whoami(),
+            initiated_by: crate::model::initiator(),
             reply: Some(tx),
         },
     )
@@ -96,7 +96,7 @@ pub async fn rollback(global: &GlobalArgs, r: ObservedRef, id: u64) -> Result<Ex
             app: name.clone(),
             id,
             options: SyncOptions::default(),
-            initiated_by: whoami(),
+            initiated_by: crate::model::initiator(),
             reply: Some(tx),
         },
     )

@@ -143,20 +143,6 @@ pub(super) async fn engine_for(
     }))
 }
 
-/// Who is asking: `user@host`.
-pub fn whoami() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into());
-    format!("{user}@{host}")
-}
-
 /// Starts the engine for one app and waits until it was compared; fails when it cannot be.
 /// Returns the engine, the app's qualified name and where its revision was resolved.
 async fn compared_app(
@@ -224,7 +210,7 @@ pub async fn sync(global: &GlobalArgs, args: &SyncArgs) -> Result<ExitCode> {
         .send(EngineCommand::Sync {
             app: app.clone(),
             options,
-            initiated_by: whoami(),
+            initiated_by: crate::model::initiator(),
             reply: Some(tx),
         })
         .await
@@ -272,7 +258,7 @@ pub async fn rollback(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCo
             app: app.clone(),
             id: args.id,
             options,
-            initiated_by: whoami(),
+            initiated_by: crate::model::initiator(),
             reply: Some(tx),
         })
         .await

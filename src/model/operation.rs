@@ -248,3 +248,52 @@ pub struct TakenFields {
     /// From whom, which fields.
     pub takes: Vec<FieldTakeover>,
 }
+
+/// Who starts an operation from this machine, as the history records it: `user@host`, the
+/// same from every front end (TUI, CLI, `rekon run`).
+pub fn initiator() -> String {
+    let hostname_file = || std::fs::read_to_string("/etc/hostname").ok();
+    initiator_from(|name| std::env::var(name).ok(), hostname_file)
+}
+
+/// `user@host` from `USER`, `USERNAME` or `LOGNAME` (else `unknown`) and `HOSTNAME` or the
+/// hostname file (else `localhost`); empty values count as unset.
+fn initiator_from(
+    env: impl Fn(&str) -> Option<String>,
+    hostname_file: impl FnOnce() -> Option<String>,
+) -> String {
+    let set = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let user = ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|name| set(env(name)))
+        .unwrap_or_else(|| "unknown".into());
+    let host = set(env("HOSTNAME"))
+        .or_else(|| set(hostname_file()))
+        .unwrap_or_else(|| "localhost".into());
+    format!("{user}@{host}")
+}
+
+#[cfg(test)]
+mod initiator_tests {
+    use super::initiator_from;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn user_and_host_come_from_the_environment_with_one_fallback_each() {
+        let both = [("USER", "ana"), ("HOSTNAME", "laptop")];
+        assert_eq!(initiator_from(env(&both), || None), "ana@laptop");
+        // Empty counts as unset; LOGNAME is the last resort for the user, the hostname
+        // file for the host.
+        let sparse = [("USER", ""), ("LOGNAME", "bo"), ("HOSTNAME", "")];
+        let file = || Some("box\n".to_string());
+        assert_eq!(initiator_from(env(&sparse), file), "bo@box");
+        assert_eq!(initiator_from(env(&[]), || None), "unknown@localhost");
+    }
+}

@@ -46,27 +46,6 @@ pub struct TuiOptions {
     pub refuse_conflicts: bool,
 }
 
-/// `user@host` from the environment, for the history's "initiated by".
-pub fn default_initiator() -> String {
-    let user = ["USER", "USERNAME", "LOGNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "someone".to_string());
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .ok()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-        });
-    match host {
-        Some(host) => format!("{user}@{host}"),
-        None => user,
-    }
-}
-
 /// Whether the `NO_COLOR` convention asks for no colour (set and non-empty).
 pub fn no_color_requested() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
@@ -119,7 +98,7 @@ impl TuiOptions {
             hint: None,
             no_color,
             bell: config.bell,
-            initiated_by: default_initiator(),
+            initiated_by: crate::model::initiator(),
             refuse_conflicts: config.sync.refuse_conflicts,
         })
     }
