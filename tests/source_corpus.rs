@@ -22,11 +22,10 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 #[test]
+#[ignore = "opt-in: REKON_CORPUS=../shared/corpus cargo test corpus -- --ignored"]
 fn renders_the_corpus() {
-    let Ok(corpus) = std::env::var("REKON_CORPUS") else {
-        println!("skipped: set REKON_CORPUS to the corpus folder to run");
-        return;
-    };
+    let corpus = std::env::var("REKON_CORPUS")
+        .expect("set REKON_CORPUS to the corpus folder to run this test");
     let Some(f) = Fixture::new() else { return };
     copy_tree(Path::new(&corpus), &f.path);
     let commit = f.commit("corpus");

@@ -1,5 +1,5 @@
 //! Syncs as data: the request, the plan shown before confirming, the running operation with
-//! its steps (the `sync -o json` contract of DESIGN.md) and the history entries.
+//! its steps (the `sync -o json` contract in the README) and the history entries.
 
 use serde::{Deserialize, Serialize};
 

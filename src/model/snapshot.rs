@@ -1,5 +1,5 @@
 //! What the engine publishes and every view reads: immutable snapshots of app state.
-//! Field names follow the `status -o json` contract of DESIGN.md.
+//! Field names follow the `status -o json` contract (README, "Commands").
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! A view asks through [`super::views::ViewCx::request`] and gets a [`RequestId`] at once;
 //! the app turns the request into an [`EngineCommand`] with a oneshot reply channel and
 //! keeps the receiving end here. Answers are handed back to the view that asked, which
-//! takes only the one it is waiting for (DESIGN.md: results of an action the user moved
+//! takes only the one it is waiting for (results of an action the user moved
 //! away from are dropped). A new request of the same kind from the same view drops the
 //! older one, so repeated requests collapse to the latest and the engine sees the closed
 //! channel of the abandoned one.
