@@ -523,6 +523,18 @@ pub struct EmulateArgs {
     pub faults: Option<String>,
 }
 
+impl EmulateArgs {
+    /// The emulator's own options, so the emulator needs nothing from the command line.
+    pub fn serve_options(&self) -> crate::emulator::ServeOptions {
+        crate::emulator::ServeOptions {
+            listen: self.listen,
+            kubeconfig_out: self.kubeconfig_out.clone(),
+            speed: self.speed,
+            faults: self.faults.clone(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,7 +48,7 @@ impl Default for Resilience {
 
 /// A request that got no (complete) answer in time.
 #[derive(Debug, thiserror::Error)]
-#[error("no answer from the API server within {} ({method} {path})", crate::engine::sync::format_duration(*.limit))]
+#[error("no answer from the API server within {} ({method} {path})", crate::model::format_duration(*.limit))]
 pub struct RequestTimeout {
     /// The limit that passed.
     pub limit: Duration,

@@ -100,7 +100,7 @@ pub use faults::{
 pub use kinds::{GroupResource, Registry, ResourceType};
 pub use router::Router;
 pub use selectors::{FieldSelector, LabelSelector, Selectors};
-pub use serve::run_emulate;
+pub use serve::{ServeOptions, run_emulate};
 pub use status::{ApiError, Cause};
 pub use store::{Changes, Event, EventType, ObjRef, Store, Stored, Subscription};
 pub use write::{PatchBody, WriteOptions, Written};

@@ -5,11 +5,23 @@ use std::io::Write;
 use color_eyre::eyre::WrapErr;
 
 use super::{Cluster, ClusterOptions};
-use crate::cli::EmulateArgs;
+
+/// What `rekon emulate` serves, and how (its flags, as the command line read them).
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: std::net::SocketAddr,
+    /// Where to write a kubeconfig for the server.
+    pub kubeconfig_out: Option<std::path::PathBuf>,
+    /// Simulated time runs this many times faster.
+    pub speed: f64,
+    /// Faults to inject, as a `--faults` SPEC.
+    pub faults: Option<String>,
+}
 
 /// Runs `rekon emulate`: prints the ready line once listening, writes the kubeconfig when
 /// asked, and stops cleanly on SIGINT or SIGTERM.
-pub async fn run_emulate(args: &EmulateArgs) -> color_eyre::Result<()> {
+pub async fn run_emulate(args: &ServeOptions) -> color_eyre::Result<()> {
     // Listen for signals before anything else, so a stop request is never lost.
     let signals = Signals::new()?;
     let options = ClusterOptions {

@@ -3,6 +3,7 @@
 
 mod application;
 mod diff;
+mod duration;
 mod operation;
 mod origin;
 pub mod packed;
@@ -13,6 +14,7 @@ mod tree;
 
 pub use application::*;
 pub use diff::*;
+pub use duration::*;
 pub use operation::*;
 pub use origin::*;
 pub use resource::*;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::emulator::kinds::ResourceType;
-use crate::engine::sync::{format_duration, parse_duration};
+use crate::model::{format_duration, parse_duration};
 
 /// Every switch, as `GET /rekon/faults` shows it and `PUT /rekon/faults` takes it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

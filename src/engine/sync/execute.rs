@@ -22,9 +22,10 @@ use super::annotations::Propagation;
 use super::live_view::LiveView;
 use super::plan::{Plan, Task, TaskKind};
 use super::probe;
-use super::retry::{RetryPolicy, format_duration};
+use super::retry::RetryPolicy;
 use super::writes::{self, WriteMode};
 use crate::cluster::{ApiCatalog, WriteError};
+use crate::model::format_duration;
 use crate::model::{
     GroupKind, Operation, OperationPhase, ResourceKey, StepAction, StepStatus, SyncPhase, SyncStep,
 };

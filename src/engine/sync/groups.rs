@@ -15,9 +15,9 @@ use super::execute::{
 };
 use super::live_view::{hook_verdict, resource_verdict};
 use super::plan::TaskKind;
-use super::retry::format_duration;
 use super::writes;
 use crate::cluster::ApiCatalog;
+use crate::model::format_duration;
 use crate::model::{GroupKind, ResourceKey, StepStatus};
 
 impl Exec {

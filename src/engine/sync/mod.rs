@@ -15,10 +15,11 @@ pub mod probe;
 pub mod retry;
 pub mod writes;
 
+pub use crate::model::{format_duration, parse_duration};
 pub use execute::{ExecEvent, ExecJob, Reporter, run, step_title};
 pub use live_view::{LiveEvent, LiveView};
 pub use plan::{Plan, PlanError, PlanInput, Task, TaskKind, build};
-pub use retry::{Backoff, RetryPolicy, format_duration, parse_duration};
+pub use retry::{Backoff, RetryPolicy};
 
 /// How long a sync waits for one group's health, hooks or deletions when not told otherwise.
 pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
