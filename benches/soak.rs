@@ -4,15 +4,23 @@
 //! short trial; `--apps N`. Prints samples as it goes and a summary at the end; exits 1 when
 //! the state ended wrong or memory grew past the limit.
 
-#[path = "../tests/soak_support/mod.rs"]
-mod soak_support;
+// The harness is shared with the short soak in `tests/it`; the bench uses a part of the
+// helpers around it.
+#[allow(dead_code)]
+#[path = "../tests/it/support/mod.rs"]
+mod support;
 
 use std::time::Duration;
 
-use soak_support::{SoakOptions, soak};
+use support::soak::{SoakOptions, soak};
 
 /// Largest growth of resident memory after warm-up.
 const MAX_GROWTH: f64 = 0.10;
+
+/// A path in the temporary folder, for the report.
+fn report_path() -> std::path::PathBuf {
+    std::env::temp_dir().join("rekon-soak-report.txt")
+}
 
 fn arg(args: &[String], name: &str) -> Option<u64> {
     args.iter()
@@ -53,7 +61,7 @@ fn main() {
     let report = runtime.block_on(soak(opts));
     let summary = report.summary();
     println!("{summary}");
-    let _ = std::fs::write(soak_support::report_path(), &summary);
+    let _ = std::fs::write(report_path(), &summary);
     let mut failed = report.final_state.is_err();
     for (what, growth) in [("rekon run", report.run_growth), ("TUI", report.tui_growth)] {
         if let Some(g) = growth

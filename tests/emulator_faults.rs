@@ -3,7 +3,10 @@
 //! away and comes back with its store, rejected tokens and RBAC refusals; set in process,
 //! over `PUT /rekon/faults` and with `rekon emulate --faults`.
 
-mod reliability_support;
+// The helpers of `tests/it`, of which this binary uses a part.
+#[allow(dead_code)]
+#[path = "it/support/mod.rs"]
+mod support;
 
 use std::time::Duration;
 
@@ -12,8 +15,9 @@ use http::Method;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, PostParams, WatchEvent, WatchParams};
 use rekon::emulator::{Cluster, ClusterOptions};
-use reliability_support::{Emulator, eventually, raw_http_client, rekon, send};
 use serde_json::json;
+use support::emulate::Emulator;
+use support::reliability::{eventually, raw_http_client, rekon, send};
 
 async fn listening() -> Cluster {
     Cluster::start(ClusterOptions {

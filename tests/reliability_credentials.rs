@@ -4,7 +4,12 @@
 //! it without the credentials. Repository URL schemes other than https, ssh, file and local
 //! paths are refused.
 
-mod reliability_support;
+// A binary of its own: the test installs the process-wide tracing subscriber to capture
+// every log line, which can be done once per process and would catch other tests' logs.
+// It uses a part of the helpers of `tests/it`.
+#[allow(dead_code)]
+#[path = "it/support/mod.rs"]
+mod support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -16,7 +21,8 @@ use rekon::engine::{self, EngineOptions};
 use rekon::model::Application;
 use rekon::source::Sources;
 use rekon::tui::{App, TuiOptions};
-use reliability_support::{Emulator, rekon};
+use support::emulate::Emulator;
+use support::reliability::rekon;
 
 const TOKEN: &str = "ghp_planted0Token9Zx";
 const PASSWORD: &str = "planted-Passw0rd-Qv";

@@ -4,9 +4,12 @@
 //! logs at trace level and its notifications, the history ConfigMap, the engine's tracing
 //! logs, and frames of every TUI view (including live YAML, a revision's diff and a sync).
 
-mod reliability_support;
-#[path = "source_common/mod.rs"]
-mod source_common;
+// A binary of its own: the test installs the process-wide tracing subscriber to capture
+// every log line, which can be done once per process and would catch other tests' logs.
+// It uses a part of the helpers of `tests/it`.
+#[allow(dead_code)]
+#[path = "it/support/mod.rs"]
+mod support;
 
 use std::io::Write;
 use std::path::Path;
@@ -20,8 +23,9 @@ use ratatui::backend::TestBackend;
 use rekon::engine::{self, EngineOptions};
 use rekon::source::Sources;
 use rekon::tui::{App, TuiOptions};
-use reliability_support::{Emulator, raw_http_client, rekon, send};
-use source_common::Fixture;
+use support::emulate::Emulator;
+use support::reliability::{raw_http_client, rekon, send};
+use support::source::Fixture;
 
 /// Values planted in Git: one as `stringData`, one base64-encoded under `data`.
 const GIT_PLAIN: &str = "gitPlainZq93xxQ";

@@ -1,0 +1,3 @@
+//! `rekon demo`'s repository and estate.
+
+mod repo;

@@ -1,0 +1,10 @@
+//! Argo CD, Flux, ApplicationSets, AppProjects, clusters and notifications.
+
+mod appset;
+mod argocd;
+mod cli;
+mod clusters;
+mod demo;
+mod flux;
+mod notify;
+mod project;

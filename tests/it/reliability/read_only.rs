@@ -1,0 +1,267 @@
+//! `--read-only` is enforced by the engine: after status, tree, diff, manifests, history,
+//! sync and rollback attempts, `rekon run` on a drifted auto-syncing app, and a TUI session
+//! that tries every way to sync, roll back and refresh, the emulator's audit log holds no
+//! write at all (dry runs, which persist nothing, are allowed).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::support::emulate::Emulator;
+use crate::support::reliability::{raw_http_client, rekon, send};
+use crate::support::source::Fixture;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use http::Method;
+use rekon::engine::{self, EngineOptions};
+use rekon::source::Sources;
+use rekon::tui::{App, TuiOptions};
+use serde_json::Value;
+
+const WRITE_VERBS: &[&str] = &["create", "update", "patch", "delete", "deletecollection"];
+
+/// Writes in the audit log after position `after` that persisted something.
+async fn writes_after(client: &kube::Client, after: u64) -> Vec<Value> {
+    let audit = send(client, Method::GET, "/rekon/audit", &[], "")
+        .await
+        .unwrap()
+        .text();
+    audit
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["seq"].as_u64().unwrap_or(0) > after)
+        .filter(|e| WRITE_VERBS.contains(&e["verb"].as_str().unwrap_or("")))
+        .filter(|e| e["dryRun"] != true)
+        .collect()
+}
+
+async fn last_seq(client: &kube::Client) -> u64 {
+    let audit = send(client, Method::GET, "/rekon/audit", &[], "")
+        .await
+        .unwrap()
+        .text();
+    audit
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|e| e["seq"].as_u64())
+        .max()
+        .unwrap_or(0)
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+async fn settle(app: &mut App, engine: &engine::EngineHandle) {
+    for _ in 0..20 {
+        app.set_snapshot(engine.current());
+        if !app.has_pending() {
+            break;
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(250), app.wait_replies()).await;
+        app.poll_replies();
+    }
+    app.set_snapshot(engine.current());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_writes_nothing_through_any_command_or_the_tui() {
+    let Some(repo) = Fixture::new() else { return };
+    repo.write(
+        "shop/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop\ndata:\n  mode: fast\n",
+    );
+    repo.write(
+        "shop/old.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: old\ndata:\n  a: b\n",
+    );
+    repo.commit("one");
+    let emu = Emulator::start(&[]);
+    let client = raw_http_client(&emu.url);
+    let work = tempfile::tempdir().unwrap();
+    let home = work.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let apps = work.path().join("apps.yaml");
+    std::fs::write(
+        &apps,
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: shop\n  namespace: argocd\nspec:\n  source:\n    repoURL: {}\n    path: shop\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: shop\n  syncPolicy:\n    automated: {{prune: true, selfHeal: true}}\n    syncOptions: [CreateNamespace=true]\n",
+            repo.path.display()
+        ),
+    )
+    .unwrap();
+    let apps_arg = apps.to_str().unwrap().to_string();
+    // One real sync first, so there is a history entry to roll back to and objects to prune.
+    let run = |args: Vec<String>| {
+        let home = home.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                rekon(&args, &home)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let with = |extra: &[&str]| -> Vec<String> {
+        ["--server", emu.url.as_str(), "--apps", apps_arg.as_str()]
+            .iter()
+            .chain(extra.iter())
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let out = run(with(&["sync", "shop"])).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Git moves on (old.yaml gone: prunable) and the cluster drifts: every reason to write.
+    repo.remove("shop/old.yaml");
+    repo.write(
+        "shop/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop\ndata:\n  mode: slow\n",
+    );
+    repo.commit("two");
+    let start = last_seq(&client).await;
+
+    for cmd in [
+        vec!["status"],
+        vec!["tree", "shop"],
+        vec!["diff", "shop"],
+        vec!["manifests", "shop"],
+        vec!["history", "shop"],
+    ] {
+        let mut args = vec!["--read-only"];
+        args.extend(cmd.iter().copied());
+        let out = run(with(&args)).await;
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for cmd in [
+        vec!["sync", "shop"],
+        vec!["sync", "shop", "--prune", "--force"],
+        vec!["rollback", "shop", "1"],
+    ] {
+        let mut args = vec!["--read-only"];
+        args.extend(cmd.iter().copied());
+        let out = run(with(&args)).await;
+        assert_eq!(out.status.code(), Some(2), "{cmd:?} must be refused");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("read-only") || err.contains("refused"),
+            "{cmd:?}: {err}"
+        );
+    }
+    // A dry run is allowed: it asks the server, which persists nothing.
+    let out = run(with(&["--read-only", "sync", "shop", "--dry-run"])).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // rekon run with auto-sync, self-heal and prune asked for, a few refreshes long.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rekon"))
+        .args(with(&["--read-only", "run", "--refresh", "1s"]))
+        .env("HOME", &home)
+        .env("XDG_CACHE_HOME", &home)
+        .env("XDG_CONFIG_HOME", &home)
+        .env_remove("KUBECONFIG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(work.path().join("run.err")).unwrap())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    let log = std::fs::read_to_string(work.path().join("run.err")).unwrap();
+    assert!(log.contains("read-only"), "{log}");
+
+    // A TUI session that tries everything.
+    let cache = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(&apps).unwrap();
+    let application = rekon::model::Application::parse_all(&text, "apps.yaml")
+        .unwrap()
+        .remove(0);
+    let engine = engine::start(EngineOptions {
+        apps: vec![application],
+        clusters: vec![rekon::cluster::connect_server(&emu.url).unwrap()],
+        sources: Arc::new(Sources::new(cache.path().join("repos"))),
+        read_only: true,
+        config_ignore: Vec::new(),
+        refresh_every: Some(Duration::from_millis(500)),
+        projects: Vec::new(),
+        auto_sync: true,
+        skip_trees: false,
+    });
+    tokio::time::timeout(Duration::from_secs(60), engine.settled())
+        .await
+        .unwrap();
+    let mut app = App::new(TuiOptions {
+        read_only: true,
+        initiated_by: "tester@ci".into(),
+        ..TuiOptions::default()
+    });
+    app.connect(engine.commands());
+    settle(&mut app, &engine).await;
+    for keys in ["s", "sy", "spfy", "S", "r", "R"] {
+        typed(&mut app, keys);
+        key(&mut app, KeyCode::Enter);
+        typed(&mut app, "y");
+        settle(&mut app, &engine).await;
+        key(&mut app, KeyCode::Esc);
+        key(&mut app, KeyCode::Esc);
+    }
+    key(&mut app, KeyCode::Enter);
+    typed(&mut app, "s");
+    key(&mut app, KeyCode::Enter);
+    typed(&mut app, "y");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
+    typed(&mut app, "h");
+    settle(&mut app, &engine).await;
+    typed(&mut app, "R");
+    key(&mut app, KeyCode::Enter);
+    typed(&mut app, "y");
+    settle(&mut app, &engine).await;
+    key(&mut app, KeyCode::Esc);
+    for command in [":sync shop", ":sync", ":rollback shop 1", ":refresh"] {
+        typed(&mut app, command);
+        key(&mut app, KeyCode::Enter);
+        typed(&mut app, "y");
+        settle(&mut app, &engine).await;
+        key(&mut app, KeyCode::Esc);
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    drop(app);
+    drop(engine);
+
+    let written = writes_after(&client, start).await;
+    assert!(written.is_empty(), "read-only wrote: {written:#?}");
+    // And the cluster still holds what the one real sync left.
+    let old = send(
+        &client,
+        Method::GET,
+        "/api/v1/namespaces/shop/configmaps/old",
+        &[],
+        "",
+    )
+    .await
+    .unwrap();
+    assert_eq!(old.code, 200, "nothing was pruned");
+}

@@ -1,0 +1,4 @@
+//! `rekon run`: the headless reconciler.
+
+mod auto;
+mod cli;

@@ -1,0 +1,46 @@
+//! Helpers shared by the integration tests, one module per kind of help: Git fixtures
+//! (`source`), embedded clusters with an engine (`engine`, `sync`, `integrations`),
+//! `rekon emulate` as a child process (`emulate`), raw HTTP and rekon's limits
+//! (`reliability`), the TUI on a test backend (`tui`) and in tmux (`tmux`), and the soak
+//! harness (`soak`, shared with `cargo bench --bench soak`).
+
+pub mod emulate;
+pub mod engine;
+pub mod integrations;
+pub mod reliability;
+pub mod soak;
+pub mod source;
+pub mod sync;
+pub mod tmux;
+pub mod tui;
+
+/// Whether `program` is on `PATH`, without a word when it is not.
+pub fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+/// Whether `program` is on `PATH`; when it is not, the test is skipped with a printed
+/// reason, or fails when `CI=true` (CI installs every tool the suite drives).
+pub fn require(program: &str) -> bool {
+    skip_unless(on_path(program), program)
+}
+
+/// Whether rekon finds kustomize, or kubectl's built-in kustomize; skip-or-fail as
+/// [`require`] when neither.
+pub fn require_kustomize() -> bool {
+    let tools = rekon::source::Tools::from_env();
+    let found = tools.find("kustomize").is_some() || tools.find("kubectl").is_some();
+    skip_unless(found, "kustomize or kubectl")
+}
+
+/// `found`, after failing under `CI=true` or saying the test is skipped when it is false.
+fn skip_unless(found: bool, what: &str) -> bool {
+    if !found {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{what} is required when CI=true");
+        }
+        println!("skipped: {what} is not installed");
+    }
+    found
+}
