@@ -1,6 +1,6 @@
 //! Opt-in robustness check of the compare engine on real-world manifests: runs only when
 //! `REKON_CORPUS` points at the shared corpus (`REKON_CORPUS=../shared/corpus cargo test
-//! --test engine_corpus -- --ignored`). Every object must compare equal to itself under both methods,
+//! --test it engine::corpus -- --ignored`). Every object must compare equal to itself under both methods,
 //! survive masking, render a stable YAML that parses back, and get a health verdict without
 //! panicking.
 

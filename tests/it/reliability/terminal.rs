@@ -111,8 +111,11 @@ fn a_panic_in_the_tui_leaves_the_terminal_as_it_was() {
     }
     let dir = tempfile::tempdir().unwrap();
     let me = std::env::current_exe().unwrap();
+    // The child's full test name: its module path without the binary's name.
+    let child = concat!(module_path!(), "::panicking_tui_child");
+    let child = child.split_once("::").map_or(child, |(_, rest)| rest);
     let command = format!(
-        "env REKON_PANIC_CHILD=1 TERM=xterm-256color {} --ignored --exact panicking_tui_child --nocapture --test-threads=1",
+        "env REKON_PANIC_CHILD=1 TERM=xterm-256color {} --ignored --exact {child} --nocapture --test-threads=1",
         me.display()
     );
     let t = around("panic", &command, dir.path());

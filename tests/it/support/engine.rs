@@ -13,6 +13,7 @@ use rekon::source::Sources;
 
 use super::source::Fixture;
 
+/// A fixture Git repository, an embedded cluster named `test` and a source cache.
 pub struct World {
     pub fixture: Fixture,
     pub cluster: Cluster,
@@ -135,6 +136,7 @@ pub async fn wait_for(
     }
 }
 
+/// The app named `name` in a snapshot; panics when absent.
 pub fn app<'a>(s: &'a Snapshot, name: &str) -> &'a AppSnapshot {
     s.apps.iter().find(|a| a.name == name).unwrap()
 }

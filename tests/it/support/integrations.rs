@@ -36,6 +36,7 @@ pub async fn cluster(name: &str, controllers: bool) -> Cluster {
     cluster
 }
 
+/// The engine's handle on an embedded cluster, named after it.
 pub fn handle(cluster: &Cluster) -> ClusterHandle {
     ClusterHandle {
         name: cluster.name().into(),
@@ -44,6 +45,7 @@ pub fn handle(cluster: &Cluster) -> ClusterHandle {
     }
 }
 
+/// An engine over these clusters with no apps of rekon's own, and its cache folder.
 pub fn engine(clusters: Vec<ClusterHandle>, read_only: bool) -> (EngineHandle, tempfile::TempDir) {
     let cache = tempfile::tempdir().unwrap();
     let sources = Arc::new(Sources::new(cache.path().to_path_buf()));
@@ -183,6 +185,7 @@ pub fn writes_after(cluster: &Cluster, seq: u64) -> Vec<AuditEntry> {
         .collect()
 }
 
+/// The sequence number of the cluster's newest audit entry (0 when none).
 pub fn last_seq(cluster: &Cluster) -> u64 {
     cluster.audit().last().map_or(0, |e| e.seq)
 }

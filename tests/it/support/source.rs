@@ -80,6 +80,7 @@ impl Fixture {
     }
 }
 
+/// Runs git in `cwd` as [`Fixture::git`] does; returns stdout.
 pub fn run_git(cwd: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(args)

@@ -102,6 +102,7 @@ pub fn engine_for(
     })
 }
 
+/// Creates a namespace, as a setup tool would.
 pub async fn create_namespace(cluster: &Cluster, name: &str) {
     apply_as(
         cluster,
@@ -395,6 +396,7 @@ impl Env {
     }
 }
 
+/// Waits (a minute at most) until the app named `name` satisfies `check`.
 pub async fn wait_app(
     engine: &EngineHandle,
     name: &str,
@@ -429,6 +431,7 @@ pub async fn wait_app(
     }
 }
 
+/// Runs a sync of `app` as `tester@host` and returns its result.
 pub async fn sync(
     engine: &EngineHandle,
     app: &str,
@@ -475,6 +478,7 @@ impl Drop for JobRunner {
     }
 }
 
+/// Starts the stand-in Job controller (see [`JobRunner`]).
 pub fn run_jobs(cluster: &Cluster, failing: &[&str], delay: Duration) -> JobRunner {
     let api: Api<k8s_openapi::api::batch::v1::Job> = Api::namespaced(cluster.client(), "shop");
     let failing: Vec<String> = failing.iter().map(|s| s.to_string()).collect();

@@ -16,8 +16,10 @@ use tokio::sync::mpsc;
 
 use super::*;
 
+/// The Flux source revision of every Flux app here.
 pub const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
 
+/// A Synced and Healthy resource of an app.
 pub fn resource(group: &str, kind: &str, ns: &str, name: &str) -> ResourceStatus {
     ResourceStatus {
         group: group.into(),
@@ -167,6 +169,7 @@ pub fn observed_snapshot() -> Snapshot {
     }
 }
 
+/// A UI over [`observed_snapshot`] whose engine commands the test reads itself.
 pub fn flux_ui(options: TuiOptions) -> (App, mpsc::Receiver<EngineCommand>) {
     let (tx, rx) = mpsc::channel(64);
     let mut app = App::new(TuiOptions {
@@ -180,11 +183,13 @@ pub fn flux_ui(options: TuiOptions) -> (App, mpsc::Receiver<EngineCommand>) {
     (app, rx)
 }
 
+/// A `Ready=True` condition list with this message.
 pub fn ready(message: &str) -> Value {
     json!([{"type": "Ready", "status": "True", "reason": "Succeeded", "message": message,
         "lastTransitionTime": "2026-05-01T11:00:00Z"}])
 }
 
+/// The Flux objects behind the snapshot's Flux apps, as their controllers write them.
 pub fn flux_objects() -> Vec<Value> {
     let inv = |ids: &[&str]| json!({"entries": ids.iter().map(|id| json!({"id": id, "v": "v1"})).collect::<Vec<_>>()});
     vec![
@@ -236,6 +241,7 @@ pub fn flux_objects() -> Vec<Value> {
     ]
 }
 
+/// The Flux graph of cluster demo-staging built from [`flux_objects`].
 pub fn graphs() -> Vec<FluxGraph> {
     let objects = flux_objects();
     vec![flux_graph::build("demo-staging", objects.iter())]
