@@ -2,88 +2,61 @@
 
 use crossterm::event::KeyCode;
 
-use super::{Applies, Binding};
+use super::{Applies, Binding, CommandText, app_views, bind};
 use crate::config::KeyChord;
 use crate::tui::action::{Action, Context, SortColumn};
-
-fn b(
-    keys: &[KeyChord],
-    action: Action,
-    context: Context,
-    group: &'static str,
-    hint: &'static str,
-    description: &'static str,
-    in_hint_bar: bool,
-) -> Binding {
-    Binding {
-        keys: keys.to_vec(),
-        action,
-        context,
-        description,
-        hint,
-        group,
-        in_hint_bar,
-        applies: Applies::Always,
-    }
-}
-
-/// A binding offered only for some apps (its hint shows only for them).
-fn only(applies: Applies, binding: Binding) -> Binding {
-    Binding { applies, ..binding }
-}
 
 /// Reconcile, suspend and resume in a context where a Flux app can be in view.
 fn flux_actions(context: Context) -> Vec<Binding> {
     let c = KeyChord::char;
     vec![
-        only(
-            Applies::Flux,
-            b(
-                &[c('R')],
-                Action::Reconcile { with_source: false },
-                context,
-                "Flux",
-                "reconcile",
-                "Flux apps: reconcile now, as `flux reconcile` does (also :reconcile)",
-                true,
-            ),
-        ),
-        only(
-            Applies::Flux,
-            b(
-                &[KeyChord::ctrl('r')],
-                Action::Reconcile { with_source: true },
-                context,
-                "Flux",
-                "+source",
-                "Flux apps: reconcile the source first, then the app (also :reconcile!)",
-                false,
-            ),
-        ),
-        only(
-            Applies::FluxActive,
-            b(
-                &[c('T')],
-                Action::Suspend,
-                context,
-                "Flux",
-                "suspend",
-                "Flux apps: suspend reconciling (also :suspend)",
-                true,
-            ),
-        ),
-        only(
-            Applies::FluxSuspended,
-            b(
-                &[c('T')],
-                Action::Resume,
-                context,
-                "Flux",
-                "resume",
-                "Flux apps: resume reconciling, and reconcile now (also :resume)",
-                true,
-            ),
-        ),
+        bind(
+            &[c('R')],
+            Action::Reconcile { with_source: false },
+            context,
+            CommandText {
+                group: "Flux",
+                hint: "reconcile",
+                description: "Flux apps: reconcile now, as `flux reconcile` does (also :reconcile)",
+            },
+        )
+        .in_hint_bar()
+        .only(Applies::Flux),
+        bind(
+            &[KeyChord::ctrl('r')],
+            Action::Reconcile { with_source: true },
+            context,
+            CommandText {
+                group: "Flux",
+                hint: "+source",
+                description: "Flux apps: reconcile the source first, then the app (also :reconcile!)",
+            },
+        )
+        .only(Applies::Flux),
+        bind(
+            &[c('T')],
+            Action::Suspend,
+            context,
+            CommandText {
+                group: "Flux",
+                hint: "suspend",
+                description: "Flux apps: suspend reconciling (also :suspend)",
+            },
+        )
+        .in_hint_bar()
+        .only(Applies::FluxActive),
+        bind(
+            &[c('T')],
+            Action::Resume,
+            context,
+            CommandText {
+                group: "Flux",
+                hint: "resume",
+                description: "Flux apps: resume reconciling, and reconcile now (also :resume)",
+            },
+        )
+        .in_hint_bar()
+        .only(Applies::FluxSuspended),
     ]
 }
 
@@ -92,6 +65,8 @@ pub(super) fn default_bindings() -> Vec<Binding> {
     let key = KeyChord::plain;
     let c = KeyChord::char;
     let mut all = general_bindings();
+    all.extend(app_views::bindings());
+    all.extend(prompt_bindings());
     // The Flux actions come right after each view's sync key, so their hints follow
     // `s sync` and stay on an 80-column bar.
     let at = |all: &[Binding], context: Context| {
@@ -104,682 +79,417 @@ pub(super) fn default_bindings() -> Vec<Binding> {
         all.splice(i..i, flux_actions(context));
     }
     all.extend([
-        b(
+        bind(
             &[c('F')],
             Action::ShowFluxGraph,
             Apps,
-            "Apps",
-            "graph",
-            "Show the Flux graph of every cluster (also :graph)",
-            false,
+            CommandText {
+                group: "Apps",
+                hint: "graph",
+                description: "Show the Flux graph of every cluster (also :graph)",
+            },
         ),
-        b(
+        bind(
             &[c('I')],
             Action::ShowImages,
             Apps,
-            "Apps",
-            "images",
-            "Show each ImagePolicy's latest tag against what workloads run (also :images)",
-            false,
+            CommandText {
+                group: "Apps",
+                hint: "images",
+                description: "Show each ImagePolicy's latest tag against what workloads run (also :images)",
+            },
         ),
-        b(
+        bind(
             &[key(KeyCode::Enter)],
             Action::Open,
             Graph,
-            "Flux graph and images",
-            "open",
-            "Open the app of the selected line",
-            true,
-        ),
+            CommandText {
+                group: "Flux graph and images",
+                hint: "open",
+                description: "Open the app of the selected line",
+            },
+        )
+        .in_hint_bar(),
     ]);
     all.extend(flux_actions(Graph));
-    all.extend([b(
+    all.extend([bind(
         &[key(KeyCode::Enter)],
         Action::Open,
         Images,
-        "Flux graph and images",
-        "open",
-        "Open the app of the selected line",
-        true,
-    )]);
+        CommandText {
+            group: "Flux graph and images",
+            hint: "open",
+            description: "Open the app of the selected line",
+        },
+    )
+    .in_hint_bar()]);
     all
 }
 
+/// Everywhere, moving around, and the apps list.
 fn general_bindings() -> Vec<Binding> {
     use Context::*;
     let key = KeyChord::plain;
     let c = KeyChord::char;
     vec![
         // General
-        b(
+        bind(
             &[c('?')],
             Action::Help,
             Global,
-            "General",
-            "help",
-            "Show or hide this help",
-            true,
-        ),
-        b(
+            CommandText {
+                group: "General",
+                hint: "help",
+                description: "Show or hide this help",
+            },
+        )
+        .in_hint_bar(),
+        bind(
             &[c(':')],
             Action::CommandLine,
             Global,
-            "General",
-            "command",
-            "Open the command line (:apps, :theme, :readonly, :q …)",
-            true,
-        ),
-        b(
+            CommandText {
+                group: "General",
+                hint: "command",
+                description: "Open the command line (:apps, :theme, :readonly, :q …)",
+            },
+        )
+        .in_hint_bar(),
+        bind(
             &[c('q'), KeyChord::ctrl('c')],
             Action::Quit,
             Global,
-            "General",
-            "quit",
-            "Quit rekon",
-            true,
-        ),
-        b(
+            CommandText {
+                group: "General",
+                hint: "quit",
+                description: "Quit rekon",
+            },
+        )
+        .in_hint_bar(),
+        bind(
             &[key(KeyCode::Esc)],
             Action::Back,
             Global,
-            "General",
-            "back",
-            "Go back: close the popup, clear the filter, leave the view",
-            false,
+            CommandText {
+                group: "General",
+                hint: "back",
+                description: "Go back: close the popup, clear the filter, leave the view",
+            },
         ),
-        b(
+        bind(
             &[],
             Action::ToggleReadOnly,
             Global,
-            "General",
-            "read-only",
-            "Turn the read-only guard on or off (also :readonly)",
-            false,
+            CommandText {
+                group: "General",
+                hint: "read-only",
+                description: "Turn the read-only guard on or off (also :readonly)",
+            },
         ),
-        b(
+        bind(
             &[],
             Action::ShowApps,
             Global,
-            "General",
-            "apps",
-            "Go to the apps table (also :apps)",
-            false,
+            CommandText {
+                group: "General",
+                hint: "apps",
+                description: "Go to the apps table (also :apps)",
+            },
         ),
         // Navigation
-        b(
+        bind(
             &[c('k'), key(KeyCode::Up)],
             Action::Up,
             Global,
-            "Navigation",
-            "up",
-            "Move up",
-            false,
+            CommandText {
+                group: "Navigation",
+                hint: "up",
+                description: "Move up",
+            },
         ),
-        b(
+        bind(
             &[c('j'), key(KeyCode::Down)],
             Action::Down,
             Global,
-            "Navigation",
-            "down",
-            "Move down",
-            false,
+            CommandText {
+                group: "Navigation",
+                hint: "down",
+                description: "Move down",
+            },
         ),
-        b(
+        bind(
             &[key(KeyCode::PageUp), KeyChord::ctrl('b')],
             Action::PageUp,
             Global,
-            "Navigation",
-            "page up",
-            "Move a page up",
-            false,
+            CommandText {
+                group: "Navigation",
+                hint: "page up",
+                description: "Move a page up",
+            },
         ),
-        b(
+        bind(
             &[key(KeyCode::PageDown), KeyChord::ctrl('f')],
             Action::PageDown,
             Global,
-            "Navigation",
-            "page down",
-            "Move a page down",
-            false,
+            CommandText {
+                group: "Navigation",
+                hint: "page down",
+                description: "Move a page down",
+            },
         ),
-        b(
+        bind(
             &[c('g'), key(KeyCode::Home)],
             Action::Top,
             Global,
-            "Navigation",
-            "top",
-            "Go to the first row",
-            false,
+            CommandText {
+                group: "Navigation",
+                hint: "top",
+                description: "Go to the first row",
+            },
         ),
-        b(
+        bind(
             &[c('G'), key(KeyCode::End)],
             Action::Bottom,
             Global,
-            "Navigation",
-            "bottom",
-            "Go to the last row",
-            false,
+            CommandText {
+                group: "Navigation",
+                hint: "bottom",
+                description: "Go to the last row",
+            },
         ),
         // Apps
-        b(
+        bind(
             &[key(KeyCode::Enter)],
             Action::Open,
             Apps,
-            "Apps",
-            "open",
-            "Open the app: its resource tree, details and live YAML",
-            true,
-        ),
-        b(
+            CommandText {
+                group: "Apps",
+                hint: "open",
+                description: "Open the app: its resource tree, details and live YAML",
+            },
+        )
+        .in_hint_bar(),
+        bind(
             &[c('d')],
             Action::ShowDiff,
             Apps,
-            "Apps",
-            "diff",
-            "Diff the app: desired (Git) against live",
-            true,
-        ),
-        b(
+            CommandText {
+                group: "Apps",
+                hint: "diff",
+                description: "Diff the app: desired (Git) against live",
+            },
+        )
+        .in_hint_bar(),
+        bind(
             &[c('s')],
             Action::ShowSync,
             Apps,
-            "Apps",
-            "sync",
-            "Sync the app (shows the plan and asks first)",
-            true,
-        ),
-        b(
+            CommandText {
+                group: "Apps",
+                hint: "sync",
+                description: "Sync the app (shows the plan and asks first)",
+            },
+        )
+        .in_hint_bar(),
+        bind(
             &[c('h')],
             Action::ShowHistory,
             Apps,
-            "Apps",
-            "history",
-            "Show the app's sync history",
-            false,
+            CommandText {
+                group: "Apps",
+                hint: "history",
+                description: "Show the app's sync history",
+            },
         ),
-        b(
+        bind(
             &[c('t')],
             Action::ShowTimeline,
             Apps,
-            "Apps",
-            "timeline",
-            "Show the app's timeline: events, syncs, health changes",
-            false,
+            CommandText {
+                group: "Apps",
+                hint: "timeline",
+                description: "Show the app's timeline: events, syncs, health changes",
+            },
         ),
-        b(
+        bind(
             &[c('r')],
             Action::Refresh { hard: false },
             Apps,
-            "Apps",
-            "refresh",
-            "Refresh the app: fetch Git and compare again (:refresh! also drops cached dry runs)",
-            false,
+            CommandText {
+                group: "Apps",
+                hint: "refresh",
+                description: "Refresh the app: fetch Git and compare again (:refresh! also drops cached dry runs)",
+            },
         ),
-        b(
+        bind(
             &[c('/')],
             Action::Filter,
             Apps,
-            "Apps",
-            "filter",
-            "Filter by name, namespace, cluster, source, sync or health",
-            true,
-        ),
-        b(
+            CommandText {
+                group: "Apps",
+                hint: "filter",
+                description: "Filter by name, namespace, cluster, source, sync or health",
+            },
+        )
+        .in_hint_bar(),
+        bind(
             &[c('N')],
             Action::Sort(SortColumn::Name),
             Apps,
-            "Apps",
-            "sort",
-            "Sort by name (again: reverse)",
-            false,
+            CommandText {
+                group: "Apps",
+                hint: "sort",
+                description: "Sort by name (again: reverse)",
+            },
         ),
-        b(
+        bind(
             &[c('C')],
             Action::Sort(SortColumn::Cluster),
             Apps,
-            "Apps",
-            "sort",
-            "Sort by cluster",
-            false,
+            CommandText {
+                group: "Apps",
+                hint: "sort",
+                description: "Sort by cluster",
+            },
         ),
-        b(
+        bind(
             &[c('P')],
             Action::Sort(SortColumn::Namespace),
             Apps,
-            "Apps",
-            "sort",
-            "Sort by namespace",
-            false,
+            CommandText {
+                group: "Apps",
+                hint: "sort",
+                description: "Sort by namespace",
+            },
         ),
-        b(
+        bind(
             &[c('S')],
             Action::Sort(SortColumn::Sync),
             Apps,
-            "Apps",
-            "sort",
-            "Sort by sync, out of sync first",
-            false,
+            CommandText {
+                group: "Apps",
+                hint: "sort",
+                description: "Sort by sync, out of sync first",
+            },
         ),
-        b(
+        bind(
             &[c('H')],
             Action::Sort(SortColumn::Health),
             Apps,
-            "Apps",
-            "sort",
-            "Sort by health, worst first",
-            false,
+            CommandText {
+                group: "Apps",
+                hint: "sort",
+                description: "Sort by health, worst first",
+            },
         ),
-        b(
+        bind(
             &[c('L')],
             Action::Sort(SortColumn::LastSync),
             Apps,
-            "Apps",
-            "sort",
-            "Sort by last sync, newest first",
-            false,
+            CommandText {
+                group: "Apps",
+                hint: "sort",
+                description: "Sort by last sync, newest first",
+            },
         ),
-        // App
-        b(
-            &[key(KeyCode::Enter)],
-            Action::Open,
-            App,
-            "App",
-            "expand",
-            "Expand or collapse the selected node",
-            false,
-        ),
-        b(
-            &[key(KeyCode::Right)],
-            Action::Expand,
-            App,
-            "App",
-            "expand",
-            "Expand the selected node",
-            false,
-        ),
-        b(
-            &[key(KeyCode::Left)],
-            Action::Collapse,
-            App,
-            "App",
-            "collapse",
-            "Collapse the selected node, or go to its parent",
-            false,
-        ),
-        b(
-            &[c('y')],
-            Action::LiveYaml,
-            App,
-            "App",
-            "yaml",
-            "Show or hide the live YAML of the resource (secrets masked)",
-            true,
-        ),
-        b(
-            &[c(' ')],
-            Action::Mark,
-            App,
-            "App",
-            "mark",
-            "Mark the resource for a selective sync (again: unmark)",
-            true,
-        ),
-        b(
-            &[c('d')],
-            Action::ShowDiff,
-            App,
-            "App",
-            "diff",
-            "Diff the selected resource (from the root: the whole app)",
-            true,
-        ),
-        b(
-            &[c('s')],
-            Action::ShowSync,
-            App,
-            "App",
-            "sync",
-            "Sync the app, or only the marked resources",
-            true,
-        ),
-        b(
-            &[c('h')],
-            Action::ShowHistory,
-            App,
-            "App",
-            "history",
-            "Show the app's sync history",
-            false,
-        ),
-        b(
-            &[c('t')],
-            Action::ShowTimeline,
-            App,
-            "App",
-            "timeline",
-            "Show the app's timeline: events, syncs, health changes",
-            false,
-        ),
-        b(
-            &[c('r')],
-            Action::Refresh { hard: false },
-            App,
-            "App",
-            "refresh",
-            "Refresh the app: fetch Git and compare again",
-            false,
-        ),
-        b(
-            &[key(KeyCode::Tab)],
-            Action::FocusNext,
-            App,
-            "App",
-            "focus",
-            "Move the focus between the tree and the details (j/k and the wheel scroll it)",
-            false,
-        ),
-        // Diff
-        b(
-            &[c('n')],
-            Action::NextChange,
-            Diff,
-            "Diff",
-            "next",
-            "Next change (at the last one: the next resource)",
-            true,
-        ),
-        b(
-            &[c('N')],
-            Action::PrevChange,
-            Diff,
-            "Diff",
-            "prev",
-            "Previous change",
-            true,
-        ),
-        b(
-            &[c(']'), key(KeyCode::Tab)],
-            Action::NextResource,
-            Diff,
-            "Diff",
-            "resource",
-            "Next changed resource",
-            true,
-        ),
-        b(
-            &[c('['), key(KeyCode::BackTab)],
-            Action::PrevResource,
-            Diff,
-            "Diff",
-            "resource",
-            "Previous changed resource",
-            false,
-        ),
-        b(
-            &[c('u')],
-            Action::ToggleUnified,
-            Diff,
-            "Diff",
-            "unified",
-            "Switch between side by side and unified",
-            true,
-        ),
-        b(
-            &[key(KeyCode::Enter), c(' ')],
-            Action::Open,
-            Diff,
-            "Diff",
-            "unfold",
-            "Open the folded unchanged lines under the cursor",
-            false,
-        ),
-        b(
-            &[c('h'), key(KeyCode::Left)],
-            Action::ScrollLeft,
-            Diff,
-            "Diff",
-            "scroll",
-            "Scroll long lines left",
-            false,
-        ),
-        b(
-            &[c('l'), key(KeyCode::Right)],
-            Action::ScrollRight,
-            Diff,
-            "Diff",
-            "scroll",
-            "Scroll long lines right",
-            false,
-        ),
-        b(
-            &[c('s')],
-            Action::ShowSync,
-            Diff,
-            "Diff",
-            "sync",
-            "Sync the app from here",
-            true,
-        ),
-        // Sync
-        only(
-            Applies::NotFlux,
-            b(
-                &[c('p')],
-                Action::TogglePrune,
-                Sync,
-                "Sync",
-                "prune",
-                "Toggle prune: delete tracked resources that left Git (destructive)",
-                true,
-            ),
-        ),
-        only(
-            Applies::NotFlux,
-            b(
-                &[c('d')],
-                Action::ToggleDryRun,
-                Sync,
-                "Sync",
-                "dry run",
-                "Toggle dry run: the server checks every step, nothing changes",
-                true,
-            ),
-        ),
-        only(
-            Applies::NotFlux,
-            b(
-                &[c('f')],
-                Action::ToggleForce,
-                Sync,
-                "Sync",
-                "force",
-                "Toggle force: delete and create again what the server will not change in place (destructive)",
-                true,
-            ),
-        ),
-        only(
-            Applies::NotFlux,
-            b(
-                &[c('c')],
-                Action::ToggleRefuseConflicts,
-                Sync,
-                "Sync",
-                "refuse conflicts",
-                "Toggle refusing conflicts: fail instead of taking fields other managers own",
-                false,
-            ),
-        ),
-        only(
-            Applies::NotFlux,
-            b(
-                &[c('o')],
-                Action::ToggleOutOfSyncOnly,
-                Sync,
-                "Sync",
-                "out-of-sync",
-                "Toggle applying only the resources that are out of sync",
-                true,
-            ),
-        ),
-        only(
-            Applies::NotFlux,
-            b(
-                &[c('m')],
-                Action::ToggleSelective,
-                Sync,
-                "Sync",
-                "marked",
-                "Toggle syncing only the resources marked in the tree",
-                false,
-            ),
-        ),
-        b(
-            &[key(KeyCode::Enter)],
-            Action::Open,
-            Sync,
-            "Sync",
-            "continue",
-            "Go on to the confirmation",
-            true,
-        ),
-        b(
-            &[c('y')],
-            Action::Confirm,
-            Sync,
-            "Sync",
-            "confirm",
-            "Confirm: start the sync or the rollback",
-            true,
-        ),
-        b(
-            &[key(KeyCode::Esc)],
-            Action::Back,
-            Sync,
-            "Sync",
-            "back",
-            "Step back from the confirmation, or cancel the sync",
-            true,
-        ),
-        b(
-            &[c('x')],
-            Action::Terminate,
-            SyncProgress,
-            "Sync",
-            "terminate",
-            "Stop the running sync",
-            true,
-        ),
-        b(
-            &[key(KeyCode::Enter)],
-            Action::Open,
-            SyncProgress,
-            "Sync",
-            "close",
-            "Close the dialog once the sync has finished",
-            true,
-        ),
-        b(
-            &[key(KeyCode::Esc)],
-            Action::Back,
-            SyncProgress,
-            "Sync",
-            "close",
-            "Close the dialog (a running sync goes on)",
-            true,
-        ),
-        // History
-        b(
-            &[key(KeyCode::Enter)],
-            Action::Open,
-            History,
-            "History",
-            "diff",
-            "Diff this revision against live",
-            true,
-        ),
-        b(
-            &[c('R')],
-            Action::Rollback,
-            History,
-            "History",
-            "rollback",
-            "Roll back to this revision (asks first)",
-            true,
-        ),
+    ]
+}
+
+/// The filter, the command line and help: prompts over any view.
+fn prompt_bindings() -> Vec<Binding> {
+    use Context::*;
+    let key = KeyChord::plain;
+    let c = KeyChord::char;
+    vec![
         // Filter
-        b(
+        bind(
             &[key(KeyCode::Enter)],
             Action::Select,
             Filter,
-            "Filter",
-            "keep",
-            "Keep the filter and go back to the list",
-            true,
-        ),
-        b(
+            CommandText {
+                group: "Filter",
+                hint: "keep",
+                description: "Keep the filter and go back to the list",
+            },
+        )
+        .in_hint_bar(),
+        bind(
             &[key(KeyCode::Esc)],
             Action::Back,
             Filter,
-            "Filter",
-            "clear",
-            "Clear the filter",
-            true,
-        ),
+            CommandText {
+                group: "Filter",
+                hint: "clear",
+                description: "Clear the filter",
+            },
+        )
+        .in_hint_bar(),
         // Command line
-        b(
+        bind(
             &[key(KeyCode::Enter)],
             Action::Select,
             Command,
-            "Command line",
-            "run",
-            "Run the command",
-            true,
-        ),
-        b(
+            CommandText {
+                group: "Command line",
+                hint: "run",
+                description: "Run the command",
+            },
+        )
+        .in_hint_bar(),
+        bind(
             &[key(KeyCode::Tab)],
             Action::Complete,
             Command,
-            "Command line",
-            "complete",
-            "Complete the command or its argument",
-            true,
-        ),
-        b(
+            CommandText {
+                group: "Command line",
+                hint: "complete",
+                description: "Complete the command or its argument",
+            },
+        )
+        .in_hint_bar(),
+        bind(
             &[key(KeyCode::Up)],
             Action::Up,
             Command,
-            "Command line",
-            "history",
-            "Previous command",
-            true,
-        ),
-        b(
+            CommandText {
+                group: "Command line",
+                hint: "history",
+                description: "Previous command",
+            },
+        )
+        .in_hint_bar(),
+        bind(
             &[key(KeyCode::Down)],
             Action::Down,
             Command,
-            "Command line",
-            "next",
-            "Next command",
-            false,
+            CommandText {
+                group: "Command line",
+                hint: "next",
+                description: "Next command",
+            },
         ),
-        b(
+        bind(
             &[key(KeyCode::Esc)],
             Action::Back,
             Command,
-            "Command line",
-            "cancel",
-            "Cancel",
-            true,
-        ),
+            CommandText {
+                group: "Command line",
+                hint: "cancel",
+                description: "Cancel",
+            },
+        )
+        .in_hint_bar(),
         // Help
-        b(
+        bind(
             &[key(KeyCode::Esc)],
             Action::Back,
             Help,
-            "Help",
-            "close",
-            "Close the help",
-            true,
-        ),
+            CommandText {
+                group: "Help",
+                hint: "close",
+                description: "Close the help",
+            },
+        )
+        .in_hint_bar(),
     ]
 }

@@ -1,6 +1,7 @@
 //! The one list of key bindings. Both the bottom hint bar and the `?` help popup are
 //! generated from it (gitui's pattern), so help never drifts from what the keys do.
 
+mod app_views;
 mod defaults;
 
 use super::action::{Action, Context};
@@ -69,6 +70,17 @@ impl Applies {
     }
 }
 
+/// What a binding says about itself: where help lists it, and the words it shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandText {
+    /// The help popup's section.
+    pub group: &'static str,
+    /// A word or two for the hint bar.
+    pub hint: &'static str,
+    /// One line for the help popup.
+    pub description: &'static str,
+}
+
 /// One binding: keys that trigger an action in a context, with the words that describe it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Binding {
@@ -78,16 +90,47 @@ pub struct Binding {
     pub action: Action,
     /// Where it applies.
     pub context: Context,
-    /// One line for the help popup.
-    pub description: &'static str,
-    /// A word or two for the hint bar.
-    pub hint: &'static str,
-    /// The help popup's section.
-    pub group: &'static str,
-    /// Shown in the bottom hint bar when valid.
+    /// Its help section, hint word and help line.
+    pub text: CommandText,
+    /// Shown in the bottom hint bar when valid (always in the help popup).
     pub in_hint_bar: bool,
     /// The apps it is offered for.
     pub applies: Applies,
+}
+
+/// A binding listed in help only and offered for every app; see [`Binding::in_hint_bar`]
+/// and [`Binding::only`] for the others.
+pub(crate) fn bind(
+    keys: &[KeyChord],
+    action: Action,
+    context: Context,
+    text: CommandText,
+) -> Binding {
+    Binding {
+        keys: keys.to_vec(),
+        action,
+        context,
+        text,
+        in_hint_bar: false,
+        applies: Applies::Always,
+    }
+}
+
+impl Binding {
+    /// The same binding, also shown in the bottom hint bar.
+    #[must_use]
+    pub(crate) fn in_hint_bar(self) -> Self {
+        Self {
+            in_hint_bar: true,
+            ..self
+        }
+    }
+
+    /// The same binding, offered only for the apps `applies` names.
+    #[must_use]
+    pub(crate) fn only(self, applies: Applies) -> Self {
+        Self { applies, ..self }
+    }
 }
 
 /// One entry of the hint bar: the key to press and what it does.
@@ -249,7 +292,7 @@ impl Keymap {
                     .first()
                     .map(|k| Hint {
                         key: *k,
-                        label: b.hint,
+                        label: b.text.hint,
                     })
             })
             .collect()
@@ -292,7 +335,7 @@ mod tests {
         );
         assert_eq!(
             map.lookup(Context::Filter, KeyChord::plain(KeyCode::Esc))
-                .map(|b| b.description),
+                .map(|b| b.text.description),
             Some("Clear the filter")
         );
     }
@@ -317,7 +360,7 @@ mod tests {
         // The command line's own ↓ is untouched.
         assert_eq!(
             map.lookup(Context::Command, KeyChord::plain(KeyCode::Down))
-                .map(|b| b.description),
+                .map(|b| b.text.description),
             Some("Next command")
         );
     }

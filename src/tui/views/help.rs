@@ -38,7 +38,7 @@ impl HelpView {
             let mut items: Vec<Entry> = keymap
                 .bindings()
                 .iter()
-                .filter(|b| b.group == group && !b.keys.is_empty())
+                .filter(|b| b.text.group == group && !b.keys.is_empty())
                 .map(|b| Entry::Item {
                     keys: b
                         .keys
@@ -46,7 +46,7 @@ impl HelpView {
                         .map(ToString::to_string)
                         .collect::<Vec<_>>()
                         .join(" "),
-                    description: b.description.to_string(),
+                    description: b.text.description.to_string(),
                 })
                 .collect();
             // The same binding in several views (the Flux keys) is listed once.
