@@ -1,6 +1,7 @@
 //! Connecting to clusters: kubeconfig contexts, `--server`, discovery and the live watch cache.
 
 pub mod apply;
+pub mod compare;
 pub mod connect;
 pub mod describe;
 pub mod discovery;

@@ -4,6 +4,7 @@
 mod application;
 mod diff;
 mod duration;
+mod manifest;
 mod operation;
 mod origin;
 pub mod packed;
@@ -15,6 +16,7 @@ mod tree;
 pub use application::*;
 pub use diff::*;
 pub use duration::*;
+pub use manifest::*;
 pub use operation::*;
 pub use origin::*;
 pub use resource::*;
