@@ -9,7 +9,6 @@ pub mod json;
 pub mod mask;
 pub mod normalize;
 pub mod runtime;
-pub mod summary;
 pub mod sync;
 pub mod timeline;
 pub mod tracking;

@@ -13,6 +13,7 @@ mod operations;
 mod pipeline;
 mod queries;
 mod state;
+pub mod summary;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -28,7 +29,6 @@ use crate::cluster::{
 };
 use crate::engine::compare::ResourceOutcome;
 use crate::engine::desired::{self, DesiredObject};
-use crate::engine::summary;
 use crate::engine::tracking;
 use crate::model::{
     Application, ClusterSnapshot, ConnectionState, GroupKind, HistoryEntry, IgnoreDifference,
