@@ -1,7 +1,7 @@
 //! The sync history's format: a ConfigMap `rekon-history.<app>` in the app's destination
 //! namespace, labelled as rekon's and carrying no tracking id (so no prune ever touches it),
 //! holding at most `revisionHistoryLimit` entries as JSON. Reading and writing it in the
-//! cluster is `crate::sync::history`'s.
+//! cluster is the top-level `sync::history`'s.
 
 use serde_json::{Value, json};
 
