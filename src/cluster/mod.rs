@@ -1,6 +1,6 @@
 //! Talking to clusters: kubeconfig contexts, `--server`, discovery, writes, comparing an app
 //! by dry runs, the watch streams (`watcher`) and the live cache they feed (`store`).
-//! Imports `engine` (tracking, tree, diff), `source`, `model`; never `integrations`, `sync`
+//! Imports `engine` (tracking, tree, desired, diff) and `model`; never `integrations`, `sync`
 //! or anything above.
 
 pub mod apply;

@@ -1,6 +1,6 @@
 //! The live cache of one cluster: objects indexed by key, owner UID, kind and namespace,
 //! tracking app and involved object, so a tree costs O(its nodes) and a change names exactly
-//! what it touched. Fed by the watch streams of [`super::watcher`].
+//! what it touched. Fed by the watch streams of the sibling `watcher` module.
 //!
 //! The store is plain data with no locks: the runtime's task owns it and applies the
 //! [`WatchMsg`]s the watcher tasks send, keeping one owner for live state.
