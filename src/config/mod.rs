@@ -1,4 +1,5 @@
-//! Settings, keymap and theme loading.
+//! Settings, keymap and theme loading. Imports `model` and `yaml`; the front ends read it, and
+//! the TUI resolves the keymap's action names to its actions.
 //!
 //! The config file is `rekon/config.yaml` in the platform's config folder (on Linux
 //! `~/.config/rekon/config.yaml`), or the file `REKON_CONFIG` names. A missing file means

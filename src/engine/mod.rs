@@ -1,4 +1,7 @@
-//! The reconcile engine: normalize, diff, health, compare, tree, plan, sync.
+//! The reconcile engine, pure logic: normalize, diff, health, tree, desired objects,
+//! comparison outcomes, sync planning, timeline, tracking, masking, ignore rules. Imports
+//! `model` and `yaml` only: no I/O, no tokio tasks, no kube client (`cluster`, `sync` and
+//! the runtime run it against clusters). `runtime` is on its way out of this folder.
 
 pub mod compare;
 pub mod desired;

@@ -1,5 +1,5 @@
-//! Plain data shared by every part of rekon: resource ids, health and sync words, the
-//! Application spec. No I/O here.
+//! Plain data shared by every part of rekon: resource ids, health and sync words, manifests,
+//! the Application spec. Imports nothing above it; no I/O here.
 
 mod application;
 mod diff;
