@@ -21,7 +21,7 @@ use rekon::engine::desired::DesiredObject;
 use rekon::engine::diff::{CompareOptions, SideBySide, compare_resource, unified};
 use rekon::engine::health::assess;
 use rekon::engine::normalize::{CompareMethod, normalize_pair};
-use rekon::engine::sync::{PlanInput, build};
+use rekon::engine::plan::{PlanInput, build};
 use rekon::engine::tracking::set_tracking_id;
 use rekon::engine::tree::{AppRoot, ManagedResource, MemoryIndex, build_tree};
 use rekon::model::packed::Dictionary;

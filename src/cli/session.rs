@@ -150,7 +150,7 @@ pub async fn connect(global: &GlobalArgs) -> Result<Vec<ClusterHandle>> {
 pub fn request_limits(global: &GlobalArgs) -> Result<cluster::Resilience> {
     let mut limits = cluster::Resilience::default();
     if let Some(text) = &global.request_timeout {
-        let d = crate::engine::sync::parse_duration(text, "--request-timeout")?;
+        let d = crate::model::parse_duration(text, "--request-timeout")?;
         if d.is_zero() {
             bail!("--request-timeout {text} must be longer than zero");
         }

@@ -12,13 +12,14 @@ use tokio::sync::oneshot;
 
 use super::session::{self, LoadedApps};
 use super::{GlobalArgs, OutputFormat};
-use crate::engine::sync::{format_duration, parse_duration, step_title};
+use crate::engine::plan::step_title;
 use crate::engine::{EngineCommand, EngineHandle, EngineOptions};
 use crate::integrations::ObservedRef;
 use crate::model::{
     Application, HistoryEntry, Operation, OperationPhase, ResourceKey, RevisionOrigin, StepAction,
     StepStatus, SyncOptions, SyncStep, describe_takeovers,
 };
+use crate::model::{format_duration, parse_duration};
 use crate::yaml;
 
 /// Exit code for a failed or terminated sync, and for errors.

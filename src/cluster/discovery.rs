@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use kube::core::GroupVersionKind;
 use kube::discovery::{ApiCapabilities, ApiResource, Discovery, Scope};
 
+use crate::engine::desired::ServedKinds;
 use crate::model::{GroupKind, split_api_version};
 
 /// One servable kind at one version.
@@ -111,5 +112,14 @@ impl ApiCatalog {
     /// Builds the kube `ApiResource` for a group/version/kind, whether or not it is served.
     pub fn api_resource(gvk: &GroupVersionKind, plural: &str) -> ApiResource {
         ApiResource::from_gvk_with_plural(gvk, plural)
+    }
+}
+
+impl ServedKinds for ApiCatalog {
+    fn namespaced_at(&self, api_version: &str, kind: &str) -> Option<bool> {
+        self.resolve(api_version, kind).map(|k| k.namespaced)
+    }
+    fn namespaced(&self, gk: &GroupKind) -> Option<bool> {
+        self.is_namespaced(gk)
     }
 }

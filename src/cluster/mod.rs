@@ -1,11 +1,16 @@
-//! Connecting to clusters: kubeconfig contexts, `--server`, discovery and the live watch cache.
+//! Talking to clusters: kubeconfig contexts, `--server`, discovery, writes, comparing an app
+//! by dry runs, the watch streams (`watcher`) and the live cache they feed (`store`).
+//! Imports `engine` (tracking, tree, desired, diff) and `model`; never `integrations`, `sync`
+//! or anything above.
 
 pub mod apply;
+pub mod compare;
 pub mod connect;
 pub mod describe;
 pub mod discovery;
-pub mod live;
 pub mod resilience;
+pub mod store;
+pub mod watcher;
 
 pub use apply::{ApplyOptions, WriteError};
 pub use connect::{
@@ -14,5 +19,6 @@ pub use connect::{
 };
 pub use describe::describe_kube;
 pub use discovery::{ApiCatalog, ApiKind};
-pub use live::{KindState, LiveObject, LiveStore, WatchMsg, spawn_watch};
 pub use resilience::{Resilience, resilient};
+pub use store::{KindState, LiveObject, LiveStore, WatchMsg};
+pub use watcher::spawn_watch;

@@ -1,4 +1,5 @@
-//! Settings, keymap and theme loading.
+//! Settings, keymap and theme loading. Imports `model` and `yaml`; the front ends read it, and
+//! the TUI resolves the keymap's action names to its actions.
 //!
 //! The config file is `rekon/config.yaml` in the platform's config folder (on Linux
 //! `~/.config/rekon/config.yaml`), or the file `REKON_CONFIG` names. A missing file means
@@ -39,7 +40,6 @@ pub use theme::{
     ThemeColor, ThemeError,
 };
 
-use crate::tui::Action;
 use crate::yaml::{self, YamlError};
 
 /// The environment variable that points at a config file instead of the default one.
@@ -89,9 +89,70 @@ pub struct SyncDefaults {
     pub refuse_conflicts: bool,
 }
 
-/// Key overrides from the config: each listed action gets exactly these keys.
+/// Key overrides from the config, by action name: each listed action gets exactly these
+/// keys. Names are checked against [`KEYMAP_ACTIONS`] while parsing (so an error names the
+/// line); the TUI resolves them to its actions.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct KeymapOverrides(pub BTreeMap<Action, Vec<KeyChord>>);
+pub struct KeymapOverrides(pub BTreeMap<String, Vec<KeyChord>>);
+
+/// Every action name the `keymap:` section accepts, in the order errors list them. The TUI
+/// maps each to one of its actions; a test there checks that the two lists agree.
+pub const KEYMAP_ACTIONS: &[&str] = &[
+    "quit",
+    "back",
+    "help",
+    "filter",
+    "command",
+    "up",
+    "down",
+    "pageUp",
+    "pageDown",
+    "top",
+    "bottom",
+    "sortName",
+    "sortCluster",
+    "sortNamespace",
+    "sortSync",
+    "sortHealth",
+    "sortLastSync",
+    "toggleReadOnly",
+    "apps",
+    "open",
+    "diff",
+    "sync",
+    "history",
+    "timeline",
+    "refresh",
+    "hardRefresh",
+    "contexts",
+    "yaml",
+    "mark",
+    "expand",
+    "collapse",
+    "focus",
+    "unified",
+    "nextChange",
+    "prevChange",
+    "nextResource",
+    "prevResource",
+    "scrollLeft",
+    "scrollRight",
+    "prune",
+    "dryRun",
+    "force",
+    "refuseConflicts",
+    "outOfSyncOnly",
+    "selective",
+    "confirm",
+    "terminate",
+    "rollback",
+    "reconcile",
+    "reconcileWithSource",
+    "suspend",
+    "resume",
+    "fluxGraph",
+    "images",
+];
 
 // Later sections (ignoreDifferences per kind) get a field here
 // when they are built; `deny_unknown_fields` keeps typos loud until then.
@@ -199,7 +260,7 @@ impl<'de> Deserialize<'de> for KeymapOverrides {
 }
 
 /// An action name as a map key: checked while parsing, so the error carries its line.
-struct ActionName(Action);
+struct ActionName(String);
 
 impl<'de> Deserialize<'de> for ActionName {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -211,12 +272,14 @@ impl<'de> Deserialize<'de> for ActionName {
                 f.write_str("an action name such as `quit` or `pageDown`")
             }
             fn visit_str<E: de::Error>(self, name: &str) -> Result<ActionName, E> {
-                Action::from_name(name).map(ActionName).ok_or_else(|| {
-                    E::custom(format!(
+                if KEYMAP_ACTIONS.contains(&name) {
+                    Ok(ActionName(name.to_string()))
+                } else {
+                    Err(E::custom(format!(
                         "unknown action `{name}`; known actions: {}",
-                        Action::bindable_names().collect::<Vec<_>>().join(", ")
-                    ))
-                })
+                        KEYMAP_ACTIONS.join(", ")
+                    )))
+                }
             }
         }
         deserializer.deserialize_str(NameVisitor)
@@ -286,13 +349,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.theme.as_deref(), Some("light"));
         assert_eq!(
-            c.keymap.0[&Action::Quit],
+            c.keymap.0["quit"],
             [KeyChord::char('q'), KeyChord::ctrl('c')]
         );
-        assert_eq!(
-            c.keymap.0[&Action::Sort(crate::tui::SortColumn::Health)],
-            [KeyChord::char('H')]
-        );
+        assert_eq!(c.keymap.0["sortHealth"], [KeyChord::char('H')]);
     }
 
     #[test]

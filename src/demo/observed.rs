@@ -250,7 +250,7 @@ async fn apply_path(
         )
         .await
         .wrap_err_with(|| format!("applying {} from {}", d.key, d.origin))?;
-        let wave = i64::from(crate::engine::sync::annotations::wave(&object));
+        let wave = i64::from(crate::engine::plan::annotations::wave(&object));
         keys.push((
             d.key.clone(),
             crate::model::split_api_version(&d.api_version)

@@ -5,10 +5,28 @@ use serde_json::Value;
 
 use super::health::is_hook;
 use super::tracking;
-use crate::cluster::ApiCatalog;
 use crate::model::packed::PackedText;
-use crate::model::{GroupKind, ResourceKey, split_api_version};
-use crate::source::Manifest;
+use crate::model::{GroupKind, Manifest, ResourceKey, split_api_version};
+
+/// What a cluster serves, as far as preparing objects needs to know: the scope of each kind.
+/// The cluster's discovery catalog answers it; the engine never asks the server itself.
+pub trait ServedKinds {
+    /// Whether the kind is namespaced at exactly this `apiVersion`; `None` when that
+    /// version of the kind is not served.
+    fn namespaced_at(&self, api_version: &str, kind: &str) -> Option<bool>;
+    /// Whether the group/kind is namespaced at its preferred version; `None` when the
+    /// cluster does not serve it at all.
+    fn namespaced(&self, gk: &GroupKind) -> Option<bool>;
+}
+
+impl<T: ServedKinds + ?Sized> ServedKinds for std::sync::Arc<T> {
+    fn namespaced_at(&self, api_version: &str, kind: &str) -> Option<bool> {
+        (**self).namespaced_at(api_version, kind)
+    }
+    fn namespaced(&self, gk: &GroupKind) -> Option<bool> {
+        (**self).namespaced(gk)
+    }
+}
 
 /// One object the app wants, ready to dry-run or apply.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +94,7 @@ pub fn prepare(
     manifests: &[Manifest],
     destination_namespace: &str,
     instance: &str,
-    catalog: &ApiCatalog,
+    catalog: &(impl ServedKinds + ?Sized),
     cluster_name: &str,
 ) -> Vec<DesiredObject> {
     let local_crds = crd_scopes(manifests);
@@ -93,7 +111,7 @@ pub fn prepare(
             let kind = object["kind"].as_str().unwrap_or_default().to_string();
             let (group, _) = split_api_version(&api_version);
             let gk = GroupKind::new(group, kind.clone());
-            let served = catalog.resolve(&api_version, &kind).map(|k| k.namespaced);
+            let served = catalog.namespaced_at(&api_version, &kind);
             let scope = served.or_else(|| {
                 local_crds
                     .iter()
@@ -103,7 +121,7 @@ pub fn prepare(
             let problem = match (served, scope) {
                 (Some(_), _) => None,
                 (None, Some(_)) => None,
-                (None, None) if catalog.is_namespaced(&gk).is_some() => Some(format!(
+                (None, None) if catalog.namespaced(&gk).is_some() => Some(format!(
                     "{kind} is not served at {api_version} by cluster {cluster_name}"
                 )),
                 (None, None) => Some(format!(
@@ -147,19 +165,30 @@ pub fn prepare(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::ApiKind;
-    use kube::core::GroupVersionKind;
     use serde_json::json;
 
-    fn catalog() -> ApiCatalog {
-        let kind = |g: &str, v: &str, k: &str, plural: &str, namespaced: bool| ApiKind {
-            resource: ApiCatalog::api_resource(&GroupVersionKind::gvk(g, v, k), plural),
-            namespaced,
-            watchable: true,
-        };
-        ApiCatalog::from_kinds([
-            kind("apps", "v1", "Deployment", "deployments", true),
-            kind("", "v1", "Namespace", "namespaces", false),
+    /// Served kinds as (apiVersion, kind, namespaced).
+    struct Served(Vec<(&'static str, &'static str, bool)>);
+
+    impl ServedKinds for Served {
+        fn namespaced_at(&self, api_version: &str, kind: &str) -> Option<bool> {
+            self.0
+                .iter()
+                .find(|(v, k, _)| *v == api_version && *k == kind)
+                .map(|(_, _, n)| *n)
+        }
+        fn namespaced(&self, gk: &GroupKind) -> Option<bool> {
+            self.0
+                .iter()
+                .find(|(v, k, _)| split_api_version(v).0 == gk.group && *k == gk.kind)
+                .map(|(_, _, n)| *n)
+        }
+    }
+
+    fn catalog() -> Served {
+        Served(vec![
+            ("apps/v1", "Deployment", true),
+            ("v1", "Namespace", false),
         ])
     }
 

@@ -1,4 +1,7 @@
-//! The reconcile engine: normalize, diff, health, compare, tree, plan, sync.
+//! The reconcile engine, pure logic: normalize, diff, health, tree, desired objects,
+//! comparison outcomes, sync planning, timeline, tracking, masking, ignore rules. Imports
+//! `model` and `yaml` only: no I/O, no tokio tasks, no kube client (`cluster`, `sync` and
+//! the runtime run it against clusters). `runtime` is on its way out of this folder.
 
 pub mod compare;
 pub mod desired;
@@ -8,9 +11,8 @@ pub mod ignore;
 pub mod json;
 pub mod mask;
 pub mod normalize;
+pub mod plan;
 pub mod runtime;
-pub mod summary;
-pub mod sync;
 pub mod timeline;
 pub mod tracking;
 pub mod tree;

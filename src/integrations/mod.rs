@@ -1,4 +1,5 @@
-//! Argo CD and Flux side by side with rekon's own apps.
+//! Argo CD and Flux side by side with rekon's own apps. Imports `engine`, `source`, `yaml`
+//! and `model`; the engine never imports it.
 //!
 //! Objects reconciled by Argo CD (Applications) and by Flux (Kustomizations, HelmReleases)
 //! are *observed*: rekon reads their status as their controllers wrote it, shows their

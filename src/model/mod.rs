@@ -1,9 +1,10 @@
-//! Plain data shared by every part of rekon: resource ids, health and sync words, the
-//! Application spec. No I/O here.
+//! Plain data shared by every part of rekon: resource ids, health and sync words, manifests,
+//! the Application spec. Imports nothing above it; no I/O here.
 
 mod application;
 mod diff;
 mod duration;
+mod manifest;
 mod operation;
 mod origin;
 pub mod packed;
@@ -15,6 +16,7 @@ mod tree;
 pub use application::*;
 pub use diff::*;
 pub use duration::*;
+pub use manifest::*;
 pub use operation::*;
 pub use origin::*;
 pub use resource::*;

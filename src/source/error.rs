@@ -198,5 +198,42 @@ pub(crate) fn describe(err: &(dyn std::error::Error + 'static)) -> String {
         }
         source = cause.source();
     }
-    crate::source::url::strip_credentials_in_text(&out)
+    strip_credentials_in_text(&out)
+}
+
+/// Removes `user:secret@` after every `scheme://` in free text (error messages from gix or
+/// from kustomize may quote URLs).
+pub(crate) fn strip_credentials_in_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(idx) = rest.find("://") {
+        let (head, tail) = rest.split_at(idx + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c == '/' || c.is_whitespace() || c == '\'' || c == '"')
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(at) => out.push_str(&authority[at + 1..]),
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_credentials_from_text() {
+        let text = "failed to fetch https://x-access-token:ghp_secret@github.com/a/b.git: 401";
+        let clean = strip_credentials_in_text(text);
+        assert_eq!(
+            clean, "failed to fetch https://github.com/a/b.git: 401",
+            "{clean}"
+        );
+    }
 }

@@ -208,7 +208,7 @@ pub(crate) fn stderr_summary(stderr: &[u8]) -> String {
     } else {
         text.to_string()
     };
-    super::url::strip_credentials_in_text(&text)
+    super::error::strip_credentials_in_text(&text)
 }
 
 #[cfg(all(test, unix))]

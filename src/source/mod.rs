@@ -1,4 +1,5 @@
-//! Git sources (gix) and rendering of desired objects: directory, kustomize, helm.
+//! Git sources (gix) and rendering of desired objects: directory, kustomize, helm. Imports
+//! `model` and `yaml` only.
 //!
 //! [`Sources`] is the entry point: it resolves an Application's `targetRevision` to a
 //! commit and renders the app's folder at that commit into [`Manifest`]s. Its functions

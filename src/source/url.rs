@@ -160,28 +160,6 @@ pub(crate) fn strip_credentials(url: &str) -> String {
     url.to_string()
 }
 
-/// Removes `user:secret@` after every `scheme://` in free text (error messages from gix or
-/// from kustomize may quote URLs).
-pub(crate) fn strip_credentials_in_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(idx) = rest.find("://") {
-        let (head, tail) = rest.split_at(idx + 3);
-        out.push_str(head);
-        let end = tail
-            .find(|c: char| c == '/' || c.is_whitespace() || c == '\'' || c == '"')
-            .unwrap_or(tail.len());
-        let authority = &tail[..end];
-        match authority.rfind('@') {
-            Some(at) => out.push_str(&authority[at + 1..]),
-            None => out.push_str(authority),
-        }
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// Decodes `%XX` escapes of a `file://` path.
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
@@ -274,13 +252,7 @@ mod tests {
     }
 
     #[test]
-    fn strips_credentials_from_text() {
-        let text = "failed to fetch https://x-access-token:ghp_secret@github.com/a/b.git: 401";
-        let clean = strip_credentials_in_text(text);
-        assert_eq!(
-            clean, "failed to fetch https://github.com/a/b.git: 401",
-            "{clean}"
-        );
+    fn strips_credentials_from_scp_addresses() {
         assert_eq!(strip_credentials("bob:pw@host:org/r.git"), "host:org/r.git");
     }
 

@@ -301,4 +301,12 @@ mod tests {
         assert_eq!(Action::Select.name(), Some("select"));
         assert_eq!(Action::SetTheme("x".into()).name(), None);
     }
+
+    #[test]
+    fn every_name_the_config_accepts_is_a_bindable_action() {
+        assert!(
+            Action::bindable_names().eq(crate::config::KEYMAP_ACTIONS.iter().copied()),
+            "config's KEYMAP_ACTIONS and the bindable actions differ"
+        );
+    }
 }

@@ -1,5 +1,5 @@
 //! Auto-sync and self-heal inside the engine (`EngineOptions::auto_sync`): after each
-//! comparison, the rules of [`crate::engine::sync::autosync`] decide; a self-heal waits out
+//! comparison, the rules of [`crate::engine::plan::autosync`] decide; a self-heal waits out
 //! its backoff, then acts only on a comparison started after the wait.
 
 use std::time::Instant;
@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::operations::{HistoryState, OpMsg, Trigger, short};
 use super::state::{Engine, Msg};
 use super::*;
-use crate::engine::sync::{self, autosync};
+use crate::engine::plan::autosync;
 
 impl Engine {
     /// After each comparison: loads the history once, and runs the auto-sync rules.
@@ -87,7 +87,7 @@ impl Engine {
                 tracing::info!(
                     "self-heal of {name}: live state drifted from {}, re-syncing in {}",
                     short(&revision),
-                    sync::format_duration(delay)
+                    crate::model::format_duration(delay)
                 );
                 self.apps[a].ops.auto.heal_pending = true;
                 let tx = self.tx.clone();

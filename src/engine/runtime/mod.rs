@@ -13,6 +13,7 @@ mod operations;
 mod pipeline;
 mod queries;
 mod state;
+pub mod summary;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -22,12 +23,12 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use crate::cluster::compare::{self, CompareJob, DryRunCache};
 use crate::cluster::{
     ApiCatalog, ClusterHandle, KindState, LiveObject, LiveStore, WatchMsg, spawn_watch,
 };
-use crate::engine::compare::{self, CompareJob, DryRunCache, ResourceOutcome};
+use crate::engine::compare::ResourceOutcome;
 use crate::engine::desired::{self, DesiredObject};
-use crate::engine::summary;
 use crate::engine::tracking;
 use crate::model::{
     Application, ClusterSnapshot, ConnectionState, GroupKind, HistoryEntry, IgnoreDifference,

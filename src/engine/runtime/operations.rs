@@ -11,8 +11,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::pipeline::{Pipeline, PipelinePurpose, RunInputs};
 use super::state::{Engine, Msg};
 use super::*;
-use crate::engine::sync::{LiveEvent, autosync, history};
+use crate::engine::plan::autosync;
 use crate::model::{HistoryEntry, OperationPhase, ResourceKey, SyncPlan};
+use crate::sync::{LiveEvent, history};
 
 /// Per-app operation state.
 #[derive(Default)]

@@ -6,10 +6,9 @@ use kube::api::Api;
 use super::operations::OpMsg;
 use super::state::Msg;
 use super::*;
-use crate::engine::sync::{
-    self, ExecEvent, ExecJob, LiveEvent, LiveView, PlanInput, RetryPolicy, history,
-};
+use crate::engine::plan::{self, PlanInput, RetryPolicy};
 use crate::model::{HistoryEntry, ResourceKey, SyncPlan};
+use crate::sync::{self, ExecEvent, ExecJob, LiveEvent, LiveView, history};
 
 /// Everything the off-task part of a sync needs.
 pub(super) struct Pipeline {
@@ -78,7 +77,7 @@ impl Pipeline {
             .as_ref()
             .and_then(|p| p.automated.as_ref())
             .is_some_and(|a| a.allow_empty);
-        let plan = sync::build(&PlanInput {
+        let plan = plan::build(&PlanInput {
             app: &app,
             revision: &revision,
             desired: &desired,
@@ -171,7 +170,7 @@ impl Pipeline {
                 Err(_) => Err(format!(
                     "cannot write sync history of {}: the API server did not answer within {}",
                     app.qualified_name(),
-                    sync::format_duration(timeout)
+                    crate::model::format_duration(timeout)
                 )),
             })
         } else {

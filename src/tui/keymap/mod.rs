@@ -4,6 +4,8 @@
 mod app_views;
 mod defaults;
 
+use std::collections::BTreeMap;
+
 use super::action::{Action, Context};
 use crate::config::{KeyChord, KeymapOverrides};
 use crate::model::{AppSnapshot, Health, ManagedBy};
@@ -184,18 +186,25 @@ impl Keymap {
     /// ↑/↓), so an override can never make typing impossible.
     pub fn with_overrides(overrides: &KeymapOverrides) -> Self {
         let mut map = Self::default();
-        for (action, keys) in &overrides.0 {
+        // Config holds action names (checked when it was read); applied in action order, so
+        // where two overrides claim one key the outcome does not depend on how they are named.
+        let overrides: BTreeMap<Action, &Vec<KeyChord>> = overrides
+            .0
+            .iter()
+            .filter_map(|(name, keys)| Some((Action::from_name(name)?, keys)))
+            .collect();
+        for (action, keys) in overrides {
             let targets: Vec<Context> = map
                 .bindings
                 .iter()
-                .filter(|b| &b.action == action && !b.context.takes_text())
+                .filter(|b| b.action == action && !b.context.takes_text())
                 .map(|b| b.context)
                 .collect();
             for other in map.bindings.iter_mut() {
                 if other.context.takes_text() {
                     continue;
                 }
-                if &other.action == action {
+                if other.action == action {
                     other.keys = keys.clone();
                 } else if targets.iter().any(|t| overlaps(*t, other.context)) {
                     other.keys.retain(|k| !keys.contains(k));
@@ -316,7 +325,6 @@ impl Keymap {
 mod tests {
     use super::*;
     use crossterm::event::KeyCode;
-    use std::collections::BTreeMap;
 
     #[test]
     fn plain_characters_are_text_in_the_filter() {
@@ -343,8 +351,11 @@ mod tests {
     #[test]
     fn overrides_replace_keys_and_take_them_from_others() {
         let mut o = BTreeMap::new();
-        o.insert(Action::Quit, vec![KeyChord::char('x')]);
-        o.insert(Action::Down, vec![KeyChord::char('n'), KeyChord::char('q')]);
+        o.insert("quit".to_string(), vec![KeyChord::char('x')]);
+        o.insert(
+            "down".to_string(),
+            vec![KeyChord::char('n'), KeyChord::char('q')],
+        );
         let map = Keymap::with_overrides(&KeymapOverrides(o));
         assert_eq!(
             map.lookup(Context::Apps, KeyChord::char('x'))

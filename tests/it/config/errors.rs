@@ -126,7 +126,7 @@ fn a_full_config_with_a_partial_user_theme() {
     let config = Config::load(Some(&fixture("full"))).unwrap();
     assert_eq!(config.theme.as_deref(), Some("ocean"));
     assert_eq!(
-        config.keymap.0[&Action::Quit],
+        config.keymap.0["quit"],
         [KeyChord::char('x'), KeyChord::ctrl('c')]
     );
     let options = TuiOptions::build(&config, None, true, false).unwrap();

@@ -9,7 +9,7 @@ use rekon::engine::diff::{CompareOptions, compare_resource};
 use rekon::engine::health;
 use rekon::engine::mask::mask_object;
 use rekon::engine::normalize::CompareMethod;
-use rekon::engine::sync::annotations;
+use rekon::engine::plan::annotations;
 use rekon::engine::{ignore, timeline, tracking};
 use rekon::integrations::flux;
 use rekon::model::ResourceKey;

@@ -18,20 +18,18 @@ use futures::{FutureExt, StreamExt};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::annotations::Propagation;
 use super::live_view::LiveView;
-use super::plan::{Plan, Task, TaskKind};
 use super::probe;
-use super::retry::RetryPolicy;
-use super::writes::{self, WriteMode};
+use super::writes::{self, WRITE_CONCURRENCY, WriteMode};
 use crate::cluster::{ApiCatalog, WriteError};
+use crate::engine::plan::annotations::Propagation;
+use crate::engine::plan::retry::RetryPolicy;
+use crate::engine::plan::{Plan, Task, TaskKind, history, step_title};
 use crate::model::format_duration;
 use crate::model::{
     GroupKind, Operation, OperationPhase, ResourceKey, StepAction, StepStatus, SyncPhase, SyncStep,
 };
 
-/// Writes in flight at once during a sync.
-pub(super) const WRITE_CONCURRENCY: usize = 16;
 /// How often objects the engine does not tell us about are read while waiting.
 pub(super) const POLL_UNTOLD: Duration = Duration::from_secs(1);
 /// How often objects the engine does tell us about are read anyway, in case a watch stalls.
@@ -561,12 +559,9 @@ impl Exec {
                 }
                 self.op.phase = OperationPhase::Succeeded;
                 self.op.message = if self.dry_run {
-                    format!(
-                        "dry run succeeded: {}",
-                        super::history::summary(&self.steps)
-                    )
+                    format!("dry run succeeded: {}", history::summary(&self.steps))
                 } else {
-                    format!("synced: {}", super::history::summary(&self.steps))
+                    format!("synced: {}", history::summary(&self.steps))
                 };
             }
             Err(Stop::Failed) => {
@@ -656,20 +651,6 @@ async fn write_one(
             .await
             .map(|_| None),
         TaskKind::Nothing => Ok(None),
-    }
-}
-
-/// `group/Kind namespace/name`, as steps are named in messages.
-pub fn step_title(s: &SyncStep) -> String {
-    let kind = if s.group.is_empty() {
-        s.kind.clone()
-    } else {
-        format!("{}/{}", s.group, s.kind)
-    };
-    if s.namespace.is_empty() {
-        format!("{kind} {}", s.name)
-    } else {
-        format!("{kind} {}/{}", s.namespace, s.name)
     }
 }
 

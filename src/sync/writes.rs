@@ -8,10 +8,13 @@ use kube::api::{
 };
 use serde_json::Value;
 
-use super::annotations::{ObjectOptions, Propagation};
 use crate::cluster::{ApiCatalog, WriteError};
 use crate::engine::compare::FIELD_MANAGER;
+use crate::engine::plan::annotations::{ObjectOptions, Propagation};
 use crate::model::{FieldTakeover, ResourceKey};
+
+/// Writes in flight at once during a sync.
+pub(super) const WRITE_CONCURRENCY: usize = 16;
 
 /// How one write is sent.
 #[derive(Debug, Clone, Copy)]

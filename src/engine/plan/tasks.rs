@@ -558,6 +558,20 @@ fn adjust_dependencies(drafts: &mut [Draft]) {
     }
 }
 
+/// `group/Kind namespace/name`, as steps are named in messages.
+pub fn step_title(s: &SyncStep) -> String {
+    let kind = if s.group.is_empty() {
+        s.kind.clone()
+    } else {
+        format!("{}/{}", s.group, s.kind)
+    };
+    if s.namespace.is_empty() {
+        format!("{kind} {}", s.name)
+    } else {
+        format!("{kind} {}/{}", s.namespace, s.name)
+    }
+}
+
 #[cfg(test)]
-#[path = "plan_tests.rs"]
+#[path = "tasks_tests.rs"]
 mod tests;

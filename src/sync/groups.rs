@@ -8,15 +8,15 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use serde_json::Value;
 
-use super::annotations::{DeletePolicy, Propagation};
 use super::execute::{
-    Call, Exec, ExecEvent, POLL_TOLD, POLL_UNTOLD, REPORT_EVERY, Stop, WRITE_CONCURRENCY,
-    WriteFuture, is_crd, provided_kind, step_title, until_cancelled,
+    Call, Exec, ExecEvent, POLL_TOLD, POLL_UNTOLD, REPORT_EVERY, Stop, WriteFuture, is_crd,
+    provided_kind, until_cancelled,
 };
-use super::live_view::{hook_verdict, resource_verdict};
-use super::plan::TaskKind;
-use super::writes;
+use super::writes::{self, WRITE_CONCURRENCY};
 use crate::cluster::ApiCatalog;
+use crate::engine::plan::annotations::{DeletePolicy, Propagation};
+use crate::engine::plan::verdict::{hook_verdict, resource_verdict};
+use crate::engine::plan::{TaskKind, step_title};
 use crate::model::format_duration;
 use crate::model::{GroupKind, ResourceKey, StepStatus};
 

@@ -8,10 +8,9 @@ use std::sync::Arc;
 use futures::StreamExt;
 use serde_json::Value;
 
-use super::execute::WRITE_CONCURRENCY;
-use super::plan::{Plan, Task, TaskKind};
-use super::writes::{self, WriteMode};
+use super::writes::{self, WRITE_CONCURRENCY, WriteMode};
 use crate::cluster::{ApiCatalog, WriteError};
+use crate::engine::plan::{Plan, Task, TaskKind};
 use crate::model::{FieldTakeover, StepAction, StepStatus, SyncOptions};
 
 /// What the server says of one apply before it is sent.

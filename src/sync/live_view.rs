@@ -1,6 +1,6 @@
 //! What a running sync knows about live objects: the answers to its own writes, and the
-//! changes the engine's watches report (so waiting for health costs no polling for watched
-//! kinds). Plus the verdicts: is an applied resource done, has a hook finished.
+//! changes the runtime's watches report (so waiting for health costs no polling for watched
+//! kinds). The verdicts on what it sees are the engine's ([`crate::engine::plan::verdict`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -8,8 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::engine::health;
-use crate::model::{GroupKind, Health, ResourceKey, StepStatus};
+use crate::model::{GroupKind, ResourceKey};
 
 /// A change to a live object, as the engine's watch saw it (`None`: deleted).
 #[derive(Debug, Clone)]
@@ -113,97 +112,15 @@ impl LiveView {
     }
 }
 
-/// How an applied resource stands, from its live health: done, failed, or still going.
-pub fn resource_verdict(obj: Option<&Value>) -> (StepStatus, String) {
-    let Some(obj) = obj else {
-        return (StepStatus::Running, "waiting for it to appear".into());
-    };
-    match health::assess(obj) {
-        None => (StepStatus::Succeeded, String::new()),
-        Some(h) => match h.status {
-            Health::Healthy | Health::Suspended => (StepStatus::Succeeded, h.message),
-            Health::Degraded => (StepStatus::Failed, degraded(&h.message)),
-            Health::Unknown => (
-                StepStatus::Succeeded,
-                format!("health unknown: {}", h.message),
-            ),
-            Health::Progressing | Health::Missing => (StepStatus::Running, h.message),
-        },
-    }
-}
-
-fn degraded(message: &str) -> String {
-    if message.is_empty() {
-        "Degraded".into()
-    } else {
-        format!("Degraded: {message}")
-    }
-}
-
-/// How a hook stands, as Argo CD maps its health: Healthy → Succeeded, Degraded or Unknown
-/// → Failed, Progressing or Suspended → Running; a kind without health succeeds once
-/// created.
-pub fn hook_verdict(obj: Option<&Value>) -> (StepStatus, String) {
-    let Some(obj) = obj else {
-        return (StepStatus::Running, "waiting for it to appear".into());
-    };
-    let name = obj
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    match health::assess(obj) {
-        None => (StepStatus::Succeeded, format!("{name} created")),
-        Some(h) => match h.status {
-            Health::Healthy => (StepStatus::Succeeded, h.message),
-            Health::Degraded | Health::Unknown => (StepStatus::Failed, degraded(&h.message)),
-            Health::Progressing | Health::Suspended | Health::Missing => {
-                (StepStatus::Running, h.message)
-            }
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
-    fn job(conditions: Value) -> Value {
+    fn job() -> Value {
         json!({"apiVersion": "batch/v1", "kind": "Job",
             "metadata": {"name": "migrate", "namespace": "shop", "resourceVersion": "5", "uid": "u"},
-            "spec": {"completions": 1}, "status": {"conditions": conditions}})
-    }
-
-    #[test]
-    fn hook_verdicts_follow_argo_cd() {
-        let done = job(json!([{"type": "Complete", "status": "True"}]));
-        assert_eq!(hook_verdict(Some(&done)).0, StepStatus::Succeeded);
-        let failed =
-            job(json!([{"type": "Failed", "status": "True", "message": "BackoffLimitExceeded"}]));
-        let (status, message) = hook_verdict(Some(&failed));
-        assert_eq!(status, StepStatus::Failed);
-        assert!(message.contains("BackoffLimitExceeded"), "{message}");
-        let running = job(json!([]));
-        assert_eq!(hook_verdict(Some(&running)).0, StepStatus::Running);
-        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}});
-        assert_eq!(
-            hook_verdict(Some(&cm)),
-            (StepStatus::Succeeded, "x created".into())
-        );
-        assert_eq!(hook_verdict(None).0, StepStatus::Running);
-    }
-
-    #[test]
-    fn resource_verdicts() {
-        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}});
-        assert_eq!(resource_verdict(Some(&cm)).0, StepStatus::Succeeded);
-        let dep = json!({"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "web", "generation": 2},
-            "spec": {"replicas": 1}, "status": {"observedGeneration": 1}});
-        assert_eq!(resource_verdict(Some(&dep)).0, StepStatus::Running);
-        let pvc = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            "metadata": {"name": "data"}, "status": {"phase": "Lost"}});
-        assert_eq!(resource_verdict(Some(&pvc)).0, StepStatus::Failed);
+            "spec": {"completions": 1}, "status": {"conditions": []}})
     }
 
     #[test]
@@ -216,12 +133,12 @@ mod tests {
             [key.clone()].into(),
             rx,
         );
-        let mut newer = job(json!([]));
+        let mut newer = job();
         newer["metadata"]["resourceVersion"] = json!("9");
         view.observe(&key, Some(newer));
         tx.send(LiveEvent {
             key: key.clone(),
-            object: Some(Arc::new(job(json!([])))),
+            object: Some(Arc::new(job())),
         })
         .unwrap();
         assert!(view.drain());

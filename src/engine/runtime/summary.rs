@@ -9,12 +9,12 @@ use serde_json::Value;
 
 use jiff::Timestamp;
 
-use super::compare::ResourceOutcome;
-use super::desired::DesiredObject;
-use super::health::{self, ManagedHealth, excluded_from_app_health};
-use super::normalize::CompareMethod;
-use super::tree::{AppRoot, LiveIndex, ManagedResource, build_tree};
 use crate::cluster::{LiveObject, LiveStore};
+use crate::engine::compare::ResourceOutcome;
+use crate::engine::desired::DesiredObject;
+use crate::engine::health::{self, ManagedHealth, excluded_from_app_health};
+use crate::engine::normalize::CompareMethod;
+use crate::engine::tree::{AppRoot, LiveIndex, ManagedResource, build_tree};
 use crate::model::{
     AppCondition, AppDetail, AppSnapshot, Application, Health, HealthStatus, ManagedBy,
     ResourceKey, ResourceStatus, SyncStatus,
@@ -185,7 +185,7 @@ fn summarize_state(input: &SummaryInput<'_>) -> AppSnapshot {
         if store.get(&d.key).is_some() {
             managed.push(ManagedResource {
                 key: d.key.clone(),
-                version: super::runtime::version_of(&d.api_version).to_string(),
+                version: super::version_of(&d.api_version).to_string(),
                 sync: None,
             });
         }
