@@ -3,7 +3,7 @@
 
 use crossterm::event::KeyCode;
 
-use super::{Binding, CommandText, bind};
+use super::{Applies, Binding, CommandText, bind};
 use crate::config::KeyChord;
 use crate::tui::action::{Action, Context, SortColumn};
 
