@@ -12,6 +12,7 @@ pub mod engine;
 pub mod integrations;
 pub mod malloc;
 pub mod model;
+pub mod runtime;
 pub mod source;
 pub mod tui;
 pub mod yaml;

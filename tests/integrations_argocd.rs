@@ -8,9 +8,8 @@ mod integrations_support;
 mod source_common;
 
 use integrations_support::*;
-use rekon::engine::EngineCommand;
-use rekon::engine::runtime::ObservedCommand;
 use rekon::model::{Health, ManagedBy, OperationPhase, ResourceKey, SyncOptions, SyncStatus};
+use rekon::runtime::{EngineCommand, ObservedCommand};
 use serde_json::{Value, json};
 
 fn deployment(image: &str) -> Value {

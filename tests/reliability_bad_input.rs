@@ -10,8 +10,8 @@ mod sync_common;
 use std::sync::Arc;
 
 use rekon::emulator::{Cluster, ClusterOptions};
-use rekon::engine::{self, EngineCommand, EngineHandle, EngineOptions};
 use rekon::model::{AppSnapshot, Application, OperationPhase, SyncOptions, SyncStatus};
+use rekon::runtime::{self, EngineCommand, EngineHandle, EngineOptions};
 use rekon::source::Sources;
 use reliability_support::{handle, quick};
 use serde_json::json;
@@ -33,7 +33,7 @@ fn app_at(name: &str, repo_url: &str, path: &str, revision: &str) -> Application
 }
 
 fn start(cluster: &Cluster, cache: &TempDir, apps: Vec<Application>) -> EngineHandle {
-    engine::start(EngineOptions {
+    runtime::start(EngineOptions {
         apps,
         clusters: vec![handle(cluster, quick(Duration::from_secs(5)))],
         sources: Arc::new(Sources::new(cache.path().join("repos"))),

@@ -6,8 +6,8 @@ mod sync_common;
 
 use std::time::Duration;
 
-use rekon::engine::EngineCommand;
 use rekon::model::{OperationPhase, StepStatus, SyncOptions};
+use rekon::runtime::EngineCommand;
 use serde_json::json;
 use sync_common::{
     Fixture, Knobs, application, apply_as, close_gate, cm_yaml, gate_yaml, get, job_yaml, obj,

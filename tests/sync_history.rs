@@ -5,8 +5,8 @@
 
 mod sync_common;
 
-use rekon::engine::EngineCommand;
 use rekon::model::{HistoryEntry, Operation, OperationPhase, ResourceKey, SyncOptions};
+use rekon::runtime::EngineCommand;
 use serde_json::json;
 use sync_common::*;
 

@@ -6,8 +6,8 @@ mod tui_support;
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyModifiers, MouseEvent, MouseEventKind};
-use rekon::engine::EngineCommand;
 use rekon::model::{Health, ResourceKey, SyncStatus, TreeNode};
+use rekon::runtime::EngineCommand;
 use rekon::tui::{Context, Focus, MessageKind, TuiOptions};
 use tui_support::*;
 

@@ -5,7 +5,7 @@
 mod tui_support;
 
 use crossterm::event::KeyCode;
-use rekon::engine::EngineCommand;
+use rekon::runtime::EngineCommand;
 use rekon::tui::{App, Context, TuiOptions};
 use tui_support::*;
 

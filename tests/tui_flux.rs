@@ -8,11 +8,10 @@ mod tui_support;
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use rekon::engine::EngineCommand;
-use rekon::engine::runtime::ObservedCommand;
 use rekon::integrations::flux_graph::{self, FluxGraph};
 use rekon::integrations::images::{PolicyImages, WorkloadImage};
 use rekon::model::ResourceKey;
+use rekon::runtime::{EngineCommand, ObservedCommand};
 use rekon::tui::{App, Context, GraphLine, MessageKind, TuiOptions};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};

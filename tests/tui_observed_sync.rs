@@ -8,10 +8,10 @@ mod tui_support;
 use std::sync::Arc;
 
 use crossterm::event::KeyCode;
-use rekon::engine::EngineCommand;
 use rekon::model::{
     Operation, OperationPhase, StepAction, StepStatus, SyncOptions, SyncPhase, SyncPlan,
 };
+use rekon::runtime::EngineCommand;
 use rekon::tui::{App, Context, SyncStage, TuiOptions};
 use tokio::sync::{mpsc, oneshot};
 use tui_support::observed::*;

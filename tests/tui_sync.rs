@@ -7,11 +7,11 @@ mod tui_support;
 use std::sync::Arc;
 
 use crossterm::event::KeyCode;
-use rekon::engine::EngineCommand;
 use rekon::model::{
     FieldTakeover, Operation, OperationPhase, ResourceKey, StepStatus, SyncOptions, SyncPlan,
     SyncStatus,
 };
+use rekon::runtime::EngineCommand;
 use rekon::tui::{App, Context, MessageKind, SyncStage, TuiOptions};
 use tokio::sync::{mpsc, oneshot};
 use tui_support::*;

@@ -8,11 +8,8 @@ pub mod ignore;
 pub mod json;
 pub mod mask;
 pub mod normalize;
-pub mod runtime;
 pub mod summary;
 pub mod sync;
 pub mod timeline;
 pub mod tracking;
 pub mod tree;
-
-pub use runtime::{EngineCommand, EngineHandle, EngineOptions, start};

@@ -30,8 +30,8 @@ use super::widgets::{
     HeaderInfo, SPINNER, Toast, render_header, render_hint_bar, render_toasts, truncate, width,
 };
 use crate::config::Theme;
-use crate::engine::EngineCommand;
 use crate::model::{AppSnapshot, ConnectionState, Snapshot};
+use crate::runtime::EngineCommand;
 
 /// How long a toast stays on screen.
 const TOAST_TIME: Duration = Duration::from_secs(8);

@@ -41,8 +41,8 @@ use futures::StreamExt;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use crate::engine::EngineCommand;
 use crate::model::Snapshot;
+use crate::runtime::EngineCommand;
 
 /// How often spinners advance while something animates.
 const SPINNER_INTERVAL: Duration = Duration::from_millis(100);

@@ -14,11 +14,10 @@ use std::task::{Context, Poll};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::engine::EngineCommand;
-use crate::engine::runtime::ObservedCommand;
 use crate::integrations::flux_graph::FluxGraph;
 use crate::integrations::images::PolicyImages;
 use crate::model::{Operation, ResourceDiff, ResourceKey, SyncOptions, SyncPlan};
+use crate::runtime::{EngineCommand, ObservedCommand};
 
 /// Names one request; answers carry it back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

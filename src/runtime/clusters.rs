@@ -61,8 +61,3 @@ pub(super) fn pick_cluster(app: &Application, clusters: &[ClusterHandle]) -> Res
 pub(super) fn describe_kube(e: kube::Error) -> String {
     crate::cluster::describe_kube(&e)
 }
-
-/// The `version` of an apiVersion string.
-pub(crate) fn version_of(api_version: &str) -> &str {
-    split_api_version(api_version).1
-}

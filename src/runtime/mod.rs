@@ -31,7 +31,7 @@ use crate::engine::summary;
 use crate::engine::tracking;
 use crate::model::{
     Application, ClusterSnapshot, ConnectionState, GroupKind, HistoryEntry, IgnoreDifference,
-    Operation, ResourceDiff, ResourceKey, Snapshot, SyncOptions, SyncPlan, split_api_version,
+    Operation, ResourceDiff, ResourceKey, Snapshot, SyncOptions, SyncPlan,
 };
 use crate::source::{Rendered, SourceError, Sources};
 
@@ -198,5 +198,4 @@ pub fn start(options: EngineOptions) -> EngineHandle {
     }
 }
 
-pub(crate) use clusters::version_of;
 pub use observed_actions::ObservedCommand;
