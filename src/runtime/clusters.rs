@@ -1,6 +1,66 @@
-//! Choosing an app's cluster, and what to watch along with a kind.
+//! The connected clusters: per cluster its API catalog, live store and running watches;
+//! choosing an app's cluster, and what to watch along with a kind.
 
 use super::*;
+
+/// One connected cluster, as the actor keeps it.
+pub(super) struct ClusterState {
+    pub(super) handle: ClusterHandle,
+    pub(super) catalog: Option<Arc<ApiCatalog>>,
+    pub(super) catalog_error: Option<String>,
+    pub(super) store: LiveStore,
+    pub(super) watches: HashMap<GroupKind, Watch>,
+}
+
+impl Drop for ClusterState {
+    fn drop(&mut self) {
+        for w in self.watches.values() {
+            w.task.abort();
+        }
+    }
+}
+
+/// One running watch of a kind.
+pub(super) struct Watch {
+    pub(super) task: JoinHandle<()>,
+    pub(super) metadata_only: bool,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl ClusterState {
+    /// How the cluster's connection looks to the user.
+    pub(super) fn connection(&self) -> ConnectionState {
+        connection_state(self)
+    }
+}
+
+fn connection_state(c: &ClusterState) -> ConnectionState {
+    if let (Some(e), None) = (&c.catalog_error, &c.catalog) {
+        return ConnectionState::Unreachable(e.clone());
+    }
+    if c.catalog.is_none() {
+        return ConnectionState::Connecting;
+    }
+    let failing: Vec<(&GroupKind, &str)> = c.store.failing_kinds().collect();
+    let Some((gk, why)) = failing.iter().min_by(|a, b| a.0.cmp(b.0)).copied() else {
+        return ConnectionState::Connected;
+    };
+    // Every watch failing (and not for RBAC) means the server is gone, not just unwell.
+    let all_failing = c
+        .store
+        .watched_kinds()
+        .all(|(_, s)| matches!(s, KindState::Failing(_)));
+    if all_failing {
+        ConnectionState::Unreachable(why.to_string())
+    } else {
+        ConnectionState::Degraded(format!("{gk}: {why}"))
+    }
+}
 
 /// Kinds whose objects hang under a managed kind in the tree, watched along with it.
 pub(super) fn child_kinds(gk: &GroupKind) -> &'static [(&'static str, &'static str)] {

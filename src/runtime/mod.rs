@@ -3,16 +3,20 @@
 //! TUI and the headless commands read. Network and Git work runs in spawned tasks whose
 //! results come back tagged with the generation that asked for them; stale ones are dropped.
 
-mod auto;
+mod actor;
+mod apps;
+mod auto_sync;
 mod clusters;
-mod flow;
+mod comparison;
+mod followers;
+mod messages;
 mod observed;
 mod observed_actions;
+mod observed_apps;
 mod observed_diff;
-mod operations;
-mod pipeline;
 mod queries;
-mod state;
+mod sync_task;
+mod syncs;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -188,7 +192,7 @@ pub fn start(options: EngineOptions) -> EngineHandle {
     }));
     let (cmd_tx, cmd_rx) = mpsc::channel(64);
     let task = tokio::spawn(async move {
-        let mut engine = state::Engine::new(options, snap_tx);
+        let mut engine = actor::Actor::new(options, snap_tx);
         engine.run(cmd_rx).await;
     });
     EngineHandle {

@@ -1,49 +1,38 @@
-//! Observed apps: Argo CD Applications and Flux Kustomizations/HelmReleases found in the
-//! connected clusters, published beside rekon's own apps.
-//!
-//! When a cluster's discovery shows Argo CD's or Flux's kinds, their objects are watched into
-//! the cluster's live store like any other kind; each Application, Kustomization and
-//! HelmRelease becomes an app row built from its status (see `integrations::argocd` and
-//! `integrations::flux`), with a tree made from `status.resources` or the inventory and the
-//! live owner walk below them (their kinds are watched as needed). A change to an observed
-//! object, or to an object under one (walking ownerReferences up), rebuilds only the apps it
-//! touches. Actions and followers are in `observed_actions.rs`.
+//! Observed apps' state: the Argo CD Applications and Flux Kustomizations/HelmReleases
+//! found in the clusters, the index from the objects they manage back to them, and the
+//! running actions on them waiting for their outcome (followers). `observed_apps.rs`
+//! builds the rows, `observed_actions.rs` starts actions, `followers.rs` follows them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::clusters::child_kinds;
-use super::state::Engine;
 use super::*;
-use crate::integrations::{self, ObservedKind, ObservedRef, argocd, flux, flux_graph, images};
-use crate::model::{AppCondition, AppDetail, AppSnapshot};
+use crate::integrations::{self, ObservedKind};
+use crate::model::AppSnapshot;
 
-/// An observed app: cluster, kind, namespace, name.
-pub(super) type ObsId = (usize, ObservedKind, String, String);
-
-/// Workload kinds watched in full where ImagePolicies exist, to compare their images.
-const WORKLOAD_KINDS: [(&str, &str); 4] = [
-    ("apps", "Deployment"),
-    ("apps", "StatefulSet"),
-    ("apps", "DaemonSet"),
-    ("batch", "CronJob"),
-];
-
-/// The kinds a cluster's catalog serves that observing Argo CD and Flux needs: their own.
-/// The workload kinds follow once an ImagePolicy exists (see
-/// [`Engine::watch_workloads_for_policies`]): with Flux's image CRDs installed but unused,
-/// watching every Deployment cluster-wide was most of an observing TUI's memory
-/// (heap profile).
-fn observed_kinds(catalog: &ApiCatalog) -> Vec<GroupKind> {
-    argocd::KINDS
-        .iter()
-        .map(|k| GroupKind::new(argocd::GROUP, *k))
-        .chain(flux::KINDS.iter().map(|(g, k)| GroupKind::new(*g, *k)))
-        .filter(|gk| catalog.preferred(gk).is_some())
-        .collect()
+/// Names one observed app: the object Argo CD or Flux reconciles, in one cluster.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(super) struct ObservedId {
+    /// Index of its cluster.
+    pub(super) cluster: usize,
+    /// Application, Kustomization or HelmRelease.
+    pub(super) kind: ObservedKind,
+    /// Its namespace.
+    pub(super) namespace: String,
+    /// Its name.
+    pub(super) name: String,
 }
 
-fn workload_kinds() -> impl Iterator<Item = GroupKind> {
-    WORKLOAD_KINDS.iter().map(|(g, k)| GroupKind::new(*g, *k))
+impl ObservedId {
+    /// The observed object's key in its cluster.
+    pub(super) fn key(&self) -> ResourceKey {
+        let gk = self.kind.group_kind();
+        ResourceKey::new(gk.group, gk.kind, &self.namespace, &self.name)
+    }
+
+    /// How commands name it: `argocd:ns/name`, `flux-ks:ns/name`, `flux-hr:ns/name`.
+    pub(super) fn display_name(&self) -> String {
+        format!("{}:{}/{}", self.kind.prefix(), self.namespace, self.name)
+    }
 }
 
 /// One observed app's published state.
@@ -58,479 +47,51 @@ pub(super) struct ObservedApp {
 /// The engine's state for observed apps.
 #[derive(Default)]
 pub(super) struct Observed {
-    pub(super) apps: BTreeMap<ObsId, ObservedApp>,
+    pub(super) apps: BTreeMap<ObservedId, ObservedApp>,
     /// (cluster, managed object) → apps whose tree starts at it.
-    pub(super) index: HashMap<(usize, ResourceKey), BTreeSet<ObsId>>,
+    pub(super) index: HashMap<(usize, ResourceKey), BTreeSet<ObservedId>>,
     /// ImagePolicies per cluster.
     pub(super) policies: HashMap<usize, BTreeSet<ResourceKey>>,
     /// Running actions waiting for their outcome.
-    pub(super) followers: HashMap<u64, super::observed_actions::Follower>,
+    pub(super) followers: HashMap<u64, Follower>,
     pub(super) next_follower: u64,
 }
 
-fn key_of(id: &ObsId) -> ResourceKey {
-    let gk = id.1.group_kind();
-    ResourceKey::new(gk.group, gk.kind, &id.2, &id.3)
+/// Where a follower's outcome goes.
+pub(super) enum FollowReply {
+    Operation(Reply<Operation>),
+    Text(Reply<String>),
 }
 
-impl Engine {
-    /// Starts watching Argo CD's and Flux's kinds on a cluster whose discovery serves them.
-    pub(super) fn observe_cluster(&mut self, c: usize) {
-        let Some(catalog) = self.clusters[c].catalog.clone() else {
-            return;
-        };
-        for gk in observed_kinds(&catalog) {
-            self.ensure_watch(c, &gk, false);
-        }
-    }
-
-    /// Whether every reachable cluster has listed the observed kinds once.
-    pub(super) fn observed_settled(&self) -> bool {
-        self.clusters.iter().all(|cl| {
-            if cl.catalog.is_none() {
-                return cl.catalog_error.is_some();
-            }
-            let Some(catalog) = &cl.catalog else {
-                return true;
-            };
-            observed_kinds(catalog)
-                .iter()
-                .all(|gk| cl.store.kind_state(gk) != Some(&KindState::Syncing))
-                // Every other watch once started too: the kinds below an observed app's
-                // resources (its tree's children) and the workloads the image overview
-                // compares against; a `tree` right after a sync missed the ReplicaSets.
-                && cl.store.all_synced()
-        })
-    }
-
-    /// Watches the workload kinds of cluster `c` in full once it holds an ImagePolicy.
-    fn watch_workloads_for_policies(&mut self, c: usize) {
-        if self
-            .observed
-            .policies
-            .get(&c)
-            .is_some_and(|p| !p.is_empty())
-        {
-            for gk in workload_kinds() {
-                self.ensure_watch(c, &gk, false);
-            }
-        }
-    }
-
-    /// The observed apps' rows.
-    pub(super) fn observed_snapshots(&self) -> impl Iterator<Item = AppSnapshot> + '_ {
-        self.observed.apps.values().map(|a| (*a.summary).clone())
-    }
-
-    /// Rebuilds the observed apps a batch of live changes touches, and advances followers.
-    pub(super) fn observed_changed(&mut self, c: usize, changed: &[ResourceKey], all: bool) {
-        let mut touched: BTreeSet<ObsId> = BTreeSet::new();
-        let mut flux_changed = false;
-        for key in changed {
-            if let Some(kind) = ObservedKind::of(&key.group, &key.kind) {
-                touched.insert((c, kind, key.namespace.clone(), key.name.clone()));
-            }
-            if flux::is_flux_kind(&key.group, &key.kind) {
-                flux_changed = true;
-                if key.kind == "ImagePolicy" {
-                    let set = self.observed.policies.entry(c).or_default();
-                    if self.clusters[c].store.get(key).is_some() {
-                        set.insert(key.clone());
-                    } else {
-                        set.remove(key);
-                    }
-                }
-            }
-            self.observed_touched_by(c, key, &mut touched);
-        }
-        self.watch_workloads_for_policies(c);
-        if all || flux_changed {
-            // Sources, dependencies and image policies cross apps: rebuild the cluster's
-            // Flux apps (a handful, unlike the objects below them).
-            touched.extend(
-                self.observed
-                    .apps
-                    .keys()
-                    .filter(|id| id.0 == c && (all || id.1 != ObservedKind::ArgoApplication))
-                    .cloned(),
-            );
-        }
-        if all {
-            // A relist may have brought observed objects the per-key path never saw.
-            let found: Vec<ObsId> = self.clusters[c]
-                .store
-                .iter()
-                .filter_map(|(k, _)| {
-                    ObservedKind::of(&k.group, &k.kind)
-                        .map(|kind| (c, kind, k.namespace.clone(), k.name.clone()))
-                })
-                .collect();
-            touched.extend(found);
-        }
-        for id in touched {
-            self.rebuild_observed(&id);
-        }
-        self.advance_followers(c, changed);
-    }
-
-    /// Observed apps whose tree holds `key`: it is a managed object, or one of its owners is.
-    fn observed_touched_by(&self, c: usize, key: &ResourceKey, out: &mut BTreeSet<ObsId>) {
-        if self.observed.index.is_empty() {
-            return;
-        }
-        let store = &self.clusters[c].store;
-        let mut current = Some(key.clone());
-        let mut hops = 0;
-        while let Some(k) = current.take() {
-            if let Some(apps) = self.observed.index.get(&(c, k.clone())) {
-                out.extend(apps.iter().cloned());
-            }
-            let Some(obj) = store.get(&k) else { break };
-            hops += 1;
-            if hops > 8 {
-                break;
-            }
-            current = obj
-                .owners
-                .first()
-                .and_then(|uid| store.key_of_uid(uid))
-                .cloned();
-        }
-    }
-
-    /// Rebuilds one observed app from the live store (or drops it when its object is gone).
-    pub(super) fn rebuild_observed(&mut self, id: &ObsId) {
-        let c = id.0;
-        let key = key_of(id);
-        let Some(live) = self.clusters[c].store.get(&key).map(LiveObject::value) else {
-            if let Some(old) = self.observed.apps.remove(id) {
-                for m in old.managed {
-                    if let Some(set) = self.observed.index.get_mut(&(c, m)) {
-                        set.remove(id);
-                    }
-                }
-                self.dirty = true;
-            }
-            return;
-        };
-        let cluster_name = self.clusters[c].handle.name.clone();
-        let now = jiff::Timestamp::now();
-        let store = &self.clusters[c].store;
-        let (mut snap, managed) = match id.1 {
-            ObservedKind::ArgoApplication => {
-                let snap = argocd::snapshot_with_detail(&live, &cluster_name, store, now);
-                let managed: Vec<ResourceKey> =
-                    argocd::managed(&live).into_iter().map(|m| m.key).collect();
-                (snap, managed)
-            }
-            ObservedKind::FluxKustomization | ObservedKind::FluxHelmRelease => {
-                let source = flux::source_of(&live)
-                    .and_then(|k| store.get(&k))
-                    .map(LiveObject::value);
-                let health = |k: &ResourceKey| match store.get(k) {
-                    Some(o) => flux::LiveState::Present(crate::engine::health::assess(&o.value())),
-                    None if store.kind_state(&k.group_kind()) == Some(&KindState::Ready) => {
-                        flux::LiveState::Missing
-                    }
-                    None => flux::LiveState::Unknown,
-                };
-                let mut snap = flux::snapshot(&live, &cluster_name, source.as_deref(), &health);
-                let tree = flux_graph::tree(&live, Some(snap.sync), store, now);
-                let mut conditions = Vec::new();
-                let st = flux::status(&live);
-                if st.ready == "False" || st.health == crate::model::Health::Degraded {
-                    conditions.push(AppCondition {
-                        kind: if st.reason.is_empty() {
-                            "NotReady".into()
-                        } else {
-                            st.reason.clone()
-                        },
-                        message: st.message.clone(),
-                    });
-                }
-                conditions.extend(self.images_behind(c, &live));
-                snap.detail = Some(Arc::new(AppDetail {
-                    tree,
-                    diffs: Vec::new(),
-                    compare_method: "as Flux reports it".into(),
-                    conditions,
-                    history: Vec::new(),
-                    timeline: Vec::new(),
-                }));
-                let managed = flux::inventory(&live).into_iter().map(|e| e.key).collect();
-                (snap, managed)
-            }
-        };
-        let diffs = self.observed.apps.get(id).and_then(|a| a.diffs.clone());
-        if let (Some(diffs), Some(detail)) = (&diffs, snap.detail.as_mut()) {
-            let d = Arc::make_mut(detail);
-            d.diffs = diffs.clone();
-            d.compare_method = "rendered by rekon from Git, compared with live".into();
-        }
-        // Watch what the tree walks through, so it fills in as the lists arrive.
-        let mut kinds: BTreeSet<GroupKind> = BTreeSet::new();
-        for m in &managed {
-            let gk = m.group_kind();
-            for (g, k) in child_kinds(&gk) {
-                kinds.insert(GroupKind::new(*g, *k));
-            }
-            kinds.insert(gk);
-        }
-        let old_managed = self
-            .observed
-            .apps
-            .get(id)
-            .map(|a| a.managed.clone())
-            .unwrap_or_default();
-        for m in &old_managed {
-            if let Some(set) = self.observed.index.get_mut(&(c, m.clone())) {
-                set.remove(id);
-                if set.is_empty() {
-                    self.observed.index.remove(&(c, m.clone()));
-                }
-            }
-        }
-        for m in &managed {
-            self.observed
-                .index
-                .entry((c, m.clone()))
-                .or_default()
-                .insert(id.clone());
-        }
-        let unchanged = self
-            .observed
-            .apps
-            .get(id)
-            .is_some_and(|a| *a.summary == snap);
-        self.observed.apps.insert(
-            id.clone(),
-            ObservedApp {
-                summary: Arc::new(snap),
-                managed,
-                diffs,
-            },
-        );
-        if !unchanged {
-            self.dirty = true;
-        }
-        for gk in kinds {
-            self.ensure_watch(c, &gk, false);
-        }
-    }
-
-    /// ImageBehind conditions for the workloads of a Flux app that run another tag than an
-    /// ImagePolicy selects.
-    fn images_behind(&self, c: usize, app: &Value) -> Vec<AppCondition> {
-        let Some(policies) = self.observed.policies.get(&c).filter(|p| !p.is_empty()) else {
-            return Vec::new();
-        };
-        let store = &self.clusters[c].store;
-        let policy_objs: Vec<Arc<Value>> = policies
-            .iter()
-            .filter_map(|k| store.get(k))
-            .map(LiveObject::value)
-            .collect();
-        let workloads: Vec<Arc<Value>> = flux::inventory(app)
-            .iter()
-            .filter_map(|e| store.get(&e.key))
-            .map(LiveObject::value)
-            .collect();
-        let repo = |k: &ResourceKey| store.get(k).map(LiveObject::value);
-        images::overview(
-            &self.clusters[c].handle.name,
-            &refs(&policy_objs),
-            &repo,
-            &refs(&workloads),
-        )
-        .iter()
-        .flat_map(|p| {
-            p.behind().map(move |w| AppCondition {
-                kind: "ImageBehind".into(),
-                message: format!(
-                    "{} {}/{} container {} runs {} but ImagePolicy {}/{} selects {}",
-                    w.workload.kind,
-                    w.workload.namespace,
-                    w.workload.name,
-                    w.container,
-                    w.tag,
-                    p.policy.namespace,
-                    p.policy.name,
-                    p.latest_tag
-                ),
-            })
-        })
-        .collect()
-    }
-
-    /// Finds the observed app a command names: `argocd:ns/name[@cluster]`, or plain
-    /// `ns/name` when no app of rekon's own has that name and exactly one observed app does.
-    pub(super) fn find_observed(&self, name: &str) -> Option<Result<ObsId, String>> {
-        let matches: Vec<&ObsId> = match ObservedRef::parse(name) {
-            Some(r) => self
-                .observed
-                .apps
-                .iter()
-                .filter(|(_, a)| r.matches(&a.summary))
-                .map(|(id, _)| id)
-                .collect(),
-            None => {
-                if self.apps.iter().any(|rt| rt.app.qualified_name() == name) {
-                    return None;
-                }
-                let (ns, n) = name.split_once('/')?;
-                let found: Vec<&ObsId> = self
-                    .observed
-                    .apps
-                    .keys()
-                    .filter(|id| id.2 == ns && id.3 == n)
-                    .collect();
-                if found.is_empty() {
-                    return None;
-                }
-                found
-            }
-        };
-        Some(match matches.as_slice() {
-            [one] => Ok((*one).clone()),
-            [] => Err(format!("no observed app named {name}")),
-            many => Err(format!(
-                "{name} is ambiguous: add @CLUSTER ({})",
-                many.iter()
-                    .map(|id| {
-                        let a = &self.observed.apps[*id].summary;
-                        integrations::app_ref_in_cluster(a)
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        })
-    }
-
-    /// The live object behind a tree node of an observed app, YAML with Secrets masked.
-    pub(super) fn observed_live_yaml(
-        &self,
-        id: &ObsId,
-        key: &ResourceKey,
-    ) -> Result<String, String> {
-        let obj = self.clusters[id.0]
-            .store
-            .get(key)
-            .ok_or_else(|| format!("{key} is not in the cluster"))?;
-        let mut v = Arc::unwrap_or_clone(obj.value());
-        crate::engine::mask::mask_object(&mut v);
-        if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-            meta.remove("managedFields");
-        }
-        Ok(crate::engine::diff::to_stable_yaml(&v))
-    }
-
-    /// The Flux graph of every cluster that has Flux objects.
-    pub(super) fn flux_graphs(&self) -> Vec<flux_graph::FluxGraph> {
-        self.clusters
-            .iter()
-            .filter_map(|cl| {
-                let objs: Vec<Arc<Value>> = cl
-                    .store
-                    .iter()
-                    .filter(|(k, _)| flux::is_flux_kind(&k.group, &k.kind))
-                    .map(|(_, o)| o.value())
-                    .collect();
-                (!objs.is_empty()).then(|| flux_graph::build(&cl.handle.name, refs(&objs)))
-            })
-            .collect()
-    }
-
-    /// Image automation at a glance, every cluster.
-    pub(super) fn image_overview(&self) -> Vec<images::PolicyImages> {
-        let mut out = Vec::new();
-        for (c, cl) in self.clusters.iter().enumerate() {
-            let Some(keys) = self.observed.policies.get(&c) else {
-                continue;
-            };
-            let policies: Vec<Arc<Value>> = keys
-                .iter()
-                .filter_map(|k| cl.store.get(k))
-                .map(LiveObject::value)
-                .collect();
-            let workloads: Vec<Arc<Value>> = cl
-                .store
-                .iter()
-                .filter(|(k, o)| {
-                    !o.partial
-                        && WORKLOAD_KINDS
-                            .iter()
-                            .any(|(g, kind)| k.group == *g && k.kind == *kind)
-                })
-                .map(|(_, o)| o.value())
-                .collect();
-            let repo = |k: &ResourceKey| cl.store.get(k).map(LiveObject::value);
-            out.extend(images::overview(
-                &cl.handle.name,
-                &refs(&policies),
-                &repo,
-                &refs(&workloads),
-            ));
-        }
-        out
-    }
-
-    /// Argo CD's AppProjects and ApplicationSets, every cluster.
-    pub(super) fn argo_objects(&self) -> Vec<argocd::ArgoObject> {
-        let mut out: Vec<argocd::ArgoObject> = self
-            .clusters
-            .iter()
-            .flat_map(|cl| {
-                cl.store
-                    .iter()
-                    .filter(|(k, _)| {
-                        k.group == argocd::GROUP
-                            && matches!(k.kind.as_str(), "AppProject" | "ApplicationSet")
-                    })
-                    .filter_map(|(_, o)| argocd::listing(&o.value(), &cl.handle.name))
-            })
-            .collect();
-        out.sort_by(|a, b| {
-            (&a.cluster, &a.kind, &a.namespace, &a.name).cmp(&(
-                &b.cluster,
-                &b.kind,
-                &b.namespace,
-                &b.name,
-            ))
-        });
-        out
-    }
-
-    /// Shows a project violation of one of rekon's own apps as a condition (the sync is
-    /// refused with the same words).
-    pub(super) fn apply_project_rules(&mut self, a: usize) {
-        let Some(why) = self.project_violation(a) else {
-            return;
-        };
-        let Some(summary) = self.apps[a].summary.as_mut() else {
-            return;
-        };
-        let snap = Arc::make_mut(summary);
-        snap.message = why.clone();
-        if let Some(detail) = snap.detail.as_mut() {
-            let d = Arc::make_mut(detail);
-            if !d.conditions.iter().any(|c| c.message == why) {
-                d.conditions.push(AppCondition {
-                    kind: "InvalidSpecError".into(),
-                    message: why,
-                });
-            }
-        }
-    }
-
-    /// Why app `a` breaks its AppProject's rules, if it does.
-    pub(super) fn project_violation(&self, a: usize) -> Option<String> {
-        let rt = &self.apps[a];
-        let desired = rt.desired.as_deref().map(Vec::as_slice).unwrap_or(&[]);
-        integrations::project::check_app(&self.options.projects, &rt.app, desired).err()
-    }
+/// What ends a follower.
+pub(super) enum Goal {
+    /// Done when the patch is written.
+    PatchOnly { done: String },
+    /// An Argo CD operation: done when a new one has ended and `operation` is cleared.
+    ArgoOperation {
+        previous_started: String,
+        seen_running: bool,
+    },
+    /// A Flux reconcile of `target`, then (with a source first) of `then`.
+    FluxReconcile {
+        token: String,
+        then: Option<ResourceKey>,
+    },
 }
 
-/// Borrows each parsed object, for functions that read a slice of plain references.
-fn refs(objs: &[Arc<Value>]) -> Vec<&Value> {
-    objs.iter().map(Arc::as_ref).collect()
+/// A running action waiting for its outcome.
+pub(super) struct Follower {
+    pub(super) app: ObservedId,
+    /// The object whose changes advance it.
+    pub(super) target: ResourceKey,
+    pub(super) goal: Goal,
+    /// The patch was accepted.
+    pub(super) patched: bool,
+    pub(super) reply: Option<FollowReply>,
+    pub(super) started: jiff::Timestamp,
+}
+
+/// The string at `pointer` in an observed object, empty when absent.
+pub(super) fn integrations_str(obj: &Value, pointer: &str) -> String {
+    integrations::str_at(obj, pointer).to_string()
 }

@@ -1,8 +1,10 @@
 //! The compare flow of one app: render, prepare desired objects, watch their kinds,
 //! compare off the engine task, summarize.
 
+use super::actor::Actor;
+use super::clusters::Watch;
 use super::clusters::{child_kinds, describe_kube};
-use super::state::{self, Engine, Msg};
+use super::messages::{CompareTurn, Msg};
 use crate::engine::timeline;
 
 /// Kinds watched metadata-only on every cluster to find tracked objects Git dropped.
@@ -29,24 +31,7 @@ const PRUNABLE_KINDS: &[(&str, &str)] = &[
 ];
 use super::*;
 
-/// Apps compared at once; the rest wait with no job. The dry-run cache lets 32 resources
-/// run engine-wide, but a turn reaches the engine's task behind the watch messages of a
-/// cold start: 16 apps left the dry runs starved (1,000 apps settled in 15.8 s instead of
-/// 9.4 s), 128 do not (9.2 s), and 128 waiting jobs hold about 2 MB.
-pub(super) const APPS_COMPARING: usize = 128;
-
-/// A comparison waiting for its turn: what [`Engine::compare`] checked, and the turn.
-pub(super) struct CompareTurn {
-    app: usize,
-    cluster: usize,
-    generation: u64,
-    catalog: Arc<ApiCatalog>,
-    desired: Arc<Vec<DesiredObject>>,
-    unavailable: HashMap<(String, String), String>,
-    permit: Option<tokio::sync::OwnedSemaphorePermit>,
-}
-
-impl Engine {
+impl Actor {
     pub(super) fn discover(&mut self, c: usize) {
         let client = self.clusters[c].handle.client.clone();
         let tx = self.tx.clone();
@@ -219,7 +204,7 @@ impl Engine {
         );
         cluster.watches.insert(
             gk.clone(),
-            state::Watch {
+            Watch {
                 task,
                 metadata_only,
             },
@@ -276,7 +261,7 @@ impl Engine {
     /// Waits until the cluster's apps have all rendered once: a kind an app wants in full
     /// would otherwise be listed twice, metadata-only then in full (profiled: ConfigMaps,
     /// Secrets and Services of a 1,000-app cluster listed twice on every cold start).
-    /// Comparisons wait for these watches (see [`Engine::prunable_pending`]).
+    /// Comparisons wait for these watches (see [`Actor::prunable_pending`]).
     pub(super) fn watch_prunable_kinds(&mut self, c: usize) {
         if self.clusters[c].catalog.is_none() || self.renders_pending(c) {
             return;

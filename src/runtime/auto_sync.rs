@@ -4,12 +4,14 @@
 
 use std::time::Instant;
 
-use super::operations::{HistoryState, OpMsg, Trigger, short};
-use super::state::{Engine, Msg};
+use super::actor::Actor;
+use super::apps::{HistoryState, Trigger};
+use super::messages::{Msg, OpMsg};
+use super::syncs::short;
 use super::*;
 use crate::engine::sync::{self, autosync};
 
-impl Engine {
+impl Actor {
     /// After each comparison: loads the history once, and runs the auto-sync rules.
     pub(super) fn after_compare(&mut self, a: usize, generation: u64) {
         self.load_history(a, None);

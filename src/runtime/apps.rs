@@ -1,0 +1,77 @@
+//! rekon's own apps: what the actor keeps per app (its render, desired objects, latest
+//! comparison and summary, sync operations and history), and the index of the objects
+//! apps want.
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::*;
+use crate::engine::sync::{LiveEvent, autosync};
+
+/// One of rekon's apps, as the actor keeps it.
+pub(super) struct AppState {
+    pub(super) app: Application,
+    pub(super) instance: String,
+    pub(super) cluster: Result<usize, String>,
+    pub(super) render_generation: u64,
+    pub(super) rendered: Option<Result<Rendered, SourceError>>,
+    pub(super) desired: Option<Arc<Vec<DesiredObject>>>,
+    pub(super) compare_generation: u64,
+    pub(super) comparing: bool,
+    /// A compare was asked for while one ran; run again when it returns.
+    pub(super) stale: bool,
+    pub(super) outcomes: Option<Vec<ResourceOutcome>>,
+    pub(super) summary: Option<Arc<crate::model::AppSnapshot>>,
+    /// Sync operations, history and auto-sync state.
+    pub(super) ops: AppOps,
+    /// The app's own health and sync transitions, oldest first (bounded).
+    pub(super) transitions: Vec<crate::model::TimelineEntry>,
+}
+
+/// Per-app operation state.
+#[derive(Default)]
+pub(super) struct AppOps {
+    /// The running operation, if any.
+    pub(super) running: Option<RunningOp>,
+    /// The last finished operation.
+    pub(super) last: Option<Operation>,
+    /// Recorded syncs, oldest first, once loaded.
+    pub(super) history: Vec<HistoryEntry>,
+    pub(super) history_state: HistoryState,
+    /// Auto-sync bookkeeping.
+    pub(super) auto: autosync::AutoState,
+    /// A self-heal waits for a comparison started after this compare generation.
+    pub(super) heal_verify_after: Option<u64>,
+}
+
+/// Whether the app's sync history was read from its cluster.
+#[derive(Default, PartialEq, Eq, Clone, Copy)]
+pub(super) enum HistoryState {
+    #[default]
+    NotLoaded,
+    Loading,
+    Loaded,
+}
+
+/// What started an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Trigger {
+    User,
+    AutoSync,
+    SelfHeal,
+}
+
+/// The one running sync operation of an app.
+pub(super) struct RunningOp {
+    pub(super) id: u64,
+    pub(super) cancel: watch::Sender<bool>,
+    pub(super) events: Option<UnboundedSender<LiveEvent>>,
+    pub(super) keys: HashSet<ResourceKey>,
+    pub(super) waiters: Vec<Reply<Operation>>,
+    pub(super) current: Option<Operation>,
+    pub(super) trigger: Trigger,
+    pub(super) initiated_by: String,
+    /// A full, real sync: recorded in history and counted by auto-sync.
+    pub(super) full: bool,
+    /// In a burst of writes: comparisons wait.
+    pub(super) writing: bool,
+}
