@@ -15,6 +15,7 @@ mod observed_actions;
 mod observed_apps;
 mod observed_diff;
 mod queries;
+mod requests;
 mod sync_task;
 mod syncs;
 
@@ -203,3 +204,4 @@ pub fn start(options: EngineOptions) -> EngineHandle {
 }
 
 pub use observed_actions::ObservedCommand;
+pub use requests::{Answer, PendingAnswer, Request};
