@@ -5,8 +5,8 @@
 //! [`Actor::run`] is the loop; [`Actor::command`] and [`Actor::handle`] dispatch to the
 //! concept files (comparison, syncs, auto_sync, observed_*, queries).
 
-use super::apps::AppState;
-use super::clusters::{ClusterState, describe_kube, pick_cluster};
+use super::apps::{AppState, WantedBy};
+use super::clusters::{ClusterState, pick_cluster};
 use super::messages::Msg;
 use super::observed::Observed;
 use super::*;
@@ -22,11 +22,8 @@ pub(super) struct Actor {
     pub(super) options: EngineOptions,
     pub(super) clusters: Vec<ClusterState>,
     pub(super) apps: Vec<AppState>,
-    /// Apps that want an object, by the fingerprint of its key in its cluster's index
-    /// ([`crate::model::ResourceKey::fingerprint_in`]): a shared slot only makes an extra
-    /// app recompare, and owned keys were most of the index's memory with 30,000 desired
-    /// objects (heaptrack).
-    pub(super) wanted_by: HashMap<u64, Vec<usize>>,
+    /// Apps that want an object (see [`WantedBy`]).
+    pub(super) wanted_by: WantedBy,
     pub(super) cache: Arc<DryRunCache>,
     /// Apps whose comparison runs at once; the others wait without a job (see
     /// [`Actor::compare`]).
@@ -59,13 +56,7 @@ impl Actor {
         let clusters: Vec<ClusterState> = options
             .clusters
             .iter()
-            .map(|h| ClusterState {
-                handle: h.clone(),
-                catalog: None,
-                catalog_error: None,
-                store: LiveStore::new(),
-                watches: HashMap::new(),
-            })
+            .map(|h| ClusterState::new(h.clone()))
             .collect();
         let apps = options
             .apps
@@ -91,7 +82,7 @@ impl Actor {
             options,
             clusters,
             apps,
-            wanted_by: HashMap::new(),
+            wanted_by: WantedBy::default(),
             cache: Arc::new(DryRunCache::default()),
             compare_turns: Arc::new(tokio::sync::Semaphore::new(APPS_COMPARING)),
             config_ignore,
@@ -109,7 +100,7 @@ impl Actor {
 
     pub(super) async fn run(&mut self, mut commands: mpsc::Receiver<EngineCommand>) {
         for c in 0..self.clusters.len() {
-            self.discover(c);
+            self.clusters[c].discover(c, &self.tx);
         }
         for a in 0..self.apps.len() {
             self.render(a, false);
@@ -180,7 +171,7 @@ impl Actor {
                         .filter_map(|rt| rt.cluster.as_ref().ok().copied())
                         .collect();
                     for c in clusters {
-                        self.discover(c);
+                        self.clusters[c].discover(c, &self.tx);
                     }
                 }
                 for a in 0..self.apps.len() {
@@ -224,14 +215,7 @@ impl Actor {
                     }
                     Err(e) => {
                         self.clusters[cluster].catalog_error = Some(e);
-                        // Retry: an unreachable cluster may come back.
-                        let tx = self.tx.clone();
-                        let client = self.clusters[cluster].handle.client.clone();
-                        tokio::spawn(async move {
-                            tokio::time::sleep(Duration::from_secs(5)).await;
-                            let result = ApiCatalog::discover(&client).await.map_err(describe_kube);
-                            let _ = tx.send(Msg::Catalog { cluster, result });
-                        });
+                        self.clusters[cluster].rediscover_later(cluster, &self.tx);
                     }
                 }
                 let apps: Vec<usize> = (0..self.apps.len())

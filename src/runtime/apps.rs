@@ -75,3 +75,43 @@ pub(super) struct RunningOp {
     /// In a burst of writes: comparisons wait.
     pub(super) writing: bool,
 }
+
+/// Apps that want an object, by the fingerprint of its key in its cluster's index
+/// ([`crate::model::ResourceKey::fingerprint_in`]): a shared slot only makes an extra
+/// app recompare, and owned keys were most of the index's memory with 30,000 desired
+/// objects (heaptrack).
+#[derive(Default)]
+pub(super) struct WantedBy(HashMap<u64, Vec<usize>>);
+
+impl WantedBy {
+    /// The apps that want the object of this fingerprint.
+    pub(super) fn get(&self, fingerprint: u64) -> Option<&Vec<usize>> {
+        self.0.get(&fingerprint)
+    }
+
+    /// App `a` on cluster `c` now wants `new` instead of `old`.
+    pub(super) fn replace(
+        &mut self,
+        a: usize,
+        c: usize,
+        old: Option<&[DesiredObject]>,
+        new: &[DesiredObject],
+    ) {
+        if let Some(old) = old {
+            for d in old.iter() {
+                let slot = d.key.fingerprint_in(c);
+                if let Some(list) = self.0.get_mut(&slot) {
+                    list.retain(|x| *x != a);
+                    // Apps whose object names change per commit would leave a slot behind
+                    // for every name they ever rendered.
+                    if list.is_empty() {
+                        self.0.remove(&slot);
+                    }
+                }
+            }
+        }
+        for d in new {
+            self.0.entry(d.key.fingerprint_in(c)).or_default().push(a);
+        }
+    }
+}

@@ -59,19 +59,14 @@ impl Actor {
                 format!("read-only mode: {} was not changed", id.display_name()),
             );
         }
-        self.observed.next_follower += 1;
-        let n = self.observed.next_follower;
-        self.observed.followers.insert(
-            n,
-            Follower {
-                app: id.clone(),
-                target: target.clone(),
-                goal,
-                patched: false,
-                reply,
-                started: jiff::Timestamp::now(),
-            },
-        );
+        let n = self.observed.add_follower(Follower {
+            app: id.clone(),
+            target: target.clone(),
+            goal,
+            patched: false,
+            reply,
+            started: jiff::Timestamp::now(),
+        });
         self.spawn_patch(n, id.cluster, target, patch);
         let tx = self.tx.clone();
         let wait = timeout.unwrap_or(DEFAULT_TIMEOUT);

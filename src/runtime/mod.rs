@@ -1,7 +1,16 @@
-//! The engine task: the one owner of app state. It renders apps from Git, keeps a live
+//! The runtime: the one task that owns app state. It renders apps from Git, keeps a live
 //! store per cluster fed by watchers, compares, and publishes immutable snapshots that the
 //! TUI and the headless commands read. Network and Git work runs in spawned tasks whose
 //! results come back tagged with the generation that asked for them; stale ones are dropped.
+//!
+//! Start at [`start`] and `actor.rs` (the loop). State, each concept in its file:
+//! `apps.rs` (rekon's apps), `clusters.rs` (catalogs, stores, watches), `observed.rs`
+//! (Argo CD and Flux apps found in the clusters), `messages.rs` (the actor's inbox).
+//! Behaviour: `comparison.rs` (render, prepare, watch, compare, summarize), `syncs.rs` and
+//! `sync_task.rs` (sync operations on and off the actor), `auto_sync.rs`, `queries.rs`,
+//! `observed_apps.rs` (their rows), `observed_actions.rs` and `followers.rs` (acting on
+//! them), `observed_diff.rs`. Front ends speak [`Request`] and [`Answer`] (`requests.rs`),
+//! or [`EngineCommand`] with their own reply channels.
 
 mod actor;
 mod apps;

@@ -49,12 +49,77 @@ pub(super) struct ObservedApp {
 pub(super) struct Observed {
     pub(super) apps: BTreeMap<ObservedId, ObservedApp>,
     /// (cluster, managed object) → apps whose tree starts at it.
-    pub(super) index: HashMap<(usize, ResourceKey), BTreeSet<ObservedId>>,
+    index: HashMap<(usize, ResourceKey), BTreeSet<ObservedId>>,
     /// ImagePolicies per cluster.
     pub(super) policies: HashMap<usize, BTreeSet<ResourceKey>>,
     /// Running actions waiting for their outcome.
     pub(super) followers: HashMap<u64, Follower>,
-    pub(super) next_follower: u64,
+    next_follower: u64,
+}
+
+impl Observed {
+    /// Drops an observed app whose object is gone; whether there was one.
+    pub(super) fn remove(&mut self, id: &ObservedId) -> bool {
+        let c = id.cluster;
+        let Some(old) = self.apps.remove(id) else {
+            return false;
+        };
+        for m in old.managed {
+            if let Some(set) = self.index.get_mut(&(c, m)) {
+                set.remove(id);
+            }
+        }
+        true
+    }
+
+    /// Puts an observed app's new state in place and indexes the objects it manages;
+    /// whether its row changed.
+    pub(super) fn replace(&mut self, id: &ObservedId, app: ObservedApp) -> bool {
+        let c = id.cluster;
+        let old_managed = self
+            .apps
+            .get(id)
+            .map(|a| a.managed.clone())
+            .unwrap_or_default();
+        for m in &old_managed {
+            if let Some(set) = self.index.get_mut(&(c, m.clone())) {
+                set.remove(id);
+                if set.is_empty() {
+                    self.index.remove(&(c, m.clone()));
+                }
+            }
+        }
+        for m in &app.managed {
+            self.index
+                .entry((c, m.clone()))
+                .or_default()
+                .insert(id.clone());
+        }
+        let unchanged = self
+            .apps
+            .get(id)
+            .is_some_and(|a| *a.summary == *app.summary);
+        self.apps.insert(id.clone(), app);
+        !unchanged
+    }
+
+    /// Whether any observed app manages objects.
+    pub(super) fn manages_any(&self) -> bool {
+        !self.index.is_empty()
+    }
+
+    /// The observed apps whose tree starts at `key` on cluster `c`.
+    pub(super) fn managing(&self, c: usize, key: &ResourceKey) -> Option<&BTreeSet<ObservedId>> {
+        self.index.get(&(c, key.clone()))
+    }
+
+    /// Registers a running action; its number.
+    pub(super) fn add_follower(&mut self, follower: Follower) -> u64 {
+        self.next_follower += 1;
+        let n = self.next_follower;
+        self.followers.insert(n, follower);
+        n
+    }
 }
 
 /// Where a follower's outcome goes.

@@ -157,14 +157,14 @@ impl Actor {
 
     /// Observed apps whose tree holds `key`: it is a managed object, or one of its owners is.
     fn observed_touched_by(&self, c: usize, key: &ResourceKey, out: &mut BTreeSet<ObservedId>) {
-        if self.observed.index.is_empty() {
+        if !self.observed.manages_any() {
             return;
         }
         let store = &self.clusters[c].store;
         let mut current = Some(key.clone());
         let mut hops = 0;
         while let Some(k) = current.take() {
-            if let Some(apps) = self.observed.index.get(&(c, k.clone())) {
+            if let Some(apps) = self.observed.managing(c, &k) {
                 out.extend(apps.iter().cloned());
             }
             let Some(obj) = store.get(&k) else { break };
@@ -185,12 +185,7 @@ impl Actor {
         let c = id.cluster;
         let key = id.key();
         let Some(live) = self.clusters[c].store.get(&key).map(LiveObject::value) else {
-            if let Some(old) = self.observed.apps.remove(id) {
-                for m in old.managed {
-                    if let Some(set) = self.observed.index.get_mut(&(c, m)) {
-                        set.remove(id);
-                    }
-                }
+            if self.observed.remove(id) {
                 self.dirty = true;
             }
             return;
@@ -258,41 +253,12 @@ impl Actor {
             }
             kinds.insert(gk);
         }
-        let old_managed = self
-            .observed
-            .apps
-            .get(id)
-            .map(|a| a.managed.clone())
-            .unwrap_or_default();
-        for m in &old_managed {
-            if let Some(set) = self.observed.index.get_mut(&(c, m.clone())) {
-                set.remove(id);
-                if set.is_empty() {
-                    self.observed.index.remove(&(c, m.clone()));
-                }
-            }
-        }
-        for m in &managed {
-            self.observed
-                .index
-                .entry((c, m.clone()))
-                .or_default()
-                .insert(id.clone());
-        }
-        let unchanged = self
-            .observed
-            .apps
-            .get(id)
-            .is_some_and(|a| *a.summary == snap);
-        self.observed.apps.insert(
-            id.clone(),
-            ObservedApp {
-                summary: Arc::new(snap),
-                managed,
-                diffs,
-            },
-        );
-        if !unchanged {
+        let app = ObservedApp {
+            summary: Arc::new(snap),
+            managed,
+            diffs,
+        };
+        if self.observed.replace(id, app) {
             self.dirty = true;
         }
         for gk in kinds {

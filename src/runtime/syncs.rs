@@ -192,13 +192,12 @@ impl Actor {
                 op.events = Some(events_tx);
                 op.keys = keys.clone();
                 let store = &self.clusters[c].store;
-                let watches = &self.clusters[c].watches;
                 let watched = keys
                     .iter()
                     .map(ResourceKey::group_kind)
                     .filter(|gk| {
                         // Metadata-only watches carry no status: health needs polling there.
-                        watches.get(gk).is_some_and(|w| !w.metadata_only)
+                        self.clusters[c].watches_in_full(gk)
                             && matches!(
                                 store.kind_state(gk),
                                 Some(KindState::Ready | KindState::Syncing)
