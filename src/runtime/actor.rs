@@ -6,7 +6,7 @@
 //! concept files (comparison, syncs, auto_sync, observed_*, queries).
 
 use super::apps::{AppState, WantedBy};
-use super::clusters::{ClusterState, pick_cluster};
+use super::clusters::ClusterState;
 use super::messages::Msg;
 use super::observed::Observed;
 use super::*;
@@ -30,18 +30,18 @@ pub(super) struct Actor {
     pub(super) compare_turns: Arc<tokio::sync::Semaphore>,
     pub(super) config_ignore: Arc<Vec<IgnoreDifference>>,
     pub(super) tx: mpsc::UnboundedSender<Msg>,
-    pub(super) rx: mpsc::UnboundedReceiver<Msg>,
-    pub(super) snapshots: watch::Sender<Arc<Snapshot>>,
-    pub(super) generation: u64,
+    rx: mpsc::UnboundedReceiver<Msg>,
+    snapshots: watch::Sender<Arc<Snapshot>>,
+    generation: u64,
     pub(super) dirty: bool,
     /// Argo CD and Flux apps found in the clusters (see observed.rs).
     pub(super) observed: Observed,
     /// Ids of sync operations, increasing.
     pub(super) next_op_id: u64,
     /// When the last snapshot went out and how long building it took.
-    pub(super) last_publish: (tokio::time::Instant, Duration),
+    last_publish: (tokio::time::Instant, Duration),
     /// A publication held back by [`PUBLISH_COST_SHARE`], due at this time.
-    pub(super) publish_due: Option<tokio::time::Instant>,
+    publish_due: Option<tokio::time::Instant>,
 }
 
 /// A snapshot copies every app's summary, so with 1,000 apps a burst of comparisons that
@@ -61,21 +61,7 @@ impl Actor {
         let apps = options
             .apps
             .iter()
-            .map(|app| AppState {
-                instance: tracking::instance_name(app.namespace(), &app.metadata.name),
-                cluster: pick_cluster(app, &options.clusters),
-                app: app.clone(),
-                render_generation: 0,
-                rendered: None,
-                desired: None,
-                compare_generation: 0,
-                comparing: false,
-                stale: false,
-                outcomes: None,
-                summary: None,
-                ops: Default::default(),
-                transitions: Vec::new(),
-            })
+            .map(|app| AppState::new(app, &options.clusters))
             .collect();
         let config_ignore = Arc::new(options.config_ignore.clone());
         Actor {
@@ -293,7 +279,7 @@ impl Actor {
 
     /// Apps that want `key`, that track it, or whose wanted objects own it (walking up
     /// ownerReferences): the only apps a change to `key` can affect.
-    pub(super) fn publish(&mut self) {
+    fn publish(&mut self) {
         if !self.dirty {
             return;
         }
@@ -354,17 +340,10 @@ impl Actor {
         self.last_publish = (now, now.elapsed());
     }
 
-    pub(super) fn cluster_label(&self, rt: &AppState) -> String {
+    fn cluster_label(&self, rt: &AppState) -> String {
         match rt.cluster {
             Ok(c) => self.clusters[c].handle.name.clone(),
-            Err(_) => rt
-                .app
-                .spec
-                .destination
-                .name
-                .clone()
-                .or(rt.app.spec.destination.server.clone())
-                .unwrap_or_default(),
+            Err(_) => rt.destination_label(),
         }
     }
 }

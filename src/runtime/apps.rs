@@ -4,6 +4,7 @@
 
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::clusters::pick_cluster;
 use super::*;
 use crate::engine::sync::{LiveEvent, autosync};
 
@@ -25,6 +26,36 @@ pub(super) struct AppState {
     pub(super) ops: AppOps,
     /// The app's own health and sync transitions, oldest first (bounded).
     pub(super) transitions: Vec<crate::model::TimelineEntry>,
+}
+
+impl AppState {
+    /// An app not rendered yet, on the cluster its destination names.
+    pub(super) fn new(app: &Application, clusters: &[ClusterHandle]) -> Self {
+        AppState {
+            instance: tracking::instance_name(app.namespace(), &app.metadata.name),
+            cluster: pick_cluster(app, clusters),
+            app: app.clone(),
+            render_generation: 0,
+            rendered: None,
+            desired: None,
+            compare_generation: 0,
+            comparing: false,
+            stale: false,
+            outcomes: None,
+            summary: None,
+            ops: Default::default(),
+            transitions: Vec::new(),
+        }
+    }
+
+    /// The destination as the app names it, for an app without a connected cluster.
+    pub(super) fn destination_label(&self) -> String {
+        let dest = &self.app.spec.destination;
+        dest.name
+            .clone()
+            .or(dest.server.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// Per-app operation state.

@@ -131,7 +131,7 @@ impl Actor {
 
     /// Fills the app's timeline: its events (of every live object in its tree), its syncs
     /// (history and the current operation) and its own health and sync transitions.
-    pub(super) fn add_timeline(&mut self, a: usize, snap: &mut crate::model::AppSnapshot) {
+    fn add_timeline(&mut self, a: usize, snap: &mut crate::model::AppSnapshot) {
         let now = jiff::Timestamp::now()
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string();
@@ -347,17 +347,7 @@ impl Actor {
                 };
                 (cl.handle.name.clone(), Some(&cl.store), problem)
             }
-            Err(ref e) => (
-                rt.app
-                    .spec
-                    .destination
-                    .name
-                    .clone()
-                    .or(rt.app.spec.destination.server.clone())
-                    .unwrap_or_default(),
-                None,
-                Some(e.clone()),
-            ),
+            Err(ref e) => (rt.destination_label(), None, Some(e.clone())),
         };
         let input = summary::SummaryInput {
             app: &rt.app,

@@ -16,7 +16,7 @@ use crate::model::OperationPhase;
 /// How long a follower waits for Argo CD or Flux by default.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
-pub(super) fn send_text(reply: Option<FollowReply>, result: Result<String, String>) {
+fn send_text(reply: Option<FollowReply>, result: Result<String, String>) {
     match reply {
         Some(FollowReply::Text(r)) => {
             let _ = r.send(result);
@@ -76,7 +76,7 @@ impl Actor {
         });
     }
 
-    pub(super) fn spawn_patch(&self, follower: u64, c: usize, target: ResourceKey, patch: Value) {
+    fn spawn_patch(&self, follower: u64, c: usize, target: ResourceKey, patch: Value) {
         let client = self.clusters[c].handle.client.clone();
         let catalog = self.clusters[c].catalog.clone();
         let tx = self.tx.clone();

@@ -423,7 +423,7 @@ impl Actor {
     }
 
     /// Refreshes the app's published operation and history without recomputing the summary.
-    pub(super) fn patch_operation(&mut self, a: usize) {
+    fn patch_operation(&mut self, a: usize) {
         let Some(summary) = self.apps[a].summary.clone() else {
             return;
         };
@@ -590,7 +590,7 @@ impl Actor {
     }
 }
 
-pub(super) fn refuse(reply: Option<Reply<Operation>>, why: String) {
+fn refuse(reply: Option<Reply<Operation>>, why: String) {
     match reply {
         Some(reply) => {
             let _ = reply.send(Err(why));
