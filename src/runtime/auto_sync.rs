@@ -1,4 +1,4 @@
-//! Auto-sync and self-heal inside the engine (`EngineOptions::auto_sync`): after each
+//! Auto-sync and self-heal in the runtime (`EngineOptions::auto_sync`): after each
 //! comparison, the rules of [`crate::engine::sync::autosync`] decide; a self-heal waits out
 //! its backoff, then acts only on a comparison started after the wait.
 

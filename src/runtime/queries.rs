@@ -1,4 +1,4 @@
-//! Queries answered from the engine's state: live YAML, diffs of another revision.
+//! Queries answered from the actor's state: live YAML, diffs of another revision.
 
 use super::actor::Actor;
 use super::messages::Msg;

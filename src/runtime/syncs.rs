@@ -1,5 +1,5 @@
-//! Sync operations inside the engine: planning, starting, terminating and rolling back
-//! syncs, one operation per app at a time, with progress published in the app's snapshot
+//! Sync operations of rekon's apps, on the actor: planning, starting, terminating and
+//! rolling back syncs, one operation per app at a time, with progress published in the app's snapshot
 //! and the cluster's live changes forwarded to the running sync.
 //!
 //! A sync gathers its inputs on the engine task (desired objects, live copies, tracked
