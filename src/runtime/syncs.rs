@@ -1,6 +1,6 @@
 //! Sync operations of rekon's apps, on the actor: planning, starting, terminating and
-//! rolling back syncs, one operation per app at a time, with progress published in the app's snapshot
-//! and the cluster's live changes forwarded to the running sync.
+//! rolling back syncs, one operation per app at a time, with progress published in the
+//! app's snapshot and the cluster's live changes forwarded to the running sync.
 //!
 //! A sync gathers its inputs on the engine task (desired objects, live copies, tracked
 //! extras, the latest comparison), then runs off it: compare if needed, plan, execute,
