@@ -57,6 +57,7 @@ pub mod engine;
 pub mod integrations;
 pub mod malloc;
 pub mod model;
+pub mod runtime;
 pub mod source;
 pub mod sync;
 pub mod tui;

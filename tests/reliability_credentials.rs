@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use rekon::engine::{self, EngineOptions};
 use rekon::model::Application;
+use rekon::runtime::{self, EngineOptions};
 use rekon::source::Sources;
 use rekon::tui::{App, TuiOptions};
 use support::emulate::Emulator;
@@ -153,7 +153,7 @@ async fn a_token_in_a_repository_url_appears_in_no_output() {
     // The engine in process, its logs, and the TUI's views of the apps.
     let cache = tempfile::tempdir().unwrap();
     let apps: Vec<Application> = Application::parse_all(&apps_yaml(), "apps.yaml").unwrap();
-    let engine = engine::start(EngineOptions {
+    let engine = runtime::start(EngineOptions {
         apps,
         clusters: vec![rekon::cluster::connect_server(&emu.url).unwrap()],
         sources: Arc::new(Sources::new(cache.path().join("repos"))),

@@ -20,7 +20,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use http::Method;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use rekon::engine::{self, EngineOptions};
+use rekon::runtime::{self, EngineOptions};
 use rekon::source::Sources;
 use rekon::tui::{App, TuiOptions};
 use support::emulate::Emulator;
@@ -181,7 +181,7 @@ fn code(app: &mut App, c: KeyCode) {
 }
 
 /// Lets the engine answer what the UI asked, refreshing the UI's snapshot meanwhile.
-async fn settle(app: &mut App, engine: &engine::EngineHandle) {
+async fn settle(app: &mut App, engine: &runtime::EngineHandle) {
     for _ in 0..40 {
         app.set_snapshot(engine.current());
         if app.has_pending() {
@@ -275,7 +275,7 @@ async fn no_output_path_ever_shows_a_secret_value() {
             .unwrap()
             .remove(0)
     };
-    let engine = engine::start(EngineOptions {
+    let engine = runtime::start(EngineOptions {
         apps: vec![application],
         clusters: vec![handle],
         sources: Arc::new(Sources::new(cache.path().join("repos"))),

@@ -231,7 +231,7 @@ fn live_change(
     let cache = fresh_cache(h, "live");
     let (p50s, p99s) = engine_rt.block_on(async move {
         let t = Instant::now();
-        let engine = rekon::engine::start(rekon::engine::EngineOptions {
+        let engine = rekon::runtime::start(rekon::runtime::EngineOptions {
             apps: loaded.apps,
             clusters: vec![handle],
             sources: Arc::new(rekon::source::Sources::new(cache)),

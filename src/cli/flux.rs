@@ -15,12 +15,11 @@ use color_eyre::eyre::{Result, bail, eyre};
 use tokio::sync::oneshot;
 
 use super::{GlobalArgs, OutputFormat, session};
-use crate::engine::runtime::ObservedCommand;
-use crate::engine::{EngineCommand, EngineHandle};
 use crate::integrations::flux_graph::{FluxGraph, render_text};
 use crate::integrations::images::PolicyImages;
 use crate::integrations::{ObservedKind, ObservedRef, app_ref_in_cluster};
 use crate::model::{ConnectionState, SyncOptions};
+use crate::runtime::{EngineCommand, EngineHandle, ObservedCommand};
 
 /// Options of `rekon reconcile`.
 #[derive(Debug, Clone, Args)]

@@ -10,11 +10,10 @@ use super::session::{self, LoadedApps};
 use super::{GlobalArgs, OutputFormat};
 use crate::engine::diff::{DEFAULT_CONTEXT, render_side_by_side, render_unified, to_json};
 use crate::engine::mask::mask_object;
-use crate::engine::runtime::ObservedCommand;
 use crate::engine::tree::render_text;
-use crate::engine::{EngineCommand, EngineHandle};
 use crate::integrations::{ObservedKind, ObservedRef};
 use crate::model::{AppSnapshot, Application, Snapshot};
+use crate::runtime::{EngineCommand, EngineHandle, ObservedCommand};
 use crate::yaml;
 
 /// Exit code for "the command worked and found differences" (`diff`).

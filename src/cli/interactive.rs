@@ -15,7 +15,10 @@ use crate::tui::{self, TuiOptions};
 const DEMO_HINT: &str = "enter: open an app · d: diff · s: sync · /: filter · ?: help · q: quit";
 
 /// Notifies `--notify` and the config's `notify` URLs of the engine's changes.
-fn notifier(global: &GlobalArgs, engine: &crate::engine::EngineHandle) -> Result<notify::Notifier> {
+fn notifier(
+    global: &GlobalArgs,
+    engine: &crate::runtime::EngineHandle,
+) -> Result<notify::Notifier> {
     let config = Config::load(None)?;
     let mut urls = global.notify.clone();
     urls.extend(config.notify);

@@ -8,10 +8,10 @@ use color_eyre::eyre::{Result, bail, eyre};
 
 use super::GlobalArgs;
 use crate::cluster::{self, ClusterHandle};
-use crate::engine::{self, EngineHandle, EngineOptions};
 use crate::integrations::appset::{self, ApplicationSet, ClusterInfo, GeneratorContext};
 use crate::integrations::project::AppProject;
 use crate::model::Application;
+use crate::runtime::{self, EngineHandle, EngineOptions};
 use crate::source::Sources;
 
 /// Apps loaded from `--apps`, and the files that could not be read (each one line naming
@@ -221,7 +221,7 @@ pub fn start_engine_with_projects(
     read_only: bool,
     mode: Mode,
 ) -> EngineHandle {
-    engine::start(EngineOptions {
+    runtime::start(EngineOptions {
         apps,
         clusters,
         sources,

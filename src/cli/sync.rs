@@ -13,13 +13,13 @@ use tokio::sync::oneshot;
 use super::session::{self, LoadedApps};
 use super::{GlobalArgs, OutputFormat};
 use crate::engine::plan::step_title;
-use crate::engine::{EngineCommand, EngineHandle, EngineOptions};
+use crate::model::{format_duration, parse_duration};
 use crate::integrations::ObservedRef;
 use crate::model::{
     Application, HistoryEntry, Operation, OperationPhase, ResourceKey, RevisionOrigin, StepAction,
     StepStatus, SyncOptions, SyncStep, describe_takeovers,
 };
-use crate::model::{format_duration, parse_duration};
+use crate::runtime::{EngineCommand, EngineHandle, EngineOptions};
 use crate::yaml;
 
 /// Exit code for a failed or terminated sync, and for errors.
@@ -131,7 +131,7 @@ pub(super) async fn engine_for(
     let sources = session::sources(global)?;
     // AppProject rules of the --apps files apply to every sync this engine runs.
     let projects = session::load_apps(&global.apps).projects;
-    Ok(crate::engine::start(EngineOptions {
+    Ok(crate::runtime::start(EngineOptions {
         apps,
         clusters,
         sources,

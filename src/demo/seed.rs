@@ -13,8 +13,8 @@ use tokio::sync::oneshot;
 use super::Demo;
 use crate::cluster::ClusterHandle;
 use crate::cluster::apply::ensure_namespace;
-use crate::engine::{self, EngineCommand, EngineOptions};
 use crate::model::{Application, OperationPhase, SyncOptions};
+use crate::runtime::{self, EngineCommand, EngineOptions};
 
 /// Who the seed syncs are recorded as in the demo's history.
 const SEEDED_BY: &str = "rekon demo (seed)";
@@ -62,7 +62,7 @@ pub async fn seed(demo: &Demo) -> Result<()> {
             ensure_namespace(&cluster.client, ns, false).await?;
         }
     }
-    let engine = engine::start(EngineOptions {
+    let engine = runtime::start(EngineOptions {
         apps: demo.applications(),
         clusters: handles.clone(),
         sources: demo.sources.clone(),

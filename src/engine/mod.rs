@@ -1,7 +1,7 @@
 //! The reconcile engine, pure logic: normalize, diff, health, tree, desired objects,
 //! comparison outcomes, sync planning, timeline, tracking, masking, ignore rules. Imports
 //! `model` and `yaml` only: no I/O, no tokio tasks, no kube client (`cluster`, `sync` and
-//! the runtime run it against clusters). `runtime` is on its way out of this folder.
+//! the runtime run it against clusters).
 
 pub mod compare;
 pub mod desired;
@@ -12,9 +12,6 @@ pub mod json;
 pub mod mask;
 pub mod normalize;
 pub mod plan;
-pub mod runtime;
 pub mod timeline;
 pub mod tracking;
 pub mod tree;
-
-pub use runtime::{EngineCommand, EngineHandle, EngineOptions, start};

@@ -9,7 +9,7 @@
 //!
 //! Everything here is pure (status mapping, patches, graph, generators, project rules),
 //! except [`crds::install`] and [`notify`], which talk to a cluster or a webhook. The engine
-//! side (watches, followers of running actions) lives in `engine/runtime/observed.rs`.
+//! side (watches, followers of running actions) lives in `runtime/observed.rs`.
 //!
 //! On the command line observed apps are named `argocd:NAMESPACE/NAME`,
 //! `flux-ks:NAMESPACE/NAME` and `flux-hr:NAMESPACE/NAME`; `@CLUSTER` may follow to pick one

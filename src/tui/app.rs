@@ -21,7 +21,7 @@ use super::drift::drift_toasts;
 use super::flux::{FluxActions, FluxVerb};
 use super::keymap::Keymap;
 use super::options::TuiOptions;
-use super::requests::{Outbox, Pending, Request, ViewId};
+use super::requests::{Outbox, Pending, ViewId};
 use super::views::{
     AppView, AppsView, DiffView, DrawCx, FluxGraphView, HelpView, HistoryView, ImagesView, Message,
     MessageKind, Outcome, Prompt, SyncDialog, Target, TimelineView, View, ViewCx,
@@ -30,8 +30,9 @@ use super::widgets::{
     HeaderInfo, SPINNER, Toast, render_header, render_hint_bar, render_toasts, truncate, width,
 };
 use crate::config::Theme;
-use crate::engine::EngineCommand;
 use crate::model::{AppSnapshot, ConnectionState, Snapshot};
+use crate::runtime::EngineCommand;
+use crate::runtime::Request;
 
 /// How long a toast stays on screen.
 const TOAST_TIME: Duration = Duration::from_secs(8);

@@ -5,9 +5,10 @@
 //! the cluster either way).
 
 use super::action::Action;
-use super::requests::{Outbox, Reply, Request, RequestId, ViewId};
+use super::requests::{Outbox, RequestId, ViewId};
 use super::views::{AppId, Message, MessageKind, READ_ONLY_REFUSAL};
 use crate::model::{AppSnapshot, Health, ManagedBy};
+use crate::runtime::{Answer, Request};
 
 /// What was asked of Flux.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,11 +119,11 @@ impl FluxActions {
 
     /// The message for an answer to one of the actions (an error message when it failed);
     /// `None` for an answer that is not one of theirs.
-    pub fn finish(&mut self, id: RequestId, reply: Reply) -> Option<Message> {
+    pub fn finish(&mut self, id: RequestId, reply: Answer) -> Option<Message> {
         let i = self.running.iter().position(|a| a.id == id)?;
         let action = self.running.remove(i);
         match reply {
-            Reply::Done(result) => Some(outcome(&action, result)),
+            Answer::Done(result) => Some(outcome(&action, result)),
             _ => None,
         }
     }

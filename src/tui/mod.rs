@@ -24,7 +24,7 @@ pub use commands::{COMMANDS, CommandSpec, Vocabulary};
 pub use flux::{FluxVerb, RunningAction};
 pub use keymap::{Applies, Binding, GROUPS, Hint, Keymap, Subject};
 pub use options::{OptionsError, TuiOptions, no_color_requested};
-pub use requests::{Reply, Request, RequestId};
+pub use requests::RequestId;
 pub use views::{
     AppId, AppView, AppsView, DiffView, FluxGraphView, Focus, GraphLine, HelpView, HistoryView,
     ImagesView, Message, MessageKind, SyncDialog, SyncStage, TimelineView, graph_lines,
@@ -41,8 +41,8 @@ use futures::StreamExt;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use crate::engine::EngineCommand;
 use crate::model::Snapshot;
+use crate::runtime::EngineCommand;
 
 /// How often spinners advance while something animates.
 const SPINNER_INTERVAL: Duration = Duration::from_millis(100);

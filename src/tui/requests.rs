@@ -1,24 +1,18 @@
 //! Questions the views put to the engine and the answers coming back.
 //!
-//! A view asks through [`super::views::ViewCx::request`] and gets a [`RequestId`] at once;
-//! the app turns the request into an [`EngineCommand`] with a oneshot reply channel and
-//! keeps the receiving end here. Answers are handed back to the view that asked, which
+//! A view asks through `ViewCx::request` with a [`Request`] of the runtime's vocabulary
+//! and gets a [`RequestId`] at once; the app sends the request's [`EngineCommand`] and
+//! keeps its pending [`Answer`] here. Answers are handed back to the view that asked, which
 //! takes only the one it is waiting for (results of an action the user moved
 //! away from are dropped). A new request of the same kind from the same view drops the
 //! older one, so repeated requests collapse to the latest and the engine sees the closed
 //! channel of the abandoned one.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
-use crate::engine::EngineCommand;
-use crate::engine::runtime::ObservedCommand;
-use crate::integrations::flux_graph::FluxGraph;
-use crate::integrations::images::PolicyImages;
-use crate::model::{Operation, ResourceDiff, ResourceKey, SyncOptions, SyncPlan};
+use crate::runtime::{Answer, EngineCommand, PendingAnswer, Request};
 
 /// Names one request; answers carry it back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,101 +21,6 @@ pub struct RequestId(pub u64);
 /// Names one view on the stack, for as long as it lives; answers go to their asker only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ViewId(pub u64);
-
-/// What a view asks the engine. Apps are named `namespace/name`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
-    /// Fetch Git and compare again (no answer).
-    Refresh {
-        /// The app.
-        app: String,
-        /// Drop cached dry runs too.
-        hard: bool,
-    },
-    /// The plan of a sync with these options.
-    Plan {
-        /// The app.
-        app: String,
-        /// Sync options.
-        options: SyncOptions,
-    },
-    /// Start a sync; the answer is the finished operation.
-    Sync {
-        /// The app.
-        app: String,
-        /// Sync options.
-        options: SyncOptions,
-    },
-    /// Stop the running operation (no answer).
-    Terminate {
-        /// The app.
-        app: String,
-    },
-    /// Sync the revision of a history entry; the answer is the finished operation.
-    Rollback {
-        /// The app.
-        app: String,
-        /// History entry id.
-        id: u64,
-        /// How to sync it (`force`, `refuse_conflicts`).
-        options: SyncOptions,
-    },
-    /// The live object as YAML, secrets masked.
-    LiveYaml {
-        /// The app.
-        app: String,
-        /// The object.
-        key: ResourceKey,
-    },
-    /// Desired at a revision against live.
-    DiffRevision {
-        /// The app.
-        app: String,
-        /// Commit, branch or tag.
-        revision: String,
-    },
-    /// Flux: reconcile now; the answer comes once Ready (or failed).
-    Reconcile {
-        /// The Flux app.
-        app: String,
-        /// Reconcile its source first.
-        with_source: bool,
-    },
-    /// Flux: suspend; the answer comes once the patch is written.
-    Suspend {
-        /// The Flux app.
-        app: String,
-    },
-    /// Flux: resume and reconcile; the answer comes once Ready (or failed).
-    Resume {
-        /// The Flux app.
-        app: String,
-    },
-    /// The Flux graph of every cluster.
-    FluxGraph,
-    /// Every ImagePolicy against the images workloads run.
-    Images,
-}
-
-/// An answer from the engine (or the error that stood in for one).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Reply {
-    /// To [`Request::Plan`].
-    Plan(Result<SyncPlan, String>),
-    /// To [`Request::Sync`] and [`Request::Rollback`].
-    Operation(Result<Operation, String>),
-    /// To [`Request::LiveYaml`].
-    Yaml(Result<String, String>),
-    /// To [`Request::DiffRevision`].
-    Diffs(Result<Vec<ResourceDiff>, String>),
-    /// To [`Request::Reconcile`], [`Request::Suspend`] and [`Request::Resume`]: what Flux
-    /// reported (the Ready message), or why it failed.
-    Done(Result<String, String>),
-    /// To [`Request::FluxGraph`].
-    Graph(Result<Vec<FluxGraph>, String>),
-    /// To [`Request::Images`].
-    Images(Result<Vec<PolicyImages>, String>),
-}
 
 /// Which requests replace each other: the same kind asked by the same view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,32 +32,15 @@ enum Slot {
     Images,
 }
 
-impl Request {
-    fn slot(&self) -> Option<Slot> {
-        match self {
-            Request::Plan { .. } => Some(Slot::Plan),
-            Request::LiveYaml { .. } => Some(Slot::Yaml),
-            Request::DiffRevision { .. } => Some(Slot::Diffs),
-            Request::FluxGraph => Some(Slot::Graph),
-            Request::Images => Some(Slot::Images),
-            _ => None,
-        }
-    }
-
-    /// The answer to give when the request could not even be sent.
-    fn failed(&self, message: String) -> Option<Reply> {
-        match self {
-            Request::Refresh { .. } | Request::Terminate { .. } => None,
-            Request::Plan { .. } => Some(Reply::Plan(Err(message))),
-            Request::Sync { .. } | Request::Rollback { .. } => Some(Reply::Operation(Err(message))),
-            Request::LiveYaml { .. } => Some(Reply::Yaml(Err(message))),
-            Request::DiffRevision { .. } => Some(Reply::Diffs(Err(message))),
-            Request::Reconcile { .. } | Request::Suspend { .. } | Request::Resume { .. } => {
-                Some(Reply::Done(Err(message)))
-            }
-            Request::FluxGraph => Some(Reply::Graph(Err(message))),
-            Request::Images => Some(Reply::Images(Err(message))),
-        }
+/// The slot of a request, for the kinds where a newer request replaces the older.
+fn slot(request: &Request) -> Option<Slot> {
+    match request {
+        Request::Plan { .. } => Some(Slot::Plan),
+        Request::LiveYaml { .. } => Some(Slot::Yaml),
+        Request::DiffRevision { .. } => Some(Slot::Diffs),
+        Request::FluxGraph => Some(Slot::Graph),
+        Request::Images => Some(Slot::Images),
+        _ => None,
     }
 }
 
@@ -184,13 +66,11 @@ impl Outbox {
     }
 }
 
-type Answer = Pin<Box<dyn Future<Output = Reply> + Send>>;
-
 struct Entry {
     id: RequestId,
     owner: ViewId,
     slot: Option<Slot>,
-    answer: Answer,
+    answer: PendingAnswer,
 }
 
 /// An answer ready to be handed to its view.
@@ -201,7 +81,7 @@ pub struct Ready {
     /// The view that asked.
     pub owner: ViewId,
     /// The answer.
-    pub reply: Reply,
+    pub reply: Answer,
 }
 
 /// Requests sent and not answered yet, plus answers not yet handed out.
@@ -209,18 +89,6 @@ pub struct Ready {
 pub struct Pending {
     entries: Vec<Entry>,
     ready: Vec<Ready>,
-}
-
-fn wait_for<T: Send + 'static>(
-    rx: oneshot::Receiver<Result<T, String>>,
-    wrap: fn(Result<T, String>) -> Reply,
-) -> Answer {
-    Box::pin(async move {
-        wrap(
-            rx.await
-                .unwrap_or_else(|_| Err("the engine dropped the request without answering".into())),
-        )
-    })
 }
 
 impl Pending {
@@ -244,116 +112,8 @@ impl Pending {
         owner: ViewId,
         request: Request,
     ) -> Result<(), String> {
-        let slot = request.slot();
-        let (command, answer): (EngineCommand, Option<Answer>) = match request.clone() {
-            Request::Refresh { app, hard } => (
-                EngineCommand::Refresh {
-                    app: Some(app),
-                    hard,
-                },
-                None,
-            ),
-            Request::Terminate { app } => (EngineCommand::Terminate { app }, None),
-            Request::Plan { app, options } => {
-                let (reply, rx) = oneshot::channel();
-                (
-                    EngineCommand::Plan {
-                        app,
-                        options,
-                        reply,
-                    },
-                    Some(wait_for(rx, Reply::Plan)),
-                )
-            }
-            Request::Sync { app, options } => {
-                let (reply, rx) = oneshot::channel();
-                (
-                    EngineCommand::Sync {
-                        app,
-                        options,
-                        initiated_by: initiated_by.to_string(),
-                        reply: Some(reply),
-                    },
-                    Some(wait_for(rx, Reply::Operation)),
-                )
-            }
-            Request::Rollback { app, id, options } => {
-                let (reply, rx) = oneshot::channel();
-                (
-                    EngineCommand::Rollback {
-                        app,
-                        id,
-                        options,
-                        initiated_by: initiated_by.to_string(),
-                        reply: Some(reply),
-                    },
-                    Some(wait_for(rx, Reply::Operation)),
-                )
-            }
-            Request::LiveYaml { app, key } => {
-                let (reply, rx) = oneshot::channel();
-                (
-                    EngineCommand::LiveYaml { app, key, reply },
-                    Some(wait_for(rx, Reply::Yaml)),
-                )
-            }
-            Request::DiffRevision { app, revision } => {
-                let (reply, rx) = oneshot::channel();
-                (
-                    EngineCommand::DiffRevision {
-                        app,
-                        revision,
-                        reply,
-                    },
-                    Some(wait_for(rx, Reply::Diffs)),
-                )
-            }
-            Request::Reconcile { app, with_source } => {
-                let (reply, rx) = oneshot::channel();
-                (
-                    EngineCommand::Observed(ObservedCommand::Reconcile {
-                        app,
-                        with_source,
-                        reply: Some(reply),
-                    }),
-                    Some(wait_for(rx, Reply::Done)),
-                )
-            }
-            Request::Suspend { app } => {
-                let (reply, rx) = oneshot::channel();
-                (
-                    EngineCommand::Observed(ObservedCommand::Suspend {
-                        app,
-                        reply: Some(reply),
-                    }),
-                    Some(wait_for(rx, Reply::Done)),
-                )
-            }
-            Request::Resume { app } => {
-                let (reply, rx) = oneshot::channel();
-                (
-                    EngineCommand::Observed(ObservedCommand::Resume {
-                        app,
-                        reply: Some(reply),
-                    }),
-                    Some(wait_for(rx, Reply::Done)),
-                )
-            }
-            Request::FluxGraph => {
-                let (reply, rx) = oneshot::channel();
-                (
-                    EngineCommand::Observed(ObservedCommand::FluxGraph { reply }),
-                    Some(wait_for(rx, Reply::Graph)),
-                )
-            }
-            Request::Images => {
-                let (reply, rx) = oneshot::channel();
-                (
-                    EngineCommand::Observed(ObservedCommand::Images { reply }),
-                    Some(wait_for(rx, Reply::Images)),
-                )
-            }
-        };
+        let slot = slot(&request);
+        let (command, answer) = request.clone().into_command(initiated_by);
         // Collapse: the older request of the same kind from the same view is abandoned.
         if let Some(slot) = slot {
             self.entries
@@ -446,20 +206,21 @@ impl Pending {
     }
 }
 
-fn same_slot(reply: &Reply, slot: Slot) -> bool {
+fn same_slot(reply: &Answer, slot: Slot) -> bool {
     matches!(
         (reply, slot),
-        (Reply::Plan(_), Slot::Plan)
-            | (Reply::Yaml(_), Slot::Yaml)
-            | (Reply::Diffs(_), Slot::Diffs)
-            | (Reply::Graph(_), Slot::Graph)
-            | (Reply::Images(_), Slot::Images)
+        (Answer::Plan(_), Slot::Plan)
+            | (Answer::Yaml(_), Slot::Yaml)
+            | (Answer::Diffs(_), Slot::Diffs)
+            | (Answer::Graph(_), Slot::Graph)
+            | (Answer::Images(_), Slot::Images)
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ResourceKey;
 
     fn yaml(app: &str, name: &str) -> Request {
         Request::LiveYaml {
@@ -490,7 +251,7 @@ mod tests {
         let ready = p.take_ready();
         assert_eq!(ready.len(), 1);
         assert_eq!(ready[0].id, RequestId(2));
-        assert_eq!(ready[0].reply, Reply::Yaml(Ok("kind: ConfigMap".into())));
+        assert_eq!(ready[0].reply, Answer::Yaml(Ok("kind: ConfigMap".into())));
         assert!(!p.is_waiting());
     }
 
@@ -502,7 +263,7 @@ mod tests {
         let ready = p.take_ready();
         assert_eq!(
             ready[0].reply,
-            Reply::Yaml(Err("no engine is connected".into()))
+            Answer::Yaml(Err("no engine is connected".into()))
         );
         let (tx, rx) = mpsc::channel(1);
         drop(rx);
@@ -530,6 +291,6 @@ mod tests {
         drop(rx.try_recv());
         assert!(p.poll_now());
         let ready = p.take_ready();
-        assert!(matches!(&ready[0].reply, Reply::Yaml(Err(m)) if m.contains("dropped")));
+        assert!(matches!(&ready[0].reply, Answer::Yaml(Err(m)) if m.contains("dropped")));
     }
 }

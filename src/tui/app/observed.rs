@@ -5,9 +5,10 @@
 use std::time::Instant;
 
 use super::{App, SESSION, ShownToast, TOAST_TIME};
+use crate::runtime::Answer;
 use crate::tui::flux::{FluxVerb, RunningAction};
 use crate::tui::keymap::Subject;
-use crate::tui::requests::{Reply, RequestId};
+use crate::tui::requests::RequestId;
 use crate::tui::views::{FluxGraphView, ImagesView, MessageKind, View, find_app};
 use crate::tui::widgets::Toast;
 
@@ -72,7 +73,7 @@ impl App {
 
     /// An answer to a request the session made: the outcome goes to the status line, and
     /// a failure also to a toast, so it does not vanish with the next key press.
-    pub(super) fn on_session_reply(&mut self, id: RequestId, reply: Reply) {
+    pub(super) fn on_session_reply(&mut self, id: RequestId, reply: Answer) {
         let Some(message) = self.flux.finish(id, reply) else {
             return;
         };

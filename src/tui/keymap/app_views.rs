@@ -5,7 +5,7 @@ use crossterm::event::KeyCode;
 
 use super::{Applies, Binding, CommandText, bind};
 use crate::config::KeyChord;
-use crate::tui::action::{Action, Context, SortColumn};
+use crate::tui::action::{Action, Context};
 
 /// The app view, its diff, the sync dialog and the history.
 pub(super) fn bindings() -> Vec<Binding> {

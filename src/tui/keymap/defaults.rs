@@ -399,7 +399,6 @@ fn general_bindings() -> Vec<Binding> {
 fn prompt_bindings() -> Vec<Binding> {
     use Context::*;
     let key = KeyChord::plain;
-    let c = KeyChord::char;
     vec![
         // Filter
         bind(

@@ -14,8 +14,9 @@ use super::text::one_line;
 use super::{AppId, AppView, DrawCx, Outcome, Target, View, ViewCx};
 use crate::integrations::images::PolicyImages;
 use crate::model::{Health, ResourceKey, Snapshot};
+use crate::runtime::{Answer, Request};
 use crate::tui::action::{Action, Context};
-use crate::tui::requests::{Reply, Request, RequestId};
+use crate::tui::requests::RequestId;
 use crate::tui::widgets::{truncate, width};
 
 /// One line of the table: a policy's workload, or a policy no workload follows.
@@ -199,11 +200,11 @@ impl View for ImagesView {
         }
     }
 
-    fn on_reply(&mut self, id: RequestId, reply: Reply, cx: &mut ViewCx<'_>) {
+    fn on_reply(&mut self, id: RequestId, reply: Answer, cx: &mut ViewCx<'_>) {
         if self.asking != Some(id) {
             return;
         }
-        let Reply::Images(result) = reply else {
+        let Answer::Images(result) = reply else {
             return;
         };
         self.asking = None;

@@ -33,9 +33,10 @@ use ratatui::layout::Rect;
 
 use super::action::{Action, Context};
 use super::keymap::Keymap;
-use super::requests::{Outbox, Reply, Request, RequestId, ViewId};
+use super::requests::{Outbox, RequestId, ViewId};
 use crate::config::Theme;
 use crate::model::{AppSnapshot, ResourceKey, Snapshot};
+use crate::runtime::{Answer, Request};
 
 /// How urgent a status-line message is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,7 +206,7 @@ pub trait View {
 
     /// An answer to a request this view made. A view takes only the answer it still
     /// waits for and drops the rest.
-    fn on_reply(&mut self, _id: RequestId, _reply: Reply, _cx: &mut ViewCx<'_>) {}
+    fn on_reply(&mut self, _id: RequestId, _reply: Answer, _cx: &mut ViewCx<'_>) {}
 
     /// Handles a bound action.
     fn handle_action(&mut self, action: &Action, cx: &mut ViewCx<'_>) -> Outcome;

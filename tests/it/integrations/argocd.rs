@@ -5,9 +5,8 @@
 //! ApplicationSets listed.
 
 use crate::support::integrations::*;
-use rekon::engine::EngineCommand;
-use rekon::engine::runtime::ObservedCommand;
 use rekon::model::{Health, ManagedBy, OperationPhase, ResourceKey, SyncOptions, SyncStatus};
+use rekon::runtime::{EngineCommand, ObservedCommand};
 use serde_json::{Value, json};
 
 fn deployment(image: &str) -> Value {

@@ -47,7 +47,7 @@ async fn a_cluster_going_away_leaves_the_other_working() {
     // The same name in two clusters: found with @CLUSTER, ambiguous without.
     assert!(find(&snap, "argocd:argocd/shared@a").is_some());
     assert!(find(&snap, "argocd:argocd/shared@b").is_some());
-    let err = ask(&engine, |reply| rekon::engine::EngineCommand::LiveYaml {
+    let err = ask(&engine, |reply| rekon::runtime::EngineCommand::LiveYaml {
         app: "argocd:argocd/shared".into(),
         key: rekon::model::ResourceKey::new("", "Service", "x", "y"),
         reply,

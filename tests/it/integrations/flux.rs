@@ -5,10 +5,9 @@
 //! Kustomization rendered by rekon's engine.
 
 use crate::support::integrations::*;
-use rekon::engine::EngineCommand;
-use rekon::engine::runtime::ObservedCommand;
 use rekon::integrations::flux_graph::EdgeKind;
 use rekon::model::{Health, ManagedBy, ResourceKey, SyncStatus};
+use rekon::runtime::{EngineCommand, ObservedCommand};
 use serde_json::{Value, json};
 
 const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -335,7 +334,7 @@ async fn reconcile_suspend_and_resume_patch_as_the_flux_cli_does() {
     );
 }
 
-async fn send(engine: &rekon::engine::EngineHandle, cmd: ObservedCommand) {
+async fn send(engine: &rekon::runtime::EngineHandle, cmd: ObservedCommand) {
     engine
         .commands()
         .send(EngineCommand::Observed(cmd))

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use crate::support::integrations::*;
-use rekon::engine::{self, EngineCommand, EngineOptions};
 use rekon::integrations::project::AppProject;
 use rekon::model::{Application, SyncOptions};
+use rekon::runtime::{self, EngineCommand, EngineOptions};
 use rekon::source::Sources;
 
 #[tokio::test]
@@ -38,7 +38,7 @@ async fn a_sync_breaking_the_project_is_refused_with_the_rule_named() {
     )
     .unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let engine = engine::start(EngineOptions {
+    let engine = runtime::start(EngineOptions {
         apps: app,
         clusters: vec![handle(&c)],
         sources: Arc::new(Sources::new(cache.path().to_path_buf())),

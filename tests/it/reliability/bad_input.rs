@@ -9,8 +9,8 @@ use std::sync::Arc;
 use crate::support::reliability::{handle, quick};
 use crate::support::sync::{Fixture, cm_yaml, create_namespace, sync, wait_app};
 use rekon::emulator::{Cluster, ClusterOptions};
-use rekon::engine::{self, EngineCommand, EngineHandle, EngineOptions};
 use rekon::model::{AppSnapshot, Application, OperationPhase, SyncOptions, SyncStatus};
+use rekon::runtime::{self, EngineCommand, EngineHandle, EngineOptions};
 use rekon::source::Sources;
 use serde_json::json;
 use std::time::Duration;
@@ -30,7 +30,7 @@ fn app_at(name: &str, repo_url: &str, path: &str, revision: &str) -> Application
 }
 
 fn start(cluster: &Cluster, cache: &TempDir, apps: Vec<Application>) -> EngineHandle {
-    engine::start(EngineOptions {
+    runtime::start(EngineOptions {
         apps,
         clusters: vec![handle(cluster, quick(Duration::from_secs(5)))],
         sources: Arc::new(Sources::new(cache.path().join("repos"))),

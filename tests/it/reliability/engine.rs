@@ -16,10 +16,10 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DeleteParams};
 use rekon::cluster::ClusterHandle;
 use rekon::emulator::{Cluster, ClusterOptions};
-use rekon::engine::{self, EngineHandle, EngineOptions};
 use rekon::model::{
     AppSnapshot, Application, ConnectionState, OperationPhase, SyncOptions, SyncStatus,
 };
+use rekon::runtime::{self, EngineHandle, EngineOptions};
 use rekon::source::Sources;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -39,7 +39,7 @@ async fn cluster(listen: bool) -> Cluster {
 }
 
 fn engine(cluster: ClusterHandle, cache: &TempDir, apps: Vec<Application>) -> EngineHandle {
-    engine::start(EngineOptions {
+    runtime::start(EngineOptions {
         apps,
         clusters: vec![cluster],
         sources: Arc::new(Sources::new(cache.path().join("repos"))),
@@ -557,7 +557,7 @@ async fn an_auto_sync_after_a_hand_edit_takes_the_field_back_when_the_app_self_h
     let head = repo.commit("v2");
     // An engine with auto-sync sees revision 2 for the first time: its auto-sync must not
     // fail on the hand edit's ownership (it would never be retried at this revision).
-    let auto = engine::start(EngineOptions {
+    let auto = runtime::start(EngineOptions {
         apps: vec![app],
         clusters: vec![handle(&c, quick(Duration::from_secs(5)))],
         sources: Arc::new(Sources::new(cache.path().join("repos"))),

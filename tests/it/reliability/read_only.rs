@@ -11,7 +11,7 @@ use crate::support::reliability::{raw_http_client, rekon, send};
 use crate::support::source::Fixture;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use http::Method;
-use rekon::engine::{self, EngineOptions};
+use rekon::runtime::{self, EngineOptions};
 use rekon::source::Sources;
 use rekon::tui::{App, TuiOptions};
 use serde_json::Value;
@@ -56,7 +56,7 @@ fn typed(app: &mut App, text: &str) {
     }
 }
 
-async fn settle(app: &mut App, engine: &engine::EngineHandle) {
+async fn settle(app: &mut App, engine: &runtime::EngineHandle) {
     for _ in 0..20 {
         app.set_snapshot(engine.current());
         if !app.has_pending() {
@@ -198,7 +198,7 @@ async fn read_only_writes_nothing_through_any_command_or_the_tui() {
     let application = rekon::model::Application::parse_all(&text, "apps.yaml")
         .unwrap()
         .remove(0);
-    let engine = engine::start(EngineOptions {
+    let engine = runtime::start(EngineOptions {
         apps: vec![application],
         clusters: vec![rekon::cluster::connect_server(&emu.url).unwrap()],
         sources: Arc::new(Sources::new(cache.path().join("repos"))),

@@ -217,7 +217,7 @@ async fn an_engine_starts_from_the_remote_and_a_refresh_checks_it_again() {
         .unwrap()
         .remove(0);
     let start = || {
-        rekon::engine::start(rekon::engine::EngineOptions {
+        rekon::runtime::start(rekon::runtime::EngineOptions {
             apps: vec![app.clone()],
             clusters: vec![world.handle()],
             sources: Arc::new(fresh(cache.path())),
@@ -247,7 +247,7 @@ async fn an_engine_starts_from_the_remote_and_a_refresh_checks_it_again() {
 
     let third = commit(f, "third");
     two.commands()
-        .send(rekon::engine::EngineCommand::Refresh {
+        .send(rekon::runtime::EngineCommand::Refresh {
             app: None,
             hard: false,
         })

@@ -7,8 +7,9 @@ use std::time::Duration;
 use rekon::cluster::apply::{ApplyOptions, apply};
 use rekon::cluster::{ApiCatalog, ClusterHandle};
 use rekon::emulator::{Cluster, ClusterOptions};
-use rekon::engine::{self, EngineHandle, EngineOptions, desired, tracking};
+use rekon::engine::{desired, tracking};
 use rekon::model::{AppSnapshot, Application, Snapshot};
+use rekon::runtime::{self, EngineHandle, EngineOptions};
 use rekon::source::Sources;
 
 use super::source::Fixture;
@@ -68,7 +69,7 @@ impl World {
 
     /// An engine whose snapshots keep only the root of each tree (as `rekon run` starts it).
     pub fn engine_with(&self, apps: Vec<Application>, skip_trees: bool) -> EngineHandle {
-        engine::start(EngineOptions {
+        runtime::start(EngineOptions {
             apps,
             clusters: vec![self.handle()],
             sources: self.sources.clone(),

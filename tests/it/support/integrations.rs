@@ -8,9 +8,9 @@ use std::time::Duration;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use rekon::cluster::{ApiCatalog, ClusterHandle};
 use rekon::emulator::{AuditEntry, Cluster, ClusterOptions};
-use rekon::engine::{self, EngineCommand, EngineHandle, EngineOptions};
 use rekon::integrations::crds;
 use rekon::model::{AppSnapshot, ResourceKey, Snapshot};
+use rekon::runtime::{self, EngineCommand, EngineHandle, EngineOptions};
 use rekon::source::Sources;
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -49,7 +49,7 @@ pub fn handle(cluster: &Cluster) -> ClusterHandle {
 pub fn engine(clusters: Vec<ClusterHandle>, read_only: bool) -> (EngineHandle, tempfile::TempDir) {
     let cache = tempfile::tempdir().unwrap();
     let sources = Arc::new(Sources::new(cache.path().to_path_buf()));
-    let handle = engine::start(EngineOptions {
+    let handle = runtime::start(EngineOptions {
         apps: Vec::new(),
         clusters,
         sources,

@@ -8,8 +8,8 @@ use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use rekon::cluster::ClusterHandle;
 use rekon::emulator::{AuditEntry, Cluster, ClusterOptions};
-use rekon::engine::{self, EngineCommand, EngineHandle, EngineOptions};
 use rekon::model::{AppSnapshot, Application, Operation, SyncOptions, SyncPlan};
+use rekon::runtime::{self, EngineCommand, EngineHandle, EngineOptions};
 use rekon::source::Sources;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -85,7 +85,7 @@ pub fn engine_for(
     apps: Vec<Application>,
     knobs: Knobs,
 ) -> EngineHandle {
-    engine::start(EngineOptions {
+    runtime::start(EngineOptions {
         apps,
         clusters: vec![ClusterHandle {
             name: "test".into(),

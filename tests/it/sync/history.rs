@@ -4,8 +4,8 @@
 //! auto-sync is on.
 
 use crate::support::sync::*;
-use rekon::engine::EngineCommand;
 use rekon::model::{HistoryEntry, Operation, OperationPhase, ResourceKey, SyncOptions};
+use rekon::runtime::EngineCommand;
 use serde_json::json;
 
 async fn history(env: &Env) -> Vec<HistoryEntry> {

@@ -64,7 +64,7 @@ async fn waves_and_hooks_run_in_the_planned_order_and_waves_wait_for_health() {
     let sync = tokio::spawn(async move {
         let (tx, rx) = tokio::sync::oneshot::channel();
         engine_cmds
-            .send(rekon::engine::EngineCommand::Sync {
+            .send(rekon::runtime::EngineCommand::Sync {
                 app: name,
                 options: SyncOptions::default(),
                 initiated_by: "tester".into(),

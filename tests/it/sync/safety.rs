@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use crate::support::sync::*;
-use rekon::engine::EngineCommand;
 use rekon::model::{OperationPhase, StepStatus, SyncOptions};
+use rekon::runtime::EngineCommand;
 use serde_json::json;
 
 #[tokio::test]

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::support::tui::*;
 use crossterm::event::{KeyCode, KeyModifiers, MouseEvent, MouseEventKind};
-use rekon::engine::EngineCommand;
 use rekon::model::{Health, ResourceKey, SyncStatus, TreeNode};
+use rekon::runtime::EngineCommand;
 use rekon::tui::{Context, Focus, MessageKind, TuiOptions};
 
 fn open_checkout() -> (rekon::tui::App, tokio::sync::mpsc::Receiver<EngineCommand>) {

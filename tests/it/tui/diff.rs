@@ -4,7 +4,7 @@
 
 use crate::support::tui::*;
 use crossterm::event::KeyCode;
-use rekon::engine::EngineCommand;
+use rekon::runtime::EngineCommand;
 use rekon::tui::{App, Context, TuiOptions};
 
 fn diff_of_checkout() -> (App, tokio::sync::mpsc::Receiver<EngineCommand>) {

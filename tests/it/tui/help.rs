@@ -63,9 +63,9 @@ fn every_binding_appears_in_the_help_popup() {
     let keymap = Keymap::default();
     for b in keymap.bindings().iter().filter(|b| !b.keys.is_empty()) {
         assert!(
-            text.contains(b.description),
+            text.contains(b.text.description),
             "help lacks {:?}",
-            b.description
+            b.text.description
         );
         let keys = b
             .keys
@@ -73,7 +73,7 @@ fn every_binding_appears_in_the_help_popup() {
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(" ");
-        let line = text.lines().find(|l| l.contains(b.description)).unwrap();
+        let line = text.lines().find(|l| l.contains(b.text.description)).unwrap();
         assert!(
             line.contains(&keys),
             "{:?} shown without its keys {keys:?}: {line}",
@@ -113,11 +113,11 @@ fn hint_bar_shows_only_what_works_in_the_current_context() {
             );
             // The key shown really triggers that binding here.
             let hit = keymap.lookup(context, h.key).unwrap();
-            assert_eq!(hit.hint, h.label);
+            assert_eq!(hit.text.hint, h.label);
         }
         for b in keymap.bindings().iter().filter(|b| b.in_hint_bar) {
             let valid = keymap.valid_keys(context, b);
-            let hidden = format!("{} {}", b.keys[0], b.hint);
+            let hidden = format!("{} {}", b.keys[0], b.text.hint);
             // The same key and word may belong to this context's own binding (`d diff`
             // exists in the apps table and in the app view).
             let same_here = hints

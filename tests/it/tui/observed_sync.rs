@@ -8,10 +8,10 @@ use std::sync::Arc;
 use crate::support::tui::observed::*;
 use crate::support::tui::*;
 use crossterm::event::KeyCode;
-use rekon::engine::EngineCommand;
 use rekon::model::{
     Operation, OperationPhase, StepAction, StepStatus, SyncOptions, SyncPhase, SyncPlan,
 };
+use rekon::runtime::EngineCommand;
 use rekon::tui::{App, Context, SyncStage, TuiOptions};
 use tokio::sync::{mpsc, oneshot};
 

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use crate::support::tui::*;
 use crossterm::event::KeyCode;
-use rekon::engine::EngineCommand;
 use rekon::model::{
     FieldTakeover, Operation, OperationPhase, ResourceKey, StepStatus, SyncOptions, SyncPlan,
     SyncStatus,
 };
+use rekon::runtime::EngineCommand;
 use rekon::tui::{App, Context, MessageKind, SyncStage, TuiOptions};
 use tokio::sync::{mpsc, oneshot};
 

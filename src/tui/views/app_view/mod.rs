@@ -18,8 +18,9 @@ use tui_tree_widget::{Tree, TreeState};
 use self::tree::{LineStyle, NodePath, find_key, node_at, open_paths, visible_paths};
 use super::{AppId, DrawCx, Outcome, Target, View, ViewCx, find_app};
 use crate::model::{AppDetail, ResourceKey, Snapshot, TreeNode};
+use crate::runtime::{Answer, Request};
 use crate::tui::action::{Action, Context};
-use crate::tui::requests::{Reply, Request, RequestId};
+use crate::tui::requests::RequestId;
 use crate::tui::widgets::{health_symbol, sync_symbol};
 
 /// Which pane the keys (and the mouse wheel) move.
@@ -382,7 +383,7 @@ impl View for AppView {
         self.follow_selection(cx);
     }
 
-    fn on_reply(&mut self, id: RequestId, reply: Reply, _cx: &mut ViewCx<'_>) {
+    fn on_reply(&mut self, id: RequestId, reply: Answer, _cx: &mut ViewCx<'_>) {
         let Some(Yaml::Loading {
             id: waiting, key, ..
         }) = &self.yaml
@@ -394,8 +395,8 @@ impl View for AppView {
         }
         let key = key.clone();
         self.yaml = Some(match reply {
-            Reply::Yaml(Ok(text)) => Yaml::Loaded { key, text },
-            Reply::Yaml(Err(error)) => Yaml::Failed { key, error },
+            Answer::Yaml(Ok(text)) => Yaml::Loaded { key, text },
+            Answer::Yaml(Err(error)) => Yaml::Failed { key, error },
             _ => return,
         });
     }

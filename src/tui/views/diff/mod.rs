@@ -16,8 +16,9 @@ use self::lines::{ScreenLine, line_of_row, screen_lines};
 use super::{AppId, DrawCx, Outcome, Target, View, ViewCx, find_app};
 use crate::engine::diff::{DEFAULT_CONTEXT, SideBySide, resource_title};
 use crate::model::{ResourceDiff, ResourceKey, Snapshot};
+use crate::runtime::{Answer, Request};
 use crate::tui::action::{Action, Context};
-use crate::tui::requests::{Reply, Request, RequestId};
+use crate::tui::requests::RequestId;
 
 /// Below this many columns the diff is shown unified whatever the user chose.
 pub const SIDE_BY_SIDE_MIN_WIDTH: u16 = 100;
@@ -372,7 +373,7 @@ impl View for DiffView {
         }
     }
 
-    fn on_reply(&mut self, id: RequestId, reply: Reply, _cx: &mut ViewCx<'_>) {
+    fn on_reply(&mut self, id: RequestId, reply: Answer, _cx: &mut ViewCx<'_>) {
         let Source::Revision { state, .. } = &mut self.source else {
             return;
         };
@@ -380,11 +381,11 @@ impl View for DiffView {
             return;
         }
         match reply {
-            Reply::Diffs(Ok(diffs)) => {
+            Answer::Diffs(Ok(diffs)) => {
                 *state = Loading::Done;
                 self.set_diffs(&diffs);
             }
-            Reply::Diffs(Err(e)) => *state = Loading::Failed(e),
+            Answer::Diffs(Err(e)) => *state = Loading::Failed(e),
             _ => {}
         }
     }

@@ -24,8 +24,9 @@ use super::text::one_line;
 use super::{AppId, AppView, DrawCx, Outcome, Target, View, ViewCx};
 use crate::integrations::flux_graph::{EdgeKind, FluxGraph, GraphNode};
 use crate::model::{Health, ManagedBy, ResourceKey, Snapshot};
+use crate::runtime::{Answer, Request};
 use crate::tui::action::{Action, Context};
-use crate::tui::requests::{Reply, Request, RequestId};
+use crate::tui::requests::RequestId;
 use crate::tui::widgets::{health_symbol, truncate, width};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -193,11 +194,11 @@ impl View for FluxGraphView {
         }
     }
 
-    fn on_reply(&mut self, id: RequestId, reply: Reply, cx: &mut ViewCx<'_>) {
+    fn on_reply(&mut self, id: RequestId, reply: Answer, cx: &mut ViewCx<'_>) {
         if self.asking != Some(id) {
             return;
         }
-        let Reply::Graph(result) = reply else {
+        let Answer::Graph(result) = reply else {
             return;
         };
         self.asking = None;

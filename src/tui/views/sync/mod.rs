@@ -19,8 +19,9 @@ use super::{AppId, DrawCx, Outcome, READ_ONLY_REFUSAL, Target, View, ViewCx, fin
 use crate::model::{
     ManagedBy, Operation, OperationPhase, ResourceKey, Snapshot, SyncOptions, SyncPlan,
 };
+use crate::runtime::{Answer, Request};
 use crate::tui::action::{Action, Context};
-use crate::tui::requests::{Reply, Request, RequestId};
+use crate::tui::requests::RequestId;
 
 /// Where the dialog stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,9 +321,9 @@ impl View for SyncDialog {
         self.follow(cx.snapshot);
     }
 
-    fn on_reply(&mut self, id: RequestId, reply: Reply, _cx: &mut ViewCx<'_>) {
+    fn on_reply(&mut self, id: RequestId, reply: Answer, _cx: &mut ViewCx<'_>) {
         match reply {
-            Reply::Plan(result) if self.plan == Some(Plan::Waiting(id)) => {
+            Answer::Plan(result) if self.plan == Some(Plan::Waiting(id)) => {
                 let observed = self.app.managed_by != ManagedBy::Rekon;
                 self.plan = Some(match result {
                     Ok(plan) => Plan::Ready(plan),
@@ -330,7 +331,7 @@ impl View for SyncDialog {
                     Err(e) => Plan::Failed(e),
                 });
             }
-            Reply::Operation(result) if self.sent == Some(id) => {
+            Answer::Operation(result) if self.sent == Some(id) => {
                 self.sent = None;
                 self.stage = SyncStage::Done;
                 match result {

@@ -200,12 +200,12 @@ pub fn rows(app: &mut App, w: u16, h: u16) -> Vec<String> {
 // ---------------------------------------------------------------------------------------
 // App details: a tree, diffs, history, timeline and operations for the app views.
 
-use rekon::engine::EngineCommand;
 use rekon::model::{
     AppCondition, AppDetail, HealthStatus, HistoryEntry, Operation, OperationPhase, ResourceDiff,
     ResourceKey, StepAction, StepStatus, SyncPhase, SyncPlan, SyncStep, TimelineEntry,
     TimelineKind, TreeNode,
 };
+use rekon::runtime::EngineCommand;
 use tokio::sync::mpsc;
 
 /// A tree node; `sync` only for the app and its own resources.

@@ -5,11 +5,11 @@
 
 use std::sync::Arc;
 
-use rekon::engine::EngineCommand;
 use rekon::integrations::flux_graph::{self, FluxGraph};
 use rekon::model::{
     AppDetail, AppSnapshot, Health, ManagedBy, ResourceStatus, Snapshot, SyncStatus,
 };
+use rekon::runtime::EngineCommand;
 use rekon::tui::{App, TuiOptions};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;

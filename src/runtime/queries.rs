@@ -1,9 +1,10 @@
-//! Queries answered from the engine's state: live YAML, diffs of another revision.
+//! Queries answered from the actor's state: live YAML, diffs of another revision.
 
-use super::state::{Engine, Msg};
+use super::actor::Actor;
+use super::messages::Msg;
 use super::*;
 
-impl Engine {
+impl Actor {
     pub(super) fn find_app(&self, name: &str) -> Result<usize, String> {
         self.apps
             .iter()

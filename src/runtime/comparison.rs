@@ -1,61 +1,14 @@
 //! The compare flow of one app: render, prepare desired objects, watch their kinds,
 //! compare off the engine task, summarize.
 
-use super::clusters::{child_kinds, describe_kube};
-use super::state::{self, Engine, Msg};
+use super::actor::Actor;
+use super::clusters::{PRUNABLE_KINDS, child_kinds};
+use super::messages::{CompareTurn, Msg};
 use crate::engine::timeline;
 
-/// Kinds watched metadata-only on every cluster to find tracked objects Git dropped.
-const PRUNABLE_KINDS: &[(&str, &str)] = &[
-    ("", "ConfigMap"),
-    ("", "Secret"),
-    ("", "Service"),
-    ("", "ServiceAccount"),
-    ("", "PersistentVolumeClaim"),
-    ("", "Namespace"),
-    ("apps", "Deployment"),
-    ("apps", "StatefulSet"),
-    ("apps", "DaemonSet"),
-    ("batch", "Job"),
-    ("batch", "CronJob"),
-    ("networking.k8s.io", "Ingress"),
-    ("networking.k8s.io", "NetworkPolicy"),
-    ("rbac.authorization.k8s.io", "Role"),
-    ("rbac.authorization.k8s.io", "RoleBinding"),
-    ("rbac.authorization.k8s.io", "ClusterRole"),
-    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-    ("autoscaling", "HorizontalPodAutoscaler"),
-    ("policy", "PodDisruptionBudget"),
-];
 use super::*;
 
-/// Apps compared at once; the rest wait with no job. The dry-run cache lets 32 resources
-/// run engine-wide, but a turn reaches the engine's task behind the watch messages of a
-/// cold start: 16 apps left the dry runs starved (1,000 apps settled in 15.8 s instead of
-/// 9.4 s), 128 do not (9.2 s), and 128 waiting jobs hold about 2 MB.
-pub(super) const APPS_COMPARING: usize = 128;
-
-/// A comparison waiting for its turn: what [`Engine::compare`] checked, and the turn.
-pub(super) struct CompareTurn {
-    app: usize,
-    cluster: usize,
-    generation: u64,
-    catalog: Arc<ApiCatalog>,
-    desired: Arc<Vec<DesiredObject>>,
-    unavailable: HashMap<(String, String), String>,
-    permit: Option<tokio::sync::OwnedSemaphorePermit>,
-}
-
-impl Engine {
-    pub(super) fn discover(&mut self, c: usize) {
-        let client = self.clusters[c].handle.client.clone();
-        let tx = self.tx.clone();
-        tokio::spawn(async move {
-            let result = ApiCatalog::discover(&client).await.map_err(describe_kube);
-            let _ = tx.send(Msg::Catalog { cluster: c, result });
-        });
-    }
-
+impl Actor {
     pub(super) fn render(&mut self, a: usize, fetch: bool) {
         let app = &mut self.apps[a];
         app.render_generation += 1;
@@ -95,7 +48,7 @@ impl Engine {
         let mut current = Some(about.unwrap_or_else(|| key.clone()));
         let mut hops = 0;
         while let Some(k) = current.take() {
-            if let Some(apps) = self.wanted_by.get(&k.fingerprint_in(cluster)) {
+            if let Some(apps) = self.wanted_by.get(k.fingerprint_in(cluster)) {
                 out.extend(apps.iter().copied());
             }
             let Some(obj) = store.get(&k) else { break };
@@ -119,10 +72,15 @@ impl Engine {
         // desired lists instead cost O(desired objects) per deletion (profiled: a third of
         // `rekon diff` on an app of 1,000 objects).
         if store.get(key).is_none()
-            && let Some(apps) = self.wanted_by.get(&key.fingerprint_in(cluster))
+            && let Some(apps) = self.wanted_by.get(key.fingerprint_in(cluster))
         {
             out.extend(apps.iter().copied());
         }
+    }
+
+    /// Starts a watch of `gk` on cluster `c` (see `ClusterState::ensure_watch`).
+    pub(super) fn ensure_watch(&mut self, c: usize, gk: &GroupKind, metadata_only: bool) {
+        self.clusters[c].ensure_watch(c, gk, metadata_only, &self.tx);
     }
 
     /// Turns the rendered manifests into desired objects for the app's cluster, starts the
@@ -154,25 +112,8 @@ impl Engine {
             &catalog,
             &self.clusters[c].handle.name,
         );
-        if let Some(old) = &self.apps[a].desired {
-            for d in old.iter() {
-                let slot = d.key.fingerprint_in(c);
-                if let Some(list) = self.wanted_by.get_mut(&slot) {
-                    list.retain(|x| *x != a);
-                    // Apps whose object names change per commit would leave a slot behind
-                    // for every name they ever rendered.
-                    if list.is_empty() {
-                        self.wanted_by.remove(&slot);
-                    }
-                }
-            }
-        }
-        for d in &objects {
-            self.wanted_by
-                .entry(d.key.fingerprint_in(c))
-                .or_default()
-                .push(a);
-        }
+        let old = self.apps[a].desired.as_deref().map(Vec::as_slice);
+        self.wanted_by.replace(a, c, old, &objects);
         let mut kinds: BTreeSet<GroupKind> = BTreeSet::new();
         for d in &objects {
             let gk = d.key.group_kind();
@@ -188,47 +129,9 @@ impl Engine {
         self.compare(a);
     }
 
-    pub(super) fn ensure_watch(&mut self, c: usize, gk: &GroupKind, metadata_only: bool) {
-        let cluster = &mut self.clusters[c];
-        match cluster.watches.get(gk) {
-            Some(w) if !w.metadata_only || metadata_only => return,
-            // A full watch replaces a metadata-only one; its relist replaces the objects.
-            _ => {}
-        }
-        let Some(kind) = cluster
-            .catalog
-            .as_ref()
-            .and_then(|cat| cat.preferred(gk))
-            .cloned()
-        else {
-            return;
-        };
-        if !kind.watchable {
-            return;
-        }
-        // Mark it syncing now, so no compare runs before its first list arrives.
-        cluster
-            .store
-            .apply(WatchMsg::State(gk.clone(), KindState::Syncing));
-        let forward = self.tx.clone();
-        let task = spawn_watch(
-            cluster.handle.client.clone(),
-            kind.resource.clone(),
-            metadata_only,
-            move |msg| forward.send(Msg::Watch { cluster: c, msg }).is_ok(),
-        );
-        cluster.watches.insert(
-            gk.clone(),
-            state::Watch {
-                task,
-                metadata_only,
-            },
-        );
-    }
-
     /// Fills the app's timeline: its events (of every live object in its tree), its syncs
     /// (history and the current operation) and its own health and sync transitions.
-    pub(super) fn add_timeline(&mut self, a: usize, snap: &mut crate::model::AppSnapshot) {
+    fn add_timeline(&mut self, a: usize, snap: &mut crate::model::AppSnapshot) {
         let now = jiff::Timestamp::now()
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string();
@@ -276,7 +179,7 @@ impl Engine {
     /// Waits until the cluster's apps have all rendered once: a kind an app wants in full
     /// would otherwise be listed twice, metadata-only then in full (profiled: ConfigMaps,
     /// Secrets and Services of a 1,000-app cluster listed twice on every cold start).
-    /// Comparisons wait for these watches (see [`Engine::prunable_pending`]).
+    /// Comparisons wait for these watches (see `ClusterState::prunable_pending`).
     pub(super) fn watch_prunable_kinds(&mut self, c: usize) {
         if self.clusters[c].catalog.is_none() || self.renders_pending(c) {
             return;
@@ -300,28 +203,13 @@ impl Engine {
             .any(|rt| rt.cluster == Ok(c) && rt.rendered.is_none())
     }
 
-    /// Whether the metadata-only watches that find prune candidates on cluster `c` have
-    /// not all listed yet: a comparison before then could miss tracked objects Git dropped.
-    pub(super) fn prunable_pending(&self, c: usize) -> bool {
-        let store = &self.clusters[c].store;
-        PRUNABLE_KINDS.iter().any(|(g, k)| {
-            let gk = GroupKind::new(*g, *k);
-            let served = self.clusters[c]
-                .catalog
-                .as_ref()
-                .and_then(|cat| cat.preferred(&gk))
-                .is_some_and(|kind| kind.watchable);
-            served && matches!(store.kind_state(&gk), None | Some(KindState::Syncing))
-        })
-    }
-
     /// Starts a comparison of app `a` if its inputs are ready.
     pub(super) fn compare(&mut self, a: usize) {
         if self.compare_deferred(a) {
             return;
         }
         let Ok(c) = self.apps[a].cluster else { return };
-        if self.prunable_pending(c) {
+        if self.clusters[c].prunable_pending() {
             // The Relisted of the last of them compares every app of the cluster.
             return;
         }
@@ -459,17 +347,7 @@ impl Engine {
                 };
                 (cl.handle.name.clone(), Some(&cl.store), problem)
             }
-            Err(ref e) => (
-                rt.app
-                    .spec
-                    .destination
-                    .name
-                    .clone()
-                    .or(rt.app.spec.destination.server.clone())
-                    .unwrap_or_default(),
-                None,
-                Some(e.clone()),
-            ),
+            Err(ref e) => (rt.destination_label(), None, Some(e.clone())),
         };
         let input = summary::SummaryInput {
             app: &rt.app,

@@ -9,16 +9,14 @@
 //! object, or to an object under one (walking ownerReferences up), rebuilds only the apps it
 //! touches. Actions and followers are in `observed_actions.rs`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
+use super::actor::Actor;
 use super::clusters::child_kinds;
-use super::state::Engine;
+use super::observed::{ObservedApp, ObservedId};
 use super::*;
 use crate::integrations::{self, ObservedKind, ObservedRef, argocd, flux, flux_graph, images};
 use crate::model::{AppCondition, AppDetail, AppSnapshot};
-
-/// An observed app: cluster, kind, namespace, name.
-pub(super) type ObsId = (usize, ObservedKind, String, String);
 
 /// Workload kinds watched in full where ImagePolicies exist, to compare their images.
 const WORKLOAD_KINDS: [(&str, &str); 4] = [
@@ -30,7 +28,7 @@ const WORKLOAD_KINDS: [(&str, &str); 4] = [
 
 /// The kinds a cluster's catalog serves that observing Argo CD and Flux needs: their own.
 /// The workload kinds follow once an ImagePolicy exists (see
-/// [`Engine::watch_workloads_for_policies`]): with Flux's image CRDs installed but unused,
+/// [`Actor::watch_workloads_for_policies`]): with Flux's image CRDs installed but unused,
 /// watching every Deployment cluster-wide was most of an observing TUI's memory
 /// (heap profile).
 fn observed_kinds(catalog: &ApiCatalog) -> Vec<GroupKind> {
@@ -46,34 +44,7 @@ fn workload_kinds() -> impl Iterator<Item = GroupKind> {
     WORKLOAD_KINDS.iter().map(|(g, k)| GroupKind::new(*g, *k))
 }
 
-/// One observed app's published state.
-pub(super) struct ObservedApp {
-    pub(super) summary: Arc<AppSnapshot>,
-    /// Objects its tree starts from (status.resources or inventory).
-    pub(super) managed: Vec<ResourceKey>,
-    /// The last diff rekon rendered for it, kept for the views until the next one.
-    pub(super) diffs: Option<Vec<ResourceDiff>>,
-}
-
-/// The engine's state for observed apps.
-#[derive(Default)]
-pub(super) struct Observed {
-    pub(super) apps: BTreeMap<ObsId, ObservedApp>,
-    /// (cluster, managed object) → apps whose tree starts at it.
-    pub(super) index: HashMap<(usize, ResourceKey), BTreeSet<ObsId>>,
-    /// ImagePolicies per cluster.
-    pub(super) policies: HashMap<usize, BTreeSet<ResourceKey>>,
-    /// Running actions waiting for their outcome.
-    pub(super) followers: HashMap<u64, super::observed_actions::Follower>,
-    pub(super) next_follower: u64,
-}
-
-fn key_of(id: &ObsId) -> ResourceKey {
-    let gk = id.1.group_kind();
-    ResourceKey::new(gk.group, gk.kind, &id.2, &id.3)
-}
-
-impl Engine {
+impl Actor {
     /// Starts watching Argo CD's and Flux's kinds on a cluster whose discovery serves them.
     pub(super) fn observe_cluster(&mut self, c: usize) {
         let Some(catalog) = self.clusters[c].catalog.clone() else {
@@ -124,11 +95,16 @@ impl Engine {
 
     /// Rebuilds the observed apps a batch of live changes touches, and advances followers.
     pub(super) fn observed_changed(&mut self, c: usize, changed: &[ResourceKey], all: bool) {
-        let mut touched: BTreeSet<ObsId> = BTreeSet::new();
+        let mut touched: BTreeSet<ObservedId> = BTreeSet::new();
         let mut flux_changed = false;
         for key in changed {
             if let Some(kind) = ObservedKind::of(&key.group, &key.kind) {
-                touched.insert((c, kind, key.namespace.clone(), key.name.clone()));
+                touched.insert(ObservedId {
+                    cluster: c,
+                    kind,
+                    namespace: key.namespace.clone(),
+                    name: key.name.clone(),
+                });
             }
             if flux::is_flux_kind(&key.group, &key.kind) {
                 flux_changed = true;
@@ -151,18 +127,24 @@ impl Engine {
                 self.observed
                     .apps
                     .keys()
-                    .filter(|id| id.0 == c && (all || id.1 != ObservedKind::ArgoApplication))
+                    .filter(|id| {
+                        id.cluster == c && (all || id.kind != ObservedKind::ArgoApplication)
+                    })
                     .cloned(),
             );
         }
         if all {
             // A relist may have brought observed objects the per-key path never saw.
-            let found: Vec<ObsId> = self.clusters[c]
+            let found: Vec<ObservedId> = self.clusters[c]
                 .store
                 .iter()
                 .filter_map(|(k, _)| {
-                    ObservedKind::of(&k.group, &k.kind)
-                        .map(|kind| (c, kind, k.namespace.clone(), k.name.clone()))
+                    ObservedKind::of(&k.group, &k.kind).map(|kind| ObservedId {
+                        cluster: c,
+                        kind,
+                        namespace: k.namespace.clone(),
+                        name: k.name.clone(),
+                    })
                 })
                 .collect();
             touched.extend(found);
@@ -174,15 +156,15 @@ impl Engine {
     }
 
     /// Observed apps whose tree holds `key`: it is a managed object, or one of its owners is.
-    fn observed_touched_by(&self, c: usize, key: &ResourceKey, out: &mut BTreeSet<ObsId>) {
-        if self.observed.index.is_empty() {
+    fn observed_touched_by(&self, c: usize, key: &ResourceKey, out: &mut BTreeSet<ObservedId>) {
+        if !self.observed.manages_any() {
             return;
         }
         let store = &self.clusters[c].store;
         let mut current = Some(key.clone());
         let mut hops = 0;
         while let Some(k) = current.take() {
-            if let Some(apps) = self.observed.index.get(&(c, k.clone())) {
+            if let Some(apps) = self.observed.managing(c, &k) {
                 out.extend(apps.iter().cloned());
             }
             let Some(obj) = store.get(&k) else { break };
@@ -199,16 +181,11 @@ impl Engine {
     }
 
     /// Rebuilds one observed app from the live store (or drops it when its object is gone).
-    pub(super) fn rebuild_observed(&mut self, id: &ObsId) {
-        let c = id.0;
-        let key = key_of(id);
+    pub(super) fn rebuild_observed(&mut self, id: &ObservedId) {
+        let c = id.cluster;
+        let key = id.key();
         let Some(live) = self.clusters[c].store.get(&key).map(LiveObject::value) else {
-            if let Some(old) = self.observed.apps.remove(id) {
-                for m in old.managed {
-                    if let Some(set) = self.observed.index.get_mut(&(c, m)) {
-                        set.remove(id);
-                    }
-                }
+            if self.observed.remove(id) {
                 self.dirty = true;
             }
             return;
@@ -216,7 +193,7 @@ impl Engine {
         let cluster_name = self.clusters[c].handle.name.clone();
         let now = jiff::Timestamp::now();
         let store = &self.clusters[c].store;
-        let (mut snap, managed) = match id.1 {
+        let (mut snap, managed) = match id.kind {
             ObservedKind::ArgoApplication => {
                 let snap = argocd::snapshot_with_detail(&live, &cluster_name, store, now);
                 let managed: Vec<ResourceKey> =
@@ -276,41 +253,12 @@ impl Engine {
             }
             kinds.insert(gk);
         }
-        let old_managed = self
-            .observed
-            .apps
-            .get(id)
-            .map(|a| a.managed.clone())
-            .unwrap_or_default();
-        for m in &old_managed {
-            if let Some(set) = self.observed.index.get_mut(&(c, m.clone())) {
-                set.remove(id);
-                if set.is_empty() {
-                    self.observed.index.remove(&(c, m.clone()));
-                }
-            }
-        }
-        for m in &managed {
-            self.observed
-                .index
-                .entry((c, m.clone()))
-                .or_default()
-                .insert(id.clone());
-        }
-        let unchanged = self
-            .observed
-            .apps
-            .get(id)
-            .is_some_and(|a| *a.summary == snap);
-        self.observed.apps.insert(
-            id.clone(),
-            ObservedApp {
-                summary: Arc::new(snap),
-                managed,
-                diffs,
-            },
-        );
-        if !unchanged {
+        let app = ObservedApp {
+            summary: Arc::new(snap),
+            managed,
+            diffs,
+        };
+        if self.observed.replace(id, app) {
             self.dirty = true;
         }
         for gk in kinds {
@@ -364,8 +312,8 @@ impl Engine {
 
     /// Finds the observed app a command names: `argocd:ns/name[@cluster]`, or plain
     /// `ns/name` when no app of rekon's own has that name and exactly one observed app does.
-    pub(super) fn find_observed(&self, name: &str) -> Option<Result<ObsId, String>> {
-        let matches: Vec<&ObsId> = match ObservedRef::parse(name) {
+    pub(super) fn find_observed(&self, name: &str) -> Option<Result<ObservedId, String>> {
+        let matches: Vec<&ObservedId> = match ObservedRef::parse(name) {
             Some(r) => self
                 .observed
                 .apps
@@ -378,11 +326,11 @@ impl Engine {
                     return None;
                 }
                 let (ns, n) = name.split_once('/')?;
-                let found: Vec<&ObsId> = self
+                let found: Vec<&ObservedId> = self
                     .observed
                     .apps
                     .keys()
-                    .filter(|id| id.2 == ns && id.3 == n)
+                    .filter(|id| id.namespace == ns && id.name == n)
                     .collect();
                 if found.is_empty() {
                     return None;
@@ -409,10 +357,10 @@ impl Engine {
     /// The live object behind a tree node of an observed app, YAML with Secrets masked.
     pub(super) fn observed_live_yaml(
         &self,
-        id: &ObsId,
+        id: &ObservedId,
         key: &ResourceKey,
     ) -> Result<String, String> {
-        let obj = self.clusters[id.0]
+        let obj = self.clusters[id.cluster]
             .store
             .get(key)
             .ok_or_else(|| format!("{key} is not in the cluster"))?;

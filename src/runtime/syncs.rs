@@ -1,119 +1,24 @@
-//! Sync operations inside the engine: planning, starting, terminating and rolling back
-//! syncs, one operation per app at a time, with progress published in the app's snapshot
-//! and the cluster's live changes forwarded to the running sync.
+//! Sync operations of rekon's apps, on the actor: planning, starting, terminating and
+//! rolling back syncs, one operation per app at a time, with progress published in the
+//! app's snapshot and the cluster's live changes forwarded to the running sync.
 //!
 //! A sync gathers its inputs on the engine task (desired objects, live copies, tracked
 //! extras, the latest comparison), then runs off it: compare if needed, plan, execute,
 //! record history. Results come back as [`OpMsg`]s tagged with the operation's id.
 
-use tokio::sync::mpsc::UnboundedSender;
-
-use super::pipeline::{Pipeline, PipelinePurpose, RunInputs};
-use super::state::{Engine, Msg};
+use super::actor::Actor;
+use super::apps::{HistoryState, RunningOp, Trigger};
+use super::messages::{Msg, OpMsg, SyncPurpose, SyncRequest};
+use super::sync_task::{Pipeline, PipelinePurpose, RunInputs};
 use super::*;
-use crate::engine::plan::autosync;
-use crate::model::{HistoryEntry, OperationPhase, ResourceKey, SyncPlan};
 use crate::sync::{LiveEvent, history};
-
-/// Per-app operation state.
-#[derive(Default)]
-pub(super) struct AppOps {
-    /// The running operation, if any.
-    pub(super) running: Option<RunningOp>,
-    /// The last finished operation.
-    pub(super) last: Option<Operation>,
-    /// Recorded syncs, oldest first, once loaded.
-    pub(super) history: Vec<HistoryEntry>,
-    pub(super) history_state: HistoryState,
-    /// Auto-sync bookkeeping.
-    pub(super) auto: autosync::AutoState,
-    /// A self-heal waits for a comparison started after this compare generation.
-    pub(super) heal_verify_after: Option<u64>,
-}
-
-#[derive(Default, PartialEq, Eq, Clone, Copy)]
-pub(super) enum HistoryState {
-    #[default]
-    NotLoaded,
-    Loading,
-    Loaded,
-}
-
-/// What started an operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Trigger {
-    User,
-    AutoSync,
-    SelfHeal,
-}
-
-pub(super) struct RunningOp {
-    id: u64,
-    cancel: watch::Sender<bool>,
-    events: Option<UnboundedSender<LiveEvent>>,
-    keys: HashSet<ResourceKey>,
-    waiters: Vec<Reply<Operation>>,
-    current: Option<Operation>,
-    trigger: Trigger,
-    initiated_by: String,
-    /// A full, real sync: recorded in history and counted by auto-sync.
-    full: bool,
-    /// In a burst of writes: comparisons wait.
-    writing: bool,
-}
-
-/// Replies and results that come back to the engine task.
-pub(super) enum OpMsg {
-    /// A revision other than the current one was rendered for a request.
-    RevisionRendered {
-        request: Request,
-        result: Result<Rendered, SourceError>,
-    },
-    /// Progress of a running operation.
-    Progress { app: usize, id: u64, op: Operation },
-    /// The operation ended before or after executing.
-    Finished {
-        app: usize,
-        id: u64,
-        result: Result<Operation, String>,
-        history: Option<Result<history::Stored, String>>,
-    },
-    /// The history was read from the cluster.
-    History {
-        app: usize,
-        result: Result<history::Stored, String>,
-    },
-    /// A rollback found (or did not find) its history entry.
-    RollbackResolved {
-        app: usize,
-        revision: Result<String, String>,
-        initiated_by: String,
-        options: SyncOptions,
-        reply: Option<Reply<Operation>>,
-    },
-    /// A self-heal's delay is over.
-    HealDue { app: usize },
-    /// A running sync starts or ends a burst of writes.
-    Writing { app: usize, id: u64, writing: bool },
-}
-
-/// A plan or sync request travelling through the steps that prepare it.
-pub(super) struct Request {
-    app: usize,
-    options: SyncOptions,
-    purpose: Purpose,
-}
-
-enum Purpose {
-    Plan(Reply<SyncPlan>),
-    Sync { id: u64 },
-}
+use crate::model::{HistoryEntry, OperationPhase, ResourceKey};
 
 pub(super) fn short(rev: &str) -> &str {
     rev.get(..7).unwrap_or(rev)
 }
 
-impl Engine {
+impl Actor {
     /// Handles the sync-related commands.
     pub(super) fn op_command(&mut self, cmd: EngineCommand) {
         match cmd {
@@ -122,10 +27,10 @@ impl Engine {
                 options,
                 reply,
             } => match self.find_app(&app) {
-                Ok(a) => self.request(Request {
+                Ok(a) => self.request(SyncRequest {
                     app: a,
                     options,
-                    purpose: Purpose::Plan(reply),
+                    purpose: SyncPurpose::Plan(reply),
                 }),
                 Err(e) => {
                     let _ = reply.send(Err(e));
@@ -227,15 +132,15 @@ impl Engine {
             writing: false,
         });
         self.patch_operation(a);
-        self.request(Request {
+        self.request(SyncRequest {
             app: a,
             options,
-            purpose: Purpose::Sync { id },
+            purpose: SyncPurpose::Sync { id },
         });
     }
 
     /// Prepares a plan or sync: renders another revision first when asked for one.
-    fn request(&mut self, request: Request) {
+    fn request(&mut self, request: SyncRequest) {
         let a = request.app;
         let current = match &self.apps[a].rendered {
             Some(Ok(r)) => Some(r.commit.clone()),
@@ -264,7 +169,7 @@ impl Engine {
     }
 
     /// Gathers the inputs on the engine task and starts the off-task pipeline.
-    fn launch(&mut self, request: Request, rendered: Option<Rendered>) {
+    fn launch(&mut self, request: SyncRequest, rendered: Option<Rendered>) {
         let a = request.app;
         let gathered = self.gather(a, rendered.as_ref());
         let (job, outcomes, revision) = match gathered {
@@ -275,8 +180,8 @@ impl Engine {
             return self.fail_request(request, "the app has no cluster".into());
         };
         let purpose = match request.purpose {
-            Purpose::Plan(reply) => PipelinePurpose::Plan(reply),
-            Purpose::Sync { id } => {
+            SyncPurpose::Plan(reply) => PipelinePurpose::Plan(reply),
+            SyncPurpose::Sync { id } => {
                 let Some(op) = self.apps[a].ops.running.as_mut().filter(|o| o.id == id) else {
                     return;
                 };
@@ -287,13 +192,12 @@ impl Engine {
                 op.events = Some(events_tx);
                 op.keys = keys.clone();
                 let store = &self.clusters[c].store;
-                let watches = &self.clusters[c].watches;
                 let watched = keys
                     .iter()
                     .map(ResourceKey::group_kind)
                     .filter(|gk| {
                         // Metadata-only watches carry no status: health needs polling there.
-                        watches.get(gk).is_some_and(|w| !w.metadata_only)
+                        self.clusters[c].watches_in_full(gk)
                             && matches!(
                                 store.kind_state(gk),
                                 Some(KindState::Ready | KindState::Syncing)
@@ -365,12 +269,12 @@ impl Engine {
         Ok((self.build_job(a, c, catalog, desired), outcomes, revision))
     }
 
-    fn fail_request(&mut self, request: Request, error: String) {
+    fn fail_request(&mut self, request: SyncRequest, error: String) {
         match request.purpose {
-            Purpose::Plan(reply) => {
+            SyncPurpose::Plan(reply) => {
                 let _ = reply.send(Err(error));
             }
-            Purpose::Sync { id } => self.finish(request.app, id, Err(error), None),
+            SyncPurpose::Sync { id } => self.finish(request.app, id, Err(error), None),
         }
     }
 
@@ -519,7 +423,7 @@ impl Engine {
     }
 
     /// Refreshes the app's published operation and history without recomputing the summary.
-    pub(super) fn patch_operation(&mut self, a: usize) {
+    fn patch_operation(&mut self, a: usize) {
         let Some(summary) = self.apps[a].summary.clone() else {
             return;
         };
@@ -686,7 +590,7 @@ impl Engine {
     }
 }
 
-pub(super) fn refuse(reply: Option<Reply<Operation>>, why: String) {
+fn refuse(reply: Option<Reply<Operation>>, why: String) {
     match reply {
         Some(reply) => {
             let _ = reply.send(Err(why));

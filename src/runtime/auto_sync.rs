@@ -1,15 +1,17 @@
-//! Auto-sync and self-heal inside the engine (`EngineOptions::auto_sync`): after each
+//! Auto-sync and self-heal in the runtime (`EngineOptions::auto_sync`): after each
 //! comparison, the rules of [`crate::engine::plan::autosync`] decide; a self-heal waits out
 //! its backoff, then acts only on a comparison started after the wait.
 
 use std::time::Instant;
 
-use super::operations::{HistoryState, OpMsg, Trigger, short};
-use super::state::{Engine, Msg};
+use super::actor::Actor;
+use super::apps::{HistoryState, Trigger};
+use super::messages::{Msg, OpMsg};
+use super::syncs::short;
 use super::*;
 use crate::engine::plan::autosync;
 
-impl Engine {
+impl Actor {
     /// After each comparison: loads the history once, and runs the auto-sync rules.
     pub(super) fn after_compare(&mut self, a: usize, generation: u64) {
         self.load_history(a, None);

@@ -4,17 +4,17 @@
 
 use kube::api::{Api, DynamicObject};
 
-use super::observed::ObsId;
-use super::observed_actions::{ObsMsg, integrations_str, observed_name};
-use super::state::{Engine, Msg};
+use super::actor::Actor;
+use super::messages::{Msg, ObsMsg};
+use super::observed::{ObservedId, integrations_str};
 use super::*;
 use crate::integrations::{ObservedKind, argocd, flux};
 
-impl Engine {
+impl Actor {
     /// Renders an observed app's source with rekon's engine and compares it with live.
     pub(super) fn observed_diff(
         &mut self,
-        id: &ObsId,
+        id: &ObservedId,
         revision: Option<String>,
         reply: Reply<Vec<ResourceDiff>>,
     ) {
@@ -25,7 +25,7 @@ impl Engine {
                 return;
             }
         };
-        let c = id.0;
+        let c = id.cluster;
         let Some(catalog) = self.clusters[c].catalog.clone() else {
             let _ = reply.send(Err(format!(
                 "cluster {} is not connected yet",
@@ -113,14 +113,14 @@ impl Engine {
     /// revision), and whether a plain directory is read recursively (Flux).
     fn diff_source(
         &self,
-        id: &ObsId,
+        id: &ObservedId,
         revision: Option<String>,
     ) -> Result<(Application, bool), String> {
-        let name = observed_name(id);
+        let name = id.display_name();
         let obj = self
             .observed_object(id)
             .ok_or_else(|| format!("{name} is gone"))?;
-        match id.1 {
+        match id.kind {
             ObservedKind::ArgoApplication => {
                 let mut app = argocd::to_application(&obj)?;
                 let synced = integrations_str(&obj, "/status/sync/revision");
@@ -144,7 +144,7 @@ impl Engine {
                         source_key.kind
                     ));
                 }
-                let source = self.clusters[id.0]
+                let source = self.clusters[id.cluster]
                     .store
                     .get(&source_key)
                     .map(|o| o.value())
@@ -169,7 +169,7 @@ impl Engine {
                 let path = path.trim_start_matches("./").trim_start_matches('/');
                 let doc = serde_json::json!({
                     "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-                    "metadata": {"name": id.3, "namespace": id.2},
+                    "metadata": {"name": id.name, "namespace": id.namespace},
                     "spec": {
                         "source": {"repoURL": integrations_str(&source, "/spec/url"),
                             "targetRevision": rev, "path": if path.is_empty() { "." } else { path }},

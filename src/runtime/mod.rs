@@ -1,19 +1,33 @@
-//! The engine task: the one owner of app state. It renders apps from Git, keeps a live
+//! The runtime: the one task that owns app state. It renders apps from Git, keeps a live
 //! store per cluster fed by watchers, compares, and publishes immutable snapshots that the
 //! TUI and the headless commands read. Network and Git work runs in spawned tasks whose
 //! results come back tagged with the generation that asked for them; stale ones are dropped.
+//!
+//! Start at [`start`] and `actor.rs` (the loop). State, each concept in its file:
+//! `apps.rs` (rekon's apps), `clusters.rs` (catalogs, stores, watches), `observed.rs`
+//! (Argo CD and Flux apps found in the clusters), `messages.rs` (the actor's inbox).
+//! Behaviour: `comparison.rs` (render, prepare, watch, compare, summarize), `syncs.rs` and
+//! `sync_task.rs` (sync operations on and off the actor), `auto_sync.rs`, `queries.rs`,
+//! `observed_apps.rs` (their rows), `observed_actions.rs` and `followers.rs` (acting on
+//! them), `observed_diff.rs`. Front ends speak [`Request`] and [`Answer`] (`requests.rs`),
+//! or [`EngineCommand`] with their own reply channels.
 
-mod auto;
+mod actor;
+mod apps;
+mod auto_sync;
 mod clusters;
-mod flow;
+mod comparison;
+mod followers;
+mod messages;
 mod observed;
 mod observed_actions;
+mod observed_apps;
 mod observed_diff;
-mod operations;
-mod pipeline;
 mod queries;
-mod state;
+mod requests;
 pub mod summary;
+mod sync_task;
+mod syncs;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -32,7 +46,7 @@ use crate::engine::desired::{self, DesiredObject};
 use crate::engine::tracking;
 use crate::model::{
     Application, ClusterSnapshot, ConnectionState, GroupKind, HistoryEntry, IgnoreDifference,
-    Operation, ResourceDiff, ResourceKey, Snapshot, SyncOptions, SyncPlan, split_api_version,
+    Operation, ResourceDiff, ResourceKey, Snapshot, SyncOptions, SyncPlan,
 };
 use crate::source::{Rendered, SourceError, Sources};
 
@@ -189,7 +203,7 @@ pub fn start(options: EngineOptions) -> EngineHandle {
     }));
     let (cmd_tx, cmd_rx) = mpsc::channel(64);
     let task = tokio::spawn(async move {
-        let mut engine = state::Engine::new(options, snap_tx);
+        let mut engine = actor::Actor::new(options, snap_tx);
         engine.run(cmd_rx).await;
     });
     EngineHandle {
@@ -199,5 +213,5 @@ pub fn start(options: EngineOptions) -> EngineHandle {
     }
 }
 
-pub(crate) use clusters::version_of;
 pub use observed_actions::ObservedCommand;
+pub use requests::{Answer, PendingAnswer, Request};

@@ -3,8 +3,7 @@
 
 use kube::api::Api;
 
-use super::operations::OpMsg;
-use super::state::Msg;
+use super::messages::{Msg, OpMsg};
 use super::*;
 use crate::engine::plan::{self, PlanInput, RetryPolicy};
 use crate::model::{HistoryEntry, ResourceKey, SyncPlan};

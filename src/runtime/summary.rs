@@ -185,7 +185,9 @@ fn summarize_state(input: &SummaryInput<'_>) -> AppSnapshot {
         if store.get(&d.key).is_some() {
             managed.push(ManagedResource {
                 key: d.key.clone(),
-                version: super::version_of(&d.api_version).to_string(),
+                version: crate::model::split_api_version(&d.api_version)
+                    .1
+                    .to_string(),
                 sync: None,
             });
         }
