@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use integrations_support::{get, last_seq, put, writes_after};
-use rekon::emulator::{Cluster, ClusterOptions};
+use rekon_emulator::{Cluster, ClusterOptions};
 use rekon::integrations::crds;
 use serde_json::{Value, json};
 

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::process::Command;
 
 use integrations_support::put;
-use rekon::emulator::{Cluster, ClusterOptions};
+use rekon_emulator::{Cluster, ClusterOptions};
 use rekon::integrations::crds;
 use serde_json::{Value, json};
 

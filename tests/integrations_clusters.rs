@@ -6,7 +6,7 @@ mod integrations_support;
 use std::net::SocketAddr;
 
 use integrations_support::*;
-use rekon::emulator::{Cluster, ClusterOptions};
+use rekon_emulator::{Cluster, ClusterOptions};
 use rekon::integrations::crds;
 use rekon::model::{ConnectionState, Health};
 use serde_json::json;

@@ -9,7 +9,7 @@ mod sync_common;
 
 use std::sync::Arc;
 
-use rekon::emulator::{Cluster, ClusterOptions};
+use rekon_emulator::{Cluster, ClusterOptions};
 use rekon::engine::{self, EngineCommand, EngineHandle, EngineOptions};
 use rekon::model::{AppSnapshot, Application, OperationPhase, SyncOptions, SyncStatus};
 use rekon::source::Sources;

@@ -14,7 +14,7 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DeleteParams};
 use rekon::cluster::ClusterHandle;
-use rekon::emulator::{Cluster, ClusterOptions};
+use rekon_emulator::{Cluster, ClusterOptions};
 use rekon::engine::{self, EngineHandle, EngineOptions};
 use rekon::model::{
     AppSnapshot, Application, ConnectionState, OperationPhase, SyncOptions, SyncStatus,

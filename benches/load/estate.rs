@@ -10,7 +10,7 @@ use std::process::Command;
 
 use std::sync::Arc;
 
-use rekon::emulator::{
+use rekon_emulator::{
     Cluster, ClusterOptions, GroupResource, PatchBody, ResourceType, Store, WriteOptions,
 };
 use rekon::engine::tracking::{instance_name, set_tracking_id};

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use color_eyre::eyre::{Result, WrapErr};
 
 use crate::cluster::ClusterHandle;
-use crate::emulator::{Cluster, ClusterOptions};
+use rekon_emulator::{Cluster, ClusterOptions};
 use crate::model::Application;
 use crate::source::Sources;
 use repo::DemoRepo;

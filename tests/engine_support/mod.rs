@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rekon::cluster::apply::{ApplyOptions, apply};
 use rekon::cluster::{ApiCatalog, ClusterHandle};
-use rekon::emulator::{Cluster, ClusterOptions};
+use rekon_emulator::{Cluster, ClusterOptions};
 use rekon::engine::{self, EngineHandle, EngineOptions, desired, tracking};
 use rekon::model::{AppSnapshot, Application, Snapshot};
 use rekon::source::Sources;

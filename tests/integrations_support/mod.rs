@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use rekon::cluster::{ApiCatalog, ClusterHandle};
-use rekon::emulator::{AuditEntry, Cluster, ClusterOptions};
+use rekon_emulator::{AuditEntry, Cluster, ClusterOptions};
 use rekon::engine::{self, EngineCommand, EngineHandle, EngineOptions};
 use rekon::integrations::crds;
 use rekon::model::{AppSnapshot, ResourceKey, Snapshot};

@@ -12,7 +12,7 @@ use std::time::Duration;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use rekon::cluster::ClusterHandle;
-use rekon::emulator::{AuditEntry, Cluster, ClusterOptions};
+use rekon_emulator::{AuditEntry, Cluster, ClusterOptions};
 use rekon::engine::{self, EngineCommand, EngineHandle, EngineOptions};
 use rekon::model::{AppSnapshot, Application, Operation, SyncOptions, SyncPlan};
 use rekon::source::Sources;
