@@ -12,8 +12,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use integrations_support::{get, last_seq, put, writes_after};
-use rekon_emulator::{Cluster, ClusterOptions};
 use rekon::integrations::crds;
+use rekon_emulator::{Cluster, ClusterOptions};
 use serde_json::{Value, json};
 
 const APP: &str = "argocd:argocd/edge";

@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use std::process::Command;
 
 use integrations_support::put;
-use rekon_emulator::{Cluster, ClusterOptions};
 use rekon::integrations::crds;
+use rekon_emulator::{Cluster, ClusterOptions};
 use serde_json::{Value, json};
 
 fn rekon(args: &[&str], home: &std::path::Path) -> std::process::Output {

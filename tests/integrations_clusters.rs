@@ -6,9 +6,9 @@ mod integrations_support;
 use std::net::SocketAddr;
 
 use integrations_support::*;
-use rekon_emulator::{Cluster, ClusterOptions};
 use rekon::integrations::crds;
 use rekon::model::{ConnectionState, Health};
+use rekon_emulator::{Cluster, ClusterOptions};
 use serde_json::json;
 
 async fn listening(name: &str) -> Cluster {

@@ -9,10 +9,10 @@ mod sync_common;
 
 use std::sync::Arc;
 
-use rekon_emulator::{Cluster, ClusterOptions};
 use rekon::engine::{self, EngineCommand, EngineHandle, EngineOptions};
 use rekon::model::{AppSnapshot, Application, OperationPhase, SyncOptions, SyncStatus};
 use rekon::source::Sources;
+use rekon_emulator::{Cluster, ClusterOptions};
 use reliability_support::{handle, quick};
 use serde_json::json;
 use std::time::Duration;

@@ -14,12 +14,12 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DeleteParams};
 use rekon::cluster::ClusterHandle;
-use rekon_emulator::{Cluster, ClusterOptions};
 use rekon::engine::{self, EngineHandle, EngineOptions};
 use rekon::model::{
     AppSnapshot, Application, ConnectionState, OperationPhase, SyncOptions, SyncStatus,
 };
 use rekon::source::Sources;
+use rekon_emulator::{Cluster, ClusterOptions};
 use reliability_support::{eventually, handle, quick};
 use serde_json::{Value, json};
 use sync_common::{Fixture, application, apply_as, cm_yaml, create_namespace, sync, wait_app};

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use rekon::cluster::apply::{ApplyOptions, apply};
 use rekon::cluster::{ApiCatalog, ClusterHandle};
-use rekon_emulator::{Cluster, ClusterOptions};
 use rekon::engine::{self, EngineHandle, EngineOptions, desired, tracking};
 use rekon::model::{AppSnapshot, Application, Snapshot};
 use rekon::source::Sources;
+use rekon_emulator::{Cluster, ClusterOptions};
 
 use crate::source_common::Fixture;
 

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use rekon::cluster::{ApiCatalog, ClusterHandle};
-use rekon_emulator::{AuditEntry, Cluster, ClusterOptions};
 use rekon::engine::{self, EngineCommand, EngineHandle, EngineOptions};
 use rekon::integrations::crds;
 use rekon::model::{AppSnapshot, ResourceKey, Snapshot};
 use rekon::source::Sources;
+use rekon_emulator::{AuditEntry, Cluster, ClusterOptions};
 use serde_json::Value;
 use tokio::sync::oneshot;
 

@@ -42,7 +42,10 @@ mod tests {
     #[test]
     fn reads_every_document_and_locates_errors() {
         let docs = documents("a: 1\n---\n\n---\nb: 2\n", "body").unwrap();
-        assert_eq!(docs, vec![serde_json::json!({"a": 1}), serde_json::json!({"b": 2})]);
+        assert_eq!(
+            docs,
+            vec![serde_json::json!({"a": 1}), serde_json::json!({"b": 2})]
+        );
         let err = documents("a: 1\n---\nb: [1, 2\nc: 3\n", "body").unwrap_err();
         assert!(err.starts_with("body:"), "{err}");
         let text = to_string(&serde_json::json!({"kind": "ConfigMap"}));

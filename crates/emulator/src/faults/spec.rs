@@ -7,8 +7,8 @@ use globset::{Glob, GlobMatcher};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::kinds::ResourceType;
 use crate::duration::{format_duration, parse_duration};
+use crate::kinds::ResourceType;
 
 /// Every switch, as `GET /rekon/faults` shows it and `PUT /rekon/faults` takes it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -10,11 +10,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rekon::emulator::clock::{SimClock, SimTime};
-use rekon::emulator::controllers::{
+use rekon_emulator::ResourceKey;
+use rekon_emulator::clock::{SimClock, SimTime};
+use rekon_emulator::controllers::{
     ChangeFeed, Changed, Feed, Obj, StoreAccess, StoreError, World, run,
 };
-use rekon::model::ResourceKey;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, oneshot};
 

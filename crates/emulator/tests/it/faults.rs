@@ -1,9 +1,7 @@
 //! The emulator's fault switches, each seen from a client: injected 5xx, 429 with
 //! Retry-After, latency, hung requests, dropped and expired watches, a listener that goes
-//! away and comes back with its store, rejected tokens and RBAC refusals; set in process,
-//! over `PUT /rekon/faults` and with `rekon emulate --faults`.
-
-mod reliability_support;
+//! away and comes back with its store, rejected tokens and RBAC refusals; set in process and
+//! over `PUT /rekon/faults` (`rekon emulate --faults` is tested in rekon's tests/emulate_cli.rs).
 
 use std::time::Duration;
 
@@ -11,9 +9,10 @@ use futures::StreamExt;
 use http::Method;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, PostParams, WatchEvent, WatchParams};
-use rekon::emulator::{Cluster, ClusterOptions};
-use reliability_support::{Emulator, eventually, raw_http_client, rekon, send};
+use rekon_emulator::{Cluster, ClusterOptions};
 use serde_json::json;
+
+use crate::support::{eventually, raw_http_client, send};
 
 async fn listening() -> Cluster {
     Cluster::start(ClusterOptions {
@@ -327,41 +326,4 @@ async fn down_needs_a_listener() {
     let c = in_process().await;
     let e = c.set_faults("down=1s").unwrap_err().to_string();
     assert!(e.contains("HTTP listener"), "{e}");
-}
-
-#[tokio::test]
-async fn rekon_emulate_takes_faults_and_names_a_bad_one() {
-    let home = tempfile::tempdir().unwrap();
-    let out = rekon(
-        &[
-            "emulate",
-            "--listen",
-            "127.0.0.1:0",
-            "--faults",
-            "latency=1ms,explode=yes",
-        ],
-        home.path(),
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.starts_with("rekon: --faults: fault \"explode=yes\""),
-        "{err}"
-    );
-    assert_eq!(err.lines().count(), 1, "{err}");
-    let emu = Emulator::start(&["--faults", "throttle-rate=1:3s,forbid=pods:list"]);
-    let client = raw_http_client(&emu.url);
-    let view = send(&client, Method::GET, "/rekon/faults", &[], "")
-        .await
-        .unwrap()
-        .json();
-    assert_eq!(view["spec"], "throttle-rate=1:3s,forbid=pods:list");
-    let r = send(&client, Method::GET, CMS, &[], "").await.unwrap();
-    assert_eq!(
-        (
-            r.code,
-            r.headers.get("retry-after").unwrap().to_str().unwrap()
-        ),
-        (429, "3")
-    );
 }

@@ -2,7 +2,6 @@
 //! kinds), CRUD, server-side apply and dry runs, status, metadata, selectors, namespaces,
 //! finalizers, garbage collection, CRDs, and watchers through dropped streams and 410s.
 
-use std::future::Future;
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
@@ -13,28 +12,18 @@ use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::discovery::Discovery;
 use kube::runtime::watcher;
-use rekon::emulator::{Cluster, ClusterOptions};
+use rekon_emulator::{Cluster, ClusterOptions};
 use serde_json::{Value, json};
+
+use crate::support::eventually;
+
+/// A generous bound for what must happen (liveness, not speed).
+const LIVENESS: Duration = Duration::from_secs(20);
 
 async fn cluster() -> Cluster {
     Cluster::start(ClusterOptions::default())
         .await
         .expect("cluster starts")
-}
-
-/// Polls `check` until it holds; fails after a generous bound (liveness, not speed).
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    for _ in 0..1000 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("never happened: {what}");
 }
 
 fn cm(name: &str, data: Value) -> ConfigMap {
@@ -401,7 +390,7 @@ async fn finalizers_namespaces_and_garbage_collection() {
     cms.delete("owner", &DeleteParams::background())
         .await
         .unwrap();
-    eventually("the dependent is collected", || async {
+    eventually("the dependent is collected", LIVENESS, || async {
         cms.get_opt("kid").await.unwrap().is_none()
     })
     .await;
@@ -418,7 +407,7 @@ async fn finalizers_namespaces_and_garbage_collection() {
     cms.delete("owner2", &DeleteParams::foreground())
         .await
         .unwrap();
-    eventually("both go", || async {
+    eventually("both go", LIVENESS, || async {
         cms.get_opt("owner2").await.unwrap().is_none()
             && cms.get_opt("kid2").await.unwrap().is_none()
     })
@@ -433,7 +422,7 @@ async fn finalizers_namespaces_and_garbage_collection() {
     kid.metadata.owner_references.as_mut().unwrap()[0].uid = owner.metadata.uid.clone().unwrap();
     cms.create(&PostParams::default(), &kid).await.unwrap();
     cms.delete("owner3", &DeleteParams::orphan()).await.unwrap();
-    eventually("the owner goes", || async {
+    eventually("the owner goes", LIVENESS, || async {
         cms.get_opt("owner3").await.unwrap().is_none()
     })
     .await;
@@ -456,7 +445,7 @@ async fn finalizers_namespaces_and_garbage_collection() {
             .unwrap_err(),
     );
     assert_eq!((code, reason.as_str()), (403, "Forbidden"));
-    eventually("kid3 is removed", || async {
+    eventually("kid3 is removed", LIVENESS, || async {
         cms.get_opt("kid3").await.unwrap().is_none()
     })
     .await;
@@ -471,7 +460,7 @@ async fn finalizers_namespaces_and_garbage_collection() {
     )
     .await
     .unwrap();
-    eventually("the namespace goes", || async {
+    eventually("the namespace goes", LIVENESS, || async {
         nss.get_opt("shop").await.unwrap().is_none()
     })
     .await;

@@ -1,6 +1,6 @@
 //! The real kubectl against the emulator over HTTP: server-side apply with default
-//! validation, tables, YAML, diff, client-side apply, delete --wait, get -w, CRDs, and the
-//! `rekon emulate` binary. Each test writes its own kubeconfig and discovery cache.
+//! validation, tables, YAML, diff, client-side apply, delete --wait, get -w, CRDs. Each test
+//! writes its own kubeconfig and discovery cache.
 //!
 //! kubectl missing: the tests fail when `CI=true`, otherwise they skip with a reason.
 
@@ -8,43 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use rekon::emulator::{Cluster, ClusterOptions};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use rekon_emulator::{Cluster, ClusterOptions};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
-fn fixture(name: &str) -> String {
-    format!(
-        "{}/tests/fixtures/emulator/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
-
-/// `Some(reason)` when kubectl cannot run here.
-fn kubectl_missing() -> Option<String> {
-    match std::process::Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-    {
-        Ok(o) if o.status.success() => None,
-        Ok(o) => Some(format!(
-            "kubectl version --client failed: {}",
-            String::from_utf8_lossy(&o.stderr)
-        )),
-        Err(e) => Some(format!("kubectl not found: {e}")),
-    }
-}
-
-macro_rules! require_kubectl {
-    () => {
-        if let Some(why) = kubectl_missing() {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("kubectl is required when CI=true: {why}");
-            }
-            eprintln!("skipping: {why}");
-            return;
-        }
-    };
-}
+use crate::support::{fixture, require_kubectl};
 
 struct Out {
     code: i32,
@@ -454,7 +422,7 @@ async fn delete_wait_returns_once_objects_are_gone() {
     .unwrap();
     let store = e.cluster.store().clone();
     let marked = async {
-        let gr = rekon::emulator::GroupResource::new("", "configmaps");
+        let gr = rekon_emulator::GroupResource::new("", "configmaps");
         loop {
             if store
                 .get_stored(&gr, "shop", "held")
@@ -654,55 +622,6 @@ async fn corpus_crds_and_manifests_apply() {
     }
     let hr = e.ok(&["get", "helmreleases", "-A"]).await;
     assert!(hr.contains("podinfo"), "{hr}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rekon_emulate_prints_its_address_serves_kubectl_and_stops_on_sigterm() {
-    require_kubectl!();
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kc");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rekon"))
-        .args(["emulate", "--listen", "127.0.0.1:0", "--kubeconfig-out"])
-        .arg(&kubeconfig)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
-        .await
-        .unwrap()
-        .unwrap();
-    let Some(line) = first else {
-        let status = child.wait().await.unwrap();
-        let mut stderr = String::new();
-        if let Some(mut err) = child.stderr.take() {
-            let _ = err.read_to_string(&mut stderr).await;
-        }
-        panic!("`rekon emulate` printed no ready line and exited with {status}: {stderr}");
-    };
-    let url = line
-        .strip_prefix("rekon: Kubernetes API emulator listening on http://127.0.0.1:")
-        .unwrap_or_else(|| panic!("unexpected ready line: {line}"));
-    assert!(url.parse::<u16>().is_ok_and(|p| p > 0), "{line}");
-    let o = kubectl_command(&kubeconfig, &dir.path().join("cache"), &["get", "pods"])
-        .output()
-        .await
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("No resources found in default namespace"));
-    let pid = child.id().unwrap().to_string();
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(status.success(), "clean stop: {status}");
 }
 
 /// Drops what the server adds (or the client leaves out) so that a stored object compares
