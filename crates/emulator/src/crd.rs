@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::kinds::{GroupResource, PrinterColumn, Registry, ResourceType, ScalePaths};
 use super::status::Cause;
+use super::value::str_at;
 
 /// The group/resource a CRD defines, if it names both.
 pub fn group_resource(crd: &Value) -> Option<GroupResource> {
@@ -14,10 +15,10 @@ pub fn group_resource(crd: &Value) -> Option<GroupResource> {
     Some(GroupResource::new(group, plural))
 }
 
-fn str_at<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
-    v.pointer(ptr)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
+/// `text`, or `default` when it is empty.
+fn or_default(text: &str, default: &str) -> String {
+    let chosen = if text.is_empty() { default } else { text };
+    chosen.to_string()
 }
 
 fn strings_at(v: &Value, ptr: &str) -> Vec<String> {
@@ -35,20 +36,20 @@ fn strings_at(v: &Value, ptr: &str) -> Vec<String> {
 pub fn validate(crd: &Value) -> Vec<Cause> {
     let mut causes = Vec::new();
     let required = |field: &str| Cause::new("FieldValueRequired", field, "Required value");
-    let group = str_at(crd, "/spec/group");
-    let plural = str_at(crd, "/spec/names/plural");
-    if group.is_none() {
+    let group = str_at(crd, &["spec", "group"]);
+    let plural = str_at(crd, &["spec", "names", "plural"]);
+    if group.is_empty() {
         causes.push(required("spec.group"));
     }
-    if plural.is_none() {
+    if plural.is_empty() {
         causes.push(required("spec.names.plural"));
     }
-    if str_at(crd, "/spec/names/kind").is_none() {
+    if str_at(crd, &["spec", "names", "kind"]).is_empty() {
         causes.push(required("spec.names.kind"));
     }
-    if let (Some(g), Some(p)) = (group, plural) {
-        let name = str_at(crd, "/metadata/name").unwrap_or("");
-        if name != format!("{p}.{g}") {
+    if !group.is_empty() && !plural.is_empty() {
+        let name = str_at(crd, &["metadata", "name"]);
+        if name != format!("{plural}.{group}") {
             causes.push(Cause::new(
                 "FieldValueInvalid",
                 "metadata.name",
@@ -56,16 +57,16 @@ pub fn validate(crd: &Value) -> Vec<Cause> {
             ));
         }
     }
-    match str_at(crd, "/spec/scope") {
-        Some("Namespaced" | "Cluster") => {}
-        Some(other) => causes.push(Cause::new(
+    match str_at(crd, &["spec", "scope"]) {
+        "Namespaced" | "Cluster" => {}
+        "" => causes.push(required("spec.scope")),
+        other => causes.push(Cause::new(
             "FieldValueNotSupported",
             "spec.scope",
             format!(
                 "Unsupported value: \"{other}\": supported values: \"Cluster\", \"Namespaced\""
             ),
         )),
-        None => causes.push(required("spec.scope")),
     }
     let versions = crd.pointer("/spec/versions").and_then(Value::as_array);
     match versions {
@@ -84,7 +85,7 @@ pub fn validate(crd: &Value) -> Vec<Cause> {
                 ));
             }
             for (i, v) in vs.iter().enumerate() {
-                if str_at(v, "/name").is_none() {
+                if str_at(v, &["name"]).is_empty() {
                     causes.push(required(&format!("spec.versions[{i}].name")));
                 }
             }
@@ -161,12 +162,16 @@ pub fn served_types(crd: &Value, registry: &Registry) -> Vec<ResourceType> {
     if registry.is_builtin(&gr) || !validate(crd).is_empty() {
         return Vec::new();
     }
-    let kind = str_at(crd, "/spec/names/kind").unwrap_or("").to_string();
-    let singular =
-        str_at(crd, "/spec/names/singular").map_or_else(|| kind.to_lowercase(), String::from);
-    let list_kind =
-        str_at(crd, "/spec/names/listKind").map_or_else(|| format!("{kind}List"), String::from);
-    let namespaced = str_at(crd, "/spec/scope") == Some("Namespaced");
+    let kind = str_at(crd, &["spec", "names", "kind"]).to_string();
+    let singular = match str_at(crd, &["spec", "names", "singular"]) {
+        "" => kind.to_lowercase(),
+        s => s.to_string(),
+    };
+    let list_kind = match str_at(crd, &["spec", "names", "listKind"]) {
+        "" => format!("{kind}List"),
+        s => s.to_string(),
+    };
+    let namespaced = str_at(crd, &["spec", "scope"]) == "Namespaced";
     let storage = storage_version(crd).unwrap_or_default();
     let versions = crd
         .pointer("/spec/versions")
@@ -179,13 +184,11 @@ pub fn served_types(crd: &Value, registry: &Registry) -> Vec<ResourceType> {
         .filter_map(|v| {
             let version = v.get("name")?.as_str()?.to_string();
             let scale = v.pointer("/subresources/scale").map(|s| ScalePaths {
-                spec_replicas: str_at(s, "/specReplicasPath")
-                    .unwrap_or(".spec.replicas")
-                    .to_string(),
-                status_replicas: str_at(s, "/statusReplicasPath")
-                    .unwrap_or(".status.replicas")
-                    .to_string(),
-                label_selector: str_at(s, "/labelSelectorPath").map(String::from),
+                spec_replicas: or_default(str_at(s, &["specReplicasPath"]), ".spec.replicas"),
+                status_replicas: or_default(str_at(s, &["statusReplicasPath"]), ".status.replicas"),
+                label_selector: Some(str_at(s, &["labelSelectorPath"]))
+                    .filter(|p| !p.is_empty())
+                    .map(String::from),
             });
             Some(ResourceType {
                 group: gr.group.clone(),

@@ -6,6 +6,7 @@
 //! plugins (service account token volumes, priority, tolerations) and by allocators
 //! (clusterIP, nodePort) are the caller's business.
 
+use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
 /// Fills the defaults a real API server sets, so diffs meet the same noise as on a real cluster.
@@ -517,26 +518,9 @@ fn secret(root: &mut Map<String, Value>) {
     }
 }
 
-/// Standard base64 with padding, as Secret `data` holds it.
+/// Standard base64 with padding, as Secret `data` and protobuf `[]byte` fields hold it in JSON.
 pub fn base64_encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 fn namespace(root: &mut Map<String, Value>) {

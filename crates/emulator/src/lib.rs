@@ -98,6 +98,7 @@ pub mod ssa_walk;
 mod status;
 mod store;
 mod table;
+mod value;
 mod watch;
 mod write;
 mod yaml;

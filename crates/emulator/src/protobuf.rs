@@ -7,6 +7,8 @@
 
 use serde_json::{Map, Value, json};
 
+use super::defaults::base64_encode;
+
 /// The four bytes that start every Kubernetes protobuf body.
 pub const MAGIC: &[u8] = b"k8s\0";
 
@@ -630,28 +632,6 @@ fn int(raw: &Raw<'_>) -> Result<i64, String> {
     }
 }
 
-/// Standard base64, as JSON carries `[]byte`.
-pub fn base64(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for k in 0..4 {
-            if k <= chunk.len() {
-                out.push(T[((n >> (18 - 6 * k)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 fn time(buf: &[u8]) -> Result<Option<String>, String> {
     let mut seconds = 0i64;
     for (n, raw) in fields(buf)? {
@@ -695,7 +675,7 @@ fn map_entry(buf: &[u8], ty: Ty) -> Result<(String, Value), String> {
             1 => key = text(&raw)?,
             2 => {
                 value = match ty {
-                    MapBytes => json!(base64(bytes(&raw)?)),
+                    MapBytes => json!(base64_encode(bytes(&raw)?)),
                     MapQty => quantity(bytes(&raw)?)?,
                     _ => json!(text(&raw)?),
                 }
@@ -885,11 +865,22 @@ mod tests {
     }
 
     #[test]
-    fn base64_matches_the_standard() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    fn bytes_fields_become_standard_base64() {
+        let type_meta = [ld(1, b"v1"), ld(2, b"ConfigMap")].concat();
+        let entry = |k: &[u8], v: &[u8]| ld(3, &[ld(1, k), ld(2, v)].concat());
+        let cm = [
+            ld(1, &ld(1, b"cfg")),
+            entry(b"a", b"f"),
+            entry(b"b", b"fo"),
+            entry(b"c", b"foo"),
+            entry(b"d", b"foobar"),
+        ]
+        .concat();
+        let body = [MAGIC.to_vec(), ld(1, &type_meta), ld(2, &cm)].concat();
+        let v = decode(&body).unwrap();
+        assert_eq!(
+            v["binaryData"],
+            json!({"a": "Zg==", "b": "Zm8=", "c": "Zm9v", "d": "Zm9vYmFy"})
+        );
     }
 }

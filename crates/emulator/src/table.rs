@@ -31,59 +31,6 @@ impl IncludeObject {
     }
 }
 
-/// Kubernetes' short human durations: `45s`, `3m2s`, `5h`, `2d3h`, `3y`.
-pub fn human_duration(seconds: i64) -> String {
-    if seconds < -1 {
-        return "<invalid>".into();
-    }
-    let s = seconds.max(0);
-    if s < 120 {
-        return format!("{s}s");
-    }
-    let minutes = s / 60;
-    if minutes < 10 {
-        return if s % 60 == 0 {
-            format!("{minutes}m")
-        } else {
-            format!("{minutes}m{}s", s % 60)
-        };
-    }
-    if minutes < 180 {
-        return format!("{minutes}m");
-    }
-    let hours = minutes / 60;
-    if hours < 8 {
-        return if minutes % 60 == 0 {
-            format!("{hours}h")
-        } else {
-            format!("{hours}h{}m", minutes % 60)
-        };
-    }
-    if hours < 48 {
-        return format!("{hours}h");
-    }
-    if hours < 24 * 8 {
-        return if hours % 24 == 0 {
-            format!("{}d", hours / 24)
-        } else {
-            format!("{}d{}h", hours / 24, hours % 24)
-        };
-    }
-    if hours < 24 * 365 * 2 {
-        return format!("{}d", hours / 24);
-    }
-    if hours < 24 * 365 * 8 {
-        let years = hours / 24 / 365;
-        let days = (hours / 24) % 365;
-        return if days == 0 {
-            format!("{years}y")
-        } else {
-            format!("{years}y{days}d")
-        };
-    }
-    format!("{}y", hours / 24 / 365)
-}
-
 fn column(name: &str, ty: &str, format: &str, priority: i64, description: &str) -> Value {
     json!({"name": name, "type": ty, "format": format, "description": description, "priority": priority})
 }
@@ -192,19 +139,6 @@ pub fn table<'a>(
 mod tests {
     use super::*;
     use crate::kinds::Registry;
-
-    #[test]
-    fn durations_read_like_kubectl() {
-        assert_eq!(human_duration(5), "5s");
-        assert_eq!(human_duration(119), "119s");
-        assert_eq!(human_duration(185), "3m5s");
-        assert_eq!(human_duration(600), "10m");
-        assert_eq!(human_duration(3 * 3600 + 120), "3h2m");
-        assert_eq!(human_duration(30 * 3600), "30h");
-        assert_eq!(human_duration(3 * 86400 + 3600), "3d1h");
-        assert_eq!(human_duration(100 * 86400), "100d");
-        assert_eq!(human_duration(-5), "<invalid>");
-    }
 
     #[test]
     fn pod_rows() {

@@ -6,19 +6,7 @@ use serde_json::{Map, Value, json};
 use crate::clock::{Calendar, SimDuration, SimTime};
 use crate::key::{ResourceKey, split_api_version};
 
-/// The value at `path`, if every step exists.
-pub fn at<'v>(obj: &'v Value, path: &[&str]) -> Option<&'v Value> {
-    let mut cur = obj;
-    for step in path {
-        cur = cur.get(step)?;
-    }
-    Some(cur)
-}
-
-/// The string at `path`, or `""`.
-pub fn str_at<'v>(obj: &'v Value, path: &[&str]) -> &'v str {
-    at(obj, path).and_then(Value::as_str).unwrap_or("")
-}
+pub use crate::value::{at, str_at};
 
 /// The integer at `path`, if it is one.
 pub fn i64_at(obj: &Value, path: &[&str]) -> Option<i64> {
