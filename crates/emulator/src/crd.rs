@@ -163,14 +163,14 @@ pub fn served_types(crd: &Value, registry: &Registry) -> Vec<ResourceType> {
         return Vec::new();
     }
     let kind = str_at(crd, &["spec", "names", "kind"]).to_string();
-    let singular = match str_at(crd, &["spec", "names", "singular"]) {
-        "" => kind.to_lowercase(),
-        s => s.to_string(),
-    };
-    let list_kind = match str_at(crd, &["spec", "names", "listKind"]) {
-        "" => format!("{kind}List"),
-        s => s.to_string(),
-    };
+    let singular = or_default(
+        str_at(crd, &["spec", "names", "singular"]),
+        &kind.to_lowercase(),
+    );
+    let list_kind = or_default(
+        str_at(crd, &["spec", "names", "listKind"]),
+        &format!("{kind}List"),
+    );
     let namespaced = str_at(crd, &["spec", "scope"]) == "Namespaced";
     let storage = storage_version(crd).unwrap_or_default();
     let versions = crd
