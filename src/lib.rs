@@ -52,7 +52,6 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod demo;
-pub mod emulator;
 pub mod engine;
 pub mod integrations;
 pub mod malloc;

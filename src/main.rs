@@ -72,7 +72,7 @@ async fn dispatch(command: Option<Command>, global: GlobalArgs) -> color_eyre::R
     match command {
         Some(Command::Demo { args, .. }) => interactive::demo(g, &args).await,
         Some(Command::Emulate(args)) => {
-            rekon::emulator::run_emulate(&args.serve_options()).await?;
+            rekon_emulator::run_emulate(&args.serve_options()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Status { names, .. }) => headless::status(g, &names).await,

@@ -10,10 +10,10 @@ use std::process::Command;
 
 use std::sync::Arc;
 
-use rekon::emulator::{
+use rekon::engine::tracking::{instance_name, set_tracking_id};
+use rekon_emulator::{
     Cluster, ClusterOptions, GroupResource, PatchBody, ResourceType, Store, WriteOptions,
 };
-use rekon::engine::tracking::{instance_name, set_tracking_id};
 use serde_json::{Value, json};
 
 /// Shape of one estate.

@@ -209,7 +209,7 @@ fn live_change(
     h: &Harness,
     root: &Path,
     url: &str,
-    cluster: &rekon::emulator::Cluster,
+    cluster: &rekon_emulator::Cluster,
 ) -> Result<(), String> {
     let loaded = rekon::cli::session::load_apps(&[root.join(format!("apps-{}.yaml", BIG.apps))]);
     let apps = loaded.apps.len();

@@ -525,8 +525,8 @@ pub struct EmulateArgs {
 
 impl EmulateArgs {
     /// The emulator's own options, so the emulator needs nothing from the command line.
-    pub fn serve_options(&self) -> crate::emulator::ServeOptions {
-        crate::emulator::ServeOptions {
+    pub fn serve_options(&self) -> rekon_emulator::ServeOptions {
+        rekon_emulator::ServeOptions {
             listen: self.listen,
             kubeconfig_out: self.kubeconfig_out.clone(),
             speed: self.speed,

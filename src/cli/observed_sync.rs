@@ -17,10 +17,10 @@ use tokio::sync::oneshot;
 
 use super::sync::{SyncArgs, format_or, progress, resource_keys, table};
 use super::{GlobalArgs, OutputFormat};
-use crate::model::{format_duration, parse_duration};
 use crate::integrations::argocd::{self, ResourceResult};
 use crate::integrations::{ObservedKind, ObservedRef, app_ref_in_cluster};
 use crate::model::{HistoryEntry, Operation, OperationPhase, StepStatus, SyncOptions};
+use crate::model::{format_duration, parse_duration};
 use crate::runtime::{EngineCommand, EngineHandle, ObservedCommand};
 use crate::yaml;
 

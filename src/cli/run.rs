@@ -11,8 +11,8 @@ use color_eyre::eyre::{Result, bail};
 
 use super::GlobalArgs;
 use super::sync::{engine_for, load};
-use crate::model::{format_duration, parse_duration};
 use crate::model::{AppSnapshot, OperationPhase, Snapshot};
+use crate::model::{format_duration, parse_duration};
 use crate::runtime::{EngineCommand, EngineHandle};
 
 /// Options of `rekon run`.

@@ -13,12 +13,12 @@ use tokio::sync::oneshot;
 use super::session::{self, LoadedApps};
 use super::{GlobalArgs, OutputFormat};
 use crate::engine::plan::step_title;
-use crate::model::{format_duration, parse_duration};
 use crate::integrations::ObservedRef;
 use crate::model::{
     Application, HistoryEntry, Operation, OperationPhase, ResourceKey, RevisionOrigin, StepAction,
     StepStatus, SyncOptions, SyncStep, describe_takeovers,
 };
+use crate::model::{format_duration, parse_duration};
 use crate::runtime::{EngineCommand, EngineHandle, EngineOptions};
 use crate::yaml;
 

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use color_eyre::eyre::{Result, WrapErr};
 
 use crate::cluster::ClusterHandle;
-use crate::emulator::{Cluster, ClusterOptions};
 use crate::model::Application;
 use crate::source::Sources;
+use rekon_emulator::{Cluster, ClusterOptions};
 use repo::DemoRepo;
 
 /// The demo's cluster names, as its Applications' `destination.name` use them.

@@ -11,8 +11,8 @@ use super::apps::{HistoryState, RunningOp, Trigger};
 use super::messages::{Msg, OpMsg, SyncPurpose, SyncRequest};
 use super::sync_task::{Pipeline, PipelinePurpose, RunInputs};
 use super::*;
-use crate::sync::{LiveEvent, history};
 use crate::model::{HistoryEntry, OperationPhase, ResourceKey};
+use crate::sync::{LiveEvent, history};
 
 pub(super) fn short(rev: &str) -> &str {
     rev.get(..7).unwrap_or(rev)

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::support::integrations::{get, last_seq, put, writes_after};
-use rekon::emulator::{Cluster, ClusterOptions};
 use rekon::integrations::crds;
+use rekon_emulator::{Cluster, ClusterOptions};
 use serde_json::{Value, json};
 
 const SHA: &str = "89abcdef0123456789abcdef0123456789abcdef";

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::support::integrations::{get, last_seq, put, writes_after};
-use rekon::emulator::{Cluster, ClusterOptions};
 use rekon::integrations::crds;
+use rekon_emulator::{Cluster, ClusterOptions};
 use serde_json::{Value, json};
 
 const APP: &str = "argocd:argocd/edge";

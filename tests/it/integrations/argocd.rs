@@ -250,10 +250,10 @@ async fn sync_refresh_and_terminate_write_argo_cds_own_fields() {
 }
 
 async fn wait_writes(
-    c: &rekon::emulator::Cluster,
+    c: &rekon_emulator::Cluster,
     after: u64,
     n: usize,
-) -> Vec<rekon::emulator::AuditEntry> {
+) -> Vec<rekon_emulator::AuditEntry> {
     for _ in 0..200 {
         let w = writes_after(c, after);
         if w.len() >= n {

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::process::Command;
 
 use crate::support::integrations::put;
-use rekon::emulator::{Cluster, ClusterOptions};
 use rekon::integrations::crds;
+use rekon_emulator::{Cluster, ClusterOptions};
 use serde_json::{Value, json};
 
 fn rekon(args: &[&str], home: &std::path::Path) -> std::process::Output {

@@ -4,9 +4,9 @@
 use std::net::SocketAddr;
 
 use crate::support::integrations::*;
-use rekon::emulator::{Cluster, ClusterOptions};
 use rekon::integrations::crds;
 use rekon::model::{ConnectionState, Health};
+use rekon_emulator::{Cluster, ClusterOptions};
 use serde_json::json;
 
 async fn listening(name: &str) -> Cluster {

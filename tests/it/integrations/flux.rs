@@ -46,7 +46,7 @@ fn exporter(tag: &str) -> Value {
                 "spec": {"containers": [{"name": "exporter", "image": format!("quay.io/prometheus/blackbox-exporter:{tag}")}]}}}})
 }
 
-async fn seed(c: &rekon::emulator::Cluster, url: &str, sha: &str) {
+async fn seed(c: &rekon_emulator::Cluster, url: &str, sha: &str) {
     put(c, git_repository(url, sha), "source-controller").await;
     put(
         c,
@@ -343,10 +343,10 @@ async fn send(engine: &rekon::runtime::EngineHandle, cmd: ObservedCommand) {
 }
 
 async fn wait_writes(
-    c: &rekon::emulator::Cluster,
+    c: &rekon_emulator::Cluster,
     after: u64,
     n: usize,
-) -> Vec<rekon::emulator::AuditEntry> {
+) -> Vec<rekon_emulator::AuditEntry> {
     for _ in 0..200 {
         let w = writes_after(c, after);
         if w.len() >= n {

@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use crate::support::reliability::{handle, quick};
 use crate::support::sync::{Fixture, cm_yaml, create_namespace, sync, wait_app};
-use rekon::emulator::{Cluster, ClusterOptions};
 use rekon::model::{AppSnapshot, Application, OperationPhase, SyncOptions, SyncStatus};
 use rekon::runtime::{self, EngineCommand, EngineHandle, EngineOptions};
 use rekon::source::Sources;
+use rekon_emulator::{Cluster, ClusterOptions};
 use serde_json::json;
 use std::time::Duration;
 use tempfile::TempDir;

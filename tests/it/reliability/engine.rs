@@ -15,12 +15,12 @@ use crate::support::sync::{
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DeleteParams};
 use rekon::cluster::ClusterHandle;
-use rekon::emulator::{Cluster, ClusterOptions};
 use rekon::model::{
     AppSnapshot, Application, ConnectionState, OperationPhase, SyncOptions, SyncStatus,
 };
 use rekon::runtime::{self, EngineHandle, EngineOptions};
 use rekon::source::Sources;
+use rekon_emulator::{Cluster, ClusterOptions};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 

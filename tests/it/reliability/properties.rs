@@ -6,12 +6,12 @@
 //! (The manifest reader's own properties are unit tests in src/source/props.rs.)
 
 use proptest::prelude::*;
-use rekon::emulator::LabelSelector;
-use rekon::emulator::ssa::{ApplyParams, apply};
 use rekon::engine::diff::{CompareOptions, compare_resource};
 use rekon::engine::normalize::{CompareMethod, base64_encode};
 use rekon::model::ResourceKey;
 use rekon::yaml;
+use rekon_emulator::LabelSelector;
+use rekon_emulator::ssa::{ApplyParams, apply};
 use serde_json::{Map, Value, json};
 
 // ---------------------------------------------------------------------------------------

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use rekon::cluster::apply::{ApplyOptions, apply};
 use rekon::cluster::{ApiCatalog, ClusterHandle};
-use rekon::emulator::{Cluster, ClusterOptions};
 use rekon::engine::{desired, tracking};
 use rekon::model::{AppSnapshot, Application, Snapshot};
 use rekon::runtime::{self, EngineHandle, EngineOptions};
 use rekon::source::Sources;
+use rekon_emulator::{Cluster, ClusterOptions};
 
 use super::source::Fixture;
 

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use rekon::cluster::{ApiCatalog, ClusterHandle};
-use rekon::emulator::{AuditEntry, Cluster, ClusterOptions};
 use rekon::integrations::crds;
 use rekon::model::{AppSnapshot, ResourceKey, Snapshot};
 use rekon::runtime::{self, EngineCommand, EngineHandle, EngineOptions};
 use rekon::source::Sources;
+use rekon_emulator::{AuditEntry, Cluster, ClusterOptions};
 use serde_json::Value;
 use tokio::sync::oneshot;
 

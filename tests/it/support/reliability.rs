@@ -11,7 +11,7 @@ use http::{Method, Request};
 use http_body_util::BodyExt;
 use kube::client::Body;
 use rekon::cluster::{ClusterHandle, Resilience};
-use rekon::emulator::Cluster;
+use rekon_emulator::Cluster;
 use serde_json::Value;
 
 /// Runs the `rekon` binary with a private cache and home, no `$KUBECONFIG`.

@@ -8,8 +8,8 @@ use crate::support::sync::{
     Fixture, Knobs, application, apply_as, close_gate, cm_yaml, gate_yaml, get, job_yaml, obj,
     start, step_lines,
 };
-use rekon::runtime::EngineCommand;
 use rekon::model::{OperationPhase, StepStatus, SyncOptions};
+use rekon::runtime::EngineCommand;
 use serde_json::json;
 
 #[tokio::test]

@@ -73,7 +73,10 @@ fn every_binding_appears_in_the_help_popup() {
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(" ");
-        let line = text.lines().find(|l| l.contains(b.text.description)).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.contains(b.text.description))
+            .unwrap();
         assert!(
             line.contains(&keys),
             "{:?} shown without its keys {keys:?}: {line}",
