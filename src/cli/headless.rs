@@ -14,7 +14,7 @@ use crate::engine::runtime::ObservedCommand;
 use crate::engine::tree::render_text;
 use crate::engine::{EngineCommand, EngineHandle};
 use crate::integrations::{ObservedKind, ObservedRef};
-use crate::model::{AppSnapshot, Application, Snapshot};
+use crate::model::{AppSnapshot, Application, Snapshot, short_sha};
 use crate::yaml;
 
 /// Exit code for "the command worked and found differences" (`diff`).
@@ -184,7 +184,7 @@ pub fn status_table(apps: &[AppSnapshot]) -> String {
                 a.health.to_string(),
                 a.revision
                     .as_deref()
-                    .map(|r| r.chars().take(7).collect())
+                    .map(|r| short_sha(r).to_string())
                     .unwrap_or_else(|| "-".into()),
                 a.message.lines().next().unwrap_or("").to_string(),
             ]

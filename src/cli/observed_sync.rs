@@ -22,7 +22,7 @@ use crate::engine::sync::{format_duration, parse_duration};
 use crate::engine::{EngineCommand, EngineHandle};
 use crate::integrations::argocd::{self, ResourceResult};
 use crate::integrations::{ObservedKind, ObservedRef, app_ref_in_cluster};
-use crate::model::{HistoryEntry, Operation, OperationPhase, StepStatus, SyncOptions};
+use crate::model::{HistoryEntry, Operation, OperationPhase, StepStatus, SyncOptions, short_sha};
 use crate::yaml;
 
 /// Exit code for an operation that did not succeed, and for errors.
@@ -324,7 +324,7 @@ pub fn result_table(
             &rows,
         )
     };
-    let short: String = op.revision.chars().take(7).collect();
+    let short = short_sha(&op.revision);
     let at = if short.is_empty() {
         String::new()
     } else {

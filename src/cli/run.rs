@@ -13,7 +13,7 @@ use super::GlobalArgs;
 use super::sync::{engine_for, load};
 use crate::engine::sync::{format_duration, parse_duration};
 use crate::engine::{EngineCommand, EngineHandle};
-use crate::model::{AppSnapshot, OperationPhase, Snapshot};
+use crate::model::{AppSnapshot, OperationPhase, Snapshot, short_sha};
 
 /// Options of `rekon run`.
 #[derive(Debug, Clone, Args)]
@@ -147,7 +147,7 @@ fn log_app(app: &AppSnapshot) {
     let rev: String = app
         .revision
         .as_deref()
-        .map(|r| r.chars().take(7).collect())
+        .map(|r| short_sha(r).to_string())
         .unwrap_or_else(|| "-".into());
     let message = if app.message.is_empty() {
         String::new()

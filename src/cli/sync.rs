@@ -17,7 +17,7 @@ use crate::engine::{EngineCommand, EngineHandle, EngineOptions};
 use crate::integrations::ObservedRef;
 use crate::model::{
     Application, HistoryEntry, Operation, OperationPhase, ResourceKey, RevisionOrigin, StepAction,
-    StepStatus, SyncOptions, SyncStep, describe_takeovers,
+    StepStatus, SyncOptions, SyncStep, describe_takeovers, short_sha,
 };
 use crate::yaml;
 
@@ -487,7 +487,7 @@ pub fn operation_table(op: &Operation) -> String {
         ],
         &rows,
     );
-    let short: String = op.revision.chars().take(7).collect();
+    let short = short_sha(&op.revision);
     let dry = if op.dry_run { " (dry run)" } else { "" };
     text.push_str(&format!(
         "\n{:?}{dry} {} at {short}: {}\n",
@@ -553,7 +553,7 @@ pub fn history_table(entries: &[HistoryEntry]) -> String {
                 .unwrap_or_else(|_| e.started_at.clone());
             vec![
                 e.id.to_string(),
-                e.revision.chars().take(7).collect(),
+                short_sha(&e.revision).to_string(),
                 format!("{:?}", e.phase),
                 started,
                 took,

@@ -9,7 +9,7 @@ use super::{annotation, str_at};
 use crate::engine::health;
 use crate::model::{
     AppSnapshot, GroupKind, Health, HealthStatus, ManagedBy, ResourceKey, ResourceStatus,
-    SyncStatus,
+    SyncStatus, short_sha,
 };
 
 /// kustomize-controller's group.
@@ -140,6 +140,21 @@ pub fn revision_commit(revision: &str) -> &str {
     match revision.rsplit_once('/') {
         Some((_, h)) if h.len() >= 40 && h.bytes().all(|b| b.is_ascii_hexdigit()) => h,
         _ => revision,
+    }
+}
+
+/// A Flux revision as the TUI shows it: `main@sha1:0123456…` as `main@0123456`, hashes cut
+/// to 7, tags and versions as they are.
+pub fn short_revision(revision: &str) -> String {
+    let commit = revision_commit(revision);
+    let is_hash = commit.len() >= 12 && commit.chars().all(|c| c.is_ascii_hexdigit());
+    if !is_hash {
+        return revision.to_string();
+    }
+    let short = short_sha(commit);
+    match revision.split_once('@') {
+        Some((branch, _)) if !branch.is_empty() => format!("{branch}@{short}"),
+        _ => short.to_string(),
     }
 }
 
@@ -535,6 +550,20 @@ mod tests {
         suspended["spec"]["suspend"] = json!(true);
         assert_eq!(status(&suspended).health, Health::Suspended);
         assert!(status(&suspended).suspended);
+    }
+
+    #[test]
+    fn revisions_are_shortened_but_tags_kept() {
+        assert_eq!(
+            short_revision("main@sha1:0123456789abcdef0123456789abcdef01234567"),
+            "main@0123456"
+        );
+        assert_eq!(short_revision("v0.25.0"), "v0.25.0");
+        assert_eq!(short_revision("6.5.0"), "6.5.0");
+        assert_eq!(
+            short_revision("sha256:0123456789abcdef0123456789abcdef"),
+            "0123456"
+        );
     }
 
     #[test]

@@ -4,10 +4,11 @@
 
 use std::time::Instant;
 
-use super::operations::{HistoryState, OpMsg, Trigger, short};
+use super::operations::{HistoryState, OpMsg, Trigger};
 use super::state::{Engine, Msg};
 use super::*;
 use crate::engine::sync::{self, autosync};
+use crate::model::short_sha;
 
 impl Engine {
     /// After each comparison: loads the history once, and runs the auto-sync rules.
@@ -75,7 +76,7 @@ impl Engine {
             autosync::Decision::Sync => {
                 tracing::info!(
                     "auto-sync of {name}: OutOfSync at {}, syncing",
-                    short(&revision)
+                    short_sha(&revision)
                 );
                 let options = SyncOptions {
                     prune: auto.prune,
@@ -86,7 +87,7 @@ impl Engine {
             autosync::Decision::HealAfter(delay) => {
                 tracing::info!(
                     "self-heal of {name}: live state drifted from {}, re-syncing in {}",
-                    short(&revision),
+                    short_sha(&revision),
                     sync::format_duration(delay)
                 );
                 self.apps[a].ops.auto.heal_pending = true;
@@ -158,10 +159,10 @@ impl Engine {
         match (before, result) {
             (Some(old), Ok(new)) if old != new.commit => tracing::info!(
                 "{name}: new revision {} (was {})",
-                short(&new.commit),
-                short(old)
+                short_sha(&new.commit),
+                short_sha(old)
             ),
-            (None, Ok(new)) => tracing::debug!("{name}: revision {}", short(&new.commit)),
+            (None, Ok(new)) => tracing::debug!("{name}: revision {}", short_sha(&new.commit)),
             (_, Err(e)) => tracing::warn!("{name}: {e}"),
             _ => {}
         }

@@ -108,10 +108,6 @@ enum Purpose {
     Sync { id: u64 },
 }
 
-pub(super) fn short(rev: &str) -> &str {
-    rev.get(..7).unwrap_or(rev)
-}
-
 impl Engine {
     /// Handles the sync-related commands.
     pub(super) fn op_command(&mut self, cmd: EngineCommand) {
@@ -483,7 +479,7 @@ impl Engine {
                     "{} {name} {:?} at {}: {}",
                     if op.dry_run { "dry run of" } else { "sync of" },
                     op.phase,
-                    short(&op.revision),
+                    crate::model::short_sha(&op.revision),
                     op.message
                 );
                 ops.last = Some(op.clone());

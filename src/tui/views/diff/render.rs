@@ -11,8 +11,9 @@ use super::lines::{Part, ScreenLine};
 use super::{DiffView, Entry, Loading, SIDE_BY_SIDE_MIN_WIDTH, Source};
 use crate::config::Theme;
 use crate::engine::diff::{Cell, Row, RowKind, resource_title};
+use crate::model::short_sha;
 use crate::tui::action::{Action, Context};
-use crate::tui::views::text::{highlighted, short_sha};
+use crate::tui::views::text::highlighted;
 use crate::tui::views::{DrawCx, find_app};
 use crate::tui::widgets::truncate;
 
