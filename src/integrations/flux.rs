@@ -5,8 +5,9 @@
 
 use serde_json::{Value, json};
 
-use super::{annotation, str_at};
+use super::annotation;
 use crate::engine::health;
+use crate::engine::json::str_at;
 use crate::model::{
     AppSnapshot, GroupKind, Health, HealthStatus, ManagedBy, ResourceKey, ResourceStatus,
     SyncStatus, short_sha,
@@ -86,12 +87,12 @@ fn is_failure_reason(reason: &str) -> bool {
 pub fn status(obj: &Value) -> FluxStatus {
     let suspended = obj.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true);
     let ready = condition(obj, "Ready");
-    let ready_status = ready.map(|c| str_at(c, "/status")).unwrap_or("");
+    let ready_status = ready.and_then(|c| str_at(c, "/status")).unwrap_or("");
     let reason = ready
-        .map(|c| str_at(c, "/reason"))
+        .and_then(|c| str_at(c, "/reason"))
         .unwrap_or("")
         .to_string();
-    let message = match ready.map(|c| str_at(c, "/message")) {
+    let message = match ready.map(|c| str_at(c, "/message").unwrap_or("")) {
         Some(m) if !m.is_empty() => m.to_string(),
         Some(_) => reason.clone(),
         None => "waiting to be reconciled".to_string(),
@@ -113,7 +114,7 @@ pub fn status(obj: &Value) -> FluxStatus {
         "/status/lastPushCommit",
     ]
     .iter()
-    .map(|p| str_at(obj, p))
+    .map(|p| str_at(obj, p).unwrap_or(""))
     .find(|r| !r.is_empty())
     .unwrap_or("")
     .to_string();
@@ -124,7 +125,9 @@ pub fn status(obj: &Value) -> FluxStatus {
         message,
         suspended,
         revision,
-        last_handled: str_at(obj, "/status/lastHandledReconcileAt").to_string(),
+        last_handled: str_at(obj, "/status/lastHandledReconcileAt")
+            .unwrap_or("")
+            .to_string(),
     }
 }
 
@@ -170,11 +173,11 @@ pub fn reference(
     if name.is_empty() {
         return None;
     }
-    let kind = match str_at(r, "/kind") {
+    let kind = match str_at(r, "/kind").unwrap_or("") {
         "" => default_kind,
         k => k,
     };
-    let ns = match str_at(r, "/namespace") {
+    let ns = match str_at(r, "/namespace").unwrap_or("") {
         "" => namespace,
         n => n,
     };
@@ -208,7 +211,7 @@ pub fn source_of(obj: &Value) -> Option<ResourceKey> {
                 return reference(r, SOURCE_GROUP, "OCIRepository", &key.namespace);
             }
             let src = obj.pointer("/spec/chart/spec/sourceRef")?;
-            let src_ns = match str_at(src, "/namespace") {
+            let src_ns = match str_at(src, "/namespace").unwrap_or("") {
                 "" => key.namespace.as_str(),
                 n => n,
             };
@@ -295,7 +298,12 @@ pub fn inventory(obj: &Value) -> Vec<InventoryEntry> {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|e| parse_inventory_id(str_at(e, "/id"), str_at(e, "/v")))
+        .filter_map(|e| {
+            parse_inventory_id(
+                str_at(e, "/id").unwrap_or(""),
+                str_at(e, "/v").unwrap_or(""),
+            )
+        })
         .collect()
 }
 
@@ -322,20 +330,20 @@ pub fn snapshot(
     let st = status(obj);
     let is_hr = key.kind == "HelmRelease";
     let source_revision = source
-        .map(|s| str_at(s, "/status/artifact/revision"))
+        .and_then(|s| str_at(s, "/status/artifact/revision"))
         .unwrap_or("");
     let (repo_url, path, target) = if is_hr {
-        let chart = match str_at(obj, "/spec/chart/spec/chart") {
-            "" => source.map(|s| str_at(s, "/spec/chart")).unwrap_or(""),
+        let chart = match str_at(obj, "/spec/chart/spec/chart").unwrap_or("") {
+            "" => source.and_then(|s| str_at(s, "/spec/chart")).unwrap_or(""),
             c => c,
         };
-        let version = match str_at(obj, "/spec/chart/spec/version") {
+        let version = match str_at(obj, "/spec/chart/spec/version").unwrap_or("") {
             "" => "*",
             v => v,
         };
         (
             source
-                .map(|s| str_at(s, "/spec/url"))
+                .and_then(|s| str_at(s, "/spec/url"))
                 .unwrap_or("")
                 .to_string(),
             chart.to_string(),
@@ -353,10 +361,10 @@ pub fn snapshot(
             .to_string();
         (
             source
-                .map(|s| str_at(s, "/spec/url"))
+                .and_then(|s| str_at(s, "/spec/url"))
                 .unwrap_or("")
                 .to_string(),
-            match str_at(obj, "/spec/path") {
+            match str_at(obj, "/spec/path").unwrap_or("") {
                 "" => "./".to_string(),
                 p => p.to_string(),
             },
@@ -364,9 +372,9 @@ pub fn snapshot(
         )
     };
     let applied = if is_hr {
-        str_at(obj, "/status/lastAttemptedRevision")
+        str_at(obj, "/status/lastAttemptedRevision").unwrap_or("")
     } else {
-        str_at(obj, "/status/lastAppliedRevision")
+        str_at(obj, "/status/lastAppliedRevision").unwrap_or("")
     };
     let sync = if st.suspended && applied.is_empty() {
         SyncStatus::Unknown
@@ -409,8 +417,8 @@ pub fn snapshot(
         })
         .collect::<Vec<_>>();
     let last_sync = condition(obj, "Ready")
-        .filter(|c| str_at(c, "/status") == "True")
-        .map(|c| str_at(c, "/lastTransitionTime").to_string())
+        .filter(|c| str_at(c, "/status").unwrap_or("") == "True")
+        .map(|c| str_at(c, "/lastTransitionTime").unwrap_or("").to_string())
         .filter(|t| !t.is_empty());
     let revision = if applied.is_empty() {
         None
@@ -425,7 +433,9 @@ pub fn snapshot(
         managed_by: ManagedBy::Flux,
         kind: key.kind.clone(),
         cluster: cluster.to_string(),
-        destination_namespace: str_at(obj, "/spec/targetNamespace").to_string(),
+        destination_namespace: str_at(obj, "/spec/targetNamespace")
+            .unwrap_or("")
+            .to_string(),
         repo_url,
         path,
         target_revision: target,

@@ -17,7 +17,7 @@ mod misc;
 mod pod;
 mod workloads;
 
-use crate::engine::json::JsonPath;
+use crate::engine::json::{JsonPath, str_at};
 use serde_json::Value;
 
 use crate::model::{Health, HealthStatus, split_api_version};
@@ -76,10 +76,6 @@ fn has_finalizer(obj: &Value, name: &str) -> bool {
     obj.at("/metadata/finalizers")
         .and_then(Value::as_array)
         .is_some_and(|f| f.iter().any(|v| v.as_str() == Some(name)))
-}
-
-pub(super) fn str_at<'a>(obj: &'a Value, pointer: &str) -> Option<&'a str> {
-    obj.at(pointer).and_then(Value::as_str)
 }
 
 pub(super) fn int_at(obj: &Value, pointer: &str) -> Option<i64> {

@@ -770,7 +770,9 @@ pub(super) fn observed_name(id: &ObsId) -> String {
 }
 
 pub(super) fn integrations_str(obj: &Value, pointer: &str) -> String {
-    integrations::str_at(obj, pointer).to_string()
+    crate::engine::json::str_at(obj, pointer)
+        .unwrap_or("")
+        .to_string()
 }
 
 fn reply_err(cmd: EngineCommand, why: String) {
