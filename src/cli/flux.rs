@@ -367,26 +367,7 @@ pub fn images_table(policies: &[PolicyImages]) -> String {
             ]);
         }
     }
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut text = String::new();
-    let mut line = |cells: &[&str]| {
-        let mut l = String::new();
-        for (cell, w) in cells.iter().zip(widths) {
-            l.push_str(&format!("{cell:<w$}  "));
-        }
-        text.push_str(l.trim_end());
-        text.push('\n');
-    };
-    line(&header);
-    for row in &rows {
-        line(&row.each_ref().map(String::as_str));
-    }
-    text
+    super::table::table(&header, &rows)
 }
 
 #[cfg(test)]

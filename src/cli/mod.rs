@@ -7,6 +7,7 @@ pub mod observed_sync;
 pub mod run;
 pub mod session;
 pub mod sync;
+pub mod table;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;

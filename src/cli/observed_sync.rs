@@ -15,7 +15,8 @@ use color_eyre::eyre::{Result, bail, eyre};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use super::sync::{SyncArgs, format_or, progress, resource_keys, table};
+use super::sync::{SyncArgs, format_or, progress, resource_keys};
+use super::table::table;
 use super::{GlobalArgs, OutputFormat};
 use crate::engine::runtime::ObservedCommand;
 use crate::engine::sync::{format_duration, parse_duration};

@@ -11,6 +11,7 @@ use color_eyre::eyre::{Result, bail, eyre};
 use tokio::sync::oneshot;
 
 use super::session::{self, LoadedApps};
+use super::table::table;
 use super::{GlobalArgs, OutputFormat};
 use crate::engine::sync::{format_duration, parse_duration, step_title};
 use crate::engine::{EngineCommand, EngineHandle, EngineOptions};
@@ -405,35 +406,6 @@ fn print_operation(
     } else {
         ExitCode::from(EXIT_FAILED)
     })
-}
-
-/// Aligned columns with a header, the last column unpadded.
-pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut text = String::new();
-    let mut line = |cells: Vec<&str>| {
-        let mut l = String::new();
-        let last = cells.len().saturating_sub(1);
-        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
-            if i == last {
-                l.push_str(cell);
-            } else {
-                l.push_str(&format!("{cell:<w$}  "));
-            }
-        }
-        text.push_str(l.trim_end());
-        text.push('\n');
-    };
-    line(header.to_vec());
-    for row in rows {
-        line(row.iter().map(String::as_str).collect());
-    }
-    text
 }
 
 /// A step's message for one table cell: what it takes from other field managers (before
