@@ -14,6 +14,7 @@ use clap::Args;
 use color_eyre::eyre::{Result, bail, eyre};
 use tokio::sync::oneshot;
 
+use super::output::output_format;
 use super::{GlobalArgs, OutputFormat, session};
 use crate::engine::runtime::ObservedCommand;
 use crate::engine::{EngineCommand, EngineHandle};
@@ -258,22 +259,14 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The output format asked for, if the command has it (its default or JSON).
-fn output(global: &GlobalArgs, default: OutputFormat, cmd: &str) -> Result<OutputFormat> {
-    let f = global.output.unwrap_or(default);
-    if f == default || f == OutputFormat::Json {
-        return Ok(f);
-    }
-    bail!(
-        "--output {} is not supported by {cmd} (use {} or json)",
-        format!("{f:?}").to_lowercase(),
-        format!("{default:?}").to_lowercase()
-    )
-}
-
 /// `rekon graph [-o text|json]`.
 pub async fn graph(global: &GlobalArgs) -> Result<ExitCode> {
-    let format = output(global, OutputFormat::Text, "graph")?;
+    let format = output_format(
+        global,
+        OutputFormat::Text,
+        &[OutputFormat::Text, OutputFormat::Json],
+        "graph",
+    )?;
     let (engine, unreachable) = observe(global).await?;
     let graphs: Vec<FluxGraph> = ask(&engine, |reply| {
         EngineCommand::Observed(ObservedCommand::FluxGraph { reply })
@@ -299,7 +292,12 @@ pub async fn graph(global: &GlobalArgs) -> Result<ExitCode> {
 
 /// `rekon images [-o table|json]`.
 pub async fn images(global: &GlobalArgs) -> Result<ExitCode> {
-    let format = output(global, OutputFormat::Table, "images")?;
+    let format = output_format(
+        global,
+        OutputFormat::Table,
+        &[OutputFormat::Table, OutputFormat::Json],
+        "images",
+    )?;
     let (engine, unreachable) = observe(global).await?;
     let policies: Vec<PolicyImages> = ask(&engine, |reply| {
         EngineCommand::Observed(ObservedCommand::Images { reply })

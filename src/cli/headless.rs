@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use color_eyre::eyre::{Result, WrapErr, bail, eyre};
 
+use super::output::{TABLE_FORMATS, output_format};
 use super::session::{self, LoadedApps};
 use super::{GlobalArgs, OutputFormat};
 use crate::engine::diff::{DEFAULT_CONTEXT, render_side_by_side, render_unified, to_json};
@@ -21,27 +22,6 @@ use crate::yaml;
 const EXIT_DIFFERENT: u8 = 1;
 /// Exit code for errors: bad input, no cluster, render failure.
 const EXIT_ERROR: u8 = 2;
-
-fn format_or(
-    global: &GlobalArgs,
-    default: OutputFormat,
-    allowed: &[OutputFormat],
-    cmd: &str,
-) -> Result<OutputFormat> {
-    let f = global.output.unwrap_or(default);
-    if allowed.contains(&f) {
-        return Ok(f);
-    }
-    let names: Vec<String> = allowed
-        .iter()
-        .map(|a| format!("{a:?}").to_lowercase())
-        .collect();
-    bail!(
-        "--output {} is not supported by {cmd} (use {})",
-        format!("{f:?}").to_lowercase(),
-        names.join(", ")
-    )
-}
 
 /// Loads the apps, refusing to go on when none could be read.
 fn apps_or_fail(global: &GlobalArgs) -> Result<LoadedApps> {
@@ -84,12 +64,7 @@ fn problems(app: &AppSnapshot) -> Vec<String> {
 /// `rekon status [APP…]`: rekon's own apps and the Argo CD and Flux apps of the clusters
 /// (`argocd:NS/NAME`, `flux-ks:…`, `flux-hr:…`); with no `--apps`, only the latter.
 pub async fn status(global: &GlobalArgs, names: &[String]) -> Result<ExitCode> {
-    let format = format_or(
-        global,
-        OutputFormat::Table,
-        &[OutputFormat::Table, OutputFormat::Json, OutputFormat::Yaml],
-        "status",
-    )?;
+    let format = output_format(global, OutputFormat::Table, TABLE_FORMATS, "status")?;
     let mut loaded = session::load_apps(&global.apps);
     if !global.apps.is_empty() && loaded.apps.is_empty() && loaded.appsets.is_empty() {
         match loaded.errors.first() {
@@ -245,7 +220,7 @@ async fn one_app(global: &GlobalArgs, name: &str, revision: Option<&str>) -> Res
 
 /// `rekon tree APP`.
 pub async fn tree(global: &GlobalArgs, name: &str) -> Result<ExitCode> {
-    let format = format_or(
+    let format = output_format(
         global,
         OutputFormat::Text,
         &[OutputFormat::Text, OutputFormat::Json, OutputFormat::Yaml],
@@ -270,7 +245,7 @@ pub async fn tree(global: &GlobalArgs, name: &str) -> Result<ExitCode> {
 
 /// `rekon diff APP [--revision REV]`: exit 0 when equal, 1 when different.
 pub async fn diff(global: &GlobalArgs, name: &str, revision: Option<&str>) -> Result<ExitCode> {
-    let format = format_or(
+    let format = output_format(
         global,
         OutputFormat::Unified,
         &[
@@ -344,7 +319,7 @@ pub async fn manifests(
     name: &str,
     revision: Option<&str>,
 ) -> Result<ExitCode> {
-    let format = format_or(
+    let format = output_format(
         global,
         OutputFormat::Yaml,
         &[OutputFormat::Yaml, OutputFormat::Json],

@@ -15,7 +15,9 @@ use color_eyre::eyre::{Result, bail, eyre};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use super::sync::{SyncArgs, format_or, progress, resource_keys};
+use super::output::{TABLE_FORMATS, output_format};
+use super::sync_args::{SyncArgs, resource_keys};
+use super::sync_steps::progress;
 use super::table::table;
 use super::{GlobalArgs, OutputFormat};
 use crate::engine::runtime::ObservedCommand;
@@ -36,7 +38,7 @@ pub async fn sync(global: &GlobalArgs, args: &SyncArgs, r: ObservedRef) -> Resul
         refuse_flux_flags(global, args, &r)?;
         return super::flux::sync(global, &args.app, timeout).await;
     }
-    let format = format_or(global, "sync")?;
+    let format = output_format(global, OutputFormat::Table, TABLE_FORMATS, "sync")?;
     let options = SyncOptions {
         prune: args.prune,
         dry_run: args.dry_run,
@@ -85,7 +87,7 @@ pub async fn rollback(global: &GlobalArgs, r: ObservedRef, id: u64) -> Result<Ex
     if r.kind != ObservedKind::ArgoApplication {
         bail!("{r}: Flux keeps no sync history to roll back to; revert the commit in Git");
     }
-    let format = format_or(global, "rollback")?;
+    let format = output_format(global, OutputFormat::Table, TABLE_FORMATS, "rollback")?;
     refuse_read_only(global, &r)?;
     let (app, engine) = super::headless::observed_app(global, &r, false).await?;
     let name = app_ref_in_cluster(&app);
@@ -115,7 +117,7 @@ pub async fn history(global: &GlobalArgs, r: ObservedRef) -> Result<ExitCode> {
             "{r}: Flux keeps no sync history (`rekon status {r}` shows the revision it applied last)"
         );
     }
-    let format = format_or(global, "history")?;
+    let format = output_format(global, OutputFormat::Table, TABLE_FORMATS, "history")?;
     let (app, _engine) = super::headless::observed_app(global, &r, true).await?;
     let name = app_ref_in_cluster(&app);
     let entries: Vec<HistoryEntry> = app
