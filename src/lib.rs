@@ -13,5 +13,6 @@ pub mod integrations;
 pub mod malloc;
 pub mod model;
 pub mod source;
+pub mod stop_signal;
 pub mod tui;
 pub mod yaml;

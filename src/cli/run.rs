@@ -14,6 +14,7 @@ use super::sync::{engine_for, load};
 use crate::engine::sync::{format_duration, parse_duration};
 use crate::engine::{EngineCommand, EngineHandle};
 use crate::model::{AppSnapshot, OperationPhase, Snapshot, short_sha};
+use crate::stop_signal::{Hangup, stop_signal};
 
 /// Options of `rekon run`.
 #[derive(Debug, Clone, Args)]
@@ -78,7 +79,7 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode> {
     );
     let mut snapshots = engine.subscribe();
     let mut seen: HashMap<String, (String, String, Option<String>)> = HashMap::new();
-    let stop = stop_signal();
+    let stop = stop_signal(Hangup::Untouched);
     tokio::pin!(stop);
     loop {
         tokio::select! {
@@ -98,29 +99,6 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode> {
     terminate_running(&engine).await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
-}
-
-/// Resolves with the name of the signal that asks us to stop.
-async fn stop_signal() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => "SIGINT",
-                _ = term.recv() => "SIGTERM",
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                "SIGINT"
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "Ctrl-C"
-    }
 }
 
 /// One line when an app's sync state, health or revision changes.
