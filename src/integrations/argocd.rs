@@ -8,9 +8,8 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::annotation;
 use crate::engine::health::parse_health;
-use crate::engine::json::str_at;
+use crate::engine::json::{annotation, str_at};
 use crate::engine::tree::{AppRoot, LiveIndex, ManagedResource, build_tree};
 use crate::model::{
     AppCondition, AppDetail, AppSnapshot, Application, Health, HealthStatus, HistoryEntry,

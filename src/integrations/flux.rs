@@ -5,9 +5,8 @@
 
 use serde_json::{Value, json};
 
-use super::annotation;
-use crate::engine::health;
-use crate::engine::json::str_at;
+use crate::engine::health::{self, condition};
+use crate::engine::json::{annotation, str_at};
 use crate::model::{
     AppSnapshot, GroupKind, Health, HealthStatus, ManagedBy, ResourceKey, ResourceStatus,
     SyncStatus, short_sha,
@@ -64,13 +63,6 @@ pub struct FluxStatus {
     pub revision: String,
     /// `status.lastHandledReconcileAt`.
     pub last_handled: String,
-}
-
-fn condition<'a>(obj: &'a Value, kind: &str) -> Option<&'a Value> {
-    obj.pointer("/status/conditions")?
-        .as_array()?
-        .iter()
-        .find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
 }
 
 /// Reasons of a Ready=False condition that mean the last attempt failed (kstatus calls it

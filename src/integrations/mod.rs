@@ -202,13 +202,6 @@ pub fn engine_name(
     }
 }
 
-/// An annotation of an object.
-pub(crate) fn annotation<'a>(obj: &'a Value, name: &str) -> Option<&'a str> {
-    obj.pointer("/metadata/annotations")
-        .and_then(|a| a.get(name))
-        .and_then(Value::as_str)
-}
-
 #[cfg(test)]
 mod tests {
 

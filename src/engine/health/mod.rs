@@ -92,7 +92,7 @@ pub(super) fn name(obj: &Value) -> &str {
 }
 
 /// The condition of this type under `status.conditions`.
-pub(super) fn condition<'a>(obj: &'a Value, kind: &str) -> Option<&'a Value> {
+pub fn condition<'a>(obj: &'a Value, kind: &str) -> Option<&'a Value> {
     obj.at("/status/conditions")?
         .as_array()?
         .iter()
