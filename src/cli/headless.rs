@@ -7,7 +7,7 @@ use std::sync::Arc;
 use color_eyre::eyre::{Result, WrapErr, bail, eyre};
 
 use super::output::{TABLE_FORMATS, output_format};
-use super::session::{self, LoadedApps};
+use super::session;
 use super::{GlobalArgs, OutputFormat};
 use crate::engine::diff::{DEFAULT_CONTEXT, render_side_by_side, render_unified, to_json};
 use crate::engine::mask::mask_object;
@@ -22,23 +22,6 @@ use crate::yaml;
 const EXIT_DIFFERENT: u8 = 1;
 /// Exit code for errors: bad input, no cluster, render failure.
 const EXIT_ERROR: u8 = 2;
-
-/// Loads the apps, refusing to go on when none could be read.
-fn apps_or_fail(global: &GlobalArgs) -> Result<LoadedApps> {
-    if global.apps.is_empty() {
-        bail!(
-            "no apps to look at: pass --apps PATH (a file or folder of Argo CD Application YAML)"
-        );
-    }
-    let loaded = session::load_apps(&global.apps);
-    if loaded.apps.is_empty() {
-        match loaded.errors.first() {
-            Some(e) => bail!("{e}"),
-            None => bail!("no Application documents found in --apps"),
-        }
-    }
-    Ok(loaded)
-}
 
 /// Runs the engine for `apps` until every one was compared once, and returns that snapshot.
 async fn compare_once(global: &GlobalArgs, apps: Vec<Application>) -> Result<Arc<Snapshot>> {
@@ -201,7 +184,7 @@ pub(super) async fn observed_app(
 
 /// Finds one app and compares it, failing when it could not be compared.
 async fn one_app(global: &GlobalArgs, name: &str, revision: Option<&str>) -> Result<AppSnapshot> {
-    let loaded = apps_or_fail(global)?;
+    let loaded = session::require_apps(global, "no apps to look at")?;
     let mut app = session::find(&loaded.apps, name)?.clone();
     if let Some(rev) = revision {
         app.spec.source.target_revision = Some(rev.to_string());
@@ -325,7 +308,7 @@ pub async fn manifests(
         &[OutputFormat::Yaml, OutputFormat::Json],
         "manifests",
     )?;
-    let loaded = apps_or_fail(global)?;
+    let loaded = session::require_apps(global, "no apps to look at")?;
     let app = session::find(&loaded.apps, name)?.clone();
     let sources = session::sources(global)?;
     let rev = revision

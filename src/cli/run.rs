@@ -10,7 +10,8 @@ use clap::Args;
 use color_eyre::eyre::{Result, bail};
 
 use super::GlobalArgs;
-use super::sync::{engine_for, load};
+use super::session;
+use super::sync::engine_for;
 use crate::engine::sync::{format_duration, parse_duration};
 use crate::engine::{EngineCommand, EngineHandle};
 use crate::model::{AppSnapshot, OperationPhase, Snapshot, short_sha};
@@ -41,7 +42,7 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode> {
         .with_target(false)
         .compact()
         .try_init();
-    let loaded = load(global)?;
+    let loaded = session::require_apps(global, "no apps")?;
     for e in &loaded.errors {
         tracing::warn!("{e}");
     }

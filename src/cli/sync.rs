@@ -10,7 +10,7 @@ use color_eyre::eyre::{Result, bail, eyre};
 use tokio::sync::oneshot;
 
 use super::output::{TABLE_FORMATS, output_format};
-use super::session::{self, LoadedApps};
+use super::session;
 use super::sync_args::{RollbackArgs, SyncArgs, resource_keys};
 use super::sync_steps::{action_word, progress, step_message};
 use super::table::table;
@@ -30,20 +30,6 @@ const EXIT_FAILED: u8 = 2;
 /// `--refuse-conflicts`, or the config's `sync: refuseConflicts`.
 fn refuse_conflicts(flag: bool) -> Result<bool> {
     Ok(flag || crate::config::Config::load(None)?.sync.refuse_conflicts)
-}
-
-pub(super) fn load(global: &GlobalArgs) -> Result<LoadedApps> {
-    if global.apps.is_empty() {
-        bail!("no apps: pass --apps PATH (a file or folder of Argo CD Application YAML)");
-    }
-    let loaded = session::load_apps(&global.apps);
-    if loaded.apps.is_empty() {
-        match loaded.errors.first() {
-            Some(e) => bail!("{e}"),
-            None => bail!("no Application documents found in --apps"),
-        }
-    }
-    Ok(loaded)
 }
 
 pub(super) async fn engine_for(
@@ -76,7 +62,7 @@ async fn compared_app(
     global: &GlobalArgs,
     name: &str,
 ) -> Result<(EngineHandle, String, RevisionOrigin)> {
-    let loaded = load(global)?;
+    let loaded = session::require_apps(global, "no apps")?;
     let app = session::find(&loaded.apps, name)?.clone();
     let qualified = app.qualified_name();
     let engine = engine_for(global, vec![app], false, None, false).await?;
@@ -309,7 +295,7 @@ pub async fn history(global: &GlobalArgs, name: &str) -> Result<ExitCode> {
         return super::observed_sync::history(global, r).await;
     }
     let format = output_format(global, OutputFormat::Table, TABLE_FORMATS, "history")?;
-    let loaded = load(global)?;
+    let loaded = session::require_apps(global, "no apps")?;
     let app = session::find(&loaded.apps, name)?.clone();
     let qualified = app.qualified_name();
     let engine = engine_for(global, vec![app], false, None, false).await?;
