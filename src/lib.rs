@@ -58,6 +58,7 @@ pub mod malloc;
 pub mod model;
 pub mod runtime;
 pub mod source;
+pub mod stop_signal;
 pub mod sync;
 pub mod tui;
 pub mod yaml;

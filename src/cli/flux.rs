@@ -14,6 +14,7 @@ use clap::Args;
 use color_eyre::eyre::{Result, bail, eyre};
 use tokio::sync::oneshot;
 
+use super::output::output_format;
 use super::{GlobalArgs, OutputFormat, session};
 use crate::integrations::flux_graph::{FluxGraph, render_text};
 use crate::integrations::images::PolicyImages;
@@ -257,22 +258,14 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The output format asked for, if the command has it (its default or JSON).
-fn output(global: &GlobalArgs, default: OutputFormat, cmd: &str) -> Result<OutputFormat> {
-    let f = global.output.unwrap_or(default);
-    if f == default || f == OutputFormat::Json {
-        return Ok(f);
-    }
-    bail!(
-        "--output {} is not supported by {cmd} (use {} or json)",
-        format!("{f:?}").to_lowercase(),
-        format!("{default:?}").to_lowercase()
-    )
-}
-
 /// `rekon graph [-o text|json]`.
 pub async fn graph(global: &GlobalArgs) -> Result<ExitCode> {
-    let format = output(global, OutputFormat::Text, "graph")?;
+    let format = output_format(
+        global,
+        OutputFormat::Text,
+        &[OutputFormat::Text, OutputFormat::Json],
+        "graph",
+    )?;
     let (engine, unreachable) = observe(global).await?;
     let graphs: Vec<FluxGraph> = ask(&engine, |reply| {
         EngineCommand::Observed(ObservedCommand::FluxGraph { reply })
@@ -298,7 +291,12 @@ pub async fn graph(global: &GlobalArgs) -> Result<ExitCode> {
 
 /// `rekon images [-o table|json]`.
 pub async fn images(global: &GlobalArgs) -> Result<ExitCode> {
-    let format = output(global, OutputFormat::Table, "images")?;
+    let format = output_format(
+        global,
+        OutputFormat::Table,
+        &[OutputFormat::Table, OutputFormat::Json],
+        "images",
+    )?;
     let (engine, unreachable) = observe(global).await?;
     let policies: Vec<PolicyImages> = ask(&engine, |reply| {
         EngineCommand::Observed(ObservedCommand::Images { reply })
@@ -366,26 +364,7 @@ pub fn images_table(policies: &[PolicyImages]) -> String {
             ]);
         }
     }
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut text = String::new();
-    let mut line = |cells: &[&str]| {
-        let mut l = String::new();
-        for (cell, w) in cells.iter().zip(widths) {
-            l.push_str(&format!("{cell:<w$}  "));
-        }
-        text.push_str(l.trim_end());
-        text.push('\n');
-    };
-    line(&header);
-    for row in &rows {
-        line(&row.each_ref().map(String::as_str));
-    }
-    text
+    super::table::table(&header, &rows)
 }
 
 #[cfg(test)]

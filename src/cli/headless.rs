@@ -6,13 +6,14 @@ use std::sync::Arc;
 
 use color_eyre::eyre::{Result, WrapErr, bail, eyre};
 
-use super::session::{self, LoadedApps};
+use super::output::{TABLE_FORMATS, output_format};
+use super::session;
 use super::{GlobalArgs, OutputFormat};
 use crate::engine::diff::{DEFAULT_CONTEXT, render_side_by_side, render_unified, to_json};
 use crate::engine::mask::mask_object;
 use crate::engine::tree::render_text;
 use crate::integrations::{ObservedKind, ObservedRef};
-use crate::model::{AppSnapshot, Application, Snapshot};
+use crate::model::{AppSnapshot, Application, Snapshot, short_sha};
 use crate::runtime::{EngineCommand, EngineHandle, ObservedCommand};
 use crate::yaml;
 
@@ -20,44 +21,6 @@ use crate::yaml;
 const EXIT_DIFFERENT: u8 = 1;
 /// Exit code for errors: bad input, no cluster, render failure.
 const EXIT_ERROR: u8 = 2;
-
-fn format_or(
-    global: &GlobalArgs,
-    default: OutputFormat,
-    allowed: &[OutputFormat],
-    cmd: &str,
-) -> Result<OutputFormat> {
-    let f = global.output.unwrap_or(default);
-    if allowed.contains(&f) {
-        return Ok(f);
-    }
-    let names: Vec<String> = allowed
-        .iter()
-        .map(|a| format!("{a:?}").to_lowercase())
-        .collect();
-    bail!(
-        "--output {} is not supported by {cmd} (use {})",
-        format!("{f:?}").to_lowercase(),
-        names.join(", ")
-    )
-}
-
-/// Loads the apps, refusing to go on when none could be read.
-fn apps_or_fail(global: &GlobalArgs) -> Result<LoadedApps> {
-    if global.apps.is_empty() {
-        bail!(
-            "no apps to look at: pass --apps PATH (a file or folder of Argo CD Application YAML)"
-        );
-    }
-    let loaded = session::load_apps(&global.apps);
-    if loaded.apps.is_empty() {
-        match loaded.errors.first() {
-            Some(e) => bail!("{e}"),
-            None => bail!("no Application documents found in --apps"),
-        }
-    }
-    Ok(loaded)
-}
 
 /// Runs the engine for `apps` until every one was compared once, and returns that snapshot.
 async fn compare_once(global: &GlobalArgs, apps: Vec<Application>) -> Result<Arc<Snapshot>> {
@@ -83,12 +46,7 @@ fn problems(app: &AppSnapshot) -> Vec<String> {
 /// `rekon status [APP…]`: rekon's own apps and the Argo CD and Flux apps of the clusters
 /// (`argocd:NS/NAME`, `flux-ks:…`, `flux-hr:…`); with no `--apps`, only the latter.
 pub async fn status(global: &GlobalArgs, names: &[String]) -> Result<ExitCode> {
-    let format = format_or(
-        global,
-        OutputFormat::Table,
-        &[OutputFormat::Table, OutputFormat::Json, OutputFormat::Yaml],
-        "status",
-    )?;
+    let format = output_format(global, OutputFormat::Table, TABLE_FORMATS, "status")?;
     let mut loaded = session::load_apps(&global.apps);
     if !global.apps.is_empty() && loaded.apps.is_empty() && loaded.appsets.is_empty() {
         match loaded.errors.first() {
@@ -183,36 +141,13 @@ pub fn status_table(apps: &[AppSnapshot]) -> String {
                 a.health.to_string(),
                 a.revision
                     .as_deref()
-                    .map(|r| r.chars().take(7).collect())
+                    .map(|r| short_sha(r).to_string())
                     .unwrap_or_else(|| "-".into()),
                 a.message.lines().next().unwrap_or("").to_string(),
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut text = String::new();
-    let mut line = |cells: &[&str]| {
-        let mut l = String::new();
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-            if i + 1 == cells.len() {
-                l.push_str(cell);
-            } else {
-                l.push_str(&format!("{cell:<w$}  "));
-            }
-        }
-        text.push_str(l.trim_end());
-        text.push('\n');
-    };
-    line(&header);
-    for row in &rows {
-        line(&row.each_ref().map(String::as_str));
-    }
-    text
+    super::table::table(&header, &rows)
 }
 
 /// An observed app (`argocd:NS/NAME[@CLUSTER]` …) as the engine sees it once settled, with
@@ -248,7 +183,7 @@ pub(super) async fn observed_app(
 
 /// Finds one app and compares it, failing when it could not be compared.
 async fn one_app(global: &GlobalArgs, name: &str, revision: Option<&str>) -> Result<AppSnapshot> {
-    let loaded = apps_or_fail(global)?;
+    let loaded = session::require_apps(global, "no apps to look at")?;
     let mut app = session::find(&loaded.apps, name)?.clone();
     if let Some(rev) = revision {
         app.spec.source.target_revision = Some(rev.to_string());
@@ -267,7 +202,7 @@ async fn one_app(global: &GlobalArgs, name: &str, revision: Option<&str>) -> Res
 
 /// `rekon tree APP`.
 pub async fn tree(global: &GlobalArgs, name: &str) -> Result<ExitCode> {
-    let format = format_or(
+    let format = output_format(
         global,
         OutputFormat::Text,
         &[OutputFormat::Text, OutputFormat::Json, OutputFormat::Yaml],
@@ -292,7 +227,7 @@ pub async fn tree(global: &GlobalArgs, name: &str) -> Result<ExitCode> {
 
 /// `rekon diff APP [--revision REV]`: exit 0 when equal, 1 when different.
 pub async fn diff(global: &GlobalArgs, name: &str, revision: Option<&str>) -> Result<ExitCode> {
-    let format = format_or(
+    let format = output_format(
         global,
         OutputFormat::Unified,
         &[
@@ -366,13 +301,13 @@ pub async fn manifests(
     name: &str,
     revision: Option<&str>,
 ) -> Result<ExitCode> {
-    let format = format_or(
+    let format = output_format(
         global,
         OutputFormat::Yaml,
         &[OutputFormat::Yaml, OutputFormat::Json],
         "manifests",
     )?;
-    let loaded = apps_or_fail(global)?;
+    let loaded = session::require_apps(global, "no apps to look at")?;
     let app = session::find(&loaded.apps, name)?.clone();
     let sources = session::sources(global)?;
     let rev = revision

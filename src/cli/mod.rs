@@ -4,9 +4,13 @@ pub mod flux;
 pub mod headless;
 pub mod interactive;
 pub mod observed_sync;
+pub mod output;
 pub mod run;
 pub mod session;
 pub mod sync;
+pub mod sync_args;
+pub mod sync_steps;
+pub mod table;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
@@ -348,7 +352,7 @@ pub enum Command {
     /// is synced by Argo CD (its operation field), a flux-ks:/flux-hr: app reconciled by Flux
     Sync {
         #[command(flatten)]
-        args: sync::SyncArgs,
+        args: sync_args::SyncArgs,
         #[command(flatten)]
         common: AppCommandArgs,
     },
@@ -365,7 +369,7 @@ pub enum Command {
     /// Sync the revision of an earlier history entry (refused while the app auto-syncs)
     Rollback {
         #[command(flatten)]
-        args: sync::RollbackArgs,
+        args: sync_args::RollbackArgs,
         #[command(flatten)]
         common: AppCommandArgs,
     },

@@ -15,11 +15,14 @@ use color_eyre::eyre::{Result, bail, eyre};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use super::sync::{SyncArgs, format_or, progress, resource_keys, table};
+use super::output::{TABLE_FORMATS, output_format};
+use super::sync_args::{SyncArgs, resource_keys};
+use super::sync_steps::progress;
+use super::table::table;
 use super::{GlobalArgs, OutputFormat};
 use crate::integrations::argocd::{self, ResourceResult};
 use crate::integrations::{ObservedKind, ObservedRef, app_ref_in_cluster};
-use crate::model::{HistoryEntry, Operation, OperationPhase, StepStatus, SyncOptions};
+use crate::model::{HistoryEntry, Operation, OperationPhase, StepStatus, SyncOptions, short_sha};
 use crate::model::{format_duration, parse_duration};
 use crate::runtime::{EngineCommand, EngineHandle, ObservedCommand};
 use crate::yaml;
@@ -34,7 +37,7 @@ pub async fn sync(global: &GlobalArgs, args: &SyncArgs, r: ObservedRef) -> Resul
         refuse_flux_flags(global, args, &r)?;
         return super::flux::sync(global, &args.app, timeout).await;
     }
-    let format = format_or(global, "sync")?;
+    let format = output_format(global, OutputFormat::Table, TABLE_FORMATS, "sync")?;
     let options = SyncOptions {
         prune: args.prune,
         dry_run: args.dry_run,
@@ -83,7 +86,7 @@ pub async fn rollback(global: &GlobalArgs, r: ObservedRef, id: u64) -> Result<Ex
     if r.kind != ObservedKind::ArgoApplication {
         bail!("{r}: Flux keeps no sync history to roll back to; revert the commit in Git");
     }
-    let format = format_or(global, "rollback")?;
+    let format = output_format(global, OutputFormat::Table, TABLE_FORMATS, "rollback")?;
     refuse_read_only(global, &r)?;
     let (app, engine) = super::headless::observed_app(global, &r, false).await?;
     let name = app_ref_in_cluster(&app);
@@ -113,7 +116,7 @@ pub async fn history(global: &GlobalArgs, r: ObservedRef) -> Result<ExitCode> {
             "{r}: Flux keeps no sync history (`rekon status {r}` shows the revision it applied last)"
         );
     }
-    let format = format_or(global, "history")?;
+    let format = output_format(global, OutputFormat::Table, TABLE_FORMATS, "history")?;
     let (app, _engine) = super::headless::observed_app(global, &r, true).await?;
     let name = app_ref_in_cluster(&app);
     let entries: Vec<HistoryEntry> = app
@@ -323,7 +326,7 @@ pub fn result_table(
             &rows,
         )
     };
-    let short: String = op.revision.chars().take(7).collect();
+    let short = short_sha(&op.revision);
     let at = if short.is_empty() {
         String::new()
     } else {

@@ -10,10 +10,12 @@ use clap::Args;
 use color_eyre::eyre::{Result, bail};
 
 use super::GlobalArgs;
-use super::sync::{engine_for, load};
-use crate::model::{AppSnapshot, OperationPhase, Snapshot};
+use super::session;
+use super::sync::engine_for;
+use crate::model::{AppSnapshot, OperationPhase, Snapshot, short_sha};
 use crate::model::{format_duration, parse_duration};
 use crate::runtime::{EngineCommand, EngineHandle};
+use crate::stop_signal::{Hangup, stop_signal};
 
 /// Options of `rekon run`.
 #[derive(Debug, Clone, Args)]
@@ -40,7 +42,7 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode> {
         .with_target(false)
         .compact()
         .try_init();
-    let loaded = load(global)?;
+    let loaded = session::require_apps(global, "no apps")?;
     for e in &loaded.errors {
         tracing::warn!("{e}");
     }
@@ -78,7 +80,7 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode> {
     );
     let mut snapshots = engine.subscribe();
     let mut seen: HashMap<String, (String, String, Option<String>)> = HashMap::new();
-    let stop = stop_signal();
+    let stop = stop_signal(Hangup::Untouched);
     tokio::pin!(stop);
     loop {
         tokio::select! {
@@ -98,29 +100,6 @@ pub async fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode> {
     terminate_running(&engine).await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
-}
-
-/// Resolves with the name of the signal that asks us to stop.
-async fn stop_signal() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => "SIGINT",
-                _ = term.recv() => "SIGTERM",
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                "SIGINT"
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "Ctrl-C"
-    }
 }
 
 /// One line when an app's sync state, health or revision changes.
@@ -147,7 +126,7 @@ fn log_app(app: &AppSnapshot) {
     let rev: String = app
         .revision
         .as_deref()
-        .map(|r| r.chars().take(7).collect())
+        .map(|r| short_sha(r).to_string())
         .unwrap_or_else(|| "-".into());
     let message = if app.message.is_empty() {
         String::new()

@@ -29,6 +29,22 @@ pub struct LoadedApps {
     pub appsets: Vec<ApplicationSet>,
 }
 
+/// The apps of `--apps`, refusing to go on when none are given (the error starts with
+/// `none_given`) or none could be read.
+pub fn require_apps(global: &GlobalArgs, none_given: &str) -> Result<LoadedApps> {
+    if global.apps.is_empty() {
+        bail!("{none_given}: pass --apps PATH (a file or folder of Argo CD Application YAML)");
+    }
+    let loaded = load_apps(&global.apps);
+    if loaded.apps.is_empty() {
+        match loaded.errors.first() {
+            Some(e) => bail!("{e}"),
+            None => bail!("no Application documents found in --apps"),
+        }
+    }
+    Ok(loaded)
+}
+
 /// Reads every Application from the `--apps` paths: files, or folders of `.yaml`/`.yml`/
 /// `.json` files. A missing path or a broken document is reported and skipped.
 pub fn load_apps(paths: &[PathBuf]) -> LoadedApps {

@@ -6,17 +6,19 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Args;
 use color_eyre::eyre::{Result, bail, eyre};
 use tokio::sync::oneshot;
 
-use super::session::{self, LoadedApps};
+use super::output::{TABLE_FORMATS, output_format};
+use super::session;
+use super::sync_args::{RollbackArgs, SyncArgs, resource_keys};
+use super::sync_steps::{action_word, progress, step_message};
+use super::table::table;
 use super::{GlobalArgs, OutputFormat};
-use crate::engine::plan::step_title;
 use crate::integrations::ObservedRef;
 use crate::model::{
-    Application, HistoryEntry, Operation, OperationPhase, ResourceKey, RevisionOrigin, StepAction,
-    StepStatus, SyncOptions, SyncStep, describe_takeovers,
+    Application, HistoryEntry, Operation, OperationPhase, RevisionOrigin, StepStatus, SyncOptions,
+    short_sha,
 };
 use crate::model::{format_duration, parse_duration};
 use crate::runtime::{EngineCommand, EngineHandle, EngineOptions};
@@ -25,99 +27,9 @@ use crate::yaml;
 /// Exit code for a failed or terminated sync, and for errors.
 const EXIT_FAILED: u8 = 2;
 
-/// Options of `rekon sync`.
-#[derive(Debug, Clone, Args)]
-pub struct SyncArgs {
-    /// NAME or NAMESPACE/NAME of an app of --apps; or an app of the cluster:
-    /// argocd:NAMESPACE/NAME (writes the Application's operation, as `argocd app sync` does,
-    /// and follows it), flux-ks:NAMESPACE/NAME or flux-hr:NAMESPACE/NAME (`rekon reconcile
-    /// --with-source`); add @CLUSTER when several clusters hold one of that name
-    #[arg(value_name = "APP")]
-    pub app: String,
-    /// Delete objects the app tracks that are no longer in Git
-    #[arg(long)]
-    pub prune: bool,
-    /// Send every step as a server dry run and print the plan; nothing changes
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Delete and create again the objects the server will not change in place (an
-    /// immutable field changed: a Job's template, a Service's clusterIP, a selector), as
-    /// `argocd app sync --force` does. Destructive; without it such a step fails
-    #[arg(long)]
-    pub force: bool,
-    /// Fail before any change when another field manager (kubectl edit, scale, another
-    /// tool) owns a field Git sets, naming it; by default the sync takes such fields back
-    /// for Git and the plan names them. Config `sync: refuseConflicts: true` makes it the
-    /// default
-    #[arg(long)]
-    pub refuse_conflicts: bool,
-    /// Sync only this resource, as GROUP:KIND:NAMESPACE/NAME (`:ConfigMap:shop/settings` for
-    /// the core group); repeatable. Runs no hooks and is not recorded in history
-    #[arg(long = "resource", value_name = "GROUP:KIND:NAMESPACE/NAME")]
-    pub resources: Vec<String>,
-    /// Sync this branch, tag or commit instead of the app's targetRevision (refused while
-    /// the app auto-syncs, unless with --dry-run)
-    #[arg(long, value_name = "REV")]
-    pub revision: Option<String>,
-    /// Longest wait for one wave's health, hooks or deletions (e.g. 90s, 5m); for an
-    /// observed app, for Argo CD or Flux to finish
-    #[arg(long, default_value = "5m", value_name = "DURATION")]
-    pub timeout: String,
-    /// Apply only the resources that are OutOfSync (hooks still run)
-    #[arg(long)]
-    pub apply_out_of_sync_only: bool,
-}
-
-/// Options of `rekon rollback`.
-#[derive(Debug, Clone, Args)]
-pub struct RollbackArgs {
-    /// NAME or NAMESPACE/NAME, or argocd:NAMESPACE/NAME (writes the operation `argocd app
-    /// rollback` writes)
-    #[arg(value_name = "APP")]
-    pub app: String,
-    /// The history entry whose revision to sync (see `rekon history APP`)
-    #[arg(value_name = "ID")]
-    pub id: u64,
-    /// Delete and create again the objects the server will not change in place (an
-    /// immutable field changed). Destructive; without it such a step fails
-    #[arg(long)]
-    pub force: bool,
-    /// Fail before any change when another field manager owns a field the old revision
-    /// sets, naming it; by default the rollback takes such fields back. Config
-    /// `sync: refuseConflicts: true` makes it the default
-    #[arg(long)]
-    pub refuse_conflicts: bool,
-}
-
 /// `--refuse-conflicts`, or the config's `sync: refuseConflicts`.
 fn refuse_conflicts(flag: bool) -> Result<bool> {
     Ok(flag || crate::config::Config::load(None)?.sync.refuse_conflicts)
-}
-
-/// The output format of `cmd`: table (the default), json or yaml.
-pub(super) fn format_or(global: &GlobalArgs, cmd: &str) -> Result<OutputFormat> {
-    let f = global.output.unwrap_or(OutputFormat::Table);
-    match f {
-        OutputFormat::Table | OutputFormat::Json | OutputFormat::Yaml => Ok(f),
-        other => bail!(
-            "--output {} is not supported by {cmd} (use table, json or yaml)",
-            format!("{other:?}").to_lowercase()
-        ),
-    }
-}
-
-pub(super) fn load(global: &GlobalArgs) -> Result<LoadedApps> {
-    if global.apps.is_empty() {
-        bail!("no apps: pass --apps PATH (a file or folder of Argo CD Application YAML)");
-    }
-    let loaded = session::load_apps(&global.apps);
-    if loaded.apps.is_empty() {
-        match loaded.errors.first() {
-            Some(e) => bail!("{e}"),
-            None => bail!("no Application documents found in --apps"),
-        }
-    }
-    Ok(loaded)
 }
 
 pub(super) async fn engine_for(
@@ -150,7 +62,7 @@ async fn compared_app(
     global: &GlobalArgs,
     name: &str,
 ) -> Result<(EngineHandle, String, RevisionOrigin)> {
-    let loaded = load(global)?;
+    let loaded = session::require_apps(global, "no apps")?;
     let app = session::find(&loaded.apps, name)?.clone();
     let qualified = app.qualified_name();
     let engine = engine_for(global, vec![app], false, None, false).await?;
@@ -179,7 +91,7 @@ pub async fn sync(global: &GlobalArgs, args: &SyncArgs) -> Result<ExitCode> {
     if let Some(r) = ObservedRef::parse(&args.app) {
         return super::observed_sync::sync(global, args, r).await;
     }
-    let format = format_or(global, "sync")?;
+    let format = output_format(global, OutputFormat::Table, TABLE_FORMATS, "sync")?;
     let timeout = parse_duration(&args.timeout, "--timeout")?;
     let resources = resource_keys(&args.resources)?;
     let options = SyncOptions {
@@ -220,18 +132,6 @@ pub async fn sync(global: &GlobalArgs, args: &SyncArgs) -> Result<ExitCode> {
     print_operation(&op, &origin, format)
 }
 
-/// The `--resource` selectors as resource keys.
-pub(super) fn resource_keys(selectors: &[String]) -> Result<Vec<ResourceKey>> {
-    selectors
-        .iter()
-        .map(|r| {
-            ResourceKey::parse_selector(r).ok_or_else(|| {
-                eyre!("--resource {r:?} is not GROUP:KIND:NAMESPACE/NAME (or GROUP:KIND:NAME)")
-            })
-        })
-        .collect()
-}
-
 /// `rekon rollback APP ID`.
 pub async fn rollback(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCode> {
     if let Some(r) = ObservedRef::parse(&args.app) {
@@ -245,7 +145,7 @@ pub async fn rollback(global: &GlobalArgs, args: &RollbackArgs) -> Result<ExitCo
         }
         return super::observed_sync::rollback(global, r, args.id).await;
     }
-    let format = format_or(global, "rollback")?;
+    let format = output_format(global, OutputFormat::Table, TABLE_FORMATS, "rollback")?;
     let options = SyncOptions {
         force: args.force,
         refuse_conflicts: refuse_conflicts(args.refuse_conflicts)?,
@@ -314,72 +214,6 @@ async fn follow(
     }
 }
 
-/// Prints what changed in a running operation: each step once per status, and retries.
-pub(super) fn progress(
-    out: &mut impl Write,
-    op: &Operation,
-    printed: &mut HashMap<usize, (StepStatus, String)>,
-    last_message: &mut String,
-) {
-    if op.phase == OperationPhase::Running && op.message != *last_message {
-        last_message.clone_from(&op.message);
-        if op.message.contains("retrying") {
-            let _ = writeln!(out, "{}", op.message);
-        }
-    }
-    for (i, s) in op.steps.iter().enumerate() {
-        if s.status == StepStatus::Pending {
-            continue;
-        }
-        let state = (s.status, s.message.clone());
-        if printed.get(&i) == Some(&state) {
-            continue;
-        }
-        // A running step whose message only changes is printed once.
-        if s.status == StepStatus::Running
-            && printed
-                .get(&i)
-                .is_some_and(|(st, _)| *st == StepStatus::Running)
-        {
-            continue;
-        }
-        printed.insert(i, state);
-        let _ = writeln!(out, "{}", progress_line(s));
-    }
-}
-
-fn progress_line(s: &SyncStep) -> String {
-    let mut line = format!(
-        "{:<8} {:>4}  {}  {}  {:?}",
-        format!("{:?}", s.phase),
-        s.wave,
-        step_title(s),
-        if s.replace {
-            "replaced"
-        } else {
-            action_word(s.action)
-        },
-        s.status
-    );
-    let message = step_message(s);
-    if !message.is_empty() {
-        line.push_str(": ");
-        line.push_str(&message);
-    }
-    line
-}
-
-fn action_word(a: StepAction) -> &'static str {
-    match a {
-        StepAction::Created => "created",
-        StepAction::Configured => "configured",
-        StepAction::Unchanged => "unchanged",
-        StepAction::Pruned => "pruned",
-        StepAction::Hook => "hook",
-        StepAction::Skipped => "skipped",
-    }
-}
-
 fn print_operation(
     op: &Operation,
     origin: &RevisionOrigin,
@@ -406,48 +240,6 @@ fn print_operation(
     } else {
         ExitCode::from(EXIT_FAILED)
     })
-}
-
-/// Aligned columns with a header, the last column unpadded.
-pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut text = String::new();
-    let mut line = |cells: Vec<&str>| {
-        let mut l = String::new();
-        let last = cells.len().saturating_sub(1);
-        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
-            if i == last {
-                l.push_str(cell);
-            } else {
-                l.push_str(&format!("{cell:<w$}  "));
-            }
-        }
-        text.push_str(l.trim_end());
-        text.push('\n');
-    };
-    line(header.to_vec());
-    for row in rows {
-        line(row.iter().map(String::as_str).collect());
-    }
-    text
-}
-
-/// A step's message for one table cell: what it takes from other field managers (before
-/// anything changes, so a reverted hand edit is seen), then the first line of its message.
-fn step_message(s: &SyncStep) -> String {
-    let first = s.message.lines().next().unwrap_or("");
-    let takes = describe_takeovers(&s.takes);
-    match (takes.is_empty(), first.is_empty()) {
-        (true, _) => first.to_string(),
-        (false, true) => takes,
-        (false, false) if s.status == StepStatus::Failed => first.to_string(),
-        (false, false) => format!("{first}; {takes}"),
-    }
 }
 
 /// The result of `sync` for people: one row per step in the order they ran, then a summary.
@@ -488,7 +280,7 @@ pub fn operation_table(op: &Operation) -> String {
         ],
         &rows,
     );
-    let short: String = op.revision.chars().take(7).collect();
+    let short = short_sha(&op.revision);
     let dry = if op.dry_run { " (dry run)" } else { "" };
     text.push_str(&format!(
         "\n{:?}{dry} {} at {short}: {}\n",
@@ -502,8 +294,8 @@ pub async fn history(global: &GlobalArgs, name: &str) -> Result<ExitCode> {
     if let Some(r) = ObservedRef::parse(name) {
         return super::observed_sync::history(global, r).await;
     }
-    let format = format_or(global, "history")?;
-    let loaded = load(global)?;
+    let format = output_format(global, OutputFormat::Table, TABLE_FORMATS, "history")?;
+    let loaded = session::require_apps(global, "no apps")?;
     let app = session::find(&loaded.apps, name)?.clone();
     let qualified = app.qualified_name();
     let engine = engine_for(global, vec![app], false, None, false).await?;
@@ -554,7 +346,7 @@ pub fn history_table(entries: &[HistoryEntry]) -> String {
                 .unwrap_or_else(|_| e.started_at.clone());
             vec![
                 e.id.to_string(),
-                e.revision.chars().take(7).collect(),
+                short_sha(&e.revision).to_string(),
                 format!("{:?}", e.phase),
                 started,
                 took,
@@ -592,7 +384,7 @@ fn history_changes(e: &HistoryEntry) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::SyncPhase;
+    use crate::model::{StepAction, SyncPhase, SyncStep};
 
     fn step(name: &str, status: StepStatus, message: &str) -> SyncStep {
         SyncStep {

@@ -165,7 +165,9 @@ fn is_immutable(s: &kube::core::Status) -> bool {
         .any(|t| IMMUTABLE_WORDS.iter().any(|w| t.contains(w)))
 }
 
-fn api_for(
+/// The API for objects of `kind` in `namespace` (ignored for cluster-scoped kinds); an error
+/// when the server does not serve the kind.
+pub fn api_for(
     client: &kube::Client,
     catalog: &ApiCatalog,
     api_version: &str,

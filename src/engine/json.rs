@@ -29,6 +29,16 @@ impl JsonPath for Value {
     }
 }
 
+/// The string at RFC 6901 pointer `pointer`; `None` when absent or not a string.
+pub fn str_at<'a>(obj: &'a Value, pointer: &str) -> Option<&'a str> {
+    obj.at(pointer).and_then(Value::as_str)
+}
+
+/// The annotation `key` of a Kubernetes object; `None` when absent or not a string.
+pub fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
+    obj.at("/metadata/annotations")?.get(key)?.as_str()
+}
+
 /// An array index as RFC 6901 writes it: digits, no sign, no leading zero.
 fn index(token: &str) -> Option<usize> {
     if token.starts_with('+') || (token.starts_with('0') && token.len() != 1) {

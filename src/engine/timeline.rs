@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::model::{
     AppSnapshot, HistoryEntry, Operation, OperationPhase, ResourceKey, TimelineEntry, TimelineKind,
-    TreeNode, split_api_version,
+    TreeNode, short_sha, split_api_version,
 };
 
 /// Entries kept per app; older ones fall off.
@@ -78,7 +78,7 @@ pub fn transitions(before: &AppSnapshot, after: &AppSnapshot, now: &str) -> Vec<
 
 /// A sync's start and (when finished) its end.
 pub fn operation_entries(op: &Operation) -> Vec<TimelineEntry> {
-    let short: String = op.revision.chars().take(7).collect();
+    let short = short_sha(&op.revision);
     let what = if op.dry_run { "dry-run sync" } else { "sync" };
     let mut out = vec![TimelineEntry {
         time: op.started_at.clone(),
@@ -113,7 +113,7 @@ pub fn operation_entries(op: &Operation) -> Vec<TimelineEntry> {
 
 /// A recorded sync as its start and end.
 pub fn history_entries(h: &HistoryEntry) -> Vec<TimelineEntry> {
-    let short: String = h.revision.chars().take(7).collect();
+    let short = short_sha(&h.revision);
     let (reason, warning) = match h.phase {
         OperationPhase::Succeeded => ("SyncSucceeded", false),
         OperationPhase::Failed => ("SyncFailed", true),

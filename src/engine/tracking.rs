@@ -15,6 +15,7 @@ use serde_json::Value;
 use std::fmt;
 use thiserror::Error;
 
+use crate::engine::json::annotation;
 use crate::model::ResourceKey;
 
 /// rekon's tracking annotation.
@@ -162,10 +163,6 @@ pub fn owning_app(obj: &Value) -> Option<(TrackingSource, String)> {
         .and_then(Value::as_str)
         .filter(|v| !v.is_empty())
         .map(|v| (TrackingSource::InstanceLabel, v.to_string()))
-}
-
-fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
-    obj.pointer("/metadata/annotations")?.get(key)?.as_str()
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::{annotation, str_at};
 use crate::engine::health::parse_health;
+use crate::engine::json::{annotation, str_at};
 use crate::engine::tree::{AppRoot, LiveIndex, ManagedResource, build_tree};
 use crate::model::{
     AppCondition, AppDetail, AppSnapshot, Application, Health, HealthStatus, HistoryEntry,
@@ -46,7 +46,7 @@ fn source(obj: &Value) -> &Value {
 pub fn snapshot(obj: &Value, cluster: &str) -> AppSnapshot {
     let src = source(obj);
     let conditions = conditions(obj);
-    let health = parse_health(str_at(obj, "/status/health/status"));
+    let health = parse_health(str_at(obj, "/status/health/status").unwrap_or(""));
     let health = if obj.pointer("/status/health/status").is_none() {
         Health::Unknown
     } else {
@@ -58,7 +58,7 @@ pub fn snapshot(obj: &Value, cluster: &str) -> AppSnapshot {
             op.message.clone()
         }
         _ => {
-            let health_message = str_at(obj, "/status/health/message");
+            let health_message = str_at(obj, "/status/health/message").unwrap_or("");
             if let Some(c) = conditions.first() {
                 c.message.clone()
             } else if health != Health::Healthy && !health_message.is_empty() {
@@ -69,33 +69,35 @@ pub fn snapshot(obj: &Value, cluster: &str) -> AppSnapshot {
         }
     };
     AppSnapshot {
-        name: str_at(obj, "/metadata/name").to_string(),
-        namespace: str_at(obj, "/metadata/namespace").to_string(),
+        name: str_at(obj, "/metadata/name").unwrap_or("").to_string(),
+        namespace: str_at(obj, "/metadata/namespace").unwrap_or("").to_string(),
         managed_by: ManagedBy::Argocd,
         kind: "Application".into(),
         cluster: cluster.to_string(),
-        destination_namespace: str_at(obj, "/spec/destination/namespace").to_string(),
-        repo_url: crate::source::display_url(str_at(src, "/repoURL")),
-        path: match str_at(src, "/path") {
-            "" => str_at(src, "/chart").to_string(),
+        destination_namespace: str_at(obj, "/spec/destination/namespace")
+            .unwrap_or("")
+            .to_string(),
+        repo_url: crate::source::display_url(str_at(src, "/repoURL").unwrap_or("")),
+        path: match str_at(src, "/path").unwrap_or("") {
+            "" => str_at(src, "/chart").unwrap_or("").to_string(),
             p => p.to_string(),
         },
-        target_revision: match str_at(src, "/targetRevision") {
+        target_revision: match str_at(src, "/targetRevision").unwrap_or("") {
             "" => "HEAD".to_string(),
             r => r.to_string(),
         },
-        revision: match str_at(obj, "/status/sync/revision") {
+        revision: match str_at(obj, "/status/sync/revision").unwrap_or("") {
             "" => obj
                 .pointer("/status/sync/revisions/0")
                 .and_then(Value::as_str)
                 .map(str::to_string),
             r => Some(r.to_string()),
         },
-        sync: parse_sync(str_at(obj, "/status/sync/status")),
+        sync: parse_sync(str_at(obj, "/status/sync/status").unwrap_or("")),
         health,
         message,
         auto_sync: auto_sync_on(obj),
-        last_sync: match str_at(obj, "/status/operationState/finishedAt") {
+        last_sync: match str_at(obj, "/status/operationState/finishedAt").unwrap_or("") {
             "" => None,
             t => Some(t.to_string()),
         },
@@ -115,14 +117,14 @@ pub fn resources(obj: &Value) -> Vec<ResourceStatus> {
                 .and_then(Value::as_str)
                 .map(parse_health);
             ResourceStatus {
-                group: str_at(r, "/group").to_string(),
-                version: str_at(r, "/version").to_string(),
-                kind: str_at(r, "/kind").to_string(),
-                namespace: str_at(r, "/namespace").to_string(),
-                name: str_at(r, "/name").to_string(),
-                sync: parse_sync(str_at(r, "/status")),
+                group: str_at(r, "/group").unwrap_or("").to_string(),
+                version: str_at(r, "/version").unwrap_or("").to_string(),
+                kind: str_at(r, "/kind").unwrap_or("").to_string(),
+                namespace: str_at(r, "/namespace").unwrap_or("").to_string(),
+                name: str_at(r, "/name").unwrap_or("").to_string(),
+                sync: parse_sync(str_at(r, "/status").unwrap_or("")),
                 health,
-                message: str_at(r, "/health/message").to_string(),
+                message: str_at(r, "/health/message").unwrap_or("").to_string(),
                 requires_pruning: r.get("requiresPruning") == Some(&json!(true)),
             }
         })
@@ -141,8 +143,8 @@ fn items<'a>(obj: &'a Value, pointer: &str) -> impl Iterator<Item = &'a Value> +
 pub fn conditions(obj: &Value) -> Vec<AppCondition> {
     items(obj, "/status/conditions")
         .map(|c| AppCondition {
-            kind: str_at(c, "/type").to_string(),
-            message: str_at(c, "/message").to_string(),
+            kind: str_at(c, "/type").unwrap_or("").to_string(),
+            message: str_at(c, "/message").unwrap_or("").to_string(),
         })
         .collect()
 }
@@ -152,8 +154,8 @@ pub fn conditions(obj: &Value) -> Vec<AppCondition> {
 pub fn operation(obj: &Value) -> Option<Operation> {
     let app = format!(
         "{}/{}",
-        str_at(obj, "/metadata/namespace"),
-        str_at(obj, "/metadata/name")
+        str_at(obj, "/metadata/namespace").unwrap_or(""),
+        str_at(obj, "/metadata/name").unwrap_or("")
     );
     let state = obj
         .pointer("/status/operationState")
@@ -161,7 +163,8 @@ pub fn operation(obj: &Value) -> Option<Operation> {
     let requested = obj.get("operation").filter(|o| o.is_object());
     // A requested operation the controller has not picked up yet shows as running, not as
     // the previous operation's end.
-    let picked_up = state.is_some_and(|s| matches!(str_at(s, "/phase"), "Running" | "Terminating"));
+    let picked_up = state
+        .is_some_and(|s| matches!(str_at(s, "/phase").unwrap_or(""), "Running" | "Terminating"));
     let state = if requested.is_some() && !picked_up {
         None
     } else {
@@ -172,7 +175,7 @@ pub fn operation(obj: &Value) -> Option<Operation> {
         return Some(Operation {
             app,
             phase: OperationPhase::Running,
-            revision: str_at(op, "/sync/revision").to_string(),
+            revision: str_at(op, "/sync/revision").unwrap_or("").to_string(),
             steps: Vec::new(),
             message: "waiting for the Argo CD controller to start the operation".into(),
             started_at: String::new(),
@@ -181,12 +184,12 @@ pub fn operation(obj: &Value) -> Option<Operation> {
             dry_run: op.pointer("/sync/dryRun") == Some(&json!(true)),
         });
     };
-    let phase = match str_at(state, "/phase") {
+    let phase = match str_at(state, "/phase").unwrap_or("") {
         "Succeeded" => OperationPhase::Succeeded,
         "Failed" | "Error" => OperationPhase::Failed,
         _ => OperationPhase::Running,
     };
-    let message = str_at(state, "/message");
+    let message = str_at(state, "/message").unwrap_or("");
     // Argo CD reports a terminated operation as Failed with this message.
     let phase = if phase == OperationPhase::Failed && message.contains("terminated") {
         OperationPhase::Terminated
@@ -194,8 +197,8 @@ pub fn operation(obj: &Value) -> Option<Operation> {
         phase
     };
     let op = state.get("operation").unwrap_or(&Value::Null);
-    let revision = match str_at(state, "/syncResult/revision") {
-        "" => str_at(op, "/sync/revision"),
+    let revision = match str_at(state, "/syncResult/revision").unwrap_or("") {
+        "" => str_at(op, "/sync/revision").unwrap_or(""),
         r => r,
     };
     Some(Operation {
@@ -204,8 +207,8 @@ pub fn operation(obj: &Value) -> Option<Operation> {
         revision: revision.to_string(),
         steps: items(state, "/syncResult/resources").map(step).collect(),
         message: message.to_string(),
-        started_at: str_at(state, "/startedAt").to_string(),
-        finished_at: match str_at(state, "/finishedAt") {
+        started_at: str_at(state, "/startedAt").unwrap_or("").to_string(),
+        finished_at: match str_at(state, "/finishedAt").unwrap_or("") {
             "" => None,
             t => Some(t.to_string()),
         },
@@ -218,15 +221,17 @@ fn initiated_by(op: &Value) -> String {
     if op.pointer("/initiatedBy/automated") == Some(&json!(true)) {
         return "automated".into();
     }
-    str_at(op, "/initiatedBy/username").to_string()
+    str_at(op, "/initiatedBy/username")
+        .unwrap_or("")
+        .to_string()
 }
 
 /// One `syncResult.resources` entry as a step.
 fn step(r: &Value) -> SyncStep {
-    let hook = !str_at(r, "/hookType").is_empty();
-    let status = str_at(r, "/status");
-    let hook_phase = str_at(r, "/hookPhase");
-    let message = str_at(r, "/message");
+    let hook = !str_at(r, "/hookType").unwrap_or("").is_empty();
+    let status = str_at(r, "/status").unwrap_or("");
+    let hook_phase = str_at(r, "/hookPhase").unwrap_or("");
+    let message = str_at(r, "/message").unwrap_or("");
     let action = if hook {
         StepAction::Hook
     } else {
@@ -245,18 +250,18 @@ fn step(r: &Value) -> SyncStep {
         _ => StepStatus::Succeeded,
     };
     SyncStep {
-        phase: match str_at(r, "/syncPhase") {
+        phase: match str_at(r, "/syncPhase").unwrap_or("") {
             "PreSync" => SyncPhase::PreSync,
             "PostSync" => SyncPhase::PostSync,
             "SyncFail" => SyncPhase::SyncFail,
             _ => SyncPhase::Sync,
         },
         wave: r.get("syncWave").and_then(Value::as_i64).unwrap_or(0) as i32,
-        group: str_at(r, "/group").to_string(),
-        version: str_at(r, "/version").to_string(),
-        kind: str_at(r, "/kind").to_string(),
-        namespace: str_at(r, "/namespace").to_string(),
-        name: str_at(r, "/name").to_string(),
+        group: str_at(r, "/group").unwrap_or("").to_string(),
+        version: str_at(r, "/version").unwrap_or("").to_string(),
+        kind: str_at(r, "/kind").unwrap_or("").to_string(),
+        namespace: str_at(r, "/namespace").unwrap_or("").to_string(),
+        name: str_at(r, "/name").unwrap_or("").to_string(),
         action,
         status: step_status,
         message: message.to_string(),
@@ -270,13 +275,13 @@ pub fn history(obj: &Value) -> Vec<HistoryEntry> {
     let mut out: Vec<HistoryEntry> = items(obj, "/status/history")
         .map(|h| HistoryEntry {
             id: h.get("id").and_then(Value::as_u64).unwrap_or(0),
-            revision: str_at(h, "/revision").to_string(),
+            revision: str_at(h, "/revision").unwrap_or("").to_string(),
             author: String::new(),
             commit_message: String::new(),
-            started_at: str_at(h, "/deployStartedAt").to_string(),
-            finished_at: str_at(h, "/deployedAt").to_string(),
+            started_at: str_at(h, "/deployStartedAt").unwrap_or("").to_string(),
+            finished_at: str_at(h, "/deployedAt").unwrap_or("").to_string(),
             phase: OperationPhase::Succeeded,
-            initiated_by: match str_at(h, "/initiatedBy/username") {
+            initiated_by: match str_at(h, "/initiatedBy/username").unwrap_or("") {
                 "" if h.pointer("/initiatedBy/automated") == Some(&json!(true)) => "automated",
                 u => u,
             }
@@ -304,20 +309,20 @@ pub fn managed(obj: &Value) -> Vec<ManagedResource> {
 /// Tree, conditions and history of the app: the tree is `status.resources` under the app,
 /// then the live owner walk below each of them.
 pub fn detail(obj: &Value, index: &dyn LiveIndex, now: Timestamp) -> AppDetail {
-    let snap_health = parse_health(str_at(obj, "/status/health/status"));
+    let snap_health = parse_health(str_at(obj, "/status/health/status").unwrap_or(""));
     let root = AppRoot {
         key: ResourceKey::new(
             GROUP,
             "Application",
-            str_at(obj, "/metadata/namespace"),
-            str_at(obj, "/metadata/name"),
+            str_at(obj, "/metadata/namespace").unwrap_or(""),
+            str_at(obj, "/metadata/name").unwrap_or(""),
         ),
         version: VERSION.into(),
         health: Some(HealthStatus::new(
             snap_health,
-            str_at(obj, "/status/health/message"),
+            str_at(obj, "/status/health/message").unwrap_or(""),
         )),
-        sync: Some(parse_sync(str_at(obj, "/status/sync/status"))),
+        sync: Some(parse_sync(str_at(obj, "/status/sync/status").unwrap_or(""))),
     };
     let tree = build_tree(&root, &managed(obj), index, now);
     AppDetail {
@@ -390,7 +395,7 @@ fn auto_sync_on(obj: &Value) -> bool {
 /// Refuses a sync to another revision while auto-sync is on (it would sync straight back),
 /// with the words of Argo CD's API server; a dry run is allowed.
 pub fn may_sync_revision(obj: &Value, options: &SyncOptions) -> Result<(), String> {
-    let target = match str_at(source(obj), "/targetRevision") {
+    let target = match str_at(source(obj), "/targetRevision").unwrap_or("") {
         "" => "HEAD",
         t => t,
     };
@@ -411,7 +416,7 @@ pub fn rollback_patch(obj: &Value, id: u64, initiated_by: &str) -> Option<Value>
     let entry =
         items(obj, "/status/history").find(|h| h.get("id").and_then(Value::as_u64) == Some(id))?;
     let mut sync = json!({
-        "revision": str_at(entry, "/revision"),
+        "revision": str_at(entry, "/revision").unwrap_or(""),
         "prune": false,
         "dryRun": false,
         "syncStrategy": {"apply": {}},
@@ -465,22 +470,22 @@ pub fn sync_results(obj: &Value) -> Vec<ResourceResult> {
             .find(|s| {
                 ["/group", "/kind", "/namespace", "/name"]
                     .iter()
-                    .all(|p| str_at(s, p) == str_at(r, p))
+                    .all(|p| str_at(s, p).unwrap_or("") == str_at(r, p).unwrap_or(""))
             })
-            .map(|s| str_at(s, "/health/status").to_string())
+            .map(|s| str_at(s, "/health/status").unwrap_or("").to_string())
             .unwrap_or_default()
     };
     items(obj, "/status/operationState/syncResult/resources")
         .map(|r| ResourceResult {
-            group: str_at(r, "/group").to_string(),
-            kind: str_at(r, "/kind").to_string(),
-            namespace: str_at(r, "/namespace").to_string(),
-            name: str_at(r, "/name").to_string(),
-            status: str_at(r, "/status").to_string(),
+            group: str_at(r, "/group").unwrap_or("").to_string(),
+            kind: str_at(r, "/kind").unwrap_or("").to_string(),
+            namespace: str_at(r, "/namespace").unwrap_or("").to_string(),
+            name: str_at(r, "/name").unwrap_or("").to_string(),
+            status: str_at(r, "/status").unwrap_or("").to_string(),
             health: health(r),
-            hook_type: str_at(r, "/hookType").to_string(),
-            hook_phase: str_at(r, "/hookPhase").to_string(),
-            message: str_at(r, "/message").to_string(),
+            hook_type: str_at(r, "/hookType").unwrap_or("").to_string(),
+            hook_phase: str_at(r, "/hookPhase").unwrap_or("").to_string(),
+            message: str_at(r, "/message").unwrap_or("").to_string(),
         })
         .collect()
 }
@@ -488,8 +493,8 @@ pub fn sync_results(obj: &Value) -> Vec<ResourceResult> {
 /// The phase of the app's last operation in Argo CD's words (`Running`, `Succeeded`,
 /// `Failed`, `Error`), `Terminated` for one ended by a terminate request.
 pub fn operation_phase(obj: &Value) -> String {
-    let phase = str_at(obj, "/status/operationState/phase");
-    let message = str_at(obj, "/status/operationState/message");
+    let phase = str_at(obj, "/status/operationState/phase").unwrap_or("");
+    let message = str_at(obj, "/status/operationState/message").unwrap_or("");
     if phase == "Failed" && message.contains("terminated") {
         "Terminated".into()
     } else {
@@ -512,7 +517,7 @@ pub fn terminate_patch() -> Value {
 pub fn operation_running(obj: &Value) -> bool {
     obj.get("operation").is_some_and(|o| o.is_object())
         || matches!(
-            str_at(obj, "/status/operationState/phase"),
+            str_at(obj, "/status/operationState/phase").unwrap_or(""),
             "Running" | "Terminating"
         )
 }
@@ -540,8 +545,8 @@ pub fn to_application(obj: &Value) -> Result<Application, String> {
     serde_json::from_value(doc).map_err(|e| {
         format!(
             "Application {}/{} cannot be read: {e}",
-            str_at(obj, "/metadata/namespace"),
-            str_at(obj, "/metadata/name")
+            str_at(obj, "/metadata/namespace").unwrap_or(""),
+            str_at(obj, "/metadata/name").unwrap_or("")
         )
     })
 }
@@ -574,11 +579,11 @@ pub fn listing(obj: &Value, cluster: &str) -> Option<ArgoObject> {
             let repos: Vec<&str> = items_str(obj, "/spec/sourceRepos");
             let dests: Vec<String> = items(obj, "/spec/destinations")
                 .map(|d| {
-                    let server = match str_at(d, "/name") {
-                        "" => str_at(d, "/server"),
+                    let server = match str_at(d, "/name").unwrap_or("") {
+                        "" => str_at(d, "/server").unwrap_or(""),
                         n => n,
                     };
-                    format!("{server}/{}", str_at(d, "/namespace"))
+                    format!("{server}/{}", str_at(d, "/namespace").unwrap_or(""))
                 })
                 .collect();
             format!(
@@ -600,16 +605,19 @@ pub fn listing(obj: &Value, cluster: &str) -> Option<ArgoObject> {
         _ => return None,
     };
     let conditions = items(obj, "/status/conditions")
-        .filter(|c| str_at(c, "/status") == "True" && str_at(c, "/type").contains("Error"))
+        .filter(|c| {
+            str_at(c, "/status").unwrap_or("") == "True"
+                && str_at(c, "/type").unwrap_or("").contains("Error")
+        })
         .map(|c| AppCondition {
-            kind: str_at(c, "/type").to_string(),
-            message: str_at(c, "/message").to_string(),
+            kind: str_at(c, "/type").unwrap_or("").to_string(),
+            message: str_at(c, "/message").unwrap_or("").to_string(),
         })
         .collect();
     Some(ArgoObject {
         kind: kind.to_string(),
-        namespace: str_at(obj, "/metadata/namespace").to_string(),
-        name: str_at(obj, "/metadata/name").to_string(),
+        namespace: str_at(obj, "/metadata/namespace").unwrap_or("").to_string(),
+        name: str_at(obj, "/metadata/name").unwrap_or("").to_string(),
         cluster: cluster.to_string(),
         summary,
         conditions,

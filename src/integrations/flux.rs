@@ -5,11 +5,11 @@
 
 use serde_json::{Value, json};
 
-use super::{annotation, str_at};
-use crate::engine::health;
+use crate::engine::health::{self, condition};
+use crate::engine::json::{annotation, str_at};
 use crate::model::{
     AppSnapshot, GroupKind, Health, HealthStatus, ManagedBy, ResourceKey, ResourceStatus,
-    SyncStatus,
+    SyncStatus, short_sha,
 };
 
 /// kustomize-controller's group.
@@ -65,13 +65,6 @@ pub struct FluxStatus {
     pub last_handled: String,
 }
 
-fn condition<'a>(obj: &'a Value, kind: &str) -> Option<&'a Value> {
-    obj.pointer("/status/conditions")?
-        .as_array()?
-        .iter()
-        .find(|c| c.get("type").and_then(Value::as_str) == Some(kind))
-}
-
 /// Reasons of a Ready=False condition that mean the last attempt failed (kstatus calls it
 /// InProgress; rekon shows Degraded so a broken Kustomization never looks merely busy).
 fn is_failure_reason(reason: &str) -> bool {
@@ -86,12 +79,12 @@ fn is_failure_reason(reason: &str) -> bool {
 pub fn status(obj: &Value) -> FluxStatus {
     let suspended = obj.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true);
     let ready = condition(obj, "Ready");
-    let ready_status = ready.map(|c| str_at(c, "/status")).unwrap_or("");
+    let ready_status = ready.and_then(|c| str_at(c, "/status")).unwrap_or("");
     let reason = ready
-        .map(|c| str_at(c, "/reason"))
+        .and_then(|c| str_at(c, "/reason"))
         .unwrap_or("")
         .to_string();
-    let message = match ready.map(|c| str_at(c, "/message")) {
+    let message = match ready.map(|c| str_at(c, "/message").unwrap_or("")) {
         Some(m) if !m.is_empty() => m.to_string(),
         Some(_) => reason.clone(),
         None => "waiting to be reconciled".to_string(),
@@ -113,7 +106,7 @@ pub fn status(obj: &Value) -> FluxStatus {
         "/status/lastPushCommit",
     ]
     .iter()
-    .map(|p| str_at(obj, p))
+    .map(|p| str_at(obj, p).unwrap_or(""))
     .find(|r| !r.is_empty())
     .unwrap_or("")
     .to_string();
@@ -124,7 +117,9 @@ pub fn status(obj: &Value) -> FluxStatus {
         message,
         suspended,
         revision,
-        last_handled: str_at(obj, "/status/lastHandledReconcileAt").to_string(),
+        last_handled: str_at(obj, "/status/lastHandledReconcileAt")
+            .unwrap_or("")
+            .to_string(),
     }
 }
 
@@ -143,6 +138,21 @@ pub fn revision_commit(revision: &str) -> &str {
     }
 }
 
+/// A Flux revision as the TUI shows it: `main@sha1:0123456…` as `main@0123456`, hashes cut
+/// to 7, tags and versions as they are.
+pub fn short_revision(revision: &str) -> String {
+    let commit = revision_commit(revision);
+    let is_hash = commit.len() >= 12 && commit.chars().all(|c| c.is_ascii_hexdigit());
+    if !is_hash {
+        return revision.to_string();
+    }
+    let short = short_sha(commit);
+    match revision.split_once('@') {
+        Some((branch, _)) if !branch.is_empty() => format!("{branch}@{short}"),
+        _ => short.to_string(),
+    }
+}
+
 /// A reference to another object in a Flux spec (`sourceRef`, `chartRef`, `dependsOn[]`):
 /// the namespace defaults to the referrer's.
 pub fn reference(
@@ -155,11 +165,11 @@ pub fn reference(
     if name.is_empty() {
         return None;
     }
-    let kind = match str_at(r, "/kind") {
+    let kind = match str_at(r, "/kind").unwrap_or("") {
         "" => default_kind,
         k => k,
     };
-    let ns = match str_at(r, "/namespace") {
+    let ns = match str_at(r, "/namespace").unwrap_or("") {
         "" => namespace,
         n => n,
     };
@@ -193,7 +203,7 @@ pub fn source_of(obj: &Value) -> Option<ResourceKey> {
                 return reference(r, SOURCE_GROUP, "OCIRepository", &key.namespace);
             }
             let src = obj.pointer("/spec/chart/spec/sourceRef")?;
-            let src_ns = match str_at(src, "/namespace") {
+            let src_ns = match str_at(src, "/namespace").unwrap_or("") {
                 "" => key.namespace.as_str(),
                 n => n,
             };
@@ -280,7 +290,12 @@ pub fn inventory(obj: &Value) -> Vec<InventoryEntry> {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|e| parse_inventory_id(str_at(e, "/id"), str_at(e, "/v")))
+        .filter_map(|e| {
+            parse_inventory_id(
+                str_at(e, "/id").unwrap_or(""),
+                str_at(e, "/v").unwrap_or(""),
+            )
+        })
         .collect()
 }
 
@@ -307,20 +322,20 @@ pub fn snapshot(
     let st = status(obj);
     let is_hr = key.kind == "HelmRelease";
     let source_revision = source
-        .map(|s| str_at(s, "/status/artifact/revision"))
+        .and_then(|s| str_at(s, "/status/artifact/revision"))
         .unwrap_or("");
     let (repo_url, path, target) = if is_hr {
-        let chart = match str_at(obj, "/spec/chart/spec/chart") {
-            "" => source.map(|s| str_at(s, "/spec/chart")).unwrap_or(""),
+        let chart = match str_at(obj, "/spec/chart/spec/chart").unwrap_or("") {
+            "" => source.and_then(|s| str_at(s, "/spec/chart")).unwrap_or(""),
             c => c,
         };
-        let version = match str_at(obj, "/spec/chart/spec/version") {
+        let version = match str_at(obj, "/spec/chart/spec/version").unwrap_or("") {
             "" => "*",
             v => v,
         };
         (
             source
-                .map(|s| str_at(s, "/spec/url"))
+                .and_then(|s| str_at(s, "/spec/url"))
                 .unwrap_or("")
                 .to_string(),
             chart.to_string(),
@@ -338,10 +353,10 @@ pub fn snapshot(
             .to_string();
         (
             source
-                .map(|s| str_at(s, "/spec/url"))
+                .and_then(|s| str_at(s, "/spec/url"))
                 .unwrap_or("")
                 .to_string(),
-            match str_at(obj, "/spec/path") {
+            match str_at(obj, "/spec/path").unwrap_or("") {
                 "" => "./".to_string(),
                 p => p.to_string(),
             },
@@ -349,9 +364,9 @@ pub fn snapshot(
         )
     };
     let applied = if is_hr {
-        str_at(obj, "/status/lastAttemptedRevision")
+        str_at(obj, "/status/lastAttemptedRevision").unwrap_or("")
     } else {
-        str_at(obj, "/status/lastAppliedRevision")
+        str_at(obj, "/status/lastAppliedRevision").unwrap_or("")
     };
     let sync = if st.suspended && applied.is_empty() {
         SyncStatus::Unknown
@@ -394,8 +409,8 @@ pub fn snapshot(
         })
         .collect::<Vec<_>>();
     let last_sync = condition(obj, "Ready")
-        .filter(|c| str_at(c, "/status") == "True")
-        .map(|c| str_at(c, "/lastTransitionTime").to_string())
+        .filter(|c| str_at(c, "/status").unwrap_or("") == "True")
+        .map(|c| str_at(c, "/lastTransitionTime").unwrap_or("").to_string())
         .filter(|t| !t.is_empty());
     let revision = if applied.is_empty() {
         None
@@ -410,7 +425,9 @@ pub fn snapshot(
         managed_by: ManagedBy::Flux,
         kind: key.kind.clone(),
         cluster: cluster.to_string(),
-        destination_namespace: str_at(obj, "/spec/targetNamespace").to_string(),
+        destination_namespace: str_at(obj, "/spec/targetNamespace")
+            .unwrap_or("")
+            .to_string(),
         repo_url,
         path,
         target_revision: target,
@@ -535,6 +552,20 @@ mod tests {
         suspended["spec"]["suspend"] = json!(true);
         assert_eq!(status(&suspended).health, Health::Suspended);
         assert!(status(&suspended).suspended);
+    }
+
+    #[test]
+    fn revisions_are_shortened_but_tags_kept() {
+        assert_eq!(
+            short_revision("main@sha1:0123456789abcdef0123456789abcdef01234567"),
+            "main@0123456"
+        );
+        assert_eq!(short_revision("v0.25.0"), "v0.25.0");
+        assert_eq!(short_revision("6.5.0"), "6.5.0");
+        assert_eq!(
+            short_revision("sha256:0123456789abcdef0123456789abcdef"),
+            "0123456"
+        );
     }
 
     #[test]

@@ -11,7 +11,9 @@ use serde_json::Value;
 
 use super::flux::{self, depends_on, inventory, source_of};
 use crate::engine::tree::{AppRoot, LiveIndex, ManagedResource, build_tree};
-use crate::model::{Health, HealthStatus, ResourceKey, SyncStatus, TreeNode, split_api_version};
+use crate::model::{
+    Health, HealthStatus, ResourceKey, SyncStatus, TreeNode, abbreviate_revision, split_api_version,
+};
 
 /// Recursion into child Kustomizations stops this deep (real setups nest 2 or 3 levels).
 const MAX_NESTING: usize = 8;
@@ -207,10 +209,7 @@ pub fn render_text(graph: &FluxGraph) -> String {
         .filter(|n| matches!(n.key.kind.as_str(), "Kustomization" | "HelmRelease"))
     {
         let flags = if node.suspended { ", suspended" } else { "" };
-        let revision: String = flux::revision_commit(&node.revision)
-            .chars()
-            .take(12)
-            .collect();
+        let revision = abbreviate_revision(flux::revision_commit(&node.revision), 12);
         let revision = if revision.is_empty() {
             String::new()
         } else {

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
 
-use super::str_at;
+use crate::engine::json::str_at;
 use crate::model::ResourceKey;
 
 /// One container running an image a policy follows.
@@ -95,23 +95,25 @@ pub fn canonical_name(name: &str) -> String {
 /// The image and tag an ImagePolicy selects: `status.latestRef` (v1), else the older
 /// `status.latestImage`; the name falls back to its ImageRepository's `spec.image`.
 pub fn policy_selection(policy: &Value, repository: Option<&Value>) -> (String, String) {
-    let name = str_at(policy, "/status/latestRef/name");
-    let tag = str_at(policy, "/status/latestRef/tag");
+    let name = str_at(policy, "/status/latestRef/name").unwrap_or("");
+    let tag = str_at(policy, "/status/latestRef/tag").unwrap_or("");
     if !name.is_empty() {
         return (name.to_string(), tag.to_string());
     }
-    let latest = str_at(policy, "/status/latestImage");
+    let latest = str_at(policy, "/status/latestImage").unwrap_or("");
     if !latest.is_empty() {
         return split_image(latest);
     }
-    let image = repository.map(|r| str_at(r, "/spec/image")).unwrap_or("");
+    let image = repository
+        .and_then(|r| str_at(r, "/spec/image"))
+        .unwrap_or("");
     (image.to_string(), String::new())
 }
 
 /// The pod template of a workload kind (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
 /// CronJob), or the spec of a bare Pod.
 fn pod_spec(obj: &Value) -> Option<&Value> {
-    match str_at(obj, "/kind") {
+    match str_at(obj, "/kind").unwrap_or("") {
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
             obj.pointer("/spec/template/spec")
         }
@@ -160,14 +162,14 @@ pub fn overview(
                     .into_iter()
                     .flatten()
                 {
-                    let running = str_at(c, "/image");
+                    let running = str_at(c, "/image").unwrap_or("");
                     let (name, tag) = split_image(running);
                     if canonical_name(&name) != wanted {
                         continue;
                     }
                     found.push(WorkloadImage {
                         workload: key.clone(),
-                        container: str_at(c, "/name").to_string(),
+                        container: str_at(c, "/name").unwrap_or("").to_string(),
                         image: running.to_string(),
                         behind: !latest_tag.is_empty() && tag != latest_tag,
                         tag,

@@ -203,18 +203,6 @@ pub fn engine_name(
     }
 }
 
-/// A string at a JSON pointer, `""` when absent.
-pub(crate) fn str_at<'a>(obj: &'a Value, pointer: &str) -> &'a str {
-    obj.pointer(pointer).and_then(Value::as_str).unwrap_or("")
-}
-
-/// An annotation of an object.
-pub(crate) fn annotation<'a>(obj: &'a Value, name: &str) -> Option<&'a str> {
-    obj.pointer("/metadata/annotations")
-        .and_then(|a| a.get(name))
-        .and_then(Value::as_str)
-}
-
 #[cfg(test)]
 mod tests {
 

@@ -127,7 +127,7 @@ pub fn changes(old: &Snapshot, new: &Snapshot) -> Vec<Notification> {
             };
             if ended_now {
                 let phase = format!("{:?}", op.phase);
-                let short: String = op.revision.chars().take(7).collect();
+                let short = crate::model::short_sha(&op.revision);
                 out.push(base(
                     ChangeKind::SyncEnded,
                     was.map(|w| format!("{:?}", w.phase)).unwrap_or_default(),

@@ -178,7 +178,7 @@ impl AppSnapshot {
             .next()
             .unwrap_or(&self.repo_url);
         let rev = match &self.revision {
-            Some(sha) => sha.chars().take(7).collect::<String>(),
+            Some(sha) => super::short_sha(sha).to_string(),
             None => self.target_revision.clone(),
         };
         let path = if self.path.is_empty() || self.path == "." {

@@ -7,9 +7,9 @@ use std::time::Instant;
 use super::actor::Actor;
 use super::apps::{HistoryState, Trigger};
 use super::messages::{Msg, OpMsg};
-use super::syncs::short;
 use super::*;
 use crate::engine::plan::autosync;
+use crate::model::short_sha;
 
 impl Actor {
     /// After each comparison: loads the history once, and runs the auto-sync rules.
@@ -77,7 +77,7 @@ impl Actor {
             autosync::Decision::Sync => {
                 tracing::info!(
                     "auto-sync of {name}: OutOfSync at {}, syncing",
-                    short(&revision)
+                    short_sha(&revision)
                 );
                 let options = SyncOptions {
                     prune: auto.prune,
@@ -88,7 +88,7 @@ impl Actor {
             autosync::Decision::HealAfter(delay) => {
                 tracing::info!(
                     "self-heal of {name}: live state drifted from {}, re-syncing in {}",
-                    short(&revision),
+                    short_sha(&revision),
                     crate::model::format_duration(delay)
                 );
                 self.apps[a].ops.auto.heal_pending = true;
@@ -160,10 +160,10 @@ impl Actor {
         match (before, result) {
             (Some(old), Ok(new)) if old != new.commit => tracing::info!(
                 "{name}: new revision {} (was {})",
-                short(&new.commit),
-                short(old)
+                short_sha(&new.commit),
+                short_sha(old)
             ),
-            (None, Ok(new)) => tracing::debug!("{name}: revision {}", short(&new.commit)),
+            (None, Ok(new)) => tracing::debug!("{name}: revision {}", short_sha(&new.commit)),
             (_, Err(e)) => tracing::warn!("{name}: {e}"),
             _ => {}
         }

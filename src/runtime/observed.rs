@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
-use crate::integrations::{self, ObservedKind};
+use crate::integrations::ObservedKind;
 use crate::model::AppSnapshot;
 
 /// Names one observed app: the object Argo CD or Flux reconciles, in one cluster.
@@ -158,5 +158,7 @@ pub(super) struct Follower {
 
 /// The string at `pointer` in an observed object, empty when absent.
 pub(super) fn integrations_str(obj: &Value, pointer: &str) -> String {
-    integrations::str_at(obj, pointer).to_string()
+    crate::engine::json::str_at(obj, pointer)
+        .unwrap_or("")
+        .to_string()
 }

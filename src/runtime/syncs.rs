@@ -14,10 +14,6 @@ use super::*;
 use crate::model::{HistoryEntry, OperationPhase, ResourceKey};
 use crate::sync::{LiveEvent, history};
 
-pub(super) fn short(rev: &str) -> &str {
-    rev.get(..7).unwrap_or(rev)
-}
-
 impl Actor {
     /// Handles the sync-related commands.
     pub(super) fn op_command(&mut self, cmd: EngineCommand) {
@@ -388,7 +384,7 @@ impl Actor {
                     "{} {name} {:?} at {}: {}",
                     if op.dry_run { "dry run of" } else { "sync of" },
                     op.phase,
-                    short(&op.revision),
+                    crate::model::short_sha(&op.revision),
                     op.message
                 );
                 ops.last = Some(op.clone());

@@ -8,6 +8,7 @@ use kube::api::{
 };
 use serde_json::Value;
 
+use crate::cluster::apply::api_for;
 use crate::cluster::{ApiCatalog, WriteError};
 use crate::engine::compare::FIELD_MANAGER;
 use crate::engine::plan::annotations::{ObjectOptions, Propagation};
@@ -23,26 +24,6 @@ pub struct WriteMode {
     pub dry_run: bool,
     /// Take over fields other managers own (server-side apply with force).
     pub force: bool,
-}
-
-fn api(
-    client: &kube::Client,
-    catalog: &ApiCatalog,
-    api_version: &str,
-    kind: &str,
-    namespace: &str,
-) -> Result<Api<DynamicObject>, WriteError> {
-    let k = catalog
-        .resolve(api_version, kind)
-        .ok_or_else(|| WriteError::NotServed {
-            kind: kind.to_string(),
-            api_version: api_version.to_string(),
-        })?;
-    Ok(if k.namespaced {
-        Api::namespaced_with(client.clone(), namespace, &k.resource)
-    } else {
-        Api::all_with(client.clone(), &k.resource)
-    })
 }
 
 fn namespace_of(obj: &Value) -> &str {
@@ -75,7 +56,7 @@ pub async fn apply(
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let api = api(client, catalog, api_version, kind, namespace_of(obj))?;
+    let api = api_for(client, catalog, api_version, kind, namespace_of(obj))?;
     if options.replace {
         return replace(&api, name, obj, mode).await;
     }
@@ -118,7 +99,7 @@ pub async fn create(
     dry_run: bool,
 ) -> Result<Value, WriteError> {
     let kind = obj["kind"].as_str().unwrap_or_default();
-    let api = api(client, catalog, api_version, kind, namespace_of(obj))?;
+    let api = api_for(client, catalog, api_version, kind, namespace_of(obj))?;
     let post = PostParams {
         dry_run,
         field_manager: Some(FIELD_MANAGER.into()),
@@ -135,7 +116,7 @@ pub async fn delete(
     propagation: Propagation,
     dry_run: bool,
 ) -> Result<(), WriteError> {
-    let api = api(client, catalog, api_version, &key.kind, &key.namespace)?;
+    let api = api_for(client, catalog, api_version, &key.kind, &key.namespace)?;
     let params = DeleteParams {
         propagation_policy: Some(match propagation {
             Propagation::Foreground => PropagationPolicy::Foreground,
@@ -159,7 +140,7 @@ pub async fn get(
     key: &ResourceKey,
     api_version: &str,
 ) -> Result<Option<Value>, WriteError> {
-    let api = api(client, catalog, api_version, &key.kind, &key.namespace)?;
+    let api = api_for(client, catalog, api_version, &key.kind, &key.namespace)?;
     match api.get_opt(&key.name).await? {
         Some(o) => {
             let mut v = to_value(o)?;

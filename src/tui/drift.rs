@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use crate::model::{AppSnapshot, Health, ManagedBy, Snapshot, SyncStatus};
+use crate::tui::views::text::one_line;
 use crate::tui::widgets::Toast;
 
 type Identity<'a> = (ManagedBy, &'a str, &'a str, &'a str, &'a str);
@@ -40,7 +41,7 @@ pub fn drift_toasts(old: &Snapshot, new: &Snapshot) -> Vec<Toast> {
             (false, false) => continue,
         };
         let mut text = format!("{} ({}) {what}", app.name, app.cluster);
-        let message = app.message.split_whitespace().collect::<Vec<_>>().join(" ");
+        let message = one_line(&app.message);
         if degraded && !message.is_empty() {
             text.push_str(": ");
             text.push_str(&message);

@@ -6,6 +6,7 @@
 
 use super::action::Action;
 use super::requests::{Outbox, RequestId, ViewId};
+use super::views::text::one_line;
 use super::views::{AppId, Message, MessageKind, READ_ONLY_REFUSAL};
 use crate::model::{AppSnapshot, Health, ManagedBy};
 use crate::runtime::{Answer, Request};
@@ -244,12 +245,12 @@ pub fn outcome(action: &RunningAction, result: Result<String, String>) -> Messag
             "✓ {} {name}{}: {}",
             verb.past(),
             verb.with_source(),
-            report.split_whitespace().collect::<Vec<_>>().join(" ")
+            one_line(&report)
         )),
         Err(why) => error(format!(
             "✗ could not {} {name}: {}",
             verb.infinitive(),
-            why.split_whitespace().collect::<Vec<_>>().join(" ")
+            one_line(&why)
         )),
     }
 }

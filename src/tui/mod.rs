@@ -43,6 +43,7 @@ use tokio::time::Instant;
 
 use crate::model::Snapshot;
 use crate::runtime::EngineCommand;
+use crate::stop_signal::{Hangup, stop_signal};
 
 /// How often spinners advance while something animates.
 const SPINNER_INTERVAL: Duration = Duration::from_millis(100);
@@ -71,7 +72,8 @@ pub async fn run(
     let mut dirty = true;
     let mut stale = false;
     let mut last_draw = Instant::now();
-    let stop = terminal::stop_signal();
+    // SIGHUP too: the terminal went away; raw mode turns Ctrl-C into a key.
+    let stop = stop_signal(Hangup::Stops);
     tokio::pin!(stop);
     loop {
         if dirty || (stale && last_draw.elapsed() >= MIN_SNAPSHOT_FRAME) {

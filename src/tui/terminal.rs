@@ -75,30 +75,3 @@ pub fn enter() -> io::Result<TerminalGuard> {
         }
     }
 }
-
-/// Resolves when the process is asked to stop by a signal (SIGTERM, SIGHUP when the
-/// terminal goes away, SIGINT from `kill -INT`; raw mode turns Ctrl-C into a key), so the
-/// TUI can leave through its guard instead of dying with the terminal in raw mode.
-pub async fn stop_signal() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            return std::future::pending().await;
-        };
-        tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = hup.recv() => "SIGHUP",
-            _ = int.recv() => "SIGINT",
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "Ctrl-C"
-    }
-}

@@ -80,6 +80,19 @@ pub struct SideBySide {
 }
 
 impl SideBySide {
+    /// How many digits the line-number gutter needs: those of the highest line number.
+    pub fn number_width(&self) -> usize {
+        self.rows
+            .iter()
+            .flat_map(|r| [&r.left, &r.right])
+            .flatten()
+            .map(|c| c.line)
+            .max()
+            .unwrap_or(1)
+            .to_string()
+            .len()
+    }
+
     /// Aligns a resource's live (left) and desired (right) texts; a missing side is empty.
     pub fn of(diff: &ResourceDiff, context: usize) -> Self {
         Self::of_texts(
@@ -351,15 +364,7 @@ pub fn render_side_by_side(diffs: &[ResourceDiff], width: usize, context: usize)
     let mut out = String::new();
     for diff in diffs.iter().filter(|d| d.changed) {
         let sbs = SideBySide::of(diff, context);
-        let max_line = sbs
-            .rows
-            .iter()
-            .flat_map(|r| [&r.left, &r.right])
-            .flatten()
-            .map(|c| c.line)
-            .max()
-            .unwrap_or(1);
-        let num_width = max_line.to_string().len();
+        let num_width = sbs.number_width();
         // Each half: number, space, marker, text; halves are joined by " │ ".
         let half = (width - 3) / 2;
         let text_width = half.saturating_sub(num_width + 2).max(1);

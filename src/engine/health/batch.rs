@@ -1,11 +1,11 @@
 //! Jobs and CronJobs.
 
-use crate::engine::json::JsonPath;
+use crate::engine::json::{JsonPath, str_at};
 use jiff::Timestamp;
 use serde_json::Value;
 use std::cmp::Ordering;
 
-use super::{cond_str, count, str_at};
+use super::{cond_str, count};
 use crate::model::{Health, HealthStatus};
 
 /// Argo CD's Job rule: no Complete, Failed or Suspended condition → Progressing; Failed →

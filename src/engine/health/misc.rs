@@ -1,10 +1,10 @@
 //! Rules for PVCs, Services, Ingresses, HPAs, APIServices, Argo CD Applications, Argo
 //! Workflows and CRDs.
 
-use crate::engine::json::JsonPath;
+use crate::engine::json::{JsonPath, str_at};
 use serde_json::Value;
 
-use super::{cond_message, cond_str, condition, parse_health, str_at};
+use super::{cond_message, cond_str, condition, parse_health};
 use crate::model::{Health, HealthStatus};
 
 /// Bound → Healthy, Pending → Progressing, Lost → Degraded, anything else → Unknown.

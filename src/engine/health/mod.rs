@@ -17,7 +17,7 @@ mod misc;
 mod pod;
 mod workloads;
 
-use crate::engine::json::JsonPath;
+use crate::engine::json::{JsonPath, str_at};
 use serde_json::Value;
 
 use crate::model::{Health, HealthStatus, split_api_version};
@@ -78,10 +78,6 @@ fn has_finalizer(obj: &Value, name: &str) -> bool {
         .is_some_and(|f| f.iter().any(|v| v.as_str() == Some(name)))
 }
 
-pub(super) fn str_at<'a>(obj: &'a Value, pointer: &str) -> Option<&'a str> {
-    obj.at(pointer).and_then(Value::as_str)
-}
-
 pub(super) fn int_at(obj: &Value, pointer: &str) -> Option<i64> {
     obj.at(pointer).and_then(Value::as_i64)
 }
@@ -96,7 +92,7 @@ pub(super) fn name(obj: &Value) -> &str {
 }
 
 /// The condition of this type under `status.conditions`.
-pub(super) fn condition<'a>(obj: &'a Value, kind: &str) -> Option<&'a Value> {
+pub fn condition<'a>(obj: &'a Value, kind: &str) -> Option<&'a Value> {
     obj.at("/status/conditions")?
         .as_array()?
         .iter()

@@ -1,9 +1,9 @@
 //! Argo CD's Pod rule, with fuller messages where Argo CD leaves them empty.
 
-use crate::engine::json::JsonPath;
+use crate::engine::json::{JsonPath, str_at};
 use serde_json::Value;
 
-use super::{aggregate::is_hook, cond_message, cond_str, condition, str_at};
+use super::{aggregate::is_hook, cond_message, cond_str, condition};
 use crate::model::{Health, HealthStatus};
 
 const IGNORE_RESTART_POLICY: &str = "argocd.argoproj.io/ignore-restart-policy";

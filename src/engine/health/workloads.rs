@@ -1,9 +1,9 @@
 //! Argo CD's rules for Deployments, StatefulSets, DaemonSets and ReplicaSets.
 
-use crate::engine::json::JsonPath;
+use crate::engine::json::{JsonPath, str_at};
 use serde_json::Value;
 
-use super::{cond_str, condition, count, int_at, name, str_at};
+use super::{cond_str, condition, count, int_at, name};
 use crate::model::{Health, HealthStatus};
 
 fn generation_observed(obj: &Value) -> bool {

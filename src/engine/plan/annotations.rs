@@ -50,10 +50,9 @@ pub enum HookRole {
     Unsupported(String),
 }
 
+/// An annotation's value, trimmed; `None` when absent or blank.
 fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
-    obj.pointer("/metadata/annotations")?
-        .get(key)?
-        .as_str()
+    crate::engine::json::annotation(obj, key)
         .map(str::trim)
         .filter(|v| !v.is_empty())
 }

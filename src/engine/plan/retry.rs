@@ -88,30 +88,6 @@ impl RetryPolicy {
 mod tests {
     use super::*;
     use crate::model::Backoff as SpecBackoff;
-    use crate::model::format_duration;
-
-    #[test]
-    fn parses_go_durations() {
-        let d = |t: &str| parse_duration(t, "--timeout").unwrap();
-        assert_eq!(d("5s"), Duration::from_secs(5));
-        assert_eq!(d("3m"), Duration::from_secs(180));
-        assert_eq!(d("1h30m"), Duration::from_secs(5400));
-        assert_eq!(d("2.5m"), Duration::from_secs(150));
-        assert_eq!(d("250ms"), Duration::from_millis(250));
-        assert_eq!(d("90"), Duration::from_secs(90));
-        for bad in ["", "5x", "m", "-3s", "5 s"] {
-            let e = parse_duration(bad, "--timeout").unwrap_err();
-            assert!(e.to_string().starts_with("--timeout"), "{bad}");
-        }
-    }
-
-    #[test]
-    fn formats_durations_briefly() {
-        assert_eq!(format_duration(Duration::from_secs(300)), "5m0s");
-        assert_eq!(format_duration(Duration::from_secs(2)), "2s");
-        assert_eq!(format_duration(Duration::from_millis(40)), "40ms");
-        assert_eq!(format_duration(Duration::from_secs(3725)), "1h2m5s");
-    }
 
     #[test]
     fn self_heal_backoff_is_2s_times_3_capped_at_5m() {

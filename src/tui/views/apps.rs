@@ -12,7 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, HighlightSpacing, Paragraph, Row, Table, TableState, Wrap};
 
 use super::columns::{ColumnSpec, fit};
-use super::text::age;
+use super::text::{age, one_line};
 use super::{AppView, DrawCx, Outcome, Prompt, Target, View, ViewCx};
 use crate::model::{AppSnapshot, Health, ManagedBy, Snapshot, SyncStatus};
 use crate::tui::action::{Action, Context, SortColumn};
@@ -508,7 +508,7 @@ impl AppsView {
                     format!("{} {}", sync_symbol(a.sync), a.sync.as_str()),
                     format!("{} {}", health_symbol(a.health), a.health.as_str()),
                     age(cx.now, a.last_sync.as_deref()),
-                    a.message.split_whitespace().collect::<Vec<_>>().join(" "),
+                    one_line(&a.message),
                 ]
             })
             .collect();

@@ -8,9 +8,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 
 use super::columns::{ColumnSpec, fit};
-use super::text::{age, one_line, short_sha};
+use super::text::{age, one_line};
 use super::{AppId, DiffView, DrawCx, Outcome, SyncDialog, Target, View, ViewCx, find_app};
 use crate::config::Theme;
+use crate::model::short_sha;
 use crate::model::{Health, HistoryEntry, OperationPhase, Snapshot};
 use crate::tui::action::{Action, Context};
 use crate::tui::widgets::{truncate, width};
@@ -205,7 +206,7 @@ impl View for HistoryView {
                 }
                 [
                     format!("#{}", e.id),
-                    short_sha(&e.revision),
+                    short_sha(&e.revision).to_string(),
                     e.author.clone(),
                     message,
                     age(cx.now, Some(&e.started_at)),

@@ -13,7 +13,7 @@ mod help;
 mod history;
 mod images;
 mod sync;
-mod text;
+pub(in crate::tui) mod text;
 mod timeline;
 
 pub use app_view::{AppView, Focus};

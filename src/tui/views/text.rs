@@ -22,11 +22,6 @@ pub fn utc_time(when: &str) -> String {
     }
 }
 
-/// The first seven characters of a commit SHA.
-pub fn short_sha(revision: &str) -> String {
-    revision.chars().take(7).collect()
-}
-
 /// Collapses runs of whitespace (newlines included) to single spaces.
 pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")

@@ -5,8 +5,9 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 
 use crate::config::Theme;
+use crate::model::short_sha;
 use crate::model::{AppDetail, AppSnapshot, TimelineKind, TreeNode};
-use crate::tui::views::text::{age, one_line, short_sha};
+use crate::tui::views::text::{age, one_line};
 use crate::tui::widgets::{health_symbol, sync_symbol};
 use jiff::Timestamp;
 

@@ -330,7 +330,7 @@ impl View for DiffView {
             Source::Revision { revision, .. } => format!(
                 "{} diff @{}",
                 self.app.name,
-                super::text::short_sha(revision)
+                crate::model::short_sha(revision)
             ),
         }
     }

@@ -11,8 +11,9 @@ use super::lines::{Part, ScreenLine};
 use super::{DiffView, Entry, Loading, SIDE_BY_SIDE_MIN_WIDTH, Source};
 use crate::config::Theme;
 use crate::engine::diff::{Cell, Row, RowKind, resource_title};
+use crate::model::short_sha;
 use crate::tui::action::{Action, Context};
-use crate::tui::views::text::{highlighted, short_sha};
+use crate::tui::views::text::highlighted;
 use crate::tui::views::{DrawCx, find_app};
 use crate::tui::widgets::truncate;
 
@@ -72,17 +73,7 @@ pub(super) fn draw(view: &mut DiffView, frame: &mut Frame<'_>, area: Rect, cx: &
     // Never scroll past the end: a resource that fits is shown whole.
     view.scroll = view.scroll.min(lines.len().saturating_sub(view.page));
 
-    let num_width = entry
-        .sbs
-        .rows
-        .iter()
-        .flat_map(|r| [&r.left, &r.right])
-        .flatten()
-        .map(|c| c.line)
-        .max()
-        .unwrap_or(1)
-        .to_string()
-        .len();
+    let num_width = entry.sbs.number_width();
     let painter = Painter {
         entry,
         theme,

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::integrations::flux::revision_commit;
 use crate::integrations::flux_graph::{EdgeKind, FluxGraph, GraphNode};
 use crate::model::{Health, ResourceKey};
 
@@ -280,20 +279,6 @@ fn walk<'a>(
     }
 }
 
-/// `main@sha1:0123456…` as `main@0123456`, hashes cut to 7, tags and versions as they are.
-pub fn short_revision(revision: &str) -> String {
-    let commit = revision_commit(revision);
-    let is_hash = commit.len() >= 12 && commit.chars().all(|c| c.is_ascii_hexdigit());
-    if !is_hash {
-        return revision.to_string();
-    }
-    let short: String = commit.chars().take(7).collect();
-    match revision.split_once('@') {
-        Some((branch, _)) if !branch.is_empty() => format!("{branch}@{short}"),
-        _ => short,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,20 +350,6 @@ mod tests {
                 "└─ cache-redis",
                 "   └─ redis",
             ]
-        );
-    }
-
-    #[test]
-    fn revisions_are_shortened_but_tags_kept() {
-        assert_eq!(
-            short_revision("main@sha1:0123456789abcdef0123456789abcdef01234567"),
-            "main@0123456"
-        );
-        assert_eq!(short_revision("v0.25.0"), "v0.25.0");
-        assert_eq!(short_revision("6.5.0"), "6.5.0");
-        assert_eq!(
-            short_revision("sha256:0123456789abcdef0123456789abcdef"),
-            "0123456"
         );
     }
 }

@@ -9,7 +9,7 @@
 
 mod lines;
 
-pub use lines::{GraphLine, graph_lines, short_revision};
+pub use lines::{GraphLine, graph_lines};
 
 use lines::{label, plural};
 
@@ -22,6 +22,7 @@ use ratatui::widgets::{Block, Cell, HighlightSpacing, Paragraph, Row, Table, Tab
 use super::columns::{ColumnSpec, fit};
 use super::text::one_line;
 use super::{AppId, AppView, DrawCx, Outcome, Target, View, ViewCx};
+use crate::integrations::flux::short_revision;
 use crate::integrations::flux_graph::{EdgeKind, FluxGraph, GraphNode};
 use crate::model::{Health, ManagedBy, ResourceKey, Snapshot};
 use crate::runtime::{Answer, Request};

@@ -5,8 +5,8 @@
 use ratatui::text::{Line, Span};
 
 use crate::config::Theme;
+use crate::model::short_sha;
 use crate::model::{AppSnapshot, ManagedBy, ResourceKey, SyncOptions, SyncStatus};
-use crate::tui::views::text::short_sha;
 
 fn row(name: &str, value: String, theme: &Theme) -> Line<'static> {
     Line::from(vec![
@@ -43,7 +43,7 @@ pub(super) fn argo_preview(
         theme.header(),
     )];
     let revision = match (&options.revision, app) {
-        (Some(r), _) => short_sha(r),
+        (Some(r), _) => short_sha(r).to_string(),
         (None, Some(a)) if !a.target_revision.is_empty() => a.target_revision.clone(),
         _ => "the Application's targetRevision".to_string(),
     };

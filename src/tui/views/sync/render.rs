@@ -9,12 +9,13 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use super::observed::{argo_preview, controller, flux_preview};
 use super::{Kind, Plan, SyncDialog, SyncStage};
 use crate::config::Theme;
+use crate::model::short_sha;
 use crate::model::{
     AppSnapshot, Health, ManagedBy, OperationPhase, StepAction, StepStatus, SyncPhase, SyncStatus,
     SyncStep, describe_takeovers,
 };
 use crate::tui::action::{Action, Context};
-use crate::tui::views::text::{one_line, short_sha, utc_time};
+use crate::tui::views::text::{one_line, utc_time};
 use crate::tui::views::{DrawCx, READ_ONLY_REFUSAL, find_app};
 
 pub(super) fn draw(d: &mut SyncDialog, frame: &mut Frame<'_>, area: Rect, cx: &DrawCx<'_>) {
@@ -122,10 +123,10 @@ fn plan_lines(d: &SyncDialog, app: Option<&AppSnapshot>, cx: &DrawCx<'_>) -> Vec
     match &d.kind {
         Kind::Sync => {
             let rev = match d.plan() {
-                Some(p) => short_sha(&p.revision),
+                Some(p) => short_sha(&p.revision).to_string(),
                 None => app
                     .and_then(|a| a.revision.as_deref())
-                    .map(short_sha)
+                    .map(|r| short_sha(r).to_string())
                     .unwrap_or_else(|| "?".into()),
             };
             let target = app.map(|a| a.target_revision.clone()).unwrap_or_default();
@@ -209,7 +210,7 @@ fn plan_lines(d: &SyncDialog, app: Option<&AppSnapshot>, cx: &DrawCx<'_>) -> Vec
         } => {
             out.push(Line::from(vec![
                 Span::styled("to ", theme.muted()),
-                Span::styled(short_sha(revision), theme.accent()),
+                Span::styled(short_sha(revision).to_string(), theme.accent()),
                 Span::styled(format!(" (history #{id}) on "), theme.muted()),
                 Span::styled(cluster.to_string(), theme.text()),
             ]));
@@ -521,7 +522,10 @@ fn progress_lines(d: &SyncDialog, cx: &DrawCx<'_>) -> Vec<Line<'static>> {
     // Argo CD names the revision once it has resolved it.
     if !op.revision.is_empty() {
         when.push(Span::styled("revision ", theme.muted()));
-        when.push(Span::styled(short_sha(&op.revision), theme.accent()));
+        when.push(Span::styled(
+            short_sha(&op.revision).to_string(),
+            theme.accent(),
+        ));
         when.push(Span::styled(" · ", theme.muted()));
     }
     if op.started_at.is_empty() {
