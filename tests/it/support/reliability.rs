@@ -38,20 +38,12 @@ pub fn raw_http_client(url: &str) -> kube::Client {
 /// An answer: status, headers, body.
 pub struct Reply {
     pub code: u16,
-    #[allow(
-        dead_code,
-        reason = "read only by tests/emulator_faults.rs, a binary of its own"
-    )]
     pub headers: http::HeaderMap,
     pub body: Bytes,
 }
 
 impl Reply {
     /// The body as JSON; panics with the body when it is not.
-    #[allow(
-        dead_code,
-        reason = "used only by tests/emulator_faults.rs, a binary of its own"
-    )]
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))

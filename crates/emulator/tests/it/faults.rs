@@ -1,7 +1,7 @@
 //! The emulator's fault switches, each seen from a client: injected 5xx, 429 with
 //! Retry-After, latency, hung requests, dropped and expired watches, a listener that goes
 //! away and comes back with its store, rejected tokens and RBAC refusals; set in process and
-//! over `PUT /rekon/faults` (`rekon emulate --faults` is tested in rekon's tests/emulate_cli.rs).
+//! over `PUT /rekon/faults` (`rekon emulate --faults` is tested in rekon's tests/it/cli/emulate.rs).
 
 use std::time::Duration;
 
