@@ -32,7 +32,8 @@
 //!
 //! # Layers
 //!
-//! A module imports only modules below it, never one that imports it back:
+//! The first row is the bottom layer. A module imports only modules of its own or earlier
+//! rows, and never one that imports it back:
 //!
 //! | Layer | Modules | May import |
 //! |---|---|---|
@@ -42,11 +43,12 @@
 //! | clusters | [`cluster`] | engine, data |
 //! | Argo CD and Flux | [`integrations`] | engine, source, data |
 //! | sync execution | [`sync`] | cluster, engine, data |
-//! | state | [`runtime`] | everything above this line |
+//! | state | [`runtime`] | every earlier row |
 //! | settings | [`config`] | data |
-//! | front ends | [`tui`], [`cli`], [`demo`] | everything below |
+//! | front ends | [`tui`], [`cli`], [`demo`] | every earlier row; `cli` and `demo` also `rekon_emulator` |
 //!
-//! [`malloc`] tunes the allocator at start and imports nothing.
+//! [`malloc`] tunes the allocator at start and [`stop_signal`] turns Ctrl-C, SIGTERM (and for
+//! the TUI SIGHUP) into a clean stop; neither imports anything of rekon.
 
 pub mod cli;
 pub mod cluster;
