@@ -6,7 +6,7 @@
 
 // The harness is shared with the short soak in `tests/it`; the bench uses a part of the
 // helpers around it.
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../tests/it/support/mod.rs"]
 mod support;
 

@@ -7,7 +7,7 @@
 // A binary of its own: the test installs the process-wide tracing subscriber to capture
 // every log line, which can be done once per process and would catch other tests' logs.
 // It uses a part of the helpers of `tests/it`.
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "it/support/mod.rs"]
 mod support;
 

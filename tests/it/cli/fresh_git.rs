@@ -5,11 +5,12 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::support::emulate::Emulator;
+use crate::support::rekon_command;
 use crate::support::reliability::rekon;
 use crate::support::source::Fixture;
 use serde_json::Value;
@@ -206,13 +207,9 @@ fn run_resolves_against_the_remote_at_start_and_on_each_refresh() {
     s.status(&[]);
     let second = commit(&s.repo, "two");
 
-    let mut run = Command::new(env!("CARGO_BIN_EXE_rekon"))
+    let mut run = rekon_command(s.home.path())
         .args(s.args(&["run", "--refresh", "1s"]))
-        .env("XDG_CACHE_HOME", s.home.path())
-        .env("HOME", s.home.path())
         .env("NO_COLOR", "1")
-        .env_remove("KUBECONFIG")
-        .env_remove("REKON_LOG")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -2,23 +2,17 @@
 //! over HTTP, reading Applications from files.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use crate::support::emulate::Emulator;
+use crate::support::rekon_command;
 use crate::support::source::Fixture;
 use serde_json::Value;
 
 const SECRET_VALUE: &str = "cli-planted-secret";
 
 fn rekon(args: &[&str], cache: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rekon"))
-        .args(args)
-        .env("XDG_CACHE_HOME", cache)
-        .env("HOME", cache)
-        .env_remove("KUBECONFIG")
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .unwrap()
+    rekon_command(cache).args(args).output().unwrap()
 }
 
 fn app_file(dir: &Path, repo: &Path) -> PathBuf {

@@ -6,9 +6,10 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use crate::support::integrations::{get, last_seq, put, writes_after};
+use crate::support::rekon_command;
 use rekon::integrations::crds;
 use rekon_emulator::{Cluster, ClusterOptions};
 use serde_json::{Value, json};
@@ -18,19 +19,9 @@ const SHA: &str = "89abcdef0123456789abcdef0123456789abcdef";
 async fn run<S: AsRef<str>>(args: &[S], home: &Path) -> Output {
     let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
     let home = home.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_rekon"))
-            .args(&args)
-            .env("HOME", &home)
-            .env("XDG_CACHE_HOME", home.join("cache"))
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env_remove("KUBECONFIG")
-            .env_remove("RUST_BACKTRACE")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
+    tokio::task::spawn_blocking(move || rekon_command(&home).args(&args).output().unwrap())
+        .await
+        .unwrap()
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -7,9 +7,10 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use crate::support::integrations::{get, last_seq, put, writes_after};
+use crate::support::rekon_command;
 use rekon::integrations::crds;
 use rekon_emulator::{Cluster, ClusterOptions};
 use serde_json::{Value, json};
@@ -20,15 +21,10 @@ async fn run<S: AsRef<str>>(args: &[S], home: &Path) -> Output {
     let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
     let home = home.to_path_buf();
     tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_rekon"))
+        rekon_command(&home)
             .args(&args)
-            .env("HOME", &home)
-            .env("XDG_CACHE_HOME", home.join("cache"))
-            .env("XDG_CONFIG_HOME", home.join("config"))
             .env("USER", "oncall")
             .env("HOSTNAME", "runbook")
-            .env_remove("KUBECONFIG")
-            .env_remove("RUST_BACKTRACE")
             .output()
             .unwrap()
     })

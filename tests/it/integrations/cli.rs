@@ -3,22 +3,15 @@
 //! and `tree` takes those names. The cluster is served over HTTP in process.
 
 use std::net::SocketAddr;
-use std::process::Command;
 
 use crate::support::integrations::put;
+use crate::support::rekon_command;
 use rekon::integrations::crds;
 use rekon_emulator::{Cluster, ClusterOptions};
 use serde_json::{Value, json};
 
 fn rekon(args: &[&str], home: &std::path::Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_rekon"))
-        .args(args)
-        .env("HOME", home)
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env_remove("KUBECONFIG")
-        .output()
-        .unwrap()
+    rekon_command(home).args(args).output().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,10 +4,11 @@
 //! a hang or a panic.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::emulate::Emulator;
+use crate::support::rekon_command;
 use crate::support::reliability::rekon;
 use crate::support::source::Fixture;
 
@@ -49,13 +50,8 @@ fn kubeconfig_with_token(dir: &Path, server: &str, token: &str) -> PathBuf {
 
 /// Runs rekon, killing it (and failing) if it has not ended within `limit`.
 fn rekon_within(args: &[&str], home: &Path, limit: Duration) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rekon"))
+    let mut child = rekon_command(home)
         .args(args)
-        .env("XDG_CACHE_HOME", home)
-        .env("XDG_CONFIG_HOME", home)
-        .env("HOME", home)
-        .env_remove("KUBECONFIG")
-        .env_remove("RUST_BACKTRACE")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support::emulate::Emulator;
+use crate::support::rekon_command;
 use crate::support::reliability::{raw_http_client, rekon, send};
 use crate::support::source::Fixture;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -171,12 +172,8 @@ async fn read_only_writes_nothing_through_any_command_or_the_tui() {
     );
 
     // rekon run with auto-sync, self-heal and prune asked for, a few refreshes long.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rekon"))
+    let mut child = rekon_command(&home)
         .args(with(&["--read-only", "run", "--refresh", "1s"]))
-        .env("HOME", &home)
-        .env("XDG_CACHE_HOME", &home)
-        .env("XDG_CONFIG_HOME", &home)
-        .env_remove("KUBECONFIG")
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(work.path().join("run.err")).unwrap())
         .spawn()

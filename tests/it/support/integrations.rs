@@ -124,36 +124,7 @@ pub async fn get(cluster: &Cluster, api_version: &str, kind: &str, ns: &str, nam
     serde_json::to_value(obj).unwrap()
 }
 
-/// Waits (generously) until a snapshot satisfies `pred`; panics with the apps if not.
-pub async fn wait_for(
-    engine: &EngineHandle,
-    what: &str,
-    pred: impl Fn(&Snapshot) -> bool,
-) -> Arc<Snapshot> {
-    let mut rx = engine.subscribe();
-    let waited = tokio::time::timeout(
-        Duration::from_secs(30),
-        rx.wait_for(|s| s.settled && pred(s)),
-    )
-    .await;
-    match waited {
-        Ok(Ok(s)) => s.clone(),
-        _ => panic!(
-            "timed out waiting for {what}; last snapshot: {:#?}",
-            engine
-                .current()
-                .apps
-                .iter()
-                .map(|a| (
-                    rekon::integrations::app_ref_in_cluster(a),
-                    a.sync,
-                    a.health,
-                    a.message.clone()
-                ))
-                .collect::<Vec<_>>()
-        ),
-    }
-}
+pub use super::engine::wait_for;
 
 /// The app a command name (`argocd:ns/name`) names in a snapshot.
 pub fn find<'a>(s: &'a Snapshot, name: &str) -> Option<&'a AppSnapshot> {

@@ -2,7 +2,8 @@
 //! (`source`), embedded clusters with an engine (`engine`, `sync`, `integrations`),
 //! `rekon emulate` as a child process (`emulate`), raw HTTP and rekon's limits
 //! (`reliability`), the TUI on a test backend (`tui`) and in tmux (`tmux`), and the soak
-//! harness (`soak`, shared with `cargo bench --bench soak`).
+//! harness (`soak`, shared with `cargo bench --bench soak`); [`rekon_command`] runs the
+//! binary in a private home.
 
 pub mod emulate;
 pub mod engine;
@@ -13,6 +14,24 @@ pub mod source;
 pub mod sync;
 pub mod tmux;
 pub mod tui;
+
+use std::path::Path;
+use std::process::Command;
+
+/// The `rekon` binary as a user on a fresh machine runs it: `home` is its HOME, cache and
+/// config folder, and the test's own `$KUBECONFIG`, `RUST_BACKTRACE` and `REKON_LOG` do not
+/// leak in.
+pub fn rekon_command(home: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rekon"));
+    command
+        .env("HOME", home)
+        .env("XDG_CACHE_HOME", home)
+        .env("XDG_CONFIG_HOME", home)
+        .env_remove("KUBECONFIG")
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("REKON_LOG");
+    command
+}
 
 /// Whether `program` is on `PATH`, without a word when it is not.
 pub fn on_path(program: &str) -> bool {

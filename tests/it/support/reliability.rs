@@ -3,7 +3,7 @@
 //! through rekon's timeouts and retries.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,16 +16,7 @@ use serde_json::Value;
 
 /// Runs the `rekon` binary with a private cache and home, no `$KUBECONFIG`.
 pub fn rekon(args: &[&str], home: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rekon"))
-        .args(args)
-        .env("XDG_CACHE_HOME", home)
-        .env("XDG_CONFIG_HOME", home)
-        .env("HOME", home)
-        .env_remove("KUBECONFIG")
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("REKON_LOG")
-        .output()
-        .unwrap()
+    super::rekon_command(home).args(args).output().unwrap()
 }
 
 /// A kube client over HTTP with no retries of its own, so tests see every answer.

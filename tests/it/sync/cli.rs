@@ -2,9 +2,10 @@
 //! `rekon emulate` over HTTP, reading Applications from a file.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use crate::support::emulate::Emulator;
+use crate::support::rekon_command;
 use crate::support::sync::Fixture;
 use serde_json::Value;
 
@@ -41,7 +42,7 @@ impl Cli {
 
     /// Runs rekon with extra environment variables.
     fn run_with(&self, args: &[&str], env: &[(&str, &Path)]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_rekon"))
+        rekon_command(&self.cache)
             .envs(env.iter().copied())
             .args([
                 "--server",
@@ -50,12 +51,8 @@ impl Cli {
                 self.apps.to_str().unwrap(),
             ])
             .args(args)
-            .env("XDG_CACHE_HOME", &self.cache)
-            .env("HOME", &self.cache)
             .env("USER", "tester")
             .env("HOSTNAME", "box")
-            .env_remove("KUBECONFIG")
-            .env_remove("RUST_BACKTRACE")
             .output()
             .unwrap()
     }
