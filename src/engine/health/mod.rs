@@ -6,7 +6,7 @@
 //!    "Pending deletion".
 //! 2. A built-in rule for its group/kind (workloads, Pod, PVC, Service, Ingress, Job, CronJob,
 //!    HPA, APIService, Argo CD Application, Argo Workflow, CRD).
-//! 3. kstatus' generic rules ([`kstatus`]), which Argo CD lacks: Flux `spec.suspend`,
+//! 3. kstatus' generic rules (`kstatus.rs`), which Argo CD lacks: Flux `spec.suspend`,
 //!    observedGeneration, Stalled, Reconciling, Ready.
 //! 4. Otherwise no health (`None`): ConfigMap, Secret, most plain objects.
 
