@@ -2,12 +2,23 @@
 //! comparison and summary, sync operations and history), and the index of the objects
 //! apps want.
 
-use tokio::sync::mpsc::UnboundedSender;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use super::clusters::pick_cluster;
-use super::*;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::watch;
+
+use crate::cluster::ClusterHandle;
+use crate::engine::compare::ResourceOutcome;
+use crate::engine::desired::DesiredObject;
 use crate::engine::plan::autosync;
+use crate::engine::tracking;
+use crate::model::{Application, HistoryEntry, Operation, ResourceKey};
+use crate::source::{Rendered, SourceError};
 use crate::sync::LiveEvent;
+
+use super::Reply;
+use super::clusters::pick_cluster;
 
 /// One of rekon's apps, as the actor keeps it.
 pub(super) struct AppState {

@@ -1,10 +1,17 @@
 //! The connected clusters: per cluster its API catalog, live store and running watches;
 //! choosing an app's cluster, and what to watch along with a kind.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+
+use crate::cluster::{ApiCatalog, ClusterHandle, KindState, LiveStore, WatchMsg, spawn_watch};
+use crate::model::{Application, ConnectionState, GroupKind};
 
 use super::messages::Msg;
-use super::*;
 
 /// Kinds watched metadata-only on every cluster to find tracked objects Git dropped.
 pub(super) const PRUNABLE_KINDS: &[(&str, &str)] = &[

@@ -1,12 +1,19 @@
 //! The compare flow of one app: render, prepare desired objects, watch their kinds,
 //! compare off the engine task, summarize.
 
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::cluster::compare::CompareJob;
+use crate::cluster::{ApiCatalog, KindState, LiveObject, compare};
+use crate::engine::desired::DesiredObject;
+use crate::engine::{desired, timeline};
+use crate::model::{GroupKind, ResourceKey};
+
 use super::actor::Actor;
 use super::clusters::{PRUNABLE_KINDS, child_kinds};
 use super::messages::{CompareTurn, Msg};
-use crate::engine::timeline;
-
-use super::*;
+use super::summary;
 
 impl Actor {
     pub(super) fn render(&mut self, a: usize, fetch: bool) {

@@ -29,26 +29,18 @@ pub mod summary;
 mod sync_task;
 mod syncs;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::cluster::compare::{self, CompareJob, DryRunCache};
-use crate::cluster::{
-    ApiCatalog, ClusterHandle, KindState, LiveObject, LiveStore, WatchMsg, spawn_watch,
-};
-use crate::engine::compare::ResourceOutcome;
-use crate::engine::desired::{self, DesiredObject};
-use crate::engine::tracking;
+use crate::cluster::ClusterHandle;
 use crate::model::{
-    Application, ClusterSnapshot, ConnectionState, GroupKind, HistoryEntry, IgnoreDifference,
-    Operation, ResourceDiff, ResourceKey, Snapshot, SyncOptions, SyncPlan,
+    Application, HistoryEntry, IgnoreDifference, Operation, ResourceDiff, ResourceKey, Snapshot,
+    SyncOptions, SyncPlan,
 };
-use crate::source::{Rendered, SourceError, Sources};
+use crate::source::Sources;
 
 /// What the engine is started with.
 pub struct EngineOptions {

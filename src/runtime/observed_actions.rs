@@ -9,14 +9,18 @@
 //! the engine task; its outcome comes back as a message. Followers advance on watch events
 //! (no polling) and give up after a timeout.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::integrations::{ObservedKind, argocd, flux, flux_graph, images};
+use crate::model::{Operation, ResourceDiff, SyncOptions};
 
 use super::actor::Actor;
 use super::followers::send_err;
 use super::observed::{FollowReply, Goal, ObservedId, integrations_str};
-use super::*;
-use crate::integrations::{ObservedKind, argocd, flux, flux_graph, images};
-use crate::model::SyncOptions;
+use super::{EngineCommand, Reply};
 
 /// Actions and queries that only observed apps have (sync, refresh, terminate, rollback,
 /// live YAML and revision diffs of observed apps go through the ordinary commands, with the

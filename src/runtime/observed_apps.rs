@@ -10,13 +10,17 @@
 //! touches. Actions and followers are in `observed_actions.rs`.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::cluster::{ApiCatalog, KindState, LiveObject};
+use crate::integrations::{self, ObservedKind, ObservedRef, argocd, flux, flux_graph, images};
+use crate::model::{AppCondition, AppDetail, AppSnapshot, GroupKind, ResourceKey};
 
 use super::actor::Actor;
 use super::clusters::child_kinds;
 use super::observed::{ObservedApp, ObservedId};
-use super::*;
-use crate::integrations::{self, ObservedKind, ObservedRef, argocd, flux, flux_graph, images};
-use crate::model::{AppCondition, AppDetail, AppSnapshot};
 
 /// Workload kinds watched in full where ImagePolicies exist, to compare their images.
 const WORKLOAD_KINDS: [(&str, &str); 4] = [

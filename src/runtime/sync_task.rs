@@ -1,13 +1,25 @@
 //! The off-task part of a sync: compare when the engine's comparison is not fresh, plan,
 //! execute, and record the result in the app's history.
 
-use kube::api::Api;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use super::messages::{Msg, OpMsg};
-use super::*;
+use kube::api::Api;
+use serde_json::Value;
+use tokio::sync::{mpsc, watch};
+
+use crate::cluster::compare::{CompareJob, DryRunCache};
+use crate::cluster::{LiveObject, compare};
+use crate::engine::compare::ResourceOutcome;
 use crate::engine::plan::{self, PlanInput, RetryPolicy};
-use crate::model::{HistoryEntry, ResourceKey, SyncPlan};
+use crate::model::{
+    Application, GroupKind, HistoryEntry, Operation, ResourceKey, SyncOptions, SyncPlan,
+};
+use crate::source::Sources;
 use crate::sync::{self, ExecEvent, ExecJob, LiveEvent, LiveView, history};
+
+use super::Reply;
+use super::messages::{Msg, OpMsg};
 
 /// Everything the off-task part of a sync needs.
 pub(super) struct Pipeline {

@@ -6,13 +6,23 @@
 //! extras, the latest comparison), then runs off it: compare if needed, plan, execute,
 //! record history. Results come back as [`OpMsg`]s tagged with the operation's id.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::cluster::KindState;
+use crate::cluster::compare::CompareJob;
+use crate::engine::compare::ResourceOutcome;
+use crate::model::{GroupKind, HistoryEntry, Operation, OperationPhase, ResourceKey, SyncOptions};
+use crate::source::Rendered;
+use crate::sync::{LiveEvent, history};
+
 use super::actor::Actor;
 use super::apps::{HistoryState, RunningOp, Trigger};
 use super::messages::{Msg, OpMsg, SyncPurpose, SyncRequest};
 use super::sync_task::{Pipeline, PipelinePurpose, RunInputs};
-use super::*;
-use crate::model::{HistoryEntry, OperationPhase, ResourceKey};
-use crate::sync::{LiveEvent, history};
+use super::{EngineCommand, Reply};
 
 impl Actor {
     /// Handles the sync-related commands.
