@@ -148,7 +148,7 @@ impl Actor {
         }
     }
 
-    pub(super) fn command(&mut self, cmd: EngineCommand) {
+    fn command(&mut self, cmd: EngineCommand) {
         let Some(cmd) = self.route_observed(cmd) else {
             return;
         };
@@ -200,7 +200,7 @@ impl Actor {
         }
     }
 
-    pub(super) fn handle(&mut self, msg: Msg) {
+    fn handle(&mut self, msg: Msg) {
         match msg {
             Msg::Catalog { cluster, result } => {
                 match result {

@@ -286,7 +286,7 @@ async fn merge_patch(
                 key.kind,
                 key.namespace,
                 key.name,
-                super::clusters::describe_kube(e)
+                crate::cluster::describe_kube(&e)
             )
         })
 }
