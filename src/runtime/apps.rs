@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::watch;
 
 use crate::cluster::ClusterHandle;
@@ -105,10 +105,11 @@ pub(super) enum Trigger {
 /// The one running sync operation of an app.
 pub(super) struct RunningOp {
     pub(super) id: u64,
-    pub(super) cancel: watch::Sender<bool>,
-    pub(super) events: Option<UnboundedSender<LiveEvent>>,
-    pub(super) keys: HashSet<ResourceKey>,
-    pub(super) waiters: Vec<Reply<Operation>>,
+    cancel: watch::Sender<bool>,
+    /// Live changes of `keys` go here once the operation is handed off.
+    events: Option<UnboundedSender<LiveEvent>>,
+    keys: HashSet<ResourceKey>,
+    waiters: Vec<Reply<Operation>>,
     pub(super) current: Option<Operation>,
     pub(super) trigger: Trigger,
     pub(super) initiated_by: String,
@@ -116,6 +117,65 @@ pub(super) struct RunningOp {
     pub(super) full: bool,
     /// In a burst of writes: comparisons wait.
     pub(super) writing: bool,
+}
+
+impl RunningOp {
+    /// Operation `id`, just started: its first state `pending`; `reply` waits for its end.
+    pub(super) fn new(
+        id: u64,
+        trigger: Trigger,
+        initiated_by: String,
+        full: bool,
+        reply: Option<Reply<Operation>>,
+        pending: Operation,
+    ) -> Self {
+        let (cancel, _) = watch::channel(false);
+        let mut waiters = Vec::new();
+        waiters.extend(reply);
+        RunningOp {
+            id,
+            cancel,
+            events: None,
+            keys: HashSet::new(),
+            waiters,
+            current: Some(pending),
+            trigger,
+            initiated_by,
+            full,
+            writing: false,
+        }
+    }
+
+    /// Asks the operation to stop.
+    pub(super) fn terminate(&self) {
+        let _ = self.cancel.send(true);
+    }
+
+    /// Hands the operation to its off-task part: live changes of `keys` are forwarded from
+    /// now on. The receivers of those changes and of the stop signal.
+    pub(super) fn hand_off(
+        &mut self,
+        keys: HashSet<ResourceKey>,
+    ) -> (UnboundedReceiver<LiveEvent>, watch::Receiver<bool>) {
+        let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
+        self.events = Some(events_tx);
+        self.keys = keys;
+        (events_rx, self.cancel.subscribe())
+    }
+
+    /// Where live changes go and the objects they are forwarded for, once handed off.
+    pub(super) fn live_events(
+        &self,
+    ) -> Option<(&UnboundedSender<LiveEvent>, &HashSet<ResourceKey>)> {
+        self.events.as_ref().map(|events| (events, &self.keys))
+    }
+
+    /// Sends the operation's end to everyone waiting for it.
+    pub(super) fn answer_waiters(self, result: &Result<Operation, String>) {
+        for w in self.waiters {
+            let _ = w.send(result.clone());
+        }
+    }
 }
 
 /// Apps that want an object, by the fingerprint of its key in its cluster's index

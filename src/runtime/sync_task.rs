@@ -76,9 +76,7 @@ impl Actor {
                 let mut keys: HashSet<ResourceKey> =
                     job.desired.iter().map(|d| d.key.clone()).collect();
                 keys.extend(job.extra.iter().filter_map(|o| ResourceKey::of(&o.value())));
-                let (events_tx, events_rx) = mpsc::unbounded_channel();
-                op.events = Some(events_tx);
-                op.keys = keys.clone();
+                let (events, cancel) = op.hand_off(keys.clone());
                 let store = &self.clusters[c].store;
                 let watched = keys
                     .iter()
@@ -96,8 +94,8 @@ impl Actor {
                     id,
                     initiated_by: op.initiated_by.clone(),
                     record: op.full,
-                    events: events_rx,
-                    cancel: op.cancel.subscribe(),
+                    events,
+                    cancel,
                     watched,
                     forwarded: keys,
                 })

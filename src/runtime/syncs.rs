@@ -6,10 +6,7 @@
 //! extras, the latest comparison), then runs off it: compare if needed, plan, execute,
 //! record history. Results come back as [`OpMsg`]s tagged with the operation's id.
 
-use std::collections::HashSet;
 use std::sync::Arc;
-
-use tokio::sync::watch;
 
 use crate::model::{GroupKind, HistoryEntry, Operation, OperationPhase, ResourceKey, SyncOptions};
 use crate::sync::{LiveEvent, history};
@@ -50,7 +47,7 @@ impl Actor {
                 if let Ok(a) = self.find_app(&app)
                     && let Some(op) = &self.apps[a].ops.running
                 {
-                    let _ = op.cancel.send(true);
+                    op.terminate();
                 }
             }
             EngineCommand::Rollback {
@@ -105,10 +102,7 @@ impl Actor {
         }
         self.next_op_id += 1;
         let id = self.next_op_id;
-        let (cancel, _) = watch::channel(false);
         let full = options.resources.is_empty() && !options.dry_run;
-        let mut waiters = Vec::new();
-        waiters.extend(reply);
         let pending = Operation {
             app: name.clone(),
             phase: OperationPhase::Running,
@@ -120,18 +114,14 @@ impl Actor {
             initiated_by: initiated_by.clone(),
             dry_run: options.dry_run,
         };
-        self.apps[a].ops.running = Some(RunningOp {
+        self.apps[a].ops.running = Some(RunningOp::new(
             id,
-            cancel,
-            events: None,
-            keys: HashSet::new(),
-            waiters,
-            current: Some(pending),
             trigger,
             initiated_by,
             full,
-            writing: false,
-        });
+            reply,
+            pending,
+        ));
         self.patch_operation(a);
         self.request(SyncRequest {
             app: a,
@@ -303,9 +293,7 @@ impl Actor {
                 }
             }
         }
-        for w in running.waiters {
-            let _ = w.send(result.clone());
-        }
+        running.answer_waiters(&result);
         self.patch_operation(a);
         // Compare again: the cluster changed under the app.
         self.compare(a);
@@ -367,8 +355,10 @@ impl Actor {
             let Some(op) = &self.apps[a].ops.running else {
                 continue;
             };
-            let Some(events) = &op.events else { continue };
-            for key in changed.iter().filter(|k| op.keys.contains(*k)) {
+            let Some((events, keys)) = op.live_events() else {
+                continue;
+            };
+            for key in changed.iter().filter(|k| keys.contains(*k)) {
                 let object = match self.clusters[cluster].store.get(key) {
                     // Metadata only: says nothing about health; the sync reads it itself.
                     Some(o) if o.partial => continue,
