@@ -1,6 +1,6 @@
 //! rekon's own apps: what the actor keeps per app (its render, desired objects, latest
-//! comparison and summary, sync operations and history), and the index of the objects
-//! apps want.
+//! comparison and summary, sync operations and history, the running operation's
+//! lifecycle), the cluster an app deploys to, and the index of the objects apps want.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

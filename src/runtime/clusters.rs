@@ -1,7 +1,7 @@
-//! The connected clusters: per cluster its API catalog, live store and running watches;
-//! choosing an app's cluster, and what to watch along with a kind.
+//! The connected clusters: per cluster its API catalog, live store and running watches,
+//! and what to watch along with a kind.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use crate::cluster::{ApiCatalog, ClusterHandle, KindState, LiveStore, WatchMsg, spawn_watch};
-use crate::model::{ConnectionState, GroupKind};
+use crate::model::{ConnectionState, GroupKind, ResourceKey};
 
 use super::messages::Msg;
 
@@ -143,8 +143,23 @@ impl ClusterState {
     }
 
     /// Whether a full (not metadata-only) watch of `gk` runs.
-    pub(super) fn watches_in_full(&self, gk: &GroupKind) -> bool {
+    fn watches_in_full(&self, gk: &GroupKind) -> bool {
         self.watches.get(gk).is_some_and(|w| !w.metadata_only)
+    }
+
+    /// The kinds of `keys` whose full watch has listed: a sync can wait on their events.
+    pub(super) fn listed_in_full(&self, keys: &HashSet<ResourceKey>) -> HashSet<GroupKind> {
+        keys.iter()
+            .map(ResourceKey::group_kind)
+            .filter(|gk| {
+                // Metadata-only watches carry no status: health needs polling there.
+                self.watches_in_full(gk)
+                    && matches!(
+                        self.store.kind_state(gk),
+                        Some(KindState::Ready | KindState::Syncing)
+                    )
+            })
+            .collect()
     }
 
     /// Whether the metadata-only watches that find prune candidates on cluster `c` have

@@ -9,7 +9,6 @@ use kube::api::Api;
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
-use crate::cluster::KindState;
 use crate::cluster::compare::{CompareJob, DryRunCache};
 use crate::cluster::{LiveObject, compare};
 use crate::engine::compare::ResourceOutcome;
@@ -77,19 +76,7 @@ impl Actor {
                     job.desired.iter().map(|d| d.key.clone()).collect();
                 keys.extend(job.extra.iter().filter_map(|o| ResourceKey::of(&o.value())));
                 let (events, cancel) = op.hand_off(keys.clone());
-                let store = &self.clusters[c].store;
-                let watched = keys
-                    .iter()
-                    .map(ResourceKey::group_kind)
-                    .filter(|gk| {
-                        // Metadata-only watches carry no status: health needs polling there.
-                        self.clusters[c].watches_in_full(gk)
-                            && matches!(
-                                store.kind_state(gk),
-                                Some(KindState::Ready | KindState::Syncing)
-                            )
-                    })
-                    .collect();
+                let watched = self.clusters[c].listed_in_full(&keys);
                 PipelinePurpose::Run(RunInputs {
                     id,
                     initiated_by: op.initiated_by.clone(),
