@@ -14,7 +14,7 @@ use crate::model::{ConnectionState, GroupKind, ResourceKey};
 use super::messages::Msg;
 
 /// Kinds watched metadata-only on every cluster to find tracked objects Git dropped.
-pub(super) const PRUNABLE_KINDS: &[(&str, &str)] = &[
+const PRUNABLE_KINDS: &[(&str, &str)] = &[
     ("", "ConfigMap"),
     ("", "Secret"),
     ("", "Service"),
@@ -140,6 +140,16 @@ impl ClusterState {
                 metadata_only,
             },
         );
+    }
+
+    /// Starts the metadata-only watches that find prune candidates (cluster index `c`), and
+    /// the Events watch that feeds the timelines.
+    pub(super) fn watch_prunable_kinds(&mut self, c: usize, tx: &UnboundedSender<Msg>) {
+        for (g, k) in PRUNABLE_KINDS {
+            self.ensure_watch(c, &GroupKind::new(*g, *k), true, tx);
+        }
+        // Events feed the timelines.
+        self.ensure_watch(c, &GroupKind::new("", "Event"), false, tx);
     }
 
     /// Whether a full (not metadata-only) watch of `gk` runs.

@@ -11,7 +11,7 @@ use crate::engine::{desired, timeline};
 use crate::model::{GroupKind, ResourceKey};
 
 use super::actor::Actor;
-use super::clusters::{PRUNABLE_KINDS, child_kinds};
+use super::clusters::child_kinds;
 use super::messages::{CompareTurn, Msg};
 use super::summary;
 
@@ -196,11 +196,7 @@ impl Actor {
         if !self.apps.iter().any(|rt| rt.cluster == Ok(c)) {
             return;
         }
-        for (g, k) in PRUNABLE_KINDS {
-            self.ensure_watch(c, &GroupKind::new(*g, *k), true);
-        }
-        // Events feed the timelines.
-        self.ensure_watch(c, &GroupKind::new("", "Event"), false);
+        self.clusters[c].watch_prunable_kinds(c, &self.tx);
     }
 
     /// Whether an app of cluster `c` has not rendered yet.
