@@ -5,11 +5,21 @@
 //! [`Actor::run`] is the loop; [`Actor::command`] and [`Actor::handle`] dispatch to the
 //! concept files (comparison, syncs, auto_sync, observed_*, queries).
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::cluster::WatchMsg;
+use crate::cluster::compare::DryRunCache;
+use crate::model::{ClusterSnapshot, IgnoreDifference, Snapshot};
+
 use super::apps::{AppState, WantedBy};
 use super::clusters::ClusterState;
 use super::messages::Msg;
 use super::observed::Observed;
-use super::*;
+use super::{EngineCommand, EngineOptions, summary};
 
 /// Apps compared at once; the rest wait with no job. The dry-run cache lets 32 resources
 /// run engine-wide, but a turn reaches the engine's task behind the watch messages of a
@@ -138,7 +148,7 @@ impl Actor {
         }
     }
 
-    pub(super) fn command(&mut self, cmd: EngineCommand) {
+    fn command(&mut self, cmd: EngineCommand) {
         let Some(cmd) = self.route_observed(cmd) else {
             return;
         };
@@ -190,7 +200,7 @@ impl Actor {
         }
     }
 
-    pub(super) fn handle(&mut self, msg: Msg) {
+    fn handle(&mut self, msg: Msg) {
         match msg {
             Msg::Catalog { cluster, result } => {
                 match result {

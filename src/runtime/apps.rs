@@ -1,13 +1,23 @@
 //! rekon's own apps: what the actor keeps per app (its render, desired objects, latest
-//! comparison and summary, sync operations and history), and the index of the objects
-//! apps want.
+//! comparison and summary, sync operations and history, the running operation's
+//! lifecycle), the cluster an app deploys to, and the index of the objects apps want.
 
-use tokio::sync::mpsc::UnboundedSender;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use super::clusters::pick_cluster;
-use super::*;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::watch;
+
+use crate::cluster::ClusterHandle;
+use crate::engine::compare::ResourceOutcome;
+use crate::engine::desired::DesiredObject;
 use crate::engine::plan::autosync;
+use crate::engine::tracking;
+use crate::model::{Application, HistoryEntry, Operation, ResourceKey};
+use crate::source::{Rendered, SourceError};
 use crate::sync::LiveEvent;
+
+use super::Reply;
 
 /// One of rekon's apps, as the actor keeps it.
 pub(super) struct AppState {
@@ -95,10 +105,11 @@ pub(super) enum Trigger {
 /// The one running sync operation of an app.
 pub(super) struct RunningOp {
     pub(super) id: u64,
-    pub(super) cancel: watch::Sender<bool>,
-    pub(super) events: Option<UnboundedSender<LiveEvent>>,
-    pub(super) keys: HashSet<ResourceKey>,
-    pub(super) waiters: Vec<Reply<Operation>>,
+    cancel: watch::Sender<bool>,
+    /// Live changes of `keys` go here once the operation is handed off.
+    events: Option<UnboundedSender<LiveEvent>>,
+    keys: HashSet<ResourceKey>,
+    waiters: Vec<Reply<Operation>>,
     pub(super) current: Option<Operation>,
     pub(super) trigger: Trigger,
     pub(super) initiated_by: String,
@@ -106,6 +117,65 @@ pub(super) struct RunningOp {
     pub(super) full: bool,
     /// In a burst of writes: comparisons wait.
     pub(super) writing: bool,
+}
+
+impl RunningOp {
+    /// Operation `id`, just started: its first state `pending`; `reply` waits for its end.
+    pub(super) fn new(
+        id: u64,
+        trigger: Trigger,
+        initiated_by: String,
+        full: bool,
+        reply: Option<Reply<Operation>>,
+        pending: Operation,
+    ) -> Self {
+        let (cancel, _) = watch::channel(false);
+        let mut waiters = Vec::new();
+        waiters.extend(reply);
+        RunningOp {
+            id,
+            cancel,
+            events: None,
+            keys: HashSet::new(),
+            waiters,
+            current: Some(pending),
+            trigger,
+            initiated_by,
+            full,
+            writing: false,
+        }
+    }
+
+    /// Asks the operation to stop.
+    pub(super) fn terminate(&self) {
+        let _ = self.cancel.send(true);
+    }
+
+    /// Hands the operation to its off-task part: live changes of `keys` are forwarded from
+    /// now on. The receivers of those changes and of the stop signal.
+    pub(super) fn hand_off(
+        &mut self,
+        keys: HashSet<ResourceKey>,
+    ) -> (UnboundedReceiver<LiveEvent>, watch::Receiver<bool>) {
+        let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
+        self.events = Some(events_tx);
+        self.keys = keys;
+        (events_rx, self.cancel.subscribe())
+    }
+
+    /// Where live changes go and the objects they are forwarded for, once handed off.
+    pub(super) fn live_events(
+        &self,
+    ) -> Option<(&UnboundedSender<LiveEvent>, &HashSet<ResourceKey>)> {
+        self.events.as_ref().map(|events| (events, &self.keys))
+    }
+
+    /// Sends the operation's end to everyone waiting for it.
+    pub(super) fn answer_waiters(self, result: &Result<Operation, String>) {
+        for w in self.waiters {
+            let _ = w.send(result.clone());
+        }
+    }
 }
 
 /// Apps that want an object, by the fingerprint of its key in its cluster's index
@@ -146,4 +216,48 @@ impl WantedBy {
             self.0.entry(d.key.fingerprint_in(c)).or_default().push(a);
         }
     }
+}
+
+/// Chooses the app's cluster: `destination.name` is a context name, `destination.server` a
+/// server URL; the in-cluster address (or no destination) means the first cluster.
+fn pick_cluster(app: &Application, clusters: &[ClusterHandle]) -> Result<usize, String> {
+    const IN_CLUSTER: &str = "https://kubernetes.default.svc";
+    let known = || {
+        clusters
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if clusters.is_empty() {
+        return Err("no cluster is connected".into());
+    }
+    let dest = &app.spec.destination;
+    if let Some(name) = dest.name.as_deref().filter(|n| !n.is_empty()) {
+        if name == "in-cluster" {
+            return Ok(0);
+        }
+        return clusters.iter().position(|c| c.name == name).ok_or_else(|| {
+            format!(
+                "destination cluster {name:?} is not one of the connected clusters ({})",
+                known()
+            )
+        });
+    }
+    if let Some(server) = dest.server.as_deref().filter(|s| !s.is_empty()) {
+        let server = server.trim_end_matches('/');
+        if server == IN_CLUSTER {
+            return Ok(0);
+        }
+        return clusters
+            .iter()
+            .position(|c| c.server == server || c.name == server)
+            .ok_or_else(|| {
+                format!(
+                    "destination server {server} is not one of the connected clusters ({})",
+                    known()
+                )
+            });
+    }
+    Ok(0)
 }

@@ -4,12 +4,13 @@
 
 use std::time::Instant;
 
+use crate::engine::plan::autosync;
+use crate::model::{SyncOptions, short_sha};
+use crate::source::{Rendered, SourceError};
+
 use super::actor::Actor;
 use super::apps::{HistoryState, Trigger};
 use super::messages::{Msg, OpMsg};
-use super::*;
-use crate::engine::plan::autosync;
-use crate::model::short_sha;
 
 impl Actor {
     /// After each comparison: loads the history once, and runs the auto-sync rules.

@@ -1,13 +1,20 @@
-//! The connected clusters: per cluster its API catalog, live store and running watches;
-//! choosing an app's cluster, and what to watch along with a kind.
+//! The connected clusters: per cluster its API catalog, live store and running watches,
+//! and what to watch along with a kind.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+
+use crate::cluster::{ApiCatalog, ClusterHandle, KindState, LiveStore, WatchMsg, spawn_watch};
+use crate::model::{ConnectionState, GroupKind, ResourceKey};
 
 use super::messages::Msg;
-use super::*;
 
 /// Kinds watched metadata-only on every cluster to find tracked objects Git dropped.
-pub(super) const PRUNABLE_KINDS: &[(&str, &str)] = &[
+const PRUNABLE_KINDS: &[(&str, &str)] = &[
     ("", "ConfigMap"),
     ("", "Secret"),
     ("", "Service"),
@@ -135,9 +142,34 @@ impl ClusterState {
         );
     }
 
+    /// Starts the metadata-only watches that find prune candidates (cluster index `c`), and
+    /// the Events watch that feeds the timelines.
+    pub(super) fn watch_prunable_kinds(&mut self, c: usize, tx: &UnboundedSender<Msg>) {
+        for (g, k) in PRUNABLE_KINDS {
+            self.ensure_watch(c, &GroupKind::new(*g, *k), true, tx);
+        }
+        // Events feed the timelines.
+        self.ensure_watch(c, &GroupKind::new("", "Event"), false, tx);
+    }
+
     /// Whether a full (not metadata-only) watch of `gk` runs.
-    pub(super) fn watches_in_full(&self, gk: &GroupKind) -> bool {
+    fn watches_in_full(&self, gk: &GroupKind) -> bool {
         self.watches.get(gk).is_some_and(|w| !w.metadata_only)
+    }
+
+    /// The kinds of `keys` whose full watch has listed: a sync can wait on their events.
+    pub(super) fn listed_in_full(&self, keys: &HashSet<ResourceKey>) -> HashSet<GroupKind> {
+        keys.iter()
+            .map(ResourceKey::group_kind)
+            .filter(|gk| {
+                // Metadata-only watches carry no status: health needs polling there.
+                self.watches_in_full(gk)
+                    && matches!(
+                        self.store.kind_state(gk),
+                        Some(KindState::Ready | KindState::Syncing)
+                    )
+            })
+            .collect()
     }
 
     /// Whether the metadata-only watches that find prune candidates on cluster `c` have
@@ -196,50 +228,6 @@ pub(super) fn child_kinds(gk: &GroupKind) -> &'static [(&'static str, &'static s
     }
 }
 
-/// Chooses the app's cluster: `destination.name` is a context name, `destination.server` a
-/// server URL; the in-cluster address (or no destination) means the first cluster.
-pub(super) fn pick_cluster(app: &Application, clusters: &[ClusterHandle]) -> Result<usize, String> {
-    const IN_CLUSTER: &str = "https://kubernetes.default.svc";
-    let known = || {
-        clusters
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    if clusters.is_empty() {
-        return Err("no cluster is connected".into());
-    }
-    let dest = &app.spec.destination;
-    if let Some(name) = dest.name.as_deref().filter(|n| !n.is_empty()) {
-        if name == "in-cluster" {
-            return Ok(0);
-        }
-        return clusters.iter().position(|c| c.name == name).ok_or_else(|| {
-            format!(
-                "destination cluster {name:?} is not one of the connected clusters ({})",
-                known()
-            )
-        });
-    }
-    if let Some(server) = dest.server.as_deref().filter(|s| !s.is_empty()) {
-        let server = server.trim_end_matches('/');
-        if server == IN_CLUSTER {
-            return Ok(0);
-        }
-        return clusters
-            .iter()
-            .position(|c| c.server == server || c.name == server)
-            .ok_or_else(|| {
-                format!(
-                    "destination server {server} is not one of the connected clusters ({})",
-                    known()
-                )
-            });
-    }
-    Ok(0)
-}
-
-pub(super) fn describe_kube(e: kube::Error) -> String {
+fn describe_kube(e: kube::Error) -> String {
     crate::cluster::describe_kube(&e)
 }

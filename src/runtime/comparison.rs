@@ -1,12 +1,19 @@
 //! The compare flow of one app: render, prepare desired objects, watch their kinds,
 //! compare off the engine task, summarize.
 
-use super::actor::Actor;
-use super::clusters::{PRUNABLE_KINDS, child_kinds};
-use super::messages::{CompareTurn, Msg};
-use crate::engine::timeline;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
-use super::*;
+use crate::cluster::compare::CompareJob;
+use crate::cluster::{ApiCatalog, KindState, LiveObject, compare};
+use crate::engine::desired::DesiredObject;
+use crate::engine::{desired, timeline};
+use crate::model::{GroupKind, ResourceKey};
+
+use super::actor::Actor;
+use super::clusters::child_kinds;
+use super::messages::{CompareTurn, Msg};
+use super::summary;
 
 impl Actor {
     pub(super) fn render(&mut self, a: usize, fetch: bool) {
@@ -189,11 +196,7 @@ impl Actor {
         if !self.apps.iter().any(|rt| rt.cluster == Ok(c)) {
             return;
         }
-        for (g, k) in PRUNABLE_KINDS {
-            self.ensure_watch(c, &GroupKind::new(*g, *k), true);
-        }
-        // Events feed the timelines.
-        self.ensure_watch(c, &GroupKind::new("", "Event"), false);
+        self.clusters[c].watch_prunable_kinds(c, &self.tx);
     }
 
     /// Whether an app of cluster `c` has not rendered yet.

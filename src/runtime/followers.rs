@@ -5,13 +5,15 @@
 use std::time::Duration;
 
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use serde_json::Value;
+
+use crate::cluster::ApiCatalog;
+use crate::integrations::{self, argocd, flux};
+use crate::model::{Operation, OperationPhase, ResourceKey};
 
 use super::actor::Actor;
 use super::messages::{Msg, ObsMsg};
 use super::observed::{FollowReply, Follower, Goal, ObservedId, integrations_str};
-use super::*;
-use crate::integrations::{self, argocd, flux};
-use crate::model::OperationPhase;
 
 /// How long a follower waits for Argo CD or Flux by default.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -284,7 +286,7 @@ async fn merge_patch(
                 key.kind,
                 key.namespace,
                 key.name,
-                super::clusters::describe_kube(e)
+                crate::cluster::describe_kube(&e)
             )
         })
 }

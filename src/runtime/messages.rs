@@ -3,9 +3,18 @@
 //! of work that can be outdated carry the generation or id that asked for them; the
 //! actor drops stale ones.
 
-use super::observed::ObservedId;
-use super::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::cluster::{ApiCatalog, WatchMsg};
+use crate::engine::compare::ResourceOutcome;
+use crate::engine::desired::DesiredObject;
+use crate::model::{Operation, ResourceDiff, SyncOptions, SyncPlan};
+use crate::source::{Rendered, SourceError};
 use crate::sync::history;
+
+use super::Reply;
+use super::observed::ObservedId;
 
 /// A message to the actor loop.
 pub(super) enum Msg {

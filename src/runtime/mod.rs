@@ -6,11 +6,13 @@
 //! Start at [`start`] and `actor.rs` (the loop). State, each concept in its file:
 //! `apps.rs` (rekon's apps), `clusters.rs` (catalogs, stores, watches), `observed.rs`
 //! (Argo CD and Flux apps found in the clusters), `messages.rs` (the actor's inbox).
-//! Behaviour: `comparison.rs` (render, prepare, watch, compare, summarize), `syncs.rs` and
-//! `sync_task.rs` (sync operations on and off the actor), `auto_sync.rs`, `queries.rs`,
-//! `observed_apps.rs` (their rows), `observed_actions.rs` and `followers.rs` (acting on
-//! them), `observed_diff.rs`. Front ends speak [`Request`] and [`Answer`] (`requests.rs`),
-//! or [`EngineCommand`] with their own reply channels.
+//! Behaviour: `comparison.rs` (render, prepare, watch, compare, summarize), `syncs.rs` (sync
+//! operations on the actor) and `sync_task.rs` (a sync's hand-off and its off-task part),
+//! `auto_sync.rs`, `queries.rs`, `observed_apps.rs` (their rows), `observed_actions.rs`
+//! (commands naming them, acting on them) and `followers.rs` (waiting for the outcome),
+//! `observed_diff.rs`. Each file imports what it uses by name; state files never import
+//! behaviour files, which keeps the modules free of cycles. Front ends speak [`Request`] and
+//! [`Answer`] (`requests.rs`), or [`EngineCommand`] with their own reply channels.
 
 mod actor;
 mod apps;
@@ -29,26 +31,18 @@ pub mod summary;
 mod sync_task;
 mod syncs;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::cluster::compare::{self, CompareJob, DryRunCache};
-use crate::cluster::{
-    ApiCatalog, ClusterHandle, KindState, LiveObject, LiveStore, WatchMsg, spawn_watch,
-};
-use crate::engine::compare::ResourceOutcome;
-use crate::engine::desired::{self, DesiredObject};
-use crate::engine::tracking;
+use crate::cluster::ClusterHandle;
 use crate::model::{
-    Application, ClusterSnapshot, ConnectionState, GroupKind, HistoryEntry, IgnoreDifference,
-    Operation, ResourceDiff, ResourceKey, Snapshot, SyncOptions, SyncPlan,
+    Application, HistoryEntry, IgnoreDifference, Operation, ResourceDiff, ResourceKey, Snapshot,
+    SyncOptions, SyncPlan,
 };
-use crate::source::{Rendered, SourceError, Sources};
+use crate::source::Sources;
 
 /// What the engine is started with.
 pub struct EngineOptions {

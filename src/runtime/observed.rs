@@ -3,11 +3,15 @@
 //! running actions on them waiting for their outcome (followers). `observed_apps.rs`
 //! builds the rows, `observed_actions.rs` starts actions, `followers.rs` follows them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
-use super::*;
+use serde_json::Value;
+
 use crate::integrations::ObservedKind;
-use crate::model::AppSnapshot;
+use crate::model::{AppSnapshot, Operation, ResourceDiff, ResourceKey};
+
+use super::Reply;
 
 /// Names one observed app: the object Argo CD or Flux reconciles, in one cluster.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

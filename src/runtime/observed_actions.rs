@@ -8,15 +8,22 @@
 //! resume patch `spec.suspend`. Every write is a merge patch by field manager `rekon`, run off
 //! the engine task; its outcome comes back as a message. Followers advance on watch events
 //! (no polling) and give up after a timeout.
+//!
+//! Commands name observed apps as `argocd:ns/name[@cluster]` or plain `ns/name`; the name is
+//! resolved here too, and the live YAML behind a tree node is read here.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::integrations::{self, ObservedKind, ObservedRef, argocd, flux, flux_graph, images};
+use crate::model::{Operation, ResourceDiff, ResourceKey, SyncOptions};
 
 use super::actor::Actor;
 use super::followers::send_err;
 use super::observed::{FollowReply, Goal, ObservedId, integrations_str};
-use super::*;
-use crate::integrations::{ObservedKind, argocd, flux, flux_graph, images};
-use crate::model::SyncOptions;
+use super::{EngineCommand, Reply};
 
 /// Actions and queries that only observed apps have (sync, refresh, terminate, rollback,
 /// live YAML and revision diffs of observed apps go through the ordinary commands, with the
@@ -457,6 +464,64 @@ impl Actor {
                 timeout,
             ),
         }
+    }
+
+    /// Finds the observed app a command names: `argocd:ns/name[@cluster]`, or plain
+    /// `ns/name` when no app of rekon's own has that name and exactly one observed app does.
+    fn find_observed(&self, name: &str) -> Option<Result<ObservedId, String>> {
+        let matches: Vec<&ObservedId> = match ObservedRef::parse(name) {
+            Some(r) => self
+                .observed
+                .apps
+                .iter()
+                .filter(|(_, a)| r.matches(&a.summary))
+                .map(|(id, _)| id)
+                .collect(),
+            None => {
+                if self.apps.iter().any(|rt| rt.app.qualified_name() == name) {
+                    return None;
+                }
+                let (ns, n) = name.split_once('/')?;
+                let found: Vec<&ObservedId> = self
+                    .observed
+                    .apps
+                    .keys()
+                    .filter(|id| id.namespace == ns && id.name == n)
+                    .collect();
+                if found.is_empty() {
+                    return None;
+                }
+                found
+            }
+        };
+        Some(match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(format!("no observed app named {name}")),
+            many => Err(format!(
+                "{name} is ambiguous: add @CLUSTER ({})",
+                many.iter()
+                    .map(|id| {
+                        let a = &self.observed.apps[*id].summary;
+                        integrations::app_ref_in_cluster(a)
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        })
+    }
+
+    /// The live object behind a tree node of an observed app, YAML with Secrets masked.
+    fn observed_live_yaml(&self, id: &ObservedId, key: &ResourceKey) -> Result<String, String> {
+        let obj = self.clusters[id.cluster]
+            .store
+            .get(key)
+            .ok_or_else(|| format!("{key} is not in the cluster"))?;
+        let mut v = Arc::unwrap_or_clone(obj.value());
+        crate::engine::mask::mask_object(&mut v);
+        if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("managedFields");
+        }
+        Ok(crate::engine::diff::to_stable_yaml(&v))
     }
 }
 

@@ -10,13 +10,17 @@
 //! touches. Actions and followers are in `observed_actions.rs`.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::cluster::{ApiCatalog, KindState, LiveObject};
+use crate::integrations::{self, ObservedKind, argocd, flux, flux_graph, images};
+use crate::model::{AppCondition, AppDetail, AppSnapshot, GroupKind, ResourceKey};
 
 use super::actor::Actor;
 use super::clusters::child_kinds;
 use super::observed::{ObservedApp, ObservedId};
-use super::*;
-use crate::integrations::{self, ObservedKind, ObservedRef, argocd, flux, flux_graph, images};
-use crate::model::{AppCondition, AppDetail, AppSnapshot};
 
 /// Workload kinds watched in full where ImagePolicies exist, to compare their images.
 const WORKLOAD_KINDS: [(&str, &str); 4] = [
@@ -308,68 +312,6 @@ impl Actor {
             })
         })
         .collect()
-    }
-
-    /// Finds the observed app a command names: `argocd:ns/name[@cluster]`, or plain
-    /// `ns/name` when no app of rekon's own has that name and exactly one observed app does.
-    pub(super) fn find_observed(&self, name: &str) -> Option<Result<ObservedId, String>> {
-        let matches: Vec<&ObservedId> = match ObservedRef::parse(name) {
-            Some(r) => self
-                .observed
-                .apps
-                .iter()
-                .filter(|(_, a)| r.matches(&a.summary))
-                .map(|(id, _)| id)
-                .collect(),
-            None => {
-                if self.apps.iter().any(|rt| rt.app.qualified_name() == name) {
-                    return None;
-                }
-                let (ns, n) = name.split_once('/')?;
-                let found: Vec<&ObservedId> = self
-                    .observed
-                    .apps
-                    .keys()
-                    .filter(|id| id.namespace == ns && id.name == n)
-                    .collect();
-                if found.is_empty() {
-                    return None;
-                }
-                found
-            }
-        };
-        Some(match matches.as_slice() {
-            [one] => Ok((*one).clone()),
-            [] => Err(format!("no observed app named {name}")),
-            many => Err(format!(
-                "{name} is ambiguous: add @CLUSTER ({})",
-                many.iter()
-                    .map(|id| {
-                        let a = &self.observed.apps[*id].summary;
-                        integrations::app_ref_in_cluster(a)
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        })
-    }
-
-    /// The live object behind a tree node of an observed app, YAML with Secrets masked.
-    pub(super) fn observed_live_yaml(
-        &self,
-        id: &ObservedId,
-        key: &ResourceKey,
-    ) -> Result<String, String> {
-        let obj = self.clusters[id.cluster]
-            .store
-            .get(key)
-            .ok_or_else(|| format!("{key} is not in the cluster"))?;
-        let mut v = Arc::unwrap_or_clone(obj.value());
-        crate::engine::mask::mask_object(&mut v);
-        if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-            meta.remove("managedFields");
-        }
-        Ok(crate::engine::diff::to_stable_yaml(&v))
     }
 
     /// The Flux graph of every cluster that has Flux objects.

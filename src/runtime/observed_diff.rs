@@ -2,13 +2,23 @@
 //! synced revision, a Kustomization's path at its GitRepository's artifact revision) and
 //! compared with live, read only (server-side dry runs at most).
 
-use kube::api::{Api, DynamicObject};
+use std::collections::HashMap;
+use std::sync::Arc;
 
+use kube::api::{Api, DynamicObject};
+use serde_json::Value;
+
+use crate::cluster::compare::CompareJob;
+use crate::cluster::{ApiCatalog, LiveObject, compare};
+use crate::engine::desired;
+use crate::engine::desired::DesiredObject;
+use crate::integrations::{ObservedKind, argocd, flux};
+use crate::model::{Application, ResourceDiff};
+
+use super::Reply;
 use super::actor::Actor;
 use super::messages::{Msg, ObsMsg};
 use super::observed::{ObservedId, integrations_str};
-use super::*;
-use crate::integrations::{ObservedKind, argocd, flux};
 
 impl Actor {
     /// Renders an observed app's source with rekon's engine and compares it with live.

@@ -1,8 +1,18 @@
 //! Queries answered from the actor's state: live YAML, diffs of another revision.
 
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::cluster::compare;
+use crate::cluster::compare::CompareJob;
+use crate::engine::desired;
+use crate::model::{ResourceDiff, ResourceKey};
+use crate::source::{Rendered, SourceError};
+
+use super::Reply;
 use super::actor::Actor;
 use super::messages::Msg;
-use super::*;
 
 impl Actor {
     pub(super) fn find_app(&self, name: &str) -> Result<usize, String> {

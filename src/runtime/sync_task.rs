@@ -1,47 +1,150 @@
-//! The off-task part of a sync: compare when the engine's comparison is not fresh, plan,
-//! execute, and record the result in the app's history.
+//! A sync's hand-off from the actor (`Actor::launch` gathers its inputs there) and its
+//! off-task part: compare when the engine's comparison is not fresh, plan, execute, and
+//! record the result in the app's history.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use kube::api::Api;
+use serde_json::Value;
+use tokio::sync::{mpsc, watch};
 
-use super::messages::{Msg, OpMsg};
-use super::*;
+use crate::cluster::compare::{CompareJob, DryRunCache};
+use crate::cluster::{LiveObject, compare};
+use crate::engine::compare::ResourceOutcome;
 use crate::engine::plan::{self, PlanInput, RetryPolicy};
-use crate::model::{HistoryEntry, ResourceKey, SyncPlan};
+use crate::model::{
+    Application, GroupKind, HistoryEntry, Operation, ResourceKey, SyncOptions, SyncPlan,
+};
+use crate::source::{Rendered, Sources};
 use crate::sync::{self, ExecEvent, ExecJob, LiveEvent, LiveView, history};
 
+use super::Reply;
+use super::actor::Actor;
+use super::messages::{Msg, OpMsg, SyncPurpose, SyncRequest};
+
 /// Everything the off-task part of a sync needs.
-pub(super) struct Pipeline {
-    pub(super) app_index: usize,
-    pub(super) app: Application,
-    pub(super) instance: String,
-    pub(super) job: CompareJob,
-    pub(super) outcomes: Option<Vec<ResourceOutcome>>,
-    pub(super) revision: String,
-    pub(super) options: SyncOptions,
-    pub(super) cache: Arc<DryRunCache>,
-    pub(super) tx: mpsc::UnboundedSender<Msg>,
-    pub(super) sources: Arc<Sources>,
-    pub(super) cluster: usize,
-    pub(super) purpose: PipelinePurpose,
+struct Pipeline {
+    app_index: usize,
+    app: Application,
+    instance: String,
+    job: CompareJob,
+    outcomes: Option<Vec<ResourceOutcome>>,
+    revision: String,
+    options: SyncOptions,
+    cache: Arc<DryRunCache>,
+    tx: mpsc::UnboundedSender<Msg>,
+    sources: Arc<Sources>,
+    cluster: usize,
+    purpose: PipelinePurpose,
 }
 
-pub(super) enum PipelinePurpose {
+enum PipelinePurpose {
     Plan(Reply<SyncPlan>),
     Run(RunInputs),
 }
 
-pub(super) struct RunInputs {
-    pub(super) id: u64,
-    pub(super) initiated_by: String,
-    pub(super) record: bool,
-    pub(super) events: mpsc::UnboundedReceiver<LiveEvent>,
-    pub(super) cancel: watch::Receiver<bool>,
-    pub(super) watched: HashSet<GroupKind>,
-    pub(super) forwarded: HashSet<ResourceKey>,
+struct RunInputs {
+    id: u64,
+    initiated_by: String,
+    record: bool,
+    events: mpsc::UnboundedReceiver<LiveEvent>,
+    cancel: watch::Receiver<bool>,
+    watched: HashSet<GroupKind>,
+    forwarded: HashSet<ResourceKey>,
+}
+
+impl Actor {
+    /// Gathers the inputs on the engine task and starts the off-task pipeline.
+    pub(super) fn launch(&mut self, request: SyncRequest, rendered: Option<Rendered>) {
+        let a = request.app;
+        let gathered = self.gather(a, rendered.as_ref());
+        let (job, outcomes, revision) = match gathered {
+            Ok(g) => g,
+            Err(e) => return self.fail_request(request, e),
+        };
+        let Ok(c) = self.apps[a].cluster else {
+            return self.fail_request(request, "the app has no cluster".into());
+        };
+        let purpose = match request.purpose {
+            SyncPurpose::Plan(reply) => PipelinePurpose::Plan(reply),
+            SyncPurpose::Sync { id } => {
+                let Some(op) = self.apps[a].ops.running.as_mut().filter(|o| o.id == id) else {
+                    return;
+                };
+                let mut keys: HashSet<ResourceKey> =
+                    job.desired.iter().map(|d| d.key.clone()).collect();
+                keys.extend(job.extra.iter().filter_map(|o| ResourceKey::of(&o.value())));
+                let (events, cancel) = op.hand_off(keys.clone());
+                let watched = self.clusters[c].listed_in_full(&keys);
+                PipelinePurpose::Run(RunInputs {
+                    id,
+                    initiated_by: op.initiated_by.clone(),
+                    record: op.full,
+                    events,
+                    cancel,
+                    watched,
+                    forwarded: keys,
+                })
+            }
+        };
+        let pipeline = Pipeline {
+            app_index: a,
+            app: self.apps[a].app.clone(),
+            instance: self.apps[a].instance.clone(),
+            job,
+            outcomes,
+            revision,
+            options: request.options,
+            cache: self.cache.clone(),
+            tx: self.tx.clone(),
+            sources: self.options.sources.clone(),
+            cluster: c,
+            purpose,
+        };
+        tokio::spawn(pipeline.run());
+    }
+
+    /// The compare job (desired, live, extras), the outcomes when the current ones are
+    /// fresh, and the revision.
+    fn gather(
+        &self,
+        a: usize,
+        rendered: Option<&Rendered>,
+    ) -> Result<(CompareJob, Option<Vec<ResourceOutcome>>, String), String> {
+        let rt = &self.apps[a];
+        let name = rt.app.qualified_name();
+        if let Some(r) = rendered {
+            return Ok((self.job_for(a, r)?, None, r.commit.clone()));
+        }
+        let c = rt.cluster.clone()?;
+        let cluster = &self.clusters[c];
+        let catalog = cluster.catalog.clone().ok_or_else(|| {
+            format!(
+                "app {name}: cluster {} is not connected yet",
+                cluster.handle.name
+            )
+        })?;
+        let revision = match &rt.rendered {
+            Some(Ok(r)) => r.commit.clone(),
+            Some(Err(e)) => return Err(format!("app {name} cannot be rendered: {e}")),
+            None => return Err(format!("app {name} has not been rendered yet")),
+        };
+        let desired = rt
+            .desired
+            .clone()
+            .ok_or_else(|| format!("app {name} has not been prepared for its cluster yet"))?;
+        let outcomes = if rt.comparing || rt.stale {
+            None
+        } else {
+            rt.outcomes.clone()
+        };
+        Ok((self.build_job(a, c, catalog, desired), outcomes, revision))
+    }
 }
 
 impl Pipeline {
-    pub(super) async fn run(self) {
+    async fn run(self) {
         let Pipeline {
             app_index,
             app,

@@ -6,13 +6,15 @@
 //! extras, the latest comparison), then runs off it: compare if needed, plan, execute,
 //! record history. Results come back as [`OpMsg`]s tagged with the operation's id.
 
+use std::sync::Arc;
+
+use crate::model::{GroupKind, HistoryEntry, Operation, OperationPhase, ResourceKey, SyncOptions};
+use crate::sync::{LiveEvent, history};
+
 use super::actor::Actor;
 use super::apps::{HistoryState, RunningOp, Trigger};
 use super::messages::{Msg, OpMsg, SyncPurpose, SyncRequest};
-use super::sync_task::{Pipeline, PipelinePurpose, RunInputs};
-use super::*;
-use crate::model::{HistoryEntry, OperationPhase, ResourceKey};
-use crate::sync::{LiveEvent, history};
+use super::{EngineCommand, Reply};
 
 impl Actor {
     /// Handles the sync-related commands.
@@ -45,7 +47,7 @@ impl Actor {
                 if let Ok(a) = self.find_app(&app)
                     && let Some(op) = &self.apps[a].ops.running
                 {
-                    let _ = op.cancel.send(true);
+                    op.terminate();
                 }
             }
             EngineCommand::Rollback {
@@ -100,10 +102,7 @@ impl Actor {
         }
         self.next_op_id += 1;
         let id = self.next_op_id;
-        let (cancel, _) = watch::channel(false);
         let full = options.resources.is_empty() && !options.dry_run;
-        let mut waiters = Vec::new();
-        waiters.extend(reply);
         let pending = Operation {
             app: name.clone(),
             phase: OperationPhase::Running,
@@ -115,18 +114,14 @@ impl Actor {
             initiated_by: initiated_by.clone(),
             dry_run: options.dry_run,
         };
-        self.apps[a].ops.running = Some(RunningOp {
+        self.apps[a].ops.running = Some(RunningOp::new(
             id,
-            cancel,
-            events: None,
-            keys: HashSet::new(),
-            waiters,
-            current: Some(pending),
             trigger,
             initiated_by,
             full,
-            writing: false,
-        });
+            reply,
+            pending,
+        ));
         self.patch_operation(a);
         self.request(SyncRequest {
             app: a,
@@ -164,108 +159,7 @@ impl Actor {
         }
     }
 
-    /// Gathers the inputs on the engine task and starts the off-task pipeline.
-    fn launch(&mut self, request: SyncRequest, rendered: Option<Rendered>) {
-        let a = request.app;
-        let gathered = self.gather(a, rendered.as_ref());
-        let (job, outcomes, revision) = match gathered {
-            Ok(g) => g,
-            Err(e) => return self.fail_request(request, e),
-        };
-        let Ok(c) = self.apps[a].cluster else {
-            return self.fail_request(request, "the app has no cluster".into());
-        };
-        let purpose = match request.purpose {
-            SyncPurpose::Plan(reply) => PipelinePurpose::Plan(reply),
-            SyncPurpose::Sync { id } => {
-                let Some(op) = self.apps[a].ops.running.as_mut().filter(|o| o.id == id) else {
-                    return;
-                };
-                let mut keys: HashSet<ResourceKey> =
-                    job.desired.iter().map(|d| d.key.clone()).collect();
-                keys.extend(job.extra.iter().filter_map(|o| ResourceKey::of(&o.value())));
-                let (events_tx, events_rx) = mpsc::unbounded_channel();
-                op.events = Some(events_tx);
-                op.keys = keys.clone();
-                let store = &self.clusters[c].store;
-                let watched = keys
-                    .iter()
-                    .map(ResourceKey::group_kind)
-                    .filter(|gk| {
-                        // Metadata-only watches carry no status: health needs polling there.
-                        self.clusters[c].watches_in_full(gk)
-                            && matches!(
-                                store.kind_state(gk),
-                                Some(KindState::Ready | KindState::Syncing)
-                            )
-                    })
-                    .collect();
-                PipelinePurpose::Run(RunInputs {
-                    id,
-                    initiated_by: op.initiated_by.clone(),
-                    record: op.full,
-                    events: events_rx,
-                    cancel: op.cancel.subscribe(),
-                    watched,
-                    forwarded: keys,
-                })
-            }
-        };
-        let pipeline = Pipeline {
-            app_index: a,
-            app: self.apps[a].app.clone(),
-            instance: self.apps[a].instance.clone(),
-            job,
-            outcomes,
-            revision,
-            options: request.options,
-            cache: self.cache.clone(),
-            tx: self.tx.clone(),
-            sources: self.options.sources.clone(),
-            cluster: c,
-            purpose,
-        };
-        tokio::spawn(pipeline.run());
-    }
-
-    /// The compare job (desired, live, extras), the outcomes when the current ones are
-    /// fresh, and the revision.
-    fn gather(
-        &self,
-        a: usize,
-        rendered: Option<&Rendered>,
-    ) -> Result<(CompareJob, Option<Vec<ResourceOutcome>>, String), String> {
-        let rt = &self.apps[a];
-        let name = rt.app.qualified_name();
-        if let Some(r) = rendered {
-            return Ok((self.job_for(a, r)?, None, r.commit.clone()));
-        }
-        let c = rt.cluster.clone()?;
-        let cluster = &self.clusters[c];
-        let catalog = cluster.catalog.clone().ok_or_else(|| {
-            format!(
-                "app {name}: cluster {} is not connected yet",
-                cluster.handle.name
-            )
-        })?;
-        let revision = match &rt.rendered {
-            Some(Ok(r)) => r.commit.clone(),
-            Some(Err(e)) => return Err(format!("app {name} cannot be rendered: {e}")),
-            None => return Err(format!("app {name} has not been rendered yet")),
-        };
-        let desired = rt
-            .desired
-            .clone()
-            .ok_or_else(|| format!("app {name} has not been prepared for its cluster yet"))?;
-        let outcomes = if rt.comparing || rt.stale {
-            None
-        } else {
-            rt.outcomes.clone()
-        };
-        Ok((self.build_job(a, c, catalog, desired), outcomes, revision))
-    }
-
-    fn fail_request(&mut self, request: SyncRequest, error: String) {
+    pub(super) fn fail_request(&mut self, request: SyncRequest, error: String) {
         match request.purpose {
             SyncPurpose::Plan(reply) => {
                 let _ = reply.send(Err(error));
@@ -399,9 +293,7 @@ impl Actor {
                 }
             }
         }
-        for w in running.waiters {
-            let _ = w.send(result.clone());
-        }
+        running.answer_waiters(&result);
         self.patch_operation(a);
         // Compare again: the cluster changed under the app.
         self.compare(a);
@@ -463,8 +355,10 @@ impl Actor {
             let Some(op) = &self.apps[a].ops.running else {
                 continue;
             };
-            let Some(events) = &op.events else { continue };
-            for key in changed.iter().filter(|k| op.keys.contains(*k)) {
+            let Some((events, keys)) = op.live_events() else {
+                continue;
+            };
+            for key in changed.iter().filter(|k| keys.contains(*k)) {
                 let object = match self.clusters[cluster].store.get(key) {
                     // Metadata only: says nothing about health; the sync reads it itself.
                     Some(o) if o.partial => continue,
