@@ -7,6 +7,7 @@
 //! `config_env.rs` sets environment variables of the process, `reliability_credentials.rs` and
 //! `reliability_secrets.rs` install the global tracing subscriber.
 
+mod architecture;
 mod cli;
 mod config;
 mod demo;
