@@ -354,7 +354,6 @@ impl Actor {
         };
         let input = summary::SummaryInput {
             app: &rt.app,
-            instance: &rt.instance,
             cluster: &cluster_name,
             cluster_problem: cluster_problem.as_deref(),
             rendered: rt.rendered.as_ref(),

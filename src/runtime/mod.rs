@@ -27,7 +27,7 @@ mod observed_apps;
 mod observed_diff;
 mod queries;
 mod requests;
-pub mod summary;
+mod summary;
 mod sync_task;
 mod syncs;
 

@@ -25,8 +25,6 @@ use crate::source::{Rendered, SourceError};
 pub struct SummaryInput<'a> {
     /// The Application.
     pub app: &'a Application,
-    /// Its tracking instance name.
-    pub instance: &'a str,
     /// The cluster's display name.
     pub cluster: &'a str,
     /// Why the cluster cannot be used, if it cannot.
