@@ -10,14 +10,16 @@ use rekon::engine::{desired, tracking};
 use rekon::model::{AppSnapshot, Application, Snapshot};
 use rekon::runtime::{self, EngineHandle, EngineOptions};
 use rekon::source::Sources;
-use rekon_emulator::{Cluster, ClusterOptions};
+use rekon_emulator::ClusterOptions;
+
+use super::cluster::TestCluster;
 
 use super::source::Fixture;
 
 /// A fixture Git repository, an embedded cluster named `test` and a source cache.
 pub struct World {
     pub fixture: Fixture,
-    pub cluster: Cluster,
+    pub cluster: TestCluster,
     pub sources: Arc<Sources>,
     _cache: tempfile::TempDir,
 }
@@ -30,13 +32,12 @@ impl World {
     /// A world whose simulated controllers run `speed` times faster than real time.
     pub async fn with_speed(speed: f64) -> Option<World> {
         let fixture = Fixture::new()?;
-        let cluster = Cluster::start(ClusterOptions {
+        let cluster = TestCluster::start(ClusterOptions {
             name: "test".into(),
             speed,
             ..ClusterOptions::default()
         })
-        .await
-        .unwrap();
+        .await;
         let cache = tempfile::tempdir().unwrap();
         let sources = Arc::new(Sources::new(cache.path().to_path_buf()));
         Some(World {
@@ -48,11 +49,7 @@ impl World {
     }
 
     pub fn handle(&self) -> ClusterHandle {
-        ClusterHandle {
-            name: "test".into(),
-            server: "embedded://test".into(),
-            client: self.cluster.client(),
-        }
+        self.cluster.handle()
     }
 
     pub fn app(&self, name: &str, path: &str, extra: &str) -> Application {

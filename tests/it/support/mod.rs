@@ -5,6 +5,7 @@
 //! harness (`soak`, shared with `cargo bench --bench soak`); [`rekon_command`] runs the
 //! binary in a private home.
 
+pub mod cluster;
 pub mod emulate;
 pub mod engine;
 pub mod integrations;

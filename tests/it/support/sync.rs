@@ -6,15 +6,15 @@ use std::time::Duration;
 
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::core::{ApiResource, GroupVersionKind};
-use rekon::cluster::ClusterHandle;
 use rekon::model::{AppSnapshot, Application, Operation, SyncOptions, SyncPlan};
 use rekon::runtime::{self, EngineCommand, EngineHandle, EngineOptions};
 use rekon::source::Sources;
-use rekon_emulator::{AuditEntry, Cluster, ClusterOptions};
+use rekon_emulator::{AuditEntry, ClusterOptions};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
+use super::cluster::{ClusterAccess, TestCluster};
 pub use super::source::Fixture;
 
 /// Verbs that change something.
@@ -22,7 +22,7 @@ const WRITE_VERBS: &[&str] = &["create", "update", "patch", "delete", "deletecol
 
 /// A cluster, a Git fixture and an engine reconciling one app.
 pub struct Env {
-    pub cluster: Cluster,
+    pub cluster: TestCluster,
     pub repo: Fixture,
     pub engine: EngineHandle,
     pub app: Application,
@@ -57,12 +57,12 @@ pub struct Knobs {
 
 /// Starts an emulated cluster with namespace `shop`, and an engine for `app`.
 pub async fn start(repo: Fixture, app: Application, knobs: Knobs) -> Env {
-    let cluster = Cluster::start(ClusterOptions {
+    let cluster = TestCluster::start(ClusterOptions {
+        name: "test".into(),
         speed: knobs.speed.unwrap_or(1.0),
         ..ClusterOptions::default()
     })
-    .await
-    .expect("cluster starts");
+    .await;
     create_namespace(&cluster, "shop").await;
     if knobs.gate_crd {
         install_gate_crd(&cluster).await;
@@ -80,18 +80,14 @@ pub async fn start(repo: Fixture, app: Application, knobs: Knobs) -> Env {
 
 /// An engine over `cluster` for these apps.
 pub fn engine_for(
-    cluster: &Cluster,
+    cluster: &TestCluster,
     cache: &TempDir,
     apps: Vec<Application>,
     knobs: Knobs,
 ) -> EngineHandle {
     runtime::start(EngineOptions {
         apps,
-        clusters: vec![ClusterHandle {
-            name: "test".into(),
-            server: "embedded://test".into(),
-            client: cluster.client(),
-        }],
+        clusters: vec![cluster.handle()],
         sources: Arc::new(Sources::new(cache.path().join("repos"))),
         read_only: knobs.read_only,
         config_ignore: Vec::new(),
@@ -103,7 +99,7 @@ pub fn engine_for(
 }
 
 /// Creates a namespace, as a setup tool would.
-pub async fn create_namespace(cluster: &Cluster, name: &str) {
+pub async fn create_namespace(cluster: &impl ClusterAccess, name: &str) {
     apply_as(
         cluster,
         "setup",
@@ -128,16 +124,16 @@ fn resource_of(obj: &Value) -> ApiResource {
     ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), &plural)
 }
 
-fn api_of(cluster: &Cluster, obj: &Value) -> Api<DynamicObject> {
+fn api_of(cluster: &impl ClusterAccess, obj: &Value) -> Api<DynamicObject> {
     let ar = resource_of(obj);
     match obj.pointer("/metadata/namespace").and_then(Value::as_str) {
-        Some(ns) => Api::namespaced_with(cluster.client(), ns, &ar),
-        None => Api::all_with(cluster.client(), &ar),
+        Some(ns) => Api::namespaced_with(cluster.admin(), ns, &ar),
+        None => Api::all_with(cluster.admin(), &ar),
     }
 }
 
 /// Server-side applies `obj` as `manager` (forcing), as another tool would.
-pub async fn apply_as(cluster: &Cluster, manager: &str, obj: Value) -> Value {
+pub async fn apply_as(cluster: &impl ClusterAccess, manager: &str, obj: Value) -> Value {
     let name = obj["metadata"]["name"].as_str().unwrap().to_string();
     let out = api_of(cluster, &obj)
         .patch(
@@ -151,7 +147,7 @@ pub async fn apply_as(cluster: &Cluster, manager: &str, obj: Value) -> Value {
 }
 
 /// Merge-patches `obj`'s status (subresource when `status_subresource`) as `manager`.
-pub async fn patch_status(cluster: &Cluster, obj: Value, status: Value, subresource: bool) {
+pub async fn patch_status(cluster: &impl ClusterAccess, obj: Value, status: Value, subresource: bool) {
     let name = obj["metadata"]["name"].as_str().unwrap().to_string();
     let api = api_of(cluster, &obj);
     let patch = json!({"status": status});
@@ -169,7 +165,7 @@ pub async fn patch_status(cluster: &Cluster, obj: Value, status: Value, subresou
 }
 
 /// Merge-patches `obj` as `manager` (a manual edit).
-pub async fn merge_patch(cluster: &Cluster, obj: Value, patch: Value, manager: &str) {
+pub async fn merge_patch(cluster: &impl ClusterAccess, obj: Value, patch: Value, manager: &str) {
     let name = obj["metadata"]["name"].as_str().unwrap().to_string();
     let params = PatchParams {
         field_manager: Some(manager.into()),
@@ -182,7 +178,7 @@ pub async fn merge_patch(cluster: &Cluster, obj: Value, patch: Value, manager: &
 }
 
 /// The object, if it exists.
-pub async fn get(cluster: &Cluster, obj: Value) -> Option<Value> {
+pub async fn get(cluster: &impl ClusterAccess, obj: Value) -> Option<Value> {
     let name = obj["metadata"]["name"].as_str().unwrap().to_string();
     api_of(cluster, &obj)
         .get_opt(&name)
@@ -203,7 +199,7 @@ pub fn obj(api_version: &str, kind: &str, ns: &str, name: &str) -> Value {
 /// The `Gate` CRD used to hold a wave until the test opens it: a Gate is Progressing while
 /// its Ready condition is False and Healthy once it is True (kstatus rules). It has no status
 /// subresource, so the status written in Git is what the cluster starts with.
-pub async fn install_gate_crd(cluster: &Cluster) {
+pub async fn install_gate_crd(cluster: &impl ClusterAccess) {
     apply_as(
         cluster,
         "setup",
@@ -229,7 +225,7 @@ pub fn gate_yaml(name: &str, annotations: &str) -> String {
 
 /// Creates a closed Gate (Ready=False) before the sync applies it. (The emulator drops
 /// `.status` from applies even without a status subresource, so Git cannot carry it.)
-pub async fn close_gate(cluster: &Cluster, name: &str) {
+pub async fn close_gate(cluster: &impl ClusterAccess, name: &str) {
     apply_as(
         cluster,
         "setup",
@@ -247,7 +243,7 @@ pub async fn close_gate(cluster: &Cluster, name: &str) {
 }
 
 /// Opens a Gate (Ready=True).
-pub async fn open_gate(cluster: &Cluster, name: &str) {
+pub async fn open_gate(cluster: &impl ClusterAccess, name: &str) {
     patch_status(
         cluster,
         obj("tests.rekon.dev/v1", "Gate", "shop", name),
@@ -272,7 +268,7 @@ pub fn job_yaml(name: &str, annotations: &str) -> String {
 }
 
 /// Marks a Job finished: `Complete` or `Failed`.
-pub async fn finish_job(cluster: &Cluster, name: &str, how: &str) {
+pub async fn finish_job(cluster: &impl ClusterAccess, name: &str, how: &str) {
     patch_status(
         cluster,
         obj("batch/v1", "Job", "shop", name),
@@ -283,7 +279,7 @@ pub async fn finish_job(cluster: &Cluster, name: &str, how: &str) {
 }
 
 /// Waits until an object exists.
-pub async fn wait_exists(cluster: &Cluster, o: Value) -> Value {
+pub async fn wait_exists(cluster: &impl ClusterAccess, o: Value) -> Value {
     for _ in 0..1500 {
         if let Some(v) = get(cluster, o.clone()).await {
             return v;
@@ -294,9 +290,8 @@ pub async fn wait_exists(cluster: &Cluster, o: Value) -> Value {
 }
 
 /// Every non-dry-run write the cluster received, in order.
-pub fn writes(cluster: &Cluster) -> Vec<AuditEntry> {
-    cluster
-        .audit()
+pub fn writes(cluster: &impl ClusterAccess) -> Vec<AuditEntry> {
+    cluster.requests()
         .into_iter()
         .filter(|e| WRITE_VERBS.contains(&e.verb.as_str()) && !e.dry_run)
         .collect()
@@ -304,7 +299,7 @@ pub fn writes(cluster: &Cluster) -> Vec<AuditEntry> {
 
 /// Writes by rekon (field manager `rekon`, or deletes, which carry no manager) to objects
 /// other than rekon's history.
-pub fn sync_writes(cluster: &Cluster) -> Vec<AuditEntry> {
+pub fn sync_writes(cluster: &impl ClusterAccess) -> Vec<AuditEntry> {
     writes(cluster)
         .into_iter()
         .filter(|e| e.field_manager == "rekon" || e.verb == "delete")
@@ -479,8 +474,8 @@ impl Drop for JobRunner {
 }
 
 /// Starts the stand-in Job controller (see [`JobRunner`]).
-pub fn run_jobs(cluster: &Cluster, failing: &[&str], delay: Duration) -> JobRunner {
-    let api: Api<k8s_openapi::api::batch::v1::Job> = Api::namespaced(cluster.client(), "shop");
+pub fn run_jobs(cluster: &impl ClusterAccess, failing: &[&str], delay: Duration) -> JobRunner {
+    let api: Api<k8s_openapi::api::batch::v1::Job> = Api::namespaced(cluster.admin(), "shop");
     let failing: Vec<String> = failing.iter().map(|s| s.to_string()).collect();
     JobRunner(tokio::spawn(async move {
         loop {

@@ -1,0 +1,282 @@
+//! The cluster a test runs against, from one place. `cargo test` uses the embedded emulator
+//! (fast, nothing to build); `REKON_TEST_CLUSTER=real cargo test` runs the same tests against a
+//! real control plane: etcd, kube-apiserver, kube-controller-manager and kube-scheduler from
+//! `tests/realk8s`, with kwok running simulated Nodes. Tests that need what only the emulator
+//! can do (injected faults, simulated Argo CD and Flux controllers, a stopped clock) take
+//! [`rekon_emulator::Cluster`] directly and say why.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use rekon::cluster::ClusterHandle;
+use rekon_emulator::{AuditEntry, Cluster, ClusterOptions};
+use serde_json::Value;
+
+/// Which cluster `REKON_TEST_CLUSTER` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// rekon's embedded Kubernetes API emulator (the default).
+    Emulated,
+    /// A real control plane built from `k8s.io/kubernetes` (`REKON_TEST_CLUSTER=real`).
+    Real,
+}
+
+/// The flavor this test process runs with; an unknown value is a panic naming the variable.
+pub fn flavor() -> Flavor {
+    match std::env::var("REKON_TEST_CLUSTER").as_deref() {
+        Err(_) | Ok("") | Ok("emulator") => Flavor::Emulated,
+        Ok("real") => Flavor::Real,
+        Ok(other) => panic!("REKON_TEST_CLUSTER={other}: expected `real` or `emulator`"),
+    }
+}
+
+/// A cluster for one test: an embedded emulator or a real control plane, stopped on drop.
+pub struct TestCluster {
+    name: String,
+    backend: Backend,
+}
+
+enum Backend {
+    Emulated(Cluster),
+    Real(RealCluster),
+}
+
+impl TestCluster {
+    /// A cluster of the flavor `REKON_TEST_CLUSTER` asks for. The emulator takes `options`
+    /// as they are; a real cluster takes only the name (its controllers always run, at the
+    /// speed of real time).
+    pub async fn start(options: ClusterOptions) -> TestCluster {
+        let name = options.name.clone();
+        let backend = match flavor() {
+            Flavor::Emulated => {
+                Backend::Emulated(Cluster::start(options).await.expect("emulator starts"))
+            }
+            Flavor::Real => Backend::Real(RealCluster::start().await),
+        };
+        TestCluster { name, backend }
+    }
+
+    /// The name rekon knows the cluster by.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether this is a real control plane.
+    pub fn is_real(&self) -> bool {
+        matches!(self.backend, Backend::Real(_))
+    }
+
+    /// A client acting as the cluster's admin.
+    pub fn client(&self) -> kube::Client {
+        match &self.backend {
+            Backend::Emulated(cluster) => cluster.client(),
+            Backend::Real(real) => real.client.clone(),
+        }
+    }
+
+    /// The engine's handle on the cluster.
+    pub fn handle(&self) -> ClusterHandle {
+        let server = match &self.backend {
+            Backend::Emulated(_) => format!("embedded://{}", self.name),
+            Backend::Real(real) => real.url.clone(),
+        };
+        ClusterHandle {
+            name: self.name.clone(),
+            server,
+            client: self.client(),
+        }
+    }
+
+    /// Every request the tests and rekon made, in order; the real cluster's comes from the
+    /// API server's audit log, which leaves out the control plane's own requests.
+    pub fn audit(&self) -> Vec<AuditEntry> {
+        match &self.backend {
+            Backend::Emulated(cluster) => cluster.audit(),
+            Backend::Real(real) => read_audit_log(&real.audit_log),
+        }
+    }
+
+    /// Writes a kubeconfig for the cluster with one context named `context`.
+    pub fn write_kubeconfig(&self, path: &Path, context: &str) {
+        match &self.backend {
+            Backend::Emulated(cluster) => cluster
+                .write_kubeconfig(path, context)
+                .expect("kubeconfig written"),
+            Backend::Real(real) => {
+                let text = std::fs::read_to_string(&real.kubeconfig).unwrap();
+                std::fs::write(path, text.replace("realk8s", context)).unwrap();
+            }
+        }
+    }
+}
+
+/// The folder the real tier's programs are built into, by `tests/realk8s/build.sh` (once per
+/// test process; the script skips what is already built).
+pub fn real_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/realk8s/build.sh");
+        let output = Command::new("bash")
+            .arg(&script)
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e}", script.display()));
+        assert!(
+            output.status.success(),
+            "{} failed; the real cluster needs Go 1.26 and the Go module proxy",
+            script.display()
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        PathBuf::from(stdout.lines().last().unwrap_or_default().trim())
+    })
+}
+
+/// `tests/realk8s`'s control plane as a child process in a folder of its own.
+struct RealCluster {
+    child: Child,
+    url: String,
+    kubeconfig: PathBuf,
+    audit_log: PathBuf,
+    client: kube::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl RealCluster {
+    async fn start() -> RealCluster {
+        let bin = real_bin();
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        let audit_log = dir.path().join("audit.log");
+        let mut child = Command::new(bin.join("realk8s"))
+            .arg("--kubeconfig-out")
+            .arg(&kubeconfig)
+            .arg("--audit-log")
+            .arg(&audit_log)
+            .arg("--log")
+            .arg(dir.path().join("realk8s.log"))
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("realk8s starts");
+        let stdout = child.stdout.take().unwrap();
+        let line = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            BufReader::new(stdout).read_line(&mut line).unwrap();
+            line
+        })
+        .await
+        .unwrap();
+        let url = line.trim().rsplit(' ').next().unwrap_or("").to_string();
+        if !url.starts_with("https://127.0.0.1:") {
+            let log = std::fs::read_to_string(dir.path().join("realk8s.log")).unwrap_or_default();
+            let tail: Vec<_> = log.lines().rev().take(30).collect();
+            panic!(
+                "realk8s did not start; ready line: {line:?}; its log ends:\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
+        let client = client_for(&kubeconfig).await;
+        RealCluster {
+            child,
+            url,
+            kubeconfig,
+            audit_log,
+            client,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for RealCluster {
+    fn drop(&mut self) {
+        // SIGTERM: realk8s stops kwok and etcd itself within a few seconds.
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// A client for the kubeconfig's current context.
+pub async fn client_for(kubeconfig: &Path) -> kube::Client {
+    let config = Kubeconfig::read_from(kubeconfig).expect("kubeconfig reads");
+    let config = kube::Config::from_custom_kubeconfig(config, &KubeConfigOptions::default())
+        .await
+        .expect("kubeconfig resolves");
+    kube::Client::try_from(config).expect("client builds")
+}
+
+/// The API server's audit log (JSON lines, one per finished request) as the emulator's
+/// audit entries.
+fn read_audit_log(path: &Path) -> Vec<AuditEntry> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .enumerate()
+        .map(|(i, event)| audit_entry(i as u64 + 1, &event))
+        .collect()
+}
+
+fn audit_entry(seq: u64, event: &Value) -> AuditEntry {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let object = &event["objectRef"];
+    let uri = event["requestURI"].as_str().unwrap_or_default();
+    let query: Vec<(String, String)> = uri
+        .split_once('?')
+        .map(|(_, q)| {
+            form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let param = |key: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    AuditEntry {
+        seq,
+        verb: text(&event["verb"]),
+        group: text(&object["apiGroup"]),
+        version: text(&object["apiVersion"]),
+        resource: text(&object["resource"]),
+        subresource: object["subresource"].as_str().map(str::to_string),
+        namespace: text(&object["namespace"]),
+        name: text(&object["name"]),
+        field_manager: param("fieldManager").unwrap_or_default(),
+        dry_run: param("dryRun").is_some_and(|v| v == "All"),
+        code: event["responseStatus"]["code"].as_u64().unwrap_or(0) as u16,
+    }
+}
+
+/// What the shared helpers need of a cluster, so they serve both a [`TestCluster`] and the
+/// emulator taken directly by emulator-only tests.
+pub trait ClusterAccess {
+    /// A client acting as the cluster's admin.
+    fn admin(&self) -> kube::Client;
+    /// Every request made so far, in order (see [`TestCluster::audit`]).
+    fn requests(&self) -> Vec<AuditEntry>;
+}
+
+impl ClusterAccess for TestCluster {
+    fn admin(&self) -> kube::Client {
+        self.client()
+    }
+    fn requests(&self) -> Vec<AuditEntry> {
+        self.audit()
+    }
+}
+
+impl ClusterAccess for Cluster {
+    fn admin(&self) -> kube::Client {
+        self.client()
+    }
+    fn requests(&self) -> Vec<AuditEntry> {
+        self.audit()
+    }
+}
