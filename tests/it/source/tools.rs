@@ -160,7 +160,7 @@ fn missing_programs_are_named() {
 }
 
 #[test]
-fn helm_renders_a_chart_when_installed() {
+fn real_helm_renders_a_local_chart_with_values_files_inline_values_and_parameters() {
     let Some(f) = Fixture::new() else { return };
     f.write(
         "charts/web/Chart.yaml",
@@ -181,13 +181,9 @@ fn helm_renders_a_chart_when_installed() {
                  "destination": {"namespace": "shop"}}
     }))
     .unwrap();
-    if Tools::from_env().find("helm").is_none() {
-        let err = s.render_app(&app, &commit).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "helm is not installed: needed to render charts/web (Chart.yaml)"
-        );
-        println!("skipped the real helm render: helm is not installed");
+    // The real helm (CI builds helm.sh/helm/v4 from its module, tests/realk8s/build.sh); a
+    // missing helm's error is `missing_programs_are_named`.
+    if !crate::support::require("helm") {
         return;
     }
     let mut app = app;
