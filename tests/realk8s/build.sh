@@ -38,8 +38,9 @@ export GOTOOLCHAIN=local
 up_to_date() { [ -x "$bin/$1" ] && [ "$(cat "$bin/.$1.stamp" 2>/dev/null)" = "$2" ]; }
 built() { echo "$2" >"$bin/.$1.stamp"; }
 
-# This module's programs: rebuilt when its sources or pins change.
-sources_stamp="$KUBERNETES $(cat go.mod go.sum $(find cmd -name '*.go' | sort) | sha256sum | cut -c1-16)"
+# This module's programs: rebuilt when its sources (every file under cmd, the embedded stages
+# too) or pins change.
+sources_stamp="$KUBERNETES $(cat go.mod go.sum $(find cmd -type f | sort) | sha256sum | cut -c1-16)"
 version=k8s.io/component-base/version
 ldflags="-X $version.gitVersion=$KUBERNETES -X $version.gitMajor=1 -X $version.gitMinor=$(echo "$KUBERNETES" | cut -d. -f2) -X $version.gitTreeState=clean"
 for program in realk8s kubectl; do

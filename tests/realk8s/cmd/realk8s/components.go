@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 	"go.etcd.io/etcd/server/v3/embed"
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -247,8 +248,9 @@ func waitReady(ctx context.Context, server string, pki *pkiFiles, failed <-chan 
 	return errors.New("kube-apiserver: not ready within 2 minutes")
 }
 
-// settle creates the simulated Nodes and waits until the cluster takes work as a real one
-// does: Nodes Ready (kwok) and the default ServiceAccount (Pods are refused without it).
+// settle creates the simulated Nodes and the default StorageClass, and waits until the cluster
+// takes work as a real one does: Nodes Ready (kwok) and the default ServiceAccount (Pods are
+// refused without it).
 func settle(ctx context.Context, server string, pki *pkiFiles, nodes int) error {
 	client, err := kubernetes.NewForConfig(&rest.Config{
 		Host:            server,
@@ -269,14 +271,27 @@ func settle(ctx context.Context, server string, pki *pkiFiles, nodes int) error 
 					"kubernetes.io/arch": "amd64", "kubernetes.io/role": "agent",
 				},
 			},
+			// Addressed as the emulator's nodes are (and kind's): the Pod stages give a Pod its
+			// node's address as hostIP and an address of the node's pod range as podIP.
+			Spec: corev1.NodeSpec{
+				PodCIDR:  fmt.Sprintf("10.244.%d.0/24", i),
+				PodCIDRs: []string{fmt.Sprintf("10.244.%d.0/24", i)},
+			},
 			Status: corev1.NodeStatus{
 				Capacity:    nodeResources(),
 				Allocatable: nodeResources(),
+				Addresses: []corev1.NodeAddress{
+					{Type: corev1.NodeInternalIP, Address: fmt.Sprintf("172.18.0.%d", 2+i)},
+					{Type: corev1.NodeHostName, Address: name},
+				},
 			},
 		}
 		if _, err := client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("node %s: %w", name, err)
 		}
+	}
+	if _, err := client.StorageV1().StorageClasses().Create(ctx, storageClass(), metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("storage class: %w", err)
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
@@ -309,6 +324,23 @@ func ready(ctx context.Context, client kubernetes.Interface, nodes int) bool {
 		}
 	}
 	return readyNodes >= nodes
+}
+
+// storageClass is the default StorageClass, named and provisioned as kind's: claims without a
+// class get it, and kwok's pvc-provision stage makes their volumes. It binds at once, as the
+// emulator does, where kind waits for the first consumer.
+func storageClass() *storagev1.StorageClass {
+	reclaim := corev1.PersistentVolumeReclaimDelete
+	binding := storagev1.VolumeBindingImmediate
+	return &storagev1.StorageClass{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        "standard",
+			Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"},
+		},
+		Provisioner:       "rancher.io/local-path",
+		ReclaimPolicy:     &reclaim,
+		VolumeBindingMode: &binding,
+	}
 }
 
 func nodeResources() corev1.ResourceList {

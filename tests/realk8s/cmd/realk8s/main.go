@@ -1,7 +1,8 @@
 // Command realk8s runs a real Kubernetes control plane for rekon's tests, in one process:
 // embedded etcd, kube-apiserver, kube-controller-manager and kube-scheduler from
 // k8s.io/kubernetes, plus kwok (a child process: it pins its own Kubernetes modules) so Pods
-// are scheduled onto simulated Nodes and become Running and Ready without containers.
+// are scheduled onto simulated Nodes and go through the lifecycle rekon's emulator gives them,
+// without containers (stages.go), and claims of the default StorageClass get volumes.
 //
 // It speaks like `rekon emulate`: one ready line on stdout once the cluster accepts work,
 // a kubeconfig written to --kubeconfig-out, and a clean stop on SIGTERM or SIGINT.
@@ -16,13 +17,10 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
 	"k8s.io/klog/v2"
-	nodefast "sigs.k8s.io/kwok/kustomize/stage/node/fast"
-	podfast "sigs.k8s.io/kwok/kustomize/stage/pod/fast"
 )
 
 func main() {
@@ -178,10 +176,12 @@ func startKwok(path, kubeconfig, log string) (*exec.Cmd, error) {
 	if err != nil {
 		return nil, err
 	}
-	// kwok's command reads its stages only from configuration; these are the "fast" ones its
-	// own module ships (Nodes Ready at once, Pods Running and Ready at once, deleted at once).
+	// kwok's command reads its stages only from configuration (see stages.go).
 	config := filepath.Join(filepath.Dir(log), "kwok-stages.yaml")
-	stages := strings.Join([]string{nodefast.DefaultNodeInit, podfast.DefaultPodReady, podfast.DefaultPodComplete, podfast.DefaultPodDelete}, "\n---\n")
+	stages, err := kwokStages()
+	if err != nil {
+		return nil, fmt.Errorf("stages: %w", err)
+	}
 	if err := os.WriteFile(config, []byte(stages), 0o600); err != nil {
 		return nil, err
 	}
