@@ -114,14 +114,20 @@ impl World {
 }
 
 /// Waits (generously) until a snapshot satisfies `pred`; panics with the last one if not.
+/// A real cluster gets longer: its controllers keep real time (a failed Job Pod is retried
+/// after 10 s) and share two cores with the API server.
 pub async fn wait_for(
     engine: &EngineHandle,
     what: &str,
     pred: impl Fn(&Snapshot) -> bool,
 ) -> Arc<Snapshot> {
     let mut rx = engine.subscribe();
+    let limit = match super::cluster::flavor() {
+        super::cluster::Flavor::Emulated => 30,
+        super::cluster::Flavor::Real => 90,
+    };
     let waited = tokio::time::timeout(
-        Duration::from_secs(30),
+        Duration::from_secs(limit),
         rx.wait_for(|s| s.settled && pred(s)),
     )
     .await;
