@@ -5,6 +5,9 @@
 #   kwok       simulated Nodes and Pods, run by realk8s
 #   helm       helm.sh/helm/v4
 #   kustomize  sigs.k8s.io/kustomize/kustomize/v5
+#   gitserver  Git over HTTP for Flux (github.com/fluxcd/pkg/gittestserver; ./gitserver)
+#   source-controller, kustomize-controller, helm-controller  Flux, one release; their CRDs
+#              go to crds/flux/ beside the folder
 # A program already built for the same pins (and, for this module's, the same sources) is
 # skipped. Progress goes to stderr; the last line on stdout is the folder.
 #
@@ -17,6 +20,10 @@ KUBERNETES=v1.37.2
 KWOK=v0.8.0
 HELM=v4.3.2
 KUSTOMIZE=v5.8.1
+# Flux v2.9.5's controllers (the versions its go.mod pins for their APIs).
+SOURCE_CONTROLLER=v1.9.5
+KUSTOMIZE_CONTROLLER=v1.9.5
+HELM_CONTROLLER=v1.6.4
 
 if ! command -v go >/dev/null 2>&1; then
   for candidate in /usr/local/go/bin /usr/lib/go/bin; do
@@ -63,5 +70,46 @@ install() {
 install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK"
 install helm helm.sh/helm/v4/cmd/helm "$HELM"
 install kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE"
+
+gitserver_stamp="$(cat gitserver/go.mod gitserver/go.sum gitserver/*.go | sha256sum | cut -c1-16)"
+if ! up_to_date gitserver "$gitserver_stamp"; then
+  echo "realk8s: building gitserver" >&2
+  (cd gitserver && go build -o "$bin/gitserver" .)
+  built gitserver "$gitserver_stamp"
+fi
+
+# A Flux controller's module replaces its API module with ./api, which its published module
+# leaves out, so `go install` refuses it: build a writable copy whose go.mod points the API at
+# its published module of the same version. Further MODULE=MODULE@VERSION arguments pin a
+# dependency to a version the module proxy serves where the release's own is not served.
+flux_controller() {
+  local name="$1" version="$2" module="github.com/fluxcd/$1"
+  shift 2
+  local pins=("$@")
+  local crds
+  crds="$(dirname "$bin")/crds/flux"
+  if up_to_date "$name" "$module@$version ${pins[*]}" && [ -d "$crds" ]; then return; fi
+  echo "realk8s: building $name ($module@$version)" >&2
+  local source work
+  source="$(go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  work="$(mktemp -d)"
+  cp -R "$source/." "$work"
+  chmod -R u+w "$work"
+  (
+    cd "$work"
+    go mod edit -replace "$module/api=$module/api@$version"
+    for pin in "${pins[@]}"; do go mod edit -replace "$pin"; done
+    GOFLAGS=-mod=mod go build -o "$bin/$name" .
+  )
+  rm -rf "$work"
+  mkdir -p "$crds"
+  cp "$source"/config/crd/bases/*.yaml "$crds/"
+  built "$name" "$module@$version ${pins[*]}"
+}
+# v1.9.5 asks for github.com/fluxcd/pkg/artifact v0.18.3, which the proxy here does not serve.
+flux_controller source-controller "$SOURCE_CONTROLLER" \
+  github.com/fluxcd/pkg/artifact=github.com/fluxcd/pkg/artifact@v0.18.0
+flux_controller kustomize-controller "$KUSTOMIZE_CONTROLLER"
+flux_controller helm-controller "$HELM_CONTROLLER"
 
 echo "$bin"
