@@ -10,7 +10,7 @@ use super::error::SourceError;
 pub(crate) enum Location {
     /// A folder on this machine, read in place.
     Local(PathBuf),
-    /// Anything reached through a Git transport (`https`, `ssh`, scp-style, `file://`),
+    /// Anything reached through a Git transport (`https`, `http`, `ssh`, scp-style, `file://`),
     /// cloned into the cache. Holds the URL exactly as given (credentials included).
     Remote(String),
 }
@@ -24,11 +24,12 @@ pub(crate) struct RepoUrl {
     pub display: String,
 }
 
-/// Schemes reached through a Git transport.
-const REMOTE_SCHEMES: [&str; 3] = ["https", "ssh", "file"];
+/// Schemes reached through a Git transport. Plain `http` too: Flux's GitRepositories and
+/// Argo CD accept it (in-cluster Git servers), and rekon must read what they read.
+const REMOTE_SCHEMES: [&str; 4] = ["https", "http", "ssh", "file"];
 
 impl RepoUrl {
-    /// Classifies `raw`; refuses empty URLs and schemes other than https, ssh and file.
+    /// Classifies `raw`; refuses empty URLs and schemes other than https, http, ssh and file.
     /// `git_available` says whether `git-upload-pack` exists: gix's `file://` transport
     /// runs it, so without it a `file://` URL is read in place like a plain folder.
     pub fn parse(raw: &str, git_available: bool) -> Result<Self, SourceError> {
@@ -51,7 +52,7 @@ impl RepoUrl {
                 return Err(SourceError::UnsupportedUrl {
                     url: display,
                     reason: format!(
-                        "scheme '{scheme}' is not supported (use https://, ssh://, git@host:path, file:// or a local folder)"
+                        "scheme '{scheme}' is not supported (use https://, http://, ssh://, git@host:path, file:// or a local folder)"
                     ),
                 });
             }
@@ -71,7 +72,7 @@ impl RepoUrl {
         if is_transport_helper(trimmed) {
             return Err(SourceError::UnsupportedUrl {
                 url: display,
-                reason: "git transport helpers (`name::address`) are not supported (use https://, ssh://, git@host:path, file:// or a local folder)".into(),
+                reason: "git transport helpers (`name::address`) are not supported (use https://, http://, ssh://, git@host:path, file:// or a local folder)".into(),
             });
         }
         if is_scp_like(trimmed) {

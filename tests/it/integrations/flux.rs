@@ -1,9 +1,12 @@
-//! Flux observed and driven by rekon, against the emulator loaded with the Flux CRD
-//! fixtures: listing with kstatus health and revisions, the graph (sources, dependsOn,
-//! inventory) and the tree, image automation at a glance, the exact patches of reconcile,
-//! suspend and resume, a reconcile with its source followed live, and the diff of a
-//! Kustomization rendered by rekon's engine.
+//! Flux observed and driven by rekon: listing with kstatus health and revisions, the graph
+//! (sources, dependsOn, inventory) and the tree, the exact patches of reconcile, suspend and
+//! resume, a reconcile with its source followed until Ready, and the diff of a Kustomization
+//! rendered by rekon's engine at its source's revision. These run on both flavours over
+//! [`FluxWorld`]: seeded objects and simulated controllers on the emulator, real Flux
+//! reconciling a real Git repository on a real cluster. Image automation at a glance stays
+//! on the emulator (no image-reflector-controller runs in the real tier).
 
+use crate::support::flux::FluxWorld;
 use crate::support::integrations::*;
 use rekon::integrations::flux_graph::EdgeKind;
 use rekon::model::{Health, ManagedBy, ResourceKey, SyncStatus};
@@ -112,62 +115,23 @@ fn ks(name: &str) -> ResourceKey {
     )
 }
 
+// Emulator-only: the ImagePolicy's status comes from a simulated image-reflector-controller
+// (the real tier runs no image automation controllers).
 #[tokio::test]
-async fn lists_flux_objects_with_their_graph_tree_and_images() {
+async fn images_behind_their_policy_are_flagged() {
     let c = cluster("staging", false).await;
     seed(&c, "https://github.com/acme/platform.git", SHA).await;
     let (engine, _cache) = engine(vec![handle(&c)], false);
-    let snap = wait_for(&engine, "both Kustomizations with their inventory", |s| {
-        ["flux-ks:flux-system/infra", "flux-ks:flux-system/apps"]
-            .iter()
-            .all(|n| {
-                find(s, n).is_some_and(|a| {
-                    a.resources
-                        .iter()
-                        .filter(|r| r.kind == "Deployment")
-                        .all(|r| r.health.is_some())
-                })
-            })
+    let snap = wait_for(&engine, "apps with its inventory", |s| {
+        find(s, "flux-ks:flux-system/apps").is_some_and(|a| {
+            a.resources
+                .iter()
+                .filter(|r| r.kind == "Deployment")
+                .all(|r| r.health.is_some())
+        })
     })
     .await;
     let apps = find(&snap, "flux-ks:flux-system/apps").unwrap();
-    assert_eq!(
-        (apps.managed_by, apps.kind.as_str()),
-        (ManagedBy::Flux, "Kustomization")
-    );
-    assert_eq!(
-        (apps.sync, apps.health),
-        (SyncStatus::Synced, Health::Healthy)
-    );
-    assert_eq!(apps.revision.as_deref(), Some(SHA));
-    assert_eq!(apps.repo_url, "https://github.com/acme/platform.git");
-    assert_eq!(
-        (apps.path.as_str(), apps.target_revision.as_str()),
-        ("./apps", "main")
-    );
-    assert_eq!(apps.message, format!("Applied revision: main@sha1:{SHA}"));
-    assert_eq!(apps.resources[0].kind, "Deployment");
-
-    // The tree: source, dependency, then the inventory; infra's holds apps, expanded.
-    let infra = find(&snap, "flux-ks:flux-system/infra").unwrap();
-    let tree = &infra.detail.as_ref().unwrap().tree;
-    assert_eq!(tree.children[0].key.kind, "GitRepository");
-    assert_eq!(tree.children[0].info_value("role"), Some("source"));
-    let nested = tree.children.iter().find(|n| n.key == ks("apps")).unwrap();
-    let inner: Vec<(&str, Option<&str>)> = nested
-        .children
-        .iter()
-        .map(|n| (n.key.kind.as_str(), n.info_value("role")))
-        .collect();
-    assert_eq!(
-        inner,
-        [
-            ("GitRepository", Some("source")),
-            ("Kustomization", Some("dependsOn")),
-            ("Deployment", None)
-        ]
-    );
-
     // The image policy selects v0.25.0; the exporter runs v0.24.0.
     let detail = apps.detail.as_ref().unwrap();
     let behind: Vec<&str> = detail
@@ -190,6 +154,108 @@ async fn lists_flux_objects_with_their_graph_tree_and_images() {
     assert_eq!(images.len(), 1);
     assert_eq!(images[0].latest_tag, "v0.25.0");
     assert_eq!(images[0].behind().count(), 1);
+}
+
+/// Rekon's engine over the world's cluster.
+fn world_engine(w: &FluxWorld) -> (rekon::runtime::EngineHandle, tempfile::TempDir) {
+    engine(vec![w.cluster.handle()], false)
+}
+
+/// Rekon's own writes (field manager `rekon`) after audit entry `seq`: on a real cluster the
+/// controllers and kwok write too.
+fn rekon_writes_after(c: &impl ClusterAccess, seq: u64) -> Vec<rekon_emulator::AuditEntry> {
+    writes_after(c, seq)
+        .into_iter()
+        .filter(|e| e.field_manager == "rekon")
+        .collect()
+}
+
+async fn kustomization_now(c: &impl ClusterAccess, name: &str) -> Value {
+    get(
+        c,
+        "kustomize.toolkit.fluxcd.io/v1",
+        "Kustomization",
+        "flux-system",
+        name,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn lists_kustomizations_with_their_graph_and_tree() {
+    let Some(w) = FluxWorld::start().await else {
+        return;
+    };
+    let (engine, _cache) = world_engine(&w);
+    let snap = wait_for(&engine, "both Kustomizations with their inventory", |s| {
+        ["flux-ks:flux-system/infra", "flux-ks:flux-system/apps"]
+            .iter()
+            .all(|n| {
+                find(s, n).is_some_and(|a| {
+                    !a.resources.is_empty()
+                        && a.resources
+                            .iter()
+                            .filter(|r| r.kind == "Deployment")
+                            .all(|r| r.health.is_some())
+                })
+            })
+    })
+    .await;
+    let apps = find(&snap, "flux-ks:flux-system/apps").unwrap();
+    assert_eq!(
+        (apps.managed_by, apps.kind.as_str()),
+        (ManagedBy::Flux, "Kustomization")
+    );
+    assert_eq!(
+        (apps.sync, apps.health),
+        (SyncStatus::Synced, Health::Healthy)
+    );
+    assert_eq!(apps.revision.as_deref(), Some(w.sha.as_str()));
+    assert_eq!(apps.repo_url, w.url);
+    assert_eq!(
+        (apps.path.as_str(), apps.target_revision.as_str()),
+        ("./apps", "main")
+    );
+    assert_eq!(
+        apps.message,
+        format!("Applied revision: main@sha1:{}", w.sha)
+    );
+    let kinds: Vec<&str> = apps.resources.iter().map(|r| r.kind.as_str()).collect();
+    assert_eq!(kinds, ["Deployment"]);
+    let infra = find(&snap, "flux-ks:flux-system/infra").unwrap();
+    let mut inventory: Vec<String> = infra
+        .resources
+        .iter()
+        .map(|r| format!("{}/{}/{}", r.kind, r.namespace, r.name))
+        .collect();
+    inventory.sort();
+    assert_eq!(
+        inventory,
+        [
+            "ConfigMap/monitoring/settings",
+            "Kustomization/flux-system/apps",
+            "Namespace//monitoring"
+        ]
+    );
+
+    // The tree: source, dependency, then the inventory; infra's holds apps, expanded.
+    let tree = &infra.detail.as_ref().unwrap().tree;
+    assert_eq!(tree.children[0].key.kind, "GitRepository");
+    assert_eq!(tree.children[0].info_value("role"), Some("source"));
+    let nested = tree.children.iter().find(|n| n.key == ks("apps")).unwrap();
+    let inner: Vec<(&str, Option<&str>)> = nested
+        .children
+        .iter()
+        .map(|n| (n.key.kind.as_str(), n.info_value("role")))
+        .collect();
+    assert_eq!(
+        inner,
+        [
+            ("GitRepository", Some("source")),
+            ("Kustomization", Some("dependsOn")),
+            ("Deployment", None)
+        ]
+    );
 
     let graphs = ask(&engine, |reply| {
         EngineCommand::Observed(ObservedCommand::FluxGraph { reply })
@@ -210,22 +276,30 @@ async fn lists_flux_objects_with_their_graph_tree_and_images() {
         "platform",
     );
     assert!(has(&source, &ks("apps"), EdgeKind::Source));
+    assert!(has(&source, &ks("infra"), EdgeKind::Source));
     assert!(has(&ks("apps"), &ks("infra"), EdgeKind::DependsOn));
     assert!(has(&ks("infra"), &ks("apps"), EdgeKind::Inventory));
     assert!(g.dangling().is_empty());
+    let node = g.nodes.iter().find(|n| n.key == source).unwrap();
+    assert_eq!(
+        (node.health, node.revision.as_str()),
+        (Health::Healthy, format!("main@sha1:{}", w.sha).as_str())
+    );
 }
 
 #[tokio::test]
 async fn reconcile_suspend_and_resume_patch_as_the_flux_cli_does() {
-    let c = cluster("staging", false).await;
-    seed(&c, "https://github.com/acme/platform.git", SHA).await;
-    let (engine, _cache) = engine(vec![handle(&c)], false);
+    let Some(w) = FluxWorld::start().await else {
+        return;
+    };
+    let c = &w.cluster;
+    let (engine, _cache) = world_engine(&w);
     wait_for(&engine, "the Kustomizations", |s| {
         find(s, "flux-ks:flux-system/apps").is_some()
     })
     .await;
 
-    let before = last_seq(&c);
+    let before = last_seq(c);
     send(
         &engine,
         ObservedCommand::Reconcile {
@@ -235,24 +309,16 @@ async fn reconcile_suspend_and_resume_patch_as_the_flux_cli_does() {
         },
     )
     .await;
-    let w = wait_writes(&c, before, 1).await;
+    let w0 = wait_writes(c, before, 1).await;
     assert_eq!(
         (
-            w[0].verb.as_str(),
-            w[0].resource.as_str(),
-            w[0].name.as_str(),
-            w[0].field_manager.as_str()
+            w0[0].verb.as_str(),
+            w0[0].resource.as_str(),
+            w0[0].name.as_str(),
         ),
-        ("patch", "kustomizations", "apps", "rekon")
+        ("patch", "kustomizations", "apps")
     );
-    let after = get(
-        &c,
-        "kustomize.toolkit.fluxcd.io/v1",
-        "Kustomization",
-        "flux-system",
-        "apps",
-    )
-    .await;
+    let after = kustomization_now(c, "apps").await;
     let token = after["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"]
         .as_str()
         .unwrap()
@@ -262,7 +328,7 @@ async fn reconcile_suspend_and_resume_patch_as_the_flux_cli_does() {
         "an RFC 3339 token: {token}"
     );
 
-    let before = last_seq(&c);
+    let before = last_seq(c);
     let done = ask(&engine, |reply| {
         EngineCommand::Observed(ObservedCommand::Suspend {
             app: "flux-ks:flux-system/apps".into(),
@@ -272,20 +338,9 @@ async fn reconcile_suspend_and_resume_patch_as_the_flux_cli_does() {
     .await
     .unwrap();
     assert_eq!(done, "flux-ks:flux-system/apps suspended");
-    let w = writes_after(&c, before);
-    assert_eq!(
-        (w.len(), w[0].verb.as_str(), w[0].field_manager.as_str()),
-        (1, "patch", "rekon")
-    );
-    let after = get(
-        &c,
-        "kustomize.toolkit.fluxcd.io/v1",
-        "Kustomization",
-        "flux-system",
-        "apps",
-    )
-    .await;
-    assert_eq!(after["spec"]["suspend"], true);
+    let written = wait_writes(c, before, 1).await;
+    assert_eq!((written.len(), written[0].verb.as_str()), (1, "patch"));
+    assert_eq!(kustomization_now(c, "apps").await["spec"]["suspend"], true);
     wait_for(&engine, "the suspension", |s| {
         find(s, "flux-ks:flux-system/apps")
             .is_some_and(|a| a.health == Health::Suspended && !a.auto_sync)
@@ -293,7 +348,7 @@ async fn reconcile_suspend_and_resume_patch_as_the_flux_cli_does() {
     .await;
 
     // Refused while suspended, naming why; nothing written.
-    let before = last_seq(&c);
+    let before = last_seq(c);
     let refused = ask(&engine, |reply| {
         EngineCommand::Observed(ObservedCommand::Reconcile {
             app: "flux-ks:flux-system/apps".into(),
@@ -307,31 +362,33 @@ async fn reconcile_suspend_and_resume_patch_as_the_flux_cli_does() {
         refused,
         "flux-ks:flux-system/apps is suspended (spec.suspend: true): resume it first"
     );
-    assert!(writes_after(&c, before).is_empty());
+    assert!(rekon_writes_after(c, before).is_empty());
 
-    let before = last_seq(&c);
-    send(
-        &engine,
-        ObservedCommand::Resume {
+    // Resume: unsuspended with a new request, which the controller handles until Ready.
+    let before = last_seq(c);
+    let resumed = ask(&engine, |reply| {
+        EngineCommand::Observed(ObservedCommand::Resume {
             app: "flux-ks:flux-system/apps".into(),
-            reply: None,
-        },
-    )
-    .await;
-    wait_writes(&c, before, 1).await;
-    let after = get(
-        &c,
-        "kustomize.toolkit.fluxcd.io/v1",
-        "Kustomization",
-        "flux-system",
-        "apps",
-    )
-    .await;
+            reply: Some(reply),
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(resumed, format!("Applied revision: main@sha1:{}", w.sha));
+    assert_eq!(wait_writes(c, before, 1).await.len(), 1);
+    let after = kustomization_now(c, "apps").await;
     assert_eq!(after["spec"]["suspend"], false);
-    assert_ne!(
-        after["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"].as_str(),
-        Some(token.as_str())
+    let new_token = after["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"].as_str();
+    assert_ne!(new_token, Some(token.as_str()));
+    assert_eq!(
+        after["status"]["lastHandledReconcileAt"].as_str(),
+        new_token
     );
+    wait_for(&engine, "apps resumed", |s| {
+        find(s, "flux-ks:flux-system/apps")
+            .is_some_and(|a| a.health == Health::Healthy && a.auto_sync)
+    })
+    .await;
 }
 
 async fn send(engine: &rekon::runtime::EngineHandle, cmd: ObservedCommand) {
@@ -342,13 +399,14 @@ async fn send(engine: &rekon::runtime::EngineHandle, cmd: ObservedCommand) {
         .unwrap();
 }
 
+/// At least `n` of rekon's writes after audit entry `after`.
 async fn wait_writes(
-    c: &rekon_emulator::Cluster,
+    c: &impl ClusterAccess,
     after: u64,
     n: usize,
 ) -> Vec<rekon_emulator::AuditEntry> {
     for _ in 0..200 {
-        let w = writes_after(c, after);
+        let w = rekon_writes_after(c, after);
         if w.len() >= n {
             return w;
         }
@@ -356,20 +414,22 @@ async fn wait_writes(
     }
     panic!(
         "expected {n} writes after audit entry {after}: {:?}",
-        writes_after(c, after)
+        rekon_writes_after(c, after)
     );
 }
 
 #[tokio::test]
 async fn reconcile_with_source_is_followed_until_ready() {
-    let c = cluster("staging", true).await;
-    seed(&c, "https://github.com/acme/platform.git", SHA).await;
-    let (engine, _cache) = engine(vec![handle(&c)], false);
+    let Some(w) = FluxWorld::start().await else {
+        return;
+    };
+    let c = &w.cluster;
+    let (engine, _cache) = world_engine(&w);
     wait_for(&engine, "apps Ready", |s| {
         find(s, "flux-ks:flux-system/apps").is_some_and(|a| a.health == Health::Healthy)
     })
     .await;
-    let before = last_seq(&c);
+    let before = last_seq(c);
     let message = ask(&engine, |reply| {
         EngineCommand::Observed(ObservedCommand::Reconcile {
             app: "flux-ks:flux-system/apps".into(),
@@ -379,10 +439,9 @@ async fn reconcile_with_source_is_followed_until_ready() {
     })
     .await
     .unwrap();
-    assert_eq!(message, format!("Applied revision: main@sha1:{SHA}"));
-    let patched: Vec<(String, String)> = writes_after(&c, before)
+    assert_eq!(message, format!("Applied revision: main@sha1:{}", w.sha));
+    let patched: Vec<(String, String)> = rekon_writes_after(c, before)
         .into_iter()
-        .filter(|e| e.field_manager == "rekon")
         .map(|e| (e.resource, e.name))
         .collect();
     assert_eq!(
@@ -392,14 +451,7 @@ async fn reconcile_with_source_is_followed_until_ready() {
             ("kustomizations".into(), "apps".into())
         ]
     );
-    let after = get(
-        &c,
-        "kustomize.toolkit.fluxcd.io/v1",
-        "Kustomization",
-        "flux-system",
-        "apps",
-    )
-    .await;
+    let after = kustomization_now(c, "apps").await;
     assert_eq!(
         after["status"]["lastHandledReconcileAt"],
         after["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"]
@@ -413,29 +465,32 @@ async fn reconcile_with_source_is_followed_until_ready() {
     })
     .await
     .unwrap();
-    assert_eq!(op.revision, SHA);
+    assert_eq!(op.revision, w.sha);
 }
 
 #[tokio::test]
 async fn diff_renders_the_kustomization_path_at_the_source_revision() {
-    let Some(repo) = crate::support::source::Fixture::new() else {
+    let Some(w) = FluxWorld::start().await else {
         return;
     };
-    let mut desired = exporter("v0.25.0");
-    desired["metadata"]
-        .as_object_mut()
-        .unwrap()
-        .remove("labels");
-    repo.write(
-        "apps/exporter/deployment.yaml",
-        rekon::yaml::to_string(&desired),
+    let c = &w.cluster;
+    // apps is held back while its source moves on to the exporter 0.25.0.
+    w.patch(
+        "kustomize.toolkit.fluxcd.io/v1",
+        "Kustomization",
+        "flux-system",
+        "apps",
+        json!({"spec": {"suspend": true}}),
+    )
+    .await;
+    w.repo.write(
+        "apps/exporter.yaml",
+        rekon::yaml::to_string(&crate::support::flux::exporter("v0.25.0")),
     );
-    let sha = repo.commit("exporter 0.25.0");
-    let c = cluster("staging", false).await;
-    seed(&c, &repo.path.display().to_string(), &sha).await;
-    let (engine, _cache) = engine(vec![handle(&c)], false);
-    wait_for(&engine, "apps", |s| {
-        find(s, "flux-ks:flux-system/apps").is_some()
+    let sha = w.publish("exporter 0.25.0").await;
+    let (engine, _cache) = world_engine(&w);
+    wait_for(&engine, "apps behind its source", |s| {
+        find(s, "flux-ks:flux-system/apps").is_some_and(|a| a.sync == SyncStatus::OutOfSync)
     })
     .await;
     let diffs = ask(&engine, |reply| {
@@ -451,17 +506,20 @@ async fn diff_renders_the_kustomization_path_at_the_source_revision() {
         diffs[0].key,
         ResourceKey::new("apps", "Deployment", "monitoring", "exporter")
     );
+    let desired = diffs[0].desired.as_deref().unwrap();
+    assert!(desired.contains("blackbox-exporter:v0.25.0"), "{desired}");
     assert!(
         diffs[0]
-            .desired
+            .live
             .as_deref()
             .unwrap()
-            .contains("blackbox-exporter:v0.25.0")
+            .contains("blackbox-exporter:v0.24.0")
     );
+    assert_ne!(sha, w.sha);
     // A HelmRelease diff is refused with the reason.
-    put(&c, json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+    put(c, json!({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
         "metadata": {"name": "redis", "namespace": "cache"},
-        "spec": {"chart": {"spec": {"chart": "redis", "sourceRef": {"kind": "HelmRepository", "name": "bitnami"}}}}}), "helm-controller").await;
+        "spec": {"interval": "10m", "chart": {"spec": {"chart": "redis", "sourceRef": {"kind": "HelmRepository", "name": "bitnami"}}}}}), "helm-controller").await;
     wait_for(&engine, "the HelmRelease", |s| {
         find(s, "flux-hr:cache/redis").is_some()
     })

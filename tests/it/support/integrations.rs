@@ -15,6 +15,8 @@ use rekon_emulator::{AuditEntry, Cluster, ClusterOptions};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+pub use super::cluster::ClusterAccess;
+
 /// Starts an embedded cluster with Argo CD's and Flux's CRDs; `controllers` runs the
 /// simulated controllers (Kubernetes' and the Argo CD/Flux simulations).
 pub async fn cluster(name: &str, controllers: bool) -> Cluster {
@@ -77,8 +79,8 @@ fn api(client: &kube::Client, catalog: &ApiCatalog, obj: &Value) -> Api<DynamicO
 
 /// Writes an object as `manager` with server-side apply, then its `status` (through the
 /// status subresource where the kind has one), as a controller would have.
-pub async fn put(cluster: &Cluster, obj: Value, manager: &str) {
-    let client = cluster.client();
+pub async fn put(cluster: &impl ClusterAccess, obj: Value, manager: &str) {
+    let client = cluster.admin();
     let catalog = ApiCatalog::discover(&client).await.unwrap();
     let key = ResourceKey::of(&obj).unwrap();
     if !key.namespace.is_empty() {
@@ -115,8 +117,14 @@ pub async fn put(cluster: &Cluster, obj: Value, manager: &str) {
 }
 
 /// The object as the API server has it now.
-pub async fn get(cluster: &Cluster, api_version: &str, kind: &str, ns: &str, name: &str) -> Value {
-    let client = cluster.client();
+pub async fn get(
+    cluster: &impl ClusterAccess,
+    api_version: &str,
+    kind: &str,
+    ns: &str,
+    name: &str,
+) -> Value {
+    let client = cluster.admin();
     let catalog = ApiCatalog::discover(&client).await.unwrap();
     let probe = serde_json::json!({"apiVersion": api_version, "kind": kind,
         "metadata": {"name": name, "namespace": ns}});
@@ -148,15 +156,15 @@ pub async fn ask<T>(
 }
 
 /// Audit entries after `seq` that wrote (not read).
-pub fn writes_after(cluster: &Cluster, seq: u64) -> Vec<AuditEntry> {
+pub fn writes_after(cluster: &impl ClusterAccess, seq: u64) -> Vec<AuditEntry> {
     cluster
-        .audit()
+        .requests()
         .into_iter()
         .filter(|e| e.seq > seq && !matches!(e.verb.as_str(), "get" | "list" | "watch"))
         .collect()
 }
 
 /// The sequence number of the cluster's newest audit entry (0 when none).
-pub fn last_seq(cluster: &Cluster) -> u64 {
-    cluster.audit().last().map_or(0, |e| e.seq)
+pub fn last_seq(cluster: &impl ClusterAccess) -> u64 {
+    cluster.requests().last().map_or(0, |e| e.seq)
 }

@@ -8,6 +8,7 @@
 pub mod cluster;
 pub mod emulate;
 pub mod engine;
+pub mod flux;
 pub mod integrations;
 pub mod reliability;
 pub mod soak;
