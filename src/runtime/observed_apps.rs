@@ -216,6 +216,19 @@ impl Actor {
                     None => flux::LiveState::Unknown,
                 };
                 let mut snap = flux::snapshot(&live, &cluster_name, source.as_deref(), &health);
+                if snap.repo_url.is_empty() {
+                    // A HelmRelease's chart source is a HelmChart, which names no URL: the
+                    // repository is its own source's (a GitRepository or HelmRepository).
+                    let chart_source = source
+                        .as_deref()
+                        .and_then(flux::source_of)
+                        .and_then(|k| store.get(&k))
+                        .map(LiveObject::value);
+                    if let Some(url) = chart_source.as_deref().and_then(|s| s.pointer("/spec/url"))
+                    {
+                        snap.repo_url = url.as_str().unwrap_or_default().to_string();
+                    }
+                }
                 let tree = flux_graph::tree(&live, Some(snap.sync), store, now);
                 let mut conditions = Vec::new();
                 let st = flux::status(&live);

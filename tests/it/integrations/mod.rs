@@ -6,5 +6,6 @@ mod cli;
 mod clusters;
 mod demo;
 mod flux;
+mod flux_helm;
 mod notify;
 mod project;
