@@ -1,6 +1,7 @@
-//! The compare engine against the embedded cluster: sync status, drift of one field, masked
+//! The compare engine against the test's cluster: sync status, drift of one field, masked
 //! Secret changes, ignoreDifferences, missing and extra objects, CRDs, bad sources.
 
+use crate::support::cluster::wait_served;
 use crate::support::engine::{World, app, wait_for};
 use crate::support::source::Fixture;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
@@ -249,6 +250,7 @@ async fn a_crd_and_its_objects_in_one_app() {
     )
     .await
     .unwrap();
+    wait_served(&client, "example.com/v1", "Widget").await;
     w.apply_app(&app_def).await;
     let engine = w.engine(vec![app_def]);
     let s = wait_for(&engine, "Synced", |s| {
