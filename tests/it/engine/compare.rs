@@ -4,6 +4,7 @@
 use crate::support::cluster::wait_served;
 use crate::support::engine::{World, app, wait_for};
 use crate::support::source::Fixture;
+use crate::support::sync::obj;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use rekon::cluster::ApiCatalog;
 use rekon::cluster::apply::{ApplyOptions, apply};
@@ -250,7 +251,7 @@ async fn a_crd_and_its_objects_in_one_app() {
     )
     .await
     .unwrap();
-    wait_served(&client, "example.com/v1", "Widget").await;
+    wait_served(&w.cluster, &obj("example.com/v1", "Widget", "web", "")).await;
     w.apply_app(&app_def).await;
     let engine = w.engine(vec![app_def]);
     let s = wait_for(&engine, "Synced", |s| {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::support::cluster::{TestCluster, wait_served};
 use crate::support::reliability::{handle, quick};
-use crate::support::sync::{Fixture, cm_yaml, create_namespace, sync, wait_app};
+use crate::support::sync::{Fixture, cm_yaml, create_namespace, obj, sync, wait_app};
 use rekon::model::{AppSnapshot, Application, OperationPhase, SyncOptions, SyncStatus};
 use rekon::runtime::{self, EngineCommand, EngineHandle, EngineOptions};
 use rekon::source::Sources;
@@ -286,7 +286,7 @@ async fn a_crd_installed_by_hand_is_found_by_a_hard_refresh() {
                     "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}}),
     )
     .await;
-    wait_served(&c.client(), "example.com/v1", "Widget").await;
+    wait_served(&c, &obj("example.com/v1", "Widget", "shop", "")).await;
     // … and a hard refresh finds the kind: the Widget is simply missing from the cluster.
     engine
         .commands()

@@ -233,19 +233,21 @@ pub async fn client_for(kubeconfig: &Path) -> kube::Client {
     kube::Client::try_from(config).expect("client builds")
 }
 
-/// Waits until the API serves `kind` at `api_version` (as discovery shows it). The emulator
-/// serves a CRD's kind as soon as the CRD is created; a real API server only once the CRD is
-/// established, a moment later, as `kubectl wait --for condition=established` knows.
-pub async fn wait_served(client: &kube::Client, api_version: &str, kind: &str) {
+/// Waits until the cluster serves `reference`'s kind (its `apiVersion` and `kind`, as
+/// discovery shows them). The emulator serves a CRD's kind as soon as the CRD is created; a
+/// real API server only once the CRD is established, a moment later.
+pub async fn wait_served(cluster: &impl ClusterAccess, reference: &Value) {
+    let api_version = reference["apiVersion"].as_str().unwrap_or_default();
+    let kind = reference["kind"].as_str().unwrap_or_default();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let catalog = rekon::cluster::ApiCatalog::discover(client).await;
+        let catalog = rekon::cluster::ApiCatalog::discover(&cluster.admin()).await;
         if catalog.is_ok_and(|c| c.resolve(api_version, kind).is_some()) {
             return;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "{kind} ({api_version}) is not served after 30 s"
+            "never served: {reference}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
