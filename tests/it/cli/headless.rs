@@ -42,7 +42,7 @@ fn shop(f: &Fixture) {
 }
 
 #[test]
-fn status_json_diff_tree_and_manifests_against_rekon_emulate() {
+fn status_json_diff_tree_and_manifests_against_a_cluster_process() {
     let Some(f) = Fixture::new() else { return };
     shop(&f);
     let emu = Emulator::start();
