@@ -71,7 +71,7 @@ async fn a_token_in_a_repository_url_appears_in_no_output() {
         .with_max_level(tracing::Level::TRACE)
         .with_ansi(false)
         .init();
-    let emu = Emulator::start(&[]);
+    let emu = Emulator::start();
     let work = tempfile::tempdir().unwrap();
     let home = work.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
@@ -88,8 +88,10 @@ async fn a_token_in_a_repository_url_appears_in_no_output() {
         vec!["tree", "https-app"],
         vec!["sync", "https-app"],
     ] {
-        let args: Vec<String> = ["--server", emu.url.as_str(), "--apps", apps_arg.as_str()]
+        let args: Vec<String> = emu
+            .cluster_args()
             .iter()
+            .chain(&["--apps", apps_arg.as_str()])
             .chain(cmd.iter())
             .map(|s| s.to_string())
             .collect();
@@ -115,21 +117,10 @@ async fn a_token_in_a_repository_url_appears_in_no_output() {
     }
 
     // rekon run at trace level (every library's logs included).
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rekon"))
-        .args([
-            "--server",
-            &emu.url,
-            "--apps",
-            &apps_arg,
-            "run",
-            "--refresh",
-            "1s",
-        ])
-        .env("HOME", &home)
-        .env("XDG_CACHE_HOME", &home)
-        .env("XDG_CONFIG_HOME", &home)
+    let mut child = support::rekon_command(&home)
+        .args(emu.cluster_args())
+        .args(["--apps", &apps_arg, "run", "--refresh", "1s"])
         .env("REKON_LOG", "trace")
-        .env_remove("KUBECONFIG")
         .stdout(std::fs::File::create(work.path().join("run.out")).unwrap())
         .stderr(std::fs::File::create(work.path().join("run.err")).unwrap())
         .spawn()
@@ -155,7 +146,7 @@ async fn a_token_in_a_repository_url_appears_in_no_output() {
     let apps: Vec<Application> = Application::parse_all(&apps_yaml(), "apps.yaml").unwrap();
     let engine = runtime::start(EngineOptions {
         apps,
-        clusters: vec![rekon::cluster::connect_server(&emu.url).unwrap()],
+        clusters: vec![emu.handle().await],
         sources: Arc::new(Sources::new(cache.path().join("repos"))),
         read_only: false,
         config_ignore: Vec::new(),

@@ -24,7 +24,7 @@ use rekon::runtime::{self, EngineOptions};
 use rekon::source::Sources;
 use rekon::tui::{App, TuiOptions};
 use support::emulate::Emulator;
-use support::reliability::{raw_http_client, rekon, send};
+use support::reliability::{rekon, send};
 use support::source::Fixture;
 
 /// Values planted in Git: one as `stringData`, one base64-encoded under `data`.
@@ -212,8 +212,8 @@ async fn no_output_path_ever_shows_a_secret_value() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: vault-settings\ndata:\n  mode: strict\n",
     );
     repo.commit("vault");
-    let emu = Emulator::start(&[]);
-    let client = raw_http_client(&emu.url);
+    let emu = Emulator::start();
+    let client = emu.client().await;
     let ns = send(
         &client,
         Method::POST,
@@ -233,7 +233,8 @@ async fn no_output_path_ever_shows_a_secret_value() {
     let mut outputs = Outputs::default();
 
     // Every read-only command, in every format.
-    let base = ["--server", emu.url.as_str(), "--apps", apps_arg.as_str()];
+    let [how, to] = emu.cluster_args();
+    let base = [how, to, "--apps", apps_arg.as_str()];
     let commands: Vec<Vec<&str>> = vec![
         vec!["status"],
         vec!["status", "-o", "json"],
@@ -268,7 +269,8 @@ async fn no_output_path_ever_shows_a_secret_value() {
 
     // The engine in this process, with its logs captured, and the TUI on it.
     let cache = tempfile::tempdir().unwrap();
-    let handle = rekon::cluster::connect_server(&emu.url).unwrap();
+    let handle = emu.handle().await;
+    let context = handle.name.clone();
     let application: rekon::model::Application = {
         let text = std::fs::read_to_string(&apps).unwrap();
         rekon::model::Application::parse_all(&text, "apps.yaml")
@@ -290,7 +292,7 @@ async fn no_output_path_ever_shows_a_secret_value() {
         .await
         .unwrap();
     let mut app = App::new(TuiOptions {
-        contexts: vec![emu.url.clone()],
+        contexts: vec![context],
         initiated_by: "tester@ci".into(),
         ..TuiOptions::default()
     });
@@ -403,14 +405,10 @@ async fn no_output_path_ever_shows_a_secret_value() {
     // `rekon run` at trace level, self-healing a third drift, notifying a webhook.
     plant_live(&client, LIVE_PLAIN).await;
     let (url, bodies) = receiver().await;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rekon"))
+    let mut child = support::rekon_command(&home)
         .args(base)
         .args(["run", "--notify", &url])
-        .env("HOME", &home)
-        .env("XDG_CACHE_HOME", &home)
-        .env("XDG_CONFIG_HOME", &home)
         .env("REKON_LOG", "trace")
-        .env_remove("KUBECONFIG")
         // Files, not pipes: trace-level logs would fill a pipe nobody reads yet.
         .stdout(std::fs::File::create(work.path().join("run.out")).unwrap())
         .stderr(std::fs::File::create(work.path().join("run.err")).unwrap())

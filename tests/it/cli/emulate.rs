@@ -2,24 +2,26 @@
 //! and a clean stop on SIGTERM. The emulator itself is tested in its own crate
 //! (crates/emulator/tests); these need the `rekon` binary.
 //!
-//! kubectl missing: the kubectl tests fail when `CI=true`, otherwise they skip with a reason
-//! ([`require`]).
+//! Emulator-only, whatever `REKON_TEST_CLUSTER` says: they test `rekon emulate` itself (its
+//! `http://` ready line, its speed, its faults). Under `REKON_TEST_CLUSTER=real` they drive the
+//! real tier's kubectl ([`kubectl`]); with the emulator, `PATH`'s: the kubectl tests fail when
+//! `CI=true` and there is none, otherwise they skip with a reason.
 
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
 use crate::support::emulate::Emulator;
+use crate::support::kubectl;
 use crate::support::reliability::{raw_http_client, rekon, send};
-use crate::support::require;
 use http::Method;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 
 const CMS: &str = "/api/v1/namespaces/default/configmaps";
 
-fn kubectl_command(kubeconfig: &Path, cache: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new("kubectl");
+fn kubectl_command(kubectl: &Path, kubeconfig: &Path, cache: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(kubectl);
     cmd.arg("--kubeconfig")
         .arg(kubeconfig)
         .arg("--cache-dir")
@@ -36,9 +38,9 @@ fn kubectl_command(kubeconfig: &Path, cache: &Path, args: &[&str]) -> Command {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rekon_emulate_prints_its_address_serves_kubectl_and_stops_on_sigterm() {
-    if !require("kubectl") {
+    let Some(kubectl) = kubectl() else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kc");
     let mut child = Command::new(env!("CARGO_BIN_EXE_rekon"))
@@ -66,7 +68,8 @@ async fn rekon_emulate_prints_its_address_serves_kubectl_and_stops_on_sigterm() 
         .strip_prefix("rekon: Kubernetes API emulator listening on http://127.0.0.1:")
         .unwrap_or_else(|| panic!("unexpected ready line: {line}"));
     assert!(url.parse::<u16>().is_ok_and(|p| p > 0), "{line}");
-    let o = kubectl_command(&kubeconfig, &dir.path().join("cache"), &["get", "pods"])
+    let cache = dir.path().join("cache");
+    let o = kubectl_command(&kubectl, &kubeconfig, &cache, &["get", "pods"])
         .output()
         .await
         .unwrap();
@@ -87,9 +90,9 @@ async fn rekon_emulate_prints_its_address_serves_kubectl_and_stops_on_sigterm() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_shows_true_ages_against_rekon_emulate_at_speed_20() {
-    if !require("kubectl") {
+    let Some(kubectl_bin) = kubectl() else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kc");
     let mut child = Command::new(env!("CARGO_BIN_EXE_rekon"))
@@ -108,7 +111,7 @@ async fn kubectl_shows_true_ages_against_rekon_emulate_at_speed_20() {
         .unwrap();
     assert!(ready.is_some(), "rekon emulate exited before serving");
     let kubectl = |args: &[&str]| {
-        let mut cmd = Command::new("kubectl");
+        let mut cmd = Command::new(&kubectl_bin);
         cmd.arg("--kubeconfig")
             .arg(&kubeconfig)
             .arg("--cache-dir")
@@ -171,7 +174,8 @@ async fn rekon_emulate_takes_faults_and_names_a_bad_one() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
-    let emu = Emulator::start(&["--faults", "throttle-rate=1:3s,forbid=pods:list"]);
+    // Emulator-only: faults are the emulator's own.
+    let emu = Emulator::emulated(&["--faults", "throttle-rate=1:3s,forbid=pods:list"]);
     let client = raw_http_client(&emu.url);
     let view = send(&client, Method::GET, "/rekon/faults", &[], "")
         .await

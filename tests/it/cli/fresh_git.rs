@@ -23,7 +23,7 @@ struct Setup {
 }
 
 impl Setup {
-    /// A repository with one commit of app `shop` (repoURL `file://…`), an emulator, and a
+    /// A repository with one commit of app `shop` (repoURL `file://…`), a cluster, and a
     /// private cache; `None` (skipped) without git.
     fn new() -> Option<(Setup, String)> {
         let repo = Fixture::new()?;
@@ -38,7 +38,7 @@ impl Setup {
             ),
         )
         .unwrap();
-        let emu = Emulator::start(&[]);
+        let emu = Emulator::start();
         Some((
             Setup {
                 repo,
@@ -51,7 +51,8 @@ impl Setup {
     }
 
     fn args<'a>(&'a self, args: &[&'a str]) -> Vec<&'a str> {
-        let mut all = vec!["--server", &self.emu.url, "--apps", self.apps_path()];
+        let mut all = self.emu.cluster_args().to_vec();
+        all.extend(["--apps", self.apps_path()]);
         all.extend_from_slice(args);
         all
     }

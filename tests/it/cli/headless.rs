@@ -1,5 +1,6 @@
-//! The headless commands as a user runs them: the real `rekon` binary against `rekon emulate`
-//! over HTTP, reading Applications from files.
+//! The headless commands as a user runs them: the real `rekon` binary against a cluster in a
+//! process of its own (`rekon emulate`, or the real control plane), reading Applications from
+//! files.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -41,20 +42,18 @@ fn shop(f: &Fixture) {
 }
 
 #[test]
-fn status_json_diff_tree_and_manifests_against_rekon_emulate() {
+fn status_json_diff_tree_and_manifests_against_a_cluster_process() {
     let Some(f) = Fixture::new() else { return };
     shop(&f);
-    let emu = Emulator::start(&[]);
+    let emu = Emulator::start();
     let work = tempfile::tempdir().unwrap();
     let apps = app_file(work.path(), &f.path);
     let apps = apps.to_str().unwrap();
     let cache = work.path().join("cache");
 
     // Nothing applied yet: OutOfSync and Missing, as JSON.
-    let out = rekon(
-        &["--server", &emu.url, "--apps", apps, "status", "-o", "json"],
-        &cache,
-    );
+    let [how, to] = emu.cluster_args();
+    let out = rekon(&[how, to, "--apps", apps, "status", "-o", "json"], &cache);
     assert!(
         out.status.success(),
         "{}",
@@ -98,10 +97,7 @@ fn status_json_diff_tree_and_manifests_against_rekon_emulate() {
     }
 
     // tree as text and JSON.
-    let out = rekon(
-        &["--server", &emu.url, "--apps", apps, "tree", "shop"],
-        &cache,
-    );
+    let out = rekon(&[how, to, "--apps", apps, "tree", "shop"], &cache);
     assert!(
         out.status.success(),
         "{}",
@@ -110,9 +106,7 @@ fn status_json_diff_tree_and_manifests_against_rekon_emulate() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("ConfigMap"), "{text}");
     let out = rekon(
-        &[
-            "--server", &emu.url, "--apps", apps, "tree", "shop", "-o", "json",
-        ],
+        &[how, to, "--apps", apps, "tree", "shop", "-o", "json"],
         &cache,
     );
     let tree: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -181,7 +175,7 @@ fn bad_input_is_one_line_naming_the_culprit_with_exit_2() {
 fn an_unreachable_repository_names_the_app_and_exits_2() {
     let Some(f) = Fixture::new() else { return };
     shop(&f);
-    let emu = Emulator::start(&[]);
+    let emu = Emulator::start();
     let work = tempfile::tempdir().unwrap();
     let cache = work.path().join("cache");
     let apps = work.path().join("apps.yaml");
@@ -190,14 +184,9 @@ fn an_unreachable_repository_names_the_app_and_exits_2() {
         "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: gone, namespace: argocd}\nspec:\n  source: {repoURL: /no/such/repo, path: x}\n  destination: {namespace: x}\n",
     )
     .unwrap();
+    let [how, to] = emu.cluster_args();
     let out = rekon(
-        &[
-            "--server",
-            &emu.url,
-            "--apps",
-            apps.to_str().unwrap(),
-            "status",
-        ],
+        &[how, to, "--apps", apps.to_str().unwrap(), "status"],
         &cache,
     );
     assert_eq!(out.status.code(), Some(2));

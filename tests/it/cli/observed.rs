@@ -32,6 +32,7 @@ fn text(bytes: &[u8]) -> String {
 /// two Kustomizations (`apps` depends on `infra`, whose inventory holds `apps`), the
 /// exporter Deployment `apps` applied, and an image policy the exporter lags behind.
 async fn flux_cluster() -> (Cluster, String, tempfile::TempDir) {
+    // Emulator-only: the simulated Flux controllers answer reconcile, suspend and resume.
     let c = Cluster::start(ClusterOptions {
         name: "prod".into(),
         listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),

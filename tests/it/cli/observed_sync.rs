@@ -60,6 +60,8 @@ fn refused(out: &Output) -> String {
 /// Application `argocd/edge` (OutOfSync, one history entry), and `extra` resources listed in
 /// its status that the cluster does not hold.
 async fn argo_cluster(controllers: bool, extra: &[Value]) -> (Cluster, String, tempfile::TempDir) {
+    // Emulator-only: the simulated Argo CD controller runs (or, without `controllers`, never
+    // runs) the operations rekon writes.
     let c = Cluster::start(ClusterOptions {
         name: "prod".into(),
         listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),

@@ -1,8 +1,10 @@
-//! The compare engine against the embedded cluster: sync status, drift of one field, masked
+//! The compare engine against the test's cluster: sync status, drift of one field, masked
 //! Secret changes, ignoreDifferences, missing and extra objects, CRDs, bad sources.
 
+use crate::support::cluster::wait_served;
 use crate::support::engine::{World, app, wait_for};
 use crate::support::source::Fixture;
+use crate::support::sync::obj;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use rekon::cluster::ApiCatalog;
 use rekon::cluster::apply::{ApplyOptions, apply};
@@ -249,6 +251,7 @@ async fn a_crd_and_its_objects_in_one_app() {
     )
     .await
     .unwrap();
+    wait_served(&w.cluster, &obj("example.com/v1", "Widget", "web", "")).await;
     w.apply_app(&app_def).await;
     let engine = w.engine(vec![app_def]);
     let s = wait_for(&engine, "Synced", |s| {

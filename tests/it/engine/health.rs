@@ -1,11 +1,13 @@
-//! Health and topology from emulated states: the simulated controllers roll Deployments out
-//! to Pods, fail image pulls and Jobs, bind PVCs; the engine must read each state as Argo CD
+//! Health and topology from the states a cluster's controllers reach: Deployments rolled out
+//! to Pods, failed image pulls and Jobs, bound PVCs (the emulator's simulated controllers, or
+//! a real controller-manager with kwok's Pods); the engine must read each state as Argo CD
 //! would and hang the objects in the right tree.
 
 use crate::support::engine::{World, app, wait_for};
 use rekon::model::{Health, SyncStatus, TreeNode};
 
-/// Simulated time runs this much faster, so deadlines of seconds pass in a blink.
+/// The emulator's simulated time runs this much faster, so deadlines of seconds pass in a
+/// blink (a real cluster's run in real time).
 const SPEED: f64 = 20.0;
 
 fn find<'a>(node: &'a TreeNode, kind: &str) -> Vec<&'a TreeNode> {

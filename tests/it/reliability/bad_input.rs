@@ -6,12 +6,13 @@
 
 use std::sync::Arc;
 
+use crate::support::cluster::{TestCluster, wait_served};
 use crate::support::reliability::{handle, quick};
-use crate::support::sync::{Fixture, cm_yaml, create_namespace, sync, wait_app};
+use crate::support::sync::{Fixture, cm_yaml, create_namespace, obj, sync, wait_app};
 use rekon::model::{AppSnapshot, Application, OperationPhase, SyncOptions, SyncStatus};
 use rekon::runtime::{self, EngineCommand, EngineHandle, EngineOptions};
 use rekon::source::Sources;
-use rekon_emulator::{Cluster, ClusterOptions};
+use rekon_emulator::ClusterOptions;
 use serde_json::json;
 use std::time::Duration;
 use tempfile::TempDir;
@@ -29,7 +30,7 @@ fn app_at(name: &str, repo_url: &str, path: &str, revision: &str) -> Application
     .unwrap()
 }
 
-fn start(cluster: &Cluster, cache: &TempDir, apps: Vec<Application>) -> EngineHandle {
+fn start(cluster: &TestCluster, cache: &TempDir, apps: Vec<Application>) -> EngineHandle {
     runtime::start(EngineOptions {
         apps,
         clusters: vec![handle(cluster, quick(Duration::from_secs(5)))],
@@ -43,13 +44,12 @@ fn start(cluster: &Cluster, cache: &TempDir, apps: Vec<Application>) -> EngineHa
     })
 }
 
-async fn cluster() -> Cluster {
-    let c = Cluster::start(ClusterOptions {
+async fn cluster() -> TestCluster {
+    let c = TestCluster::start(ClusterOptions {
         controllers: false,
         ..ClusterOptions::default()
     })
-    .await
-    .unwrap();
+    .await;
     create_namespace(&c, "shop").await;
     c
 }
@@ -286,6 +286,7 @@ async fn a_crd_installed_by_hand_is_found_by_a_hard_refresh() {
                     "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}}),
     )
     .await;
+    wait_served(&c, &obj("example.com/v1", "Widget", "shop", "")).await;
     // … and a hard refresh finds the kind: the Widget is simply missing from the cluster.
     engine
         .commands()

@@ -100,7 +100,7 @@ fn a_broken_kubeconfig_and_an_unknown_context_are_named_in_one_line() {
         "{err}"
     );
 
-    let emu = Emulator::start(&[]);
+    let emu = Emulator::start();
     let out = rekon(
         &[
             "--kubeconfig",
@@ -118,7 +118,7 @@ fn a_broken_kubeconfig_and_an_unknown_context_are_named_in_one_line() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("has no context \"staging\""), "{err}");
     assert!(
-        err.contains("rekon-emulator"),
+        err.contains(emu.context()),
         "names the ones that exist: {err}"
     );
 }
@@ -128,7 +128,8 @@ fn expired_credentials_are_named_as_such() {
     let dir = tempfile::tempdir().unwrap();
     let Some(repo) = shop() else { return };
     let apps = app_file(dir.path(), &repo.path);
-    let emu = Emulator::start(&["--faults", "reject-token=expired-token"]);
+    // Emulator-only: a token the server takes for expired is a fault only the emulator injects.
+    let emu = Emulator::emulated(&["--faults", "reject-token=expired-token"]);
     let kubeconfig = kubeconfig_with_token(dir.path(), &emu.url, "expired-token");
     let out = rekon_within(
         &[
@@ -173,8 +174,8 @@ fn a_server_that_never_answers_ends_in_the_request_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let Some(repo) = shop() else { return };
     let apps = app_file(dir.path(), &repo.path);
-    // Even discovery hangs.
-    let emu = Emulator::start(&["--faults", "hang=/api,hang=/apis"]);
+    // Emulator-only: a server whose discovery hangs is a fault only the emulator injects.
+    let emu = Emulator::emulated(&["--faults", "hang=/api,hang=/apis"]);
     let out = rekon_within(
         &[
             "--server",
@@ -221,7 +222,8 @@ fn rbac_refusals_are_forbidden_in_status_and_sync() {
     let dir = tempfile::tempdir().unwrap();
     let Some(repo) = shop() else { return };
     let apps = app_file(dir.path(), &repo.path);
-    let emu = Emulator::start(&["--faults", "forbid=configmaps:list+watch+patch"]);
+    // Emulator-only: the refusals are injected faults (realk8s authorizes everything).
+    let emu = Emulator::emulated(&["--faults", "forbid=configmaps:list+watch+patch"]);
     let out = rekon_within(
         &[
             "--server",

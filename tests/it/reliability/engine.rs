@@ -1,13 +1,15 @@
-//! The engine against a misbehaving API server (the emulator's fault switches): it ends with
-//! exactly the live state after dropped watches, 410s, 500s and a restart; it shows the
-//! connection degraded or unreachable meanwhile; a request that never answers cannot hang a
-//! comparison or a sync; server-side applies are retried through 429s and 500s; RBAC
-//! refusals show as forbidden, never as missing objects.
+//! The engine against a misbehaving API server (the emulator's fault switches, so those
+//! tests are emulator-only): it ends with exactly the live state after dropped watches, 410s,
+//! 500s and a restart; it shows the connection degraded or unreachable meanwhile; a request
+//! that never answers cannot hang a comparison or a sync; server-side applies are retried
+//! through 429s and 500s; RBAC refusals show as forbidden, never as missing objects. And on
+//! either cluster: an auto-sync takes a hand-edited field back when the app self-heals.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::cluster::{ClusterAccess, TestCluster};
 use crate::support::reliability::{eventually, handle, quick};
 use crate::support::sync::{
     Fixture, application, apply_as, cm_yaml, create_namespace, sync, wait_app,
@@ -70,8 +72,8 @@ fn view(app: &AppSnapshot) -> BTreeMap<String, (SyncStatus, bool)> {
         .collect()
 }
 
-fn cms(c: &Cluster) -> Api<ConfigMap> {
-    Api::namespaced(c.client(), "shop")
+fn cms(c: &impl ClusterAccess) -> Api<ConfigMap> {
+    Api::namespaced(c.admin(), "shop")
 }
 
 /// A tracked object of app `web` that Git does not have.
@@ -220,6 +222,7 @@ async fn after_drops_expiries_errors_and_a_restart_the_engine_sees_exactly_the_l
     let Some(repo) = repo_with(&["a", "b", "c", "d"]) else {
         return;
     };
+    // Emulator-only: dropped and expired watches, injected 500s and a stopped listener.
     let c = cluster(true).await;
     let cache = TempDir::new().unwrap();
     let handle =
@@ -376,6 +379,7 @@ async fn a_request_that_never_answers_cannot_hang_a_comparison_or_a_sync() {
     let Some(repo) = repo_with(&["a", "b"]) else {
         return;
     };
+    // Emulator-only: a request that hangs is an injected fault.
     let c = cluster(false).await;
     // Both exist, so comparing needs a dry run of each.
     apply_as(&c, "kubectl", cm_with("a", "v1")).await;
@@ -424,6 +428,7 @@ async fn a_sync_step_gives_up_after_the_sync_timeout_even_while_retrying() {
     let Some(repo) = repo_with(&["a"]) else {
         return;
     };
+    // Emulator-only: a write that hangs is an injected fault.
     let c = cluster(false).await;
     let cache = TempDir::new().unwrap();
     // A generous request limit and many retries: the step's own timeout ends it first.
@@ -456,6 +461,7 @@ async fn server_side_applies_are_retried_through_throttling_and_errors() {
     let Some(repo) = repo_with(&names) else {
         return;
     };
+    // Emulator-only: 429s and 503s are injected faults.
     let c = cluster(false).await;
     let cache = TempDir::new().unwrap();
     let app = application("web", &repo, "web", json!({}));
@@ -493,6 +499,7 @@ async fn rbac_refusals_show_as_forbidden_not_as_missing() {
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  k: v\n",
     );
     repo.commit("secret");
+    // Emulator-only: the refusals are injected faults (realk8s authorizes everything).
     let c = cluster(false).await;
     apply_as(&c, "kubectl", cm_with("a", "v1")).await;
     // RBAC lets us read ConfigMaps but not list or watch Secrets.
@@ -525,7 +532,12 @@ async fn an_auto_sync_after_a_hand_edit_takes_the_field_back_when_the_app_self_h
     let Some(repo) = repo_with(&["a"]) else {
         return;
     };
-    let c = cluster(false).await;
+    let c = TestCluster::start(ClusterOptions {
+        controllers: false,
+        ..ClusterOptions::default()
+    })
+    .await;
+    create_namespace(&c, "shop").await;
     let policy = json!({"automated": {"selfHeal": true}});
     let app = application("web", &repo, "web", policy);
     // First a plain engine syncs revision 1.

@@ -1,6 +1,6 @@
 //! `--read-only` is enforced by the engine: after status, tree, diff, manifests, history,
 //! sync and rollback attempts, `rekon run` on a drifted auto-syncing app, and a TUI session
-//! that tries every way to sync, roll back and refresh, the emulator's audit log holds no
+//! that tries every way to sync, roll back and refresh, the cluster's audit log holds no
 //! write at all (dry runs, which persist nothing, are allowed).
 
 use std::sync::Arc;
@@ -8,43 +8,30 @@ use std::time::Duration;
 
 use crate::support::emulate::Emulator;
 use crate::support::rekon_command;
-use crate::support::reliability::{raw_http_client, rekon, send};
+use crate::support::reliability::{rekon, send};
 use crate::support::source::Fixture;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use http::Method;
 use rekon::runtime::{self, EngineOptions};
 use rekon::source::Sources;
 use rekon::tui::{App, TuiOptions};
-use serde_json::Value;
+use rekon_emulator::AuditEntry;
 
 const WRITE_VERBS: &[&str] = &["create", "update", "patch", "delete", "deletecollection"];
 
 /// Writes in the audit log after position `after` that persisted something.
-async fn writes_after(client: &kube::Client, after: u64) -> Vec<Value> {
-    let audit = send(client, Method::GET, "/rekon/audit", &[], "")
+async fn writes_after(emu: &Emulator, after: u64) -> Vec<AuditEntry> {
+    emu.audit()
         .await
-        .unwrap()
-        .text();
-    audit
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|e| e["seq"].as_u64().unwrap_or(0) > after)
-        .filter(|e| WRITE_VERBS.contains(&e["verb"].as_str().unwrap_or("")))
-        .filter(|e| e["dryRun"] != true)
+        .into_iter()
+        .filter(|e| e.seq > after)
+        .filter(|e| WRITE_VERBS.contains(&e.verb.as_str()))
+        .filter(|e| !e.dry_run)
         .collect()
 }
 
-async fn last_seq(client: &kube::Client) -> u64 {
-    let audit = send(client, Method::GET, "/rekon/audit", &[], "")
-        .await
-        .unwrap()
-        .text();
-    audit
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|e| e["seq"].as_u64())
-        .max()
-        .unwrap_or(0)
+async fn last_seq(emu: &Emulator) -> u64 {
+    emu.audit().await.iter().map(|e| e.seq).max().unwrap_or(0)
 }
 
 fn key(app: &mut App, code: KeyCode) {
@@ -81,8 +68,8 @@ async fn read_only_writes_nothing_through_any_command_or_the_tui() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: old\ndata:\n  a: b\n",
     );
     repo.commit("one");
-    let emu = Emulator::start(&[]);
-    let client = raw_http_client(&emu.url);
+    let emu = Emulator::start();
+    let client = emu.client().await;
     let work = tempfile::tempdir().unwrap();
     let home = work.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
@@ -109,8 +96,9 @@ async fn read_only_writes_nothing_through_any_command_or_the_tui() {
         }
     };
     let with = |extra: &[&str]| -> Vec<String> {
-        ["--server", emu.url.as_str(), "--apps", apps_arg.as_str()]
+        emu.cluster_args()
             .iter()
+            .chain(&["--apps", apps_arg.as_str()])
             .chain(extra.iter())
             .map(|s| s.to_string())
             .collect()
@@ -129,7 +117,7 @@ async fn read_only_writes_nothing_through_any_command_or_the_tui() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop\ndata:\n  mode: slow\n",
     );
     repo.commit("two");
-    let start = last_seq(&client).await;
+    let start = last_seq(&emu).await;
 
     for cmd in [
         vec!["status"],
@@ -197,7 +185,7 @@ async fn read_only_writes_nothing_through_any_command_or_the_tui() {
         .remove(0);
     let engine = runtime::start(EngineOptions {
         apps: vec![application],
-        clusters: vec![rekon::cluster::connect_server(&emu.url).unwrap()],
+        clusters: vec![emu.handle().await],
         sources: Arc::new(Sources::new(cache.path().join("repos"))),
         read_only: true,
         config_ignore: Vec::new(),
@@ -248,7 +236,7 @@ async fn read_only_writes_nothing_through_any_command_or_the_tui() {
     drop(app);
     drop(engine);
 
-    let written = writes_after(&client, start).await;
+    let written = writes_after(&emu, start).await;
     assert!(written.is_empty(), "read-only wrote: {written:#?}");
     // And the cluster still holds what the one real sync left.
     let old = send(

@@ -72,6 +72,8 @@ fn a_signal_while_the_tui_runs_leaves_the_terminal_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
+    // Emulator-only: the terminal is the subject, and `rekon demo` is a TUI with its own
+    // emulator, needing no cluster of the test's.
     let command = isolated(&format!("{} demo", env!("CARGO_BIN_EXE_rekon")), &home);
     let t = around("signal", &command, dir.path());
     wait_until(

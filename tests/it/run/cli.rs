@@ -1,31 +1,27 @@
-//! `rekon run` as a service runs it: the real binary against `rekon emulate`, auto-syncing an
-//! app, logging one line per event, and stopping cleanly on SIGTERM.
+//! `rekon run` as a service runs it: the real binary against a cluster of its own (`rekon
+//! emulate`, or the real control plane), auto-syncing an app, logging one line per event, and
+//! stopping cleanly on SIGTERM.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::support::emulate::Emulator;
+use crate::support::rekon_command;
 use crate::support::sync::Fixture;
 
-fn configmap_exists(url: &str) -> bool {
-    // `rekon emulate` speaks plain HTTP; a GET of the object is enough.
-    let out = Command::new("curl")
-        .args([
-            "-sf",
-            &format!("{url}/api/v1/namespaces/shop/configmaps/settings"),
-        ])
-        .output();
-    match out {
-        Ok(o) => o.status.success(),
-        Err(_) => false,
-    }
+/// Whether the ConfigMap the app syncs exists, asked as the admin.
+async fn configmap_exists(client: &kube::Client) -> bool {
+    let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(client.clone(), "shop");
+    matches!(cms.get_opt("settings").await, Ok(Some(_)))
 }
 
-#[test]
-fn run_auto_syncs_and_stops_cleanly_on_sigterm() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_auto_syncs_and_stops_cleanly_on_sigterm() {
     let Some(repo) = Fixture::new() else { return };
-    if !crate::support::require("curl") || !crate::support::require("kill") {
+    if !crate::support::require("kill") {
         return;
     }
     repo.write(
@@ -33,8 +29,8 @@ fn run_auto_syncs_and_stops_cleanly_on_sigterm() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n",
     );
     repo.commit("fast");
-    let emu = Emulator::start(&[]);
-    let url = emu.url.clone();
+    let emu = Emulator::start();
+    let client = emu.client().await;
     let dir = tempfile::tempdir().unwrap();
     let apps = dir.path().join("apps.yaml");
     std::fs::write(
@@ -45,32 +41,42 @@ fn run_auto_syncs_and_stops_cleanly_on_sigterm() {
         ),
     )
     .unwrap();
-    let mut run = Command::new(env!("CARGO_BIN_EXE_rekon"))
-        .args([
-            "--server",
-            &url,
-            "--apps",
-            apps.to_str().unwrap(),
-            "run",
-            "--refresh",
-            "1s",
-        ])
-        .env("XDG_CACHE_HOME", dir.path())
-        .env("HOME", dir.path())
+    let mut run = rekon_command(dir.path())
+        .args(emu.cluster_args())
+        .args(["--apps", apps.to_str().unwrap(), "run", "--refresh", "1s"])
         .env("NO_COLOR", "1")
-        .env_remove("REKON_LOG")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
 
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !configmap_exists(&url) {
-        assert!(Instant::now() < deadline, "rekon run never synced the app");
-        std::thread::sleep(Duration::from_millis(100));
+    // Its log, line by line, as it comes.
+    let (tx, lines) = mpsc::channel();
+    let stderr = run.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // What it logs before it is stopped (in an order of its own: the status of the app
+    // may be logged before the outcome of its sync).
+    let synced = [
+        "reconciling 1 apps (1 with auto-sync) every 1s",
+        "auto-sync of argocd/shop: OutOfSync at",
+        "sync of argocd/shop Succeeded at",
+        "argocd/shop is Synced and Healthy at",
+    ];
+    let mut log: Vec<String> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !synced.iter().all(|w| log.iter().any(|l| l.contains(w))) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => log.push(line),
+            Err(_) => panic!("rekon run never synced the app:\n{}", log.join("\n")),
+        }
     }
-    // Let it log the outcome, then stop it the way a service manager does.
-    std::thread::sleep(Duration::from_millis(500));
+    assert!(configmap_exists(&client).await, "{}", log.join("\n"));
+    // Stop it the way a service manager does.
     let killed = Command::new("kill")
         .args(["-TERM", &run.id().to_string()])
         .status()
@@ -85,19 +91,13 @@ fn run_auto_syncs_and_stops_cleanly_on_sigterm() {
             Instant::now() < deadline,
             "rekon run did not stop on SIGTERM"
         );
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let mut log = String::new();
-    run.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    reader.join().unwrap();
+    log.extend(lines.try_iter());
+    let log = log.join("\n");
     assert!(status.success(), "exit {status:?}\n{log}");
-    for want in [
-        "reconciling 1 apps (1 with auto-sync) every 1s",
-        "auto-sync of argocd/shop: OutOfSync at",
-        "sync of argocd/shop Succeeded at",
-        "argocd/shop is Synced and Healthy at",
-        "SIGTERM: stopping",
-        "stopped",
-    ] {
+    for want in synced.iter().chain(&["SIGTERM: stopping", "stopped"]) {
         assert!(log.contains(want), "missing {want:?} in\n{log}");
     }
     drop(emu);

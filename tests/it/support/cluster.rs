@@ -81,7 +81,7 @@ impl TestCluster {
     pub fn handle(&self) -> ClusterHandle {
         let server = match &self.backend {
             Backend::Emulated(_) => format!("embedded://{}", self.name),
-            Backend::Real(real) => real.url.clone(),
+            Backend::Real(real) => real.process.url.clone(),
         };
         ClusterHandle {
             name: self.name.clone(),
@@ -95,7 +95,7 @@ impl TestCluster {
     pub fn audit(&self) -> Vec<AuditEntry> {
         match &self.backend {
             Backend::Emulated(cluster) => cluster.audit(),
-            Backend::Real(real) => read_audit_log(&real.audit_log),
+            Backend::Real(real) => real.process.audit(),
         }
     }
 
@@ -106,8 +106,8 @@ impl TestCluster {
                 .write_kubeconfig(path, context)
                 .expect("kubeconfig written"),
             Backend::Real(real) => {
-                let text = std::fs::read_to_string(&real.kubeconfig).unwrap();
-                std::fs::write(path, text.replace("realk8s", context)).unwrap();
+                let text = std::fs::read_to_string(&real.process.kubeconfig).unwrap();
+                std::fs::write(path, text.replace(REAL_CONTEXT, context)).unwrap();
             }
         }
     }
@@ -134,18 +134,26 @@ pub fn real_bin() -> &'static Path {
     })
 }
 
-/// `tests/realk8s`'s control plane as a child process in a folder of its own.
-struct RealCluster {
+/// `tests/realk8s`'s control plane as a child process in a folder of its own (its data,
+/// log, audit log and kubeconfig), stopped on drop. [`TestCluster`] and the `rekon emulate`
+/// stand-in of [`super::emulate::Emulator`] both start it through here.
+pub struct RealProcess {
     child: Child,
-    url: String,
-    kubeconfig: PathBuf,
-    audit_log: PathBuf,
-    client: kube::Client,
+    /// `https://127.0.0.1:<port>`, from its ready line.
+    pub url: String,
+    /// The kubeconfig it wrote: one context, [`REAL_CONTEXT`], with the admin's token.
+    pub kubeconfig: PathBuf,
+    /// The API server's audit log (see [`read_audit_log`]).
+    pub audit_log: PathBuf,
     _dir: tempfile::TempDir,
 }
 
-impl RealCluster {
-    async fn start() -> RealCluster {
+/// The one context in the real cluster's kubeconfig.
+pub const REAL_CONTEXT: &str = "realk8s";
+
+impl RealProcess {
+    /// Starts realk8s and waits for its ready line (a few seconds: this blocks the thread).
+    pub fn start() -> RealProcess {
         let bin = real_bin();
         let dir = tempfile::tempdir().unwrap();
         let kubeconfig = dir.path().join("kubeconfig");
@@ -162,14 +170,10 @@ impl RealCluster {
             .stdout(Stdio::piped())
             .spawn()
             .expect("realk8s starts");
-        let stdout = child.stdout.take().unwrap();
-        let line = tokio::task::spawn_blocking(move || {
-            let mut line = String::new();
-            BufReader::new(stdout).read_line(&mut line).unwrap();
-            line
-        })
-        .await
-        .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let url = line.trim().rsplit(' ').next().unwrap_or("").to_string();
         if !url.starts_with("https://127.0.0.1:") {
             let log = std::fs::read_to_string(dir.path().join("realk8s.log")).unwrap_or_default();
@@ -179,25 +183,44 @@ impl RealCluster {
                 tail.into_iter().rev().collect::<Vec<_>>().join("\n")
             );
         }
-        let client = client_for(&kubeconfig).await;
-        RealCluster {
+        RealProcess {
             child,
             url,
             kubeconfig,
             audit_log,
-            client,
             _dir: dir,
         }
     }
+
+    /// Every request so far but the control plane's own, from the audit log.
+    pub fn audit(&self) -> Vec<AuditEntry> {
+        read_audit_log(&self.audit_log)
+    }
 }
 
-impl Drop for RealCluster {
+impl Drop for RealProcess {
     fn drop(&mut self) {
-        // SIGTERM: realk8s stops kwok and etcd itself within a few seconds.
+        // SIGTERM, never SIGKILL: realk8s stops kwok and etcd itself within a few seconds.
         let _ = Command::new("kill")
             .arg(self.child.id().to_string())
             .status();
         let _ = self.child.wait();
+    }
+}
+
+/// A real control plane and an admin client for it.
+struct RealCluster {
+    process: RealProcess,
+    client: kube::Client,
+}
+
+impl RealCluster {
+    async fn start() -> RealCluster {
+        let process = tokio::task::spawn_blocking(RealProcess::start)
+            .await
+            .unwrap();
+        let client = client_for(&process.kubeconfig).await;
+        RealCluster { process, client }
     }
 }
 
@@ -208,6 +231,26 @@ pub async fn client_for(kubeconfig: &Path) -> kube::Client {
         .await
         .expect("kubeconfig resolves");
     kube::Client::try_from(config).expect("client builds")
+}
+
+/// Waits until the cluster serves `reference`'s kind (its `apiVersion` and `kind`, as
+/// discovery shows them). The emulator serves a CRD's kind as soon as the CRD is created; a
+/// real API server only once the CRD is established, a moment later.
+pub async fn wait_served(cluster: &impl ClusterAccess, reference: &Value) {
+    let api_version = reference["apiVersion"].as_str().unwrap_or_default();
+    let kind = reference["kind"].as_str().unwrap_or_default();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let catalog = rekon::cluster::ApiCatalog::discover(&cluster.admin()).await;
+        if catalog.is_ok_and(|c| c.resolve(api_version, kind).is_some()) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never served: {reference}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// The API server's audit log (JSON lines, one per finished request) as the emulator's
@@ -240,7 +283,12 @@ fn audit_entry(seq: u64, event: &Value) -> AuditEntry {
         namespace: text(&object["namespace"]),
         name: text(&object["name"]),
         field_manager: param("fieldManager").unwrap_or_default(),
-        dry_run: param("dryRun").is_some_and(|v| v == "All"),
+        // A delete carries `dryRun` in its body (DeleteOptions), which the audit log holds
+        // as `requestObject` when its policy logs deletes at level Request.
+        dry_run: param("dryRun").is_some_and(|v| v == "All")
+            || event["requestObject"]["dryRun"]
+                .as_array()
+                .is_some_and(|modes| modes.iter().any(|m| m == "All")),
         code: event["responseStatus"]["code"].as_u64().unwrap_or(0) as u16,
     }
 }

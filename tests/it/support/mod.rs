@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests, one module per kind of help: Git fixtures
-//! (`source`), embedded clusters with an engine (`engine`, `sync`, `integrations`),
-//! `rekon emulate` as a child process (`emulate`), raw HTTP and rekon's limits
+//! (`source`), the test's cluster, emulated or real (`cluster`), clusters with an engine
+//! (`engine`, `sync`, `integrations`), a cluster as a child process, `rekon emulate` or the
+//! real control plane (`emulate`), raw HTTP and rekon's limits
 //! (`reliability`), the TUI on a test backend (`tui`) and in tmux (`tmux`), and the soak
 //! harness (`soak`, shared with `cargo bench --bench soak`); [`rekon_command`] runs the
 //! binary in a private home.
@@ -17,15 +18,18 @@ pub mod sync;
 pub mod tmux;
 pub mod tui;
 
-use std::path::Path;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The `rekon` binary as a user on a fresh machine runs it: `home` is its HOME, cache and
-/// config folder, and the test's own `$KUBECONFIG`, `RUST_BACKTRACE` and `REKON_LOG` do not
-/// leak in.
+/// config folder, the test's own `$KUBECONFIG`, `RUST_BACKTRACE` and `REKON_LOG` do not
+/// leak in, and its `PATH` is [`tool_path`] (the real tier's kubectl, kustomize and helm
+/// first under `REKON_TEST_CLUSTER=real`).
 pub fn rekon_command(home: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_rekon"));
     command
+        .env("PATH", tool_path())
         .env("HOME", home)
         .env("XDG_CACHE_HOME", home)
         .env("XDG_CONFIG_HOME", home)
@@ -33,6 +37,31 @@ pub fn rekon_command(home: &Path) -> Command {
         .env_remove("RUST_BACKTRACE")
         .env_remove("REKON_LOG");
     command
+}
+
+/// The `PATH` that child `rekon` processes get. rekon finds kubectl, kustomize and helm on
+/// `PATH` (`rekon::source::Tools::from_env`), so under `REKON_TEST_CLUSTER=real` the folder
+/// of the real tier's builds ([`cluster::real_bin`]) comes first: rekon renders and talks
+/// through the pinned tools of the real tier, never the machine's. Otherwise the test's own
+/// `PATH`, unchanged.
+pub fn tool_path() -> OsString {
+    let own = std::env::var_os("PATH").unwrap_or_default();
+    if cluster::flavor() != cluster::Flavor::Real {
+        return own;
+    }
+    let dirs =
+        std::iter::once(cluster::real_bin().to_path_buf()).chain(std::env::split_paths(&own));
+    std::env::join_paths(dirs).expect("PATH entries without separators")
+}
+
+/// The kubectl a test drives: under `REKON_TEST_CLUSTER=real` the one built from
+/// `k8s.io/kubectl` by tests/realk8s (never `PATH`'s), otherwise `PATH`'s; `None` (the test
+/// skips, or fails under `CI=true`, as [`require`]) when the emulator tier finds none.
+pub fn kubectl() -> Option<PathBuf> {
+    if cluster::flavor() == cluster::Flavor::Real {
+        return Some(cluster::real_bin().join("kubectl"));
+    }
+    require("kubectl").then(|| PathBuf::from("kubectl"))
 }
 
 /// Whether `program` is on `PATH`, without a word when it is not.

@@ -11,8 +11,9 @@ use http::{Method, Request};
 use http_body_util::BodyExt;
 use kube::client::Body;
 use rekon::cluster::{ClusterHandle, Resilience};
-use rekon_emulator::Cluster;
 use serde_json::Value;
+
+use super::cluster::ClusterAccess;
 
 /// Runs the `rekon` binary with a private cache and home, no `$KUBECONFIG`.
 pub fn rekon(args: &[&str], home: &Path) -> Output {
@@ -70,9 +71,10 @@ pub async fn send(
     })
 }
 
-/// The engine's handle on an in-process cluster, through rekon's timeouts and retries.
-pub fn handle(cluster: &Cluster, limits: Resilience) -> ClusterHandle {
-    rekon::cluster::in_process("test", "embedded://test", cluster.client(), limits)
+/// The engine's handle on a test's cluster (a [`super::cluster::TestCluster`] or the
+/// emulator taken directly), through rekon's timeouts and retries.
+pub fn handle(cluster: &impl ClusterAccess, limits: Resilience) -> ClusterHandle {
+    rekon::cluster::in_process("test", "embedded://test", cluster.admin(), limits)
 }
 
 /// Short limits for tests: a request that does not answer fails after `timeout`.

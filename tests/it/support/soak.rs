@@ -1,5 +1,6 @@
 //! The soak harness shared by `cargo bench --bench soak` (30 minutes) and the short run in
-//! the test suite: `rekon emulate`, a Git repository of apps that auto-sync and self-heal,
+//! the test suite: a cluster of its own ([`Emulator`]: `rekon emulate`, or the real control
+//! plane under `REKON_TEST_CLUSTER=real`), a Git repository of apps that auto-sync and self-heal,
 //! `rekon run` and the TUI (in tmux) against them, and constant churn — deployments scaled
 //! and restarted, pods deleted, ConfigMaps edited by hand, a commit every so often. It
 //! samples both processes' resident memory (and its anonymous part: heap and stacks) and
@@ -20,8 +21,8 @@ use kube::client::Body;
 use serde_json::{Value, json};
 
 use super::emulate::Emulator;
-use super::on_path;
 use super::tmux::Tmux;
+use super::{on_path, rekon_command, tool_path};
 
 /// How long and how hard to soak.
 #[derive(Debug, Clone)]
@@ -421,15 +422,12 @@ async fn cluster_right(
 }
 
 /// Whether `rekon status` (a fresh engine) sees every app Synced and Healthy.
-fn status_right(url: &str, apps_path: &Path, home: &Path) -> Result<(), String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_rekon"))
-        .args(["--server", url, "--apps"])
+fn status_right(cluster_args: &[String], apps_path: &Path, home: &Path) -> Result<(), String> {
+    let out = rekon_command(home)
+        .args(cluster_args)
+        .arg("--apps")
         .arg(apps_path)
         .args(["status", "-o", "json"])
-        .env("HOME", home)
-        .env("XDG_CACHE_HOME", home)
-        .env("XDG_CONFIG_HOME", home)
-        .env_remove("KUBECONFIG")
         .output()
         .map_err(|e| e.to_string())?;
     let v: Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("status: {e}"))?;
@@ -477,22 +475,17 @@ pub async fn soak(opts: SoakOptions) -> SoakReport {
     let apps_path = work.path().join("apps.yaml");
     apps_file(&apps_path, &repo, opts.apps);
 
-    // The emulator, fast simulated time so rollouts take moments.
+    // The emulator runs simulated time fast so rollouts take moments (kwok's are quick too).
     let emu = Emulator::start_quiet();
-    let url = emu.url.clone();
-    let mut config = kube::Config::new(url.parse().expect("the emulator's URL"));
-    config.default_retry = false;
-    let client = kube::Client::try_from(config).expect("a client");
+    let cluster_args: Vec<String> = emu.cluster_args().map(str::to_string).to_vec();
+    let client = emu.client().await;
 
     let refresh = format!("{}s", opts.refresh.as_secs().max(1));
-    let run = Command::new(env!("CARGO_BIN_EXE_rekon"))
-        .args(["--server", &url, "--apps"])
+    let run = rekon_command(&home)
+        .args(&cluster_args)
+        .arg("--apps")
         .arg(&apps_path)
         .args(["run", "--refresh", &refresh])
-        .env("HOME", &home)
-        .env("XDG_CACHE_HOME", &home)
-        .env("XDG_CONFIG_HOME", &home)
-        .env_remove("KUBECONFIG")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(work.path().join("run.log")).unwrap())
         .spawn()
@@ -505,10 +498,12 @@ pub async fn soak(opts: SoakOptions) -> SoakReport {
     let pid_file = work.path().join("tui.pid");
     let tmux = tui_ran.then(|| {
         let command = format!(
-            "sh -c 'echo $$ > {pid}; exec env HOME={h} XDG_CACHE_HOME={h} XDG_CONFIG_HOME={h} TERM=xterm-256color {bin} --server {url} --apps {apps}'",
+            "sh -c 'echo $$ > {pid}; exec env PATH=\"{path}\" HOME={h} XDG_CACHE_HOME={h} XDG_CONFIG_HOME={h} TERM=xterm-256color {bin} {cluster} --apps {apps}'",
             pid = pid_file.display(),
+            path = tool_path().to_string_lossy(),
             h = home.display(),
             bin = env!("CARGO_BIN_EXE_rekon"),
+            cluster = cluster_args.join(" "),
             apps = apps_path.display()
         );
         Tmux::start("soak", (200, 50), &command)
@@ -598,8 +593,9 @@ pub async fn soak(opts: SoakOptions) -> SoakReport {
         };
         let status = match (&cluster, &tui) {
             (Ok(()), Ok(())) => {
-                let (url, apps_path, home) = (url.clone(), apps_path.clone(), home.clone());
-                tokio::task::spawn_blocking(move || status_right(&url, &apps_path, &home))
+                let (args, apps_path, home) =
+                    (cluster_args.clone(), apps_path.clone(), home.clone());
+                tokio::task::spawn_blocking(move || status_right(&args, &apps_path, &home))
                     .await
                     .unwrap_or_else(|e| Err(e.to_string()))
             }

@@ -138,10 +138,11 @@ pub fn wait_until(
 }
 
 /// `command` with HOME, the XDG folders and TERM set so the program under test sees none of
-/// the user's configuration or cache.
+/// the user's configuration or cache, and `PATH` as [`super::rekon_command`] sets it.
 pub fn isolated(command: &str, home: &Path) -> String {
     format!(
-        "env HOME={h} XDG_CONFIG_HOME={h}/config XDG_CACHE_HOME={h}/cache TERM=xterm-256color {command}",
+        "env PATH=\"{path}\" HOME={h} XDG_CONFIG_HOME={h}/config XDG_CACHE_HOME={h}/cache TERM=xterm-256color {command}",
+        path = super::tool_path().to_string_lossy(),
         h = home.display()
     )
 }

@@ -29,7 +29,7 @@ impl Cli {
         )
         .unwrap();
         Cli {
-            emu: Emulator::start(&[]),
+            emu: Emulator::start(),
             apps,
             cache: dir.path().join("cache"),
             _dir: dir,

@@ -1,9 +1,15 @@
-//! End to end: the real `rekon demo` in a real terminal (tmux). Its first screen shows every
-//! state at once; driven by keys like a user: open the OutOfSync app, look at its diff, sync
-//! it, and wait until it is Synced and Healthy.
+//! End to end: the real `rekon` in a real terminal (tmux), driven by keys like a user. `rekon
+//! demo` first (emulator-only by nature: the demo is the emulator with simulated Argo CD and
+//! Flux controllers and a scripted story): its first screen shows every state at once; open
+//! the OutOfSync app, look at its diff, sync it, and wait until it is Synced and Healthy.
+//! Then the same story with `rekon` against the test's cluster (the emulator or, under
+//! `REKON_TEST_CLUSTER=real`, the real control plane) and an apps file.
 
 use std::time::{Duration, Instant};
 
+use crate::support::emulate::Emulator;
+use crate::support::rekon_command;
+use crate::support::source::Fixture;
 use crate::support::tmux::{Tmux, isolated, row};
 
 /// What the first screen must show, row by row: the app and the words its row has.
@@ -47,6 +53,7 @@ fn the_demos_first_screen_shows_every_state_at_once() {
         return;
     }
     let home = tempfile::tempdir().unwrap();
+    // Emulator-only: `rekon demo` is the emulator, its simulated controllers and its story.
     // Wide enough for the whole message column.
     let t = Tmux::start(
         "first-screen",
@@ -70,6 +77,7 @@ fn open_the_drifted_app_see_its_diff_sync_it_and_watch_it_turn_synced_and_health
         return;
     }
     let home = tempfile::tempdir().unwrap();
+    // Emulator-only: `rekon demo` is the emulator, its simulated controllers and its story.
     let t = Tmux::start(
         "e2e",
         (140, 40),
@@ -126,6 +134,111 @@ fn open_the_drifted_app_see_its_diff_sync_it_and_watch_it_turn_synced_and_health
     );
 
     // q quits and the program is gone (the terminal restored by the program itself).
+    t.keys(&["Escape", "q"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while t.alive() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(!t.alive(), "rekon did not quit on q");
+}
+
+/// The `shop` app at `image` with `mode` in its ConfigMap.
+fn shop(repo: &Fixture, image: &str, mode: &str) -> String {
+    repo.write(
+        "shop/deploy.yaml",
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      containers: [{{name: web, image: \"{image}\"}}]\n"
+        ),
+    );
+    repo.write(
+        "shop/cm.yaml",
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: {mode}\n"
+        ),
+    );
+    repo.commit(mode)
+}
+
+/// The apps-table row of `app` (any destination).
+fn app_row<'a>(screen: &'a str, app: &str) -> Option<&'a str> {
+    screen.lines().find(|l| {
+        l.trim_start_matches(['│', '▶', ' '])
+            .starts_with(&format!("{app} "))
+    })
+}
+
+#[test]
+fn against_the_cluster_open_the_drifted_app_see_its_diff_sync_it_and_watch_it_turn_healthy() {
+    if !Tmux::available() {
+        return;
+    }
+    let Some(repo) = Fixture::new() else { return };
+    shop(&repo, "nginx:1.27", "fast");
+    let emu = Emulator::start();
+    let home = tempfile::tempdir().unwrap();
+    let apps = home.path().join("apps.yaml");
+    std::fs::write(
+        &apps,
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: shop, namespace: argocd}}\nspec:\n  source: {{repoURL: {}, path: shop}}\n  destination: {{server: https://kubernetes.default.svc, namespace: shop}}\n  syncPolicy: {{syncOptions: [CreateNamespace=true]}}\n",
+            repo.path.display()
+        ),
+    )
+    .unwrap();
+    let apps = apps.to_str().unwrap();
+    // Deployed at the first commit; Git has moved on since.
+    let out = rekon_command(home.path())
+        .args(emu.cluster_args())
+        .args(["--apps", apps, "sync", "shop"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    shop(&repo, "nginx:1.28", "slow");
+
+    let t = Tmux::start(
+        "e2e-cluster",
+        (140, 40),
+        &isolated(
+            &format!(
+                "{} {} --apps {apps}",
+                env!("CARGO_BIN_EXE_rekon"),
+                emu.cluster_args().join(" ")
+            ),
+            home.path(),
+        ),
+    );
+    t.wait_for("shop OutOfSync", |s| {
+        app_row(s, "shop").is_some_and(|r| r.contains("OutOfSync"))
+    });
+    t.keys(&["Enter"]);
+    t.wait_for("the app's tree", |s| s.contains("Application shop"));
+    t.keys(&["d"]);
+    let diff = t.wait_for("the diff", |s| s.contains("Changed ("));
+    assert!(
+        diff.contains("Deployment") && diff.contains("ConfigMap"),
+        "{diff}"
+    );
+    t.keys(&["Escape"]);
+    t.wait_for("back in the tree", |s| {
+        s.contains("Application shop") && !s.contains("Changed (")
+    });
+    t.keys(&["s"]);
+    t.wait_for("the plan", |s| s.contains("Plan:"));
+    t.keys(&["Enter"]);
+    t.wait_for("the confirmation", |s| s.contains("to confirm"));
+    t.keys(&["y"]);
+    t.wait_for("the sync to succeed", |s| s.contains("Sync succeeded"));
+    t.keys(&["Enter", "Escape"]);
+    t.wait_for("shop Synced and Healthy", |s| {
+        app_row(s, "shop").is_some_and(|r| {
+            r.contains("Synced") && !r.contains("OutOfSync") && r.contains("Healthy")
+        })
+    });
+
     t.keys(&["Escape", "q"]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while t.alive() && Instant::now() < deadline {
