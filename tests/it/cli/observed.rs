@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Output;
 
-use crate::support::integrations::{get, last_seq, put, writes_after};
+use crate::support::flux::FluxWorld;
+use crate::support::integrations::{ClusterAccess, get, last_seq, put, writes_after};
 use crate::support::rekon_command;
 use rekon::integrations::crds;
 use rekon_emulator::{Cluster, ClusterOptions};
@@ -112,7 +113,7 @@ async fn flux_cluster() -> (Cluster, String, tempfile::TempDir) {
     (c, url, home)
 }
 
-async fn kustomization(c: &Cluster, name: &str) -> Value {
+async fn kustomization(c: &impl ClusterAccess, name: &str) -> Value {
     get(
         c,
         "kustomize.toolkit.fluxcd.io/v1",
@@ -124,7 +125,7 @@ async fn kustomization(c: &Cluster, name: &str) -> Value {
 }
 
 /// The (resource, name) of every patch rekon wrote after audit entry `seq`.
-fn patches_after(c: &Cluster, seq: u64) -> Vec<(String, String)> {
+fn patches_after(c: &impl ClusterAccess, seq: u64) -> Vec<(String, String)> {
     writes_after(c, seq)
         .into_iter()
         .filter(|e| e.field_manager == "rekon")
@@ -165,35 +166,35 @@ fn ok(out: &Output) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconcile_suspend_and_resume_as_the_flux_cli_does() {
-    let (c, url, home) = flux_cluster().await;
+    let Some(w) = FluxWorld::start().await else {
+        return;
+    };
+    let c = &w.cluster;
+    let home = tempfile::tempdir().unwrap();
     let home = home.path();
-    let server = ["--server", url.as_str()];
-    let with = |rest: &[&'static str]| -> Vec<String> {
-        server
+    let kubeconfig = home.join("kubeconfig");
+    c.write_kubeconfig(&kubeconfig, "staging");
+    let with = |rest: &[&str]| -> Vec<String> {
+        ["--kubeconfig", kubeconfig.to_str().unwrap()]
             .iter()
+            .chain(rest)
             .map(|s| s.to_string())
-            .chain(rest.iter().map(|s| s.to_string()))
             .collect()
     };
+    let applied = format!("Applied revision: main@sha1:{}", w.sha);
 
     // Reconcile: one patch of the requestedAt annotation, then Flux's Ready message.
-    let seq = last_seq(&c);
-    let cmd = with(&["reconcile", "flux-ks:flux-system/apps"]);
-    let out = run(&cmd, home).await;
+    let seq = last_seq(c);
+    let out = run(&with(&["reconcile", "flux-ks:flux-system/apps"]), home).await;
     let stdout = ok(&out);
     assert!(
         stdout.starts_with("✔ reconciled flux-ks:flux-system/apps@"),
         "{stdout}"
     );
-    assert!(
-        stdout
-            .trim_end()
-            .ends_with(&format!("Applied revision: main@sha1:{SHA}")),
-        "{stdout}"
-    );
+    assert!(stdout.trim_end().ends_with(&applied), "{stdout}");
     assert!(text(&out.stderr).contains("► asking Flux to reconcile flux-ks:flux-system/apps@"));
-    assert_eq!(patches_after(&c, seq), [pair("kustomizations", "apps")]);
-    let obj = kustomization(&c, "apps").await;
+    assert_eq!(patches_after(c, seq), [pair("kustomizations", "apps")]);
+    let obj = kustomization(c, "apps").await;
     let token = obj["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"]
         .as_str()
         .unwrap()
@@ -205,11 +206,11 @@ async fn reconcile_suspend_and_resume_as_the_flux_cli_does() {
     assert_eq!(obj["status"]["lastHandledReconcileAt"], token.as_str());
 
     // With its source: the GitRepository first, then the Kustomization.
-    let seq = last_seq(&c);
+    let seq = last_seq(c);
     let cmd = with(&["reconcile", "flux-ks:flux-system/apps", "--with-source"]);
     ok(&run(&cmd, home).await);
     assert_eq!(
-        patches_after(&c, seq),
+        patches_after(c, seq),
         [
             pair("gitrepositories", "platform"),
             pair("kustomizations", "apps")
@@ -217,21 +218,19 @@ async fn reconcile_suspend_and_resume_as_the_flux_cli_does() {
     );
 
     // Suspend: spec.suspend, nothing else.
-    let seq = last_seq(&c);
-    let cmd = with(&["suspend", "flux-ks:flux-system/apps"]);
-    let stdout = ok(&run(&cmd, home).await);
+    let seq = last_seq(c);
+    let stdout = ok(&run(&with(&["suspend", "flux-ks:flux-system/apps"]), home).await);
     assert!(
         stdout.starts_with("✔ flux-ks:flux-system/apps@"),
         "{stdout}"
     );
     assert!(stdout.trim_end().ends_with("suspended"), "{stdout}");
-    assert_eq!(patches_after(&c, seq), [pair("kustomizations", "apps")]);
-    assert_eq!(kustomization(&c, "apps").await["spec"]["suspend"], true);
+    assert_eq!(patches_after(c, seq), [pair("kustomizations", "apps")]);
+    assert_eq!(kustomization(c, "apps").await["spec"]["suspend"], true);
 
     // Refused while suspended, with the reason, and nothing written.
-    let seq = last_seq(&c);
-    let cmd = with(&["reconcile", "flux-ks:flux-system/apps"]);
-    let line = refused(&run(&cmd, home).await);
+    let seq = last_seq(c);
+    let line = refused(&run(&with(&["reconcile", "flux-ks:flux-system/apps"]), home).await);
     assert!(
         line.ends_with(
             "flux-ks:flux-system/apps is suspended (spec.suspend: true): resume it first"
@@ -242,28 +241,40 @@ async fn reconcile_suspend_and_resume_as_the_flux_cli_does() {
         line.starts_with("rekon: could not reconcile flux-ks:flux-system/apps@"),
         "{line}"
     );
-    assert!(patches_after(&c, seq).is_empty());
+    assert!(patches_after(c, seq).is_empty());
 
     // Read-only refuses before writing.
     let cmd = with(&["--read-only", "resume", "flux-ks:flux-system/apps"]);
     let line = refused(&run(&cmd, home).await);
     assert!(line.contains("read-only"), "{line}");
-    assert!(patches_after(&c, seq).is_empty());
+    assert!(patches_after(c, seq).is_empty());
 
     // Resume: spec.suspend false and a reconcile request in one patch; waits for Ready.
-    let cmd = with(&["resume", "flux-ks:flux-system/apps"]);
-    let stdout = ok(&run(&cmd, home).await);
+    let stdout = ok(&run(&with(&["resume", "flux-ks:flux-system/apps"]), home).await);
     assert!(
         stdout.starts_with("✔ resumed flux-ks:flux-system/apps@"),
         "{stdout}"
     );
-    assert_eq!(patches_after(&c, seq), [pair("kustomizations", "apps")]);
-    let obj = kustomization(&c, "apps").await;
+    assert_eq!(patches_after(c, seq), [pair("kustomizations", "apps")]);
+    let obj = kustomization(c, "apps").await;
     assert_eq!(obj["spec"]["suspend"], false);
-    assert_ne!(
-        obj["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"],
-        token.as_str()
-    );
+    let new_token = obj["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"].as_str();
+    assert_ne!(new_token, Some(token.as_str()));
+    assert_eq!(obj["status"]["lastHandledReconcileAt"].as_str(), new_token);
+
+    // The graph of what Flux reconciled.
+    let graph = ok(&run(&with(&["graph"]), home).await);
+    for want in [
+        "Kustomization/flux-system/infra (Healthy)".to_string(),
+        "Kustomization/flux-system/apps (Healthy)".into(),
+        "  ← source GitRepository/flux-system/platform".into(),
+        "  → depends on Kustomization/flux-system/infra".into(),
+        "  ▸ applies Kustomization/flux-system/apps".into(),
+        format!("{} — 1 objects", &w.sha[..12]),
+        format!("{} — 3 objects", &w.sha[..12]),
+    ] {
+        assert!(graph.contains(&want), "missing {want:?}:\n{graph}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

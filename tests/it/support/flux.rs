@@ -272,6 +272,8 @@ impl FluxWorld {
         let sha = repo.commit("platform");
         let cluster = TestCluster::start(rekon_emulator::ClusterOptions {
             name: "staging".into(),
+            // On loopback, so the `rekon` binary can reach it too.
+            listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
             controllers: true,
             speed: 20.0,
             ..Default::default()
