@@ -33,7 +33,8 @@ fn text(bytes: &[u8]) -> String {
 /// two Kustomizations (`apps` depends on `infra`, whose inventory holds `apps`), the
 /// exporter Deployment `apps` applied, and an image policy the exporter lags behind.
 async fn flux_cluster() -> (Cluster, String, tempfile::TempDir) {
-    // Emulator-only: the simulated Flux controllers answer reconcile, suspend and resume.
+    // Emulator-only: the ImagePolicy's status is seeded (the real tier runs no image
+    // automation controllers); the other Flux commands run on both flavours over FluxWorld.
     let c = Cluster::start(ClusterOptions {
         name: "prod".into(),
         listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
@@ -164,21 +165,28 @@ fn ok(out: &Output) -> String {
     text(&out.stdout)
 }
 
+/// The platform of [`FluxWorld`] (real Flux on a real cluster), a private home and the
+/// arguments that point `rekon` at the cluster (a kubeconfig whose context is its name).
+async fn flux_world() -> Option<(FluxWorld, tempfile::TempDir, Vec<String>)> {
+    let w = FluxWorld::start().await?;
+    let home = tempfile::tempdir().unwrap();
+    let kubeconfig = home.path().join("kubeconfig");
+    w.cluster.write_kubeconfig(&kubeconfig, w.cluster.name());
+    let args = vec!["--kubeconfig".to_string(), kubeconfig.display().to_string()];
+    Some((w, home, args))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconcile_suspend_and_resume_as_the_flux_cli_does() {
-    let Some(w) = FluxWorld::start().await else {
+    let Some((w, home, args)) = flux_world().await else {
         return;
     };
     let c = &w.cluster;
-    let home = tempfile::tempdir().unwrap();
     let home = home.path();
-    let kubeconfig = home.join("kubeconfig");
-    c.write_kubeconfig(&kubeconfig, "staging");
     let with = |rest: &[&str]| -> Vec<String> {
-        ["--kubeconfig", kubeconfig.to_str().unwrap()]
-            .iter()
-            .chain(rest)
-            .map(|s| s.to_string())
+        args.iter()
+            .cloned()
+            .chain(rest.iter().map(|s| s.to_string()))
             .collect()
     };
     let applied = format!("Applied revision: main@sha1:{}", w.sha);
@@ -279,9 +287,12 @@ async fn reconcile_suspend_and_resume_as_the_flux_cli_does() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flux_commands_refuse_what_is_not_a_flux_app() {
-    let (c, url, home) = flux_cluster().await;
+    let Some((w, home, args)) = flux_world().await else {
+        return;
+    };
+    let c = &w.cluster;
     let home = home.path();
-    let seq = last_seq(&c);
+    let seq = last_seq(c);
     let cases: [(&[&str], &str); 4] = [
         (
             &["reconcile", "argocd:argocd/edge"],
@@ -298,12 +309,12 @@ async fn flux_commands_refuse_what_is_not_a_flux_app() {
         ),
     ];
     for (rest, want) in cases {
-        let mut cmd = vec!["--server", url.as_str()];
-        cmd.extend_from_slice(rest);
+        let mut cmd = args.clone();
+        cmd.extend(rest.iter().map(|s| s.to_string()));
         let line = refused(&run(&cmd, home).await);
         assert!(line.contains(want), "{rest:?}: {line}");
     }
-    assert!(patches_after(&c, seq).is_empty());
+    assert!(patches_after(c, seq).is_empty());
     // Without a cluster: one line, exit 2.
     let line = refused(&run(&["--server", "http://127.0.0.1:9", "graph"], home).await);
     assert!(line.contains("127.0.0.1:9"), "{line}");
@@ -368,16 +379,16 @@ async fn graph_and_images_for_people_and_scripts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_of_a_flux_app_is_reconcile_with_its_source() {
-    let (c, url, home) = flux_cluster().await;
+    let Some((w, home, args)) = flux_world().await else {
+        return;
+    };
+    let c = &w.cluster;
     let home = home.path();
-    let server = url.as_str();
 
-    let seq = last_seq(&c);
-    let out = run(
-        &["--server", server, "sync", "flux-ks:flux-system/apps"],
-        home,
-    )
-    .await;
+    let seq = last_seq(c);
+    let mut cmd = args.clone();
+    cmd.extend(["sync", "flux-ks:flux-system/apps"].map(String::from));
+    let out = run(&cmd, home).await;
     let stdout = ok(&out);
     assert!(
         stdout.starts_with("✔ reconciled flux-ks:flux-system/apps@"),
@@ -386,11 +397,11 @@ async fn sync_of_a_flux_app_is_reconcile_with_its_source() {
     assert!(
         stdout
             .trim_end()
-            .ends_with(&format!("Applied revision: main@sha1:{SHA}")),
+            .ends_with(&format!("Applied revision: main@sha1:{}", w.sha)),
         "{stdout}"
     );
     assert_eq!(
-        patches_after(&c, seq),
+        patches_after(c, seq),
         [
             pair("gitrepositories", "platform"),
             pair("kustomizations", "apps")
@@ -398,15 +409,16 @@ async fn sync_of_a_flux_app_is_reconcile_with_its_source() {
     );
 
     // The flags Flux has no counterpart for are refused, by name, before anything is written.
-    let seq = last_seq(&c);
+    let seq = last_seq(c);
     for (flag, extra) in [
         ("--prune", None),
         ("--revision", Some("main")),
         ("--resource", Some("apps:Deployment:monitoring/exporter")),
         ("--force", None),
     ] {
-        let mut cmd = vec!["--server", server, "sync", "flux-ks:flux-system/apps", flag];
-        cmd.extend(extra);
+        let mut cmd = args.clone();
+        cmd.extend(["sync", "flux-ks:flux-system/apps", flag].map(String::from));
+        cmd.extend(extra.map(String::from));
         let line = refused(&run(&cmd, home).await);
         assert!(
             line.starts_with(&format!(
@@ -415,5 +427,5 @@ async fn sync_of_a_flux_app_is_reconcile_with_its_source() {
             "{line}"
         );
     }
-    assert!(patches_after(&c, seq).is_empty());
+    assert!(patches_after(c, seq).is_empty());
 }
