@@ -84,7 +84,9 @@ pub fn status(obj: &Value) -> FluxStatus {
         .and_then(|c| str_at(c, "/reason"))
         .unwrap_or("")
         .to_string();
-    let message = match ready.map(|c| str_at(c, "/message").unwrap_or("")) {
+    // kustomize-controller ends an apply error's message with a newline: trimmed, so it
+    // stays one line in the CLI's refusals and the TUI's status line.
+    let message = match ready.map(|c| str_at(c, "/message").unwrap_or("").trim()) {
         Some(m) if !m.is_empty() => m.to_string(),
         Some(_) => reason.clone(),
         None => "waiting to be reconciled".to_string(),
@@ -541,6 +543,13 @@ mod tests {
             "main@sha1:0123456789abcdef0123456789abcdef01234567"
         );
         assert_eq!(status(&ks("False", "BuildFailed")).health, Health::Degraded);
+        let mut failed = ks("False", "ReconciliationFailed");
+        failed["status"]["conditions"][0]["message"] =
+            json!("Deployment/apps/web dry-run failed (Invalid): spec.selector: Required value\n");
+        assert_eq!(
+            status(&failed).message,
+            "Deployment/apps/web dry-run failed (Invalid): spec.selector: Required value"
+        );
         assert_eq!(
             status(&ks("False", "DependencyNotReady")).health,
             Health::Progressing

@@ -534,3 +534,76 @@ async fn diff_renders_the_kustomization_path_at_the_source_revision() {
     .unwrap_err();
     assert!(err.contains("HelmReleases are not supported"), "{err}");
 }
+
+#[tokio::test]
+async fn a_failed_reconcile_says_what_flux_reported() {
+    let Some(w) = FluxWorld::start().await else {
+        return;
+    };
+    let c = &w.cluster;
+    // apps' next revision cannot be applied: on a real cluster a Deployment the API server
+    // rejects; on the emulator, whose simulated controller applies nothing, an inventory
+    // naming an object that is not there.
+    w.repo.write(
+        "apps/broken.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: broken\n  namespace: monitoring\nspec:\n  replicas: 1\n",
+    );
+    let sha = w.publish("a broken Deployment").await;
+    if !c.is_real() {
+        let mut apps = kustomization_now(c, "apps").await;
+        apps["status"]["inventory"]["entries"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"id": "monitoring_broken_apps_Deployment", "v": "v1"}));
+        apps["metadata"] = json!({"name": "apps", "namespace": "flux-system"});
+        put(c, apps, "kustomize-controller").await;
+    }
+    let (engine, _cache) = world_engine(&w);
+    wait_for(&engine, "apps", |s| {
+        find(s, "flux-ks:flux-system/apps").is_some()
+    })
+    .await;
+    let err = ask(&engine, |reply| {
+        EngineCommand::Observed(ObservedCommand::Reconcile {
+            app: "flux-ks:flux-system/apps".into(),
+            with_source: true,
+            reply: Some(reply),
+        })
+    })
+    .await
+    .unwrap_err();
+    let obj = kustomization_now(c, "apps").await;
+    let ready = obj["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Ready")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (ready["status"].as_str(), ready["reason"].as_str()),
+        (Some("False"), Some("ReconciliationFailed"))
+    );
+    // Trimmed: kustomize-controller ends an apply error with a newline.
+    let message = ready["message"].as_str().unwrap().trim_end();
+    assert!(message.contains("broken"), "{message}");
+    assert_eq!(err, format!("Kustomization/flux-system/apps: {message}"));
+    // The row: Degraded, behind its source, the reason as a condition.
+    let snap = wait_for(&engine, "apps Degraded", |s| {
+        find(s, "flux-ks:flux-system/apps").is_some_and(|a| a.health == Health::Degraded)
+    })
+    .await;
+    let apps = find(&snap, "flux-ks:flux-system/apps").unwrap();
+    assert_eq!(apps.sync, SyncStatus::OutOfSync);
+    assert_eq!(apps.revision.as_deref(), Some(w.sha.as_str()));
+    assert_ne!(w.sha, sha);
+    let conditions: Vec<(&str, &str)> = apps
+        .detail
+        .as_ref()
+        .unwrap()
+        .conditions
+        .iter()
+        .map(|c| (c.kind.as_str(), c.message.as_str()))
+        .collect();
+    assert_eq!(conditions, [("ReconciliationFailed", message)]);
+}
