@@ -227,6 +227,9 @@ mod tests {
             Location::Remote("https://user:tok@github.com/acme/gitops.git/".into())
         );
         assert_eq!(https.display, "https://github.com/acme/gitops.git");
+        // An in-cluster Git server, as Flux's GitRepositories often name one.
+        let http = RepoUrl::parse("http://gitea.git.svc:3000/acme/gitops.git", true).unwrap();
+        assert!(matches!(http.location, Location::Remote(_)));
         let scp = RepoUrl::parse("git@github.com:acme/gitops.git", true).unwrap();
         assert!(matches!(scp.location, Location::Remote(_)));
         assert_eq!(scp.display, "git@github.com:acme/gitops.git");
