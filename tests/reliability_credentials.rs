@@ -193,6 +193,7 @@ fn only_https_ssh_file_and_local_repositories_are_accepted() {
     let sources = Sources::new(dir.path().join("repos"));
     for url in [
         "ftp://example.com/repo.git",
+        // Plain HTTP only to this machine (localhost), where nothing crosses the network.
         "http://example.com/repo.git",
         "git://example.com/repo.git",
         "ext::sh -c touch% /tmp/pwned",

@@ -1,6 +1,6 @@
 //! Opening, cloning and fetching repositories with gix, and resolving revisions to commits.
 //!
-//! Remote repositories (https, http, ssh, scp-style, `file://`) are cloned once, bare, into the
+//! Remote repositories (https, loopback http, ssh, scp-style, `file://`) are cloned once, bare, into the
 //! cache folder and fetched on refresh. Their branches live under `refs/remotes/origin/`,
 //! tags under `refs/tags/`, and the remote's HEAD under `refs/remotes/origin/HEAD`; refs the
 //! remote no longer has are pruned, so a deleted branch stops resolving.

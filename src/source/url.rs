@@ -24,12 +24,30 @@ pub(crate) struct RepoUrl {
     pub display: String,
 }
 
-/// Schemes reached through a Git transport. Plain `http` too: Flux's GitRepositories and
-/// Argo CD accept it (in-cluster Git servers), and rekon must read what they read.
+/// Schemes reached through a Git transport (plain `http` only to this machine: see
+/// [`is_loopback_http`]).
 const REMOTE_SCHEMES: [&str; 4] = ["https", "http", "ssh", "file"];
 
+/// Whether an `http://` URL's host is this machine (`localhost`, `127.0.0.1`, `[::1]`). Flux
+/// reads plain HTTP Git servers, and a Flux app's diff must read what Flux reads; but rekon's
+/// credential helpers would hand a token to any host in clear, so only a loopback server is
+/// read: nothing crosses the network.
+fn is_loopback_http(rest: &str) -> bool {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    matches!(
+        host.to_ascii_lowercase().as_str(),
+        "localhost" | "127.0.0.1" | "::1"
+    )
+}
+
 impl RepoUrl {
-    /// Classifies `raw`; refuses empty URLs and schemes other than https, http, ssh and file.
+    /// Classifies `raw`; refuses empty URLs, schemes other than https, http, ssh and file, and
+    /// `http://` to another machine.
     /// `git_available` says whether `git-upload-pack` exists: gix's `file://` transport
     /// runs it, so without it a `file://` URL is read in place like a plain folder.
     pub fn parse(raw: &str, git_available: bool) -> Result<Self, SourceError> {
@@ -52,8 +70,14 @@ impl RepoUrl {
                 return Err(SourceError::UnsupportedUrl {
                     url: display,
                     reason: format!(
-                        "scheme '{scheme}' is not supported (use https://, http://, ssh://, git@host:path, file:// or a local folder)"
+                        "scheme '{scheme}' is not supported (use https://, ssh://, git@host:path, file:// or a local folder)"
                     ),
+                });
+            }
+            if scheme == "http" && !is_loopback_http(rest) {
+                return Err(SourceError::UnsupportedUrl {
+                    url: display,
+                    reason: "plain http:// is read only from this machine (localhost): credentials would cross the network in clear (use https://)".into(),
                 });
             }
             if scheme == "file" && !git_available {
@@ -72,7 +96,7 @@ impl RepoUrl {
         if is_transport_helper(trimmed) {
             return Err(SourceError::UnsupportedUrl {
                 url: display,
-                reason: "git transport helpers (`name::address`) are not supported (use https://, http://, ssh://, git@host:path, file:// or a local folder)".into(),
+                reason: "git transport helpers (`name::address`) are not supported (use https://, ssh://, git@host:path, file:// or a local folder)".into(),
             });
         }
         if is_scp_like(trimmed) {
@@ -227,9 +251,26 @@ mod tests {
             Location::Remote("https://user:tok@github.com/acme/gitops.git/".into())
         );
         assert_eq!(https.display, "https://github.com/acme/gitops.git");
-        // An in-cluster Git server, as Flux's GitRepositories often name one.
-        let http = RepoUrl::parse("http://gitea.git.svc:3000/acme/gitops.git", true).unwrap();
-        assert!(matches!(http.location, Location::Remote(_)));
+        // Plain HTTP to this machine only (a Git server beside a local cluster).
+        for local in [
+            "http://127.0.0.1:8080/platform.git",
+            "http://localhost/platform.git",
+            "http://[::1]:3000/platform.git",
+        ] {
+            let http = RepoUrl::parse(local, true).unwrap();
+            assert!(matches!(http.location, Location::Remote(_)), "{local}");
+        }
+        for remote in [
+            "http://gitea.git.svc:3000/acme/gitops.git",
+            "http://127.0.0.1.example.com/x.git",
+            "http://localhost@evil.example.com/x.git",
+        ] {
+            let err = RepoUrl::parse(remote, true).unwrap_err().to_string();
+            assert!(
+                err.contains("plain http:// is read only from this machine"),
+                "{err}"
+            );
+        }
         let scp = RepoUrl::parse("git@github.com:acme/gitops.git", true).unwrap();
         assert!(matches!(scp.location, Location::Remote(_)));
         assert_eq!(scp.display, "git@github.com:acme/gitops.git");

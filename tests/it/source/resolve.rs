@@ -184,7 +184,7 @@ fn other_schemes_are_refused() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unsupported repository URL ftp://example.com/repo.git: scheme 'ftp' is not supported (use https://, http://, ssh://, git@host:path, file:// or a local folder)"
+        "unsupported repository URL ftp://example.com/repo.git: scheme 'ftp' is not supported (use https://, ssh://, git@host:path, file:// or a local folder)"
     );
 }
 
