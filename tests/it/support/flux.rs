@@ -63,11 +63,16 @@ impl RealFlux {
             ("helm-controller", &[][..]),
         ] {
             let log = std::fs::File::create(flux.dir.path().join(format!("{name}.log"))).unwrap();
+            // A temporary folder of its own: a kustomize-controller once found its build
+            // folder under /tmp gone while other tests' controllers ran beside it.
+            let tmp = flux.dir.path().join(format!("{name}.tmp"));
+            std::fs::create_dir_all(&tmp).unwrap();
             let child = Command::new(bin.join(name))
                 .args(common)
                 .args(extra)
                 .env("KUBECONFIG", &kubeconfig)
                 .env("RUNTIME_NAMESPACE", "flux-system")
+                .env("TMPDIR", &tmp)
                 .stdout(log.try_clone().unwrap())
                 .stderr(log)
                 .spawn()
