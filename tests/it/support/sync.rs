@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
-use super::cluster::{ClusterAccess, TestCluster};
+use super::cluster::{ClusterAccess, TestCluster, wait_served};
 pub use super::source::Fixture;
 
 /// Verbs that change something.
@@ -222,19 +222,6 @@ pub async fn install_gate_crd(cluster: &impl ClusterAccess) {
     )
     .await;
     wait_served(cluster, &obj("tests.rekon.dev/v1", "Gate", "shop", "")).await;
-}
-
-/// Waits until the cluster serves `reference`'s kind in its namespace: a real API server
-/// serves a new CRD's resources only once it is established, a moment after the create.
-pub async fn wait_served(cluster: &impl ClusterAccess, reference: &Value) {
-    let api = api_of(cluster, reference);
-    for _ in 0..1500 {
-        if api.list(&Default::default()).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("never served: {reference}");
 }
 
 /// A Gate manifest in namespace shop, with extra annotations.
