@@ -103,6 +103,13 @@ pub fn storage_version(crd: &Value) -> Option<String> {
         .and_then(|v| v.get("name")?.as_str().map(String::from))
 }
 
+/// The status of a CRD as created, before kube-apiserver's naming controller accepts its
+/// names and establishes it (see [`set_status`]).
+pub fn initial_status(crd: &Value) -> Value {
+    let stored: Vec<String> = storage_version(crd).into_iter().collect();
+    json!({"conditions": null, "acceptedNames": {"plural": "", "kind": ""}, "storedVersions": stored})
+}
+
 /// Sets the status a CRD has once the API server accepted it: names accepted, established,
 /// stored versions (kept from `previous`, plus the current storage version).
 pub fn set_status(crd: &mut Value, previous: Option<&Value>) {
