@@ -227,18 +227,9 @@ fn audit_entry(seq: u64, event: &Value) -> AuditEntry {
     let uri = event["requestURI"].as_str().unwrap_or_default();
     let query: Vec<(String, String)> = uri
         .split_once('?')
-        .map(|(_, q)| {
-            form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
+        .map(|(_, q)| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
-    let param = |key: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-    };
+    let param = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     AuditEntry {
         seq,
         verb: text(&event["verb"]),

@@ -147,7 +147,12 @@ pub async fn apply_as(cluster: &impl ClusterAccess, manager: &str, obj: Value) -
 }
 
 /// Merge-patches `obj`'s status (subresource when `status_subresource`) as `manager`.
-pub async fn patch_status(cluster: &impl ClusterAccess, obj: Value, status: Value, subresource: bool) {
+pub async fn patch_status(
+    cluster: &impl ClusterAccess,
+    obj: Value,
+    status: Value,
+    subresource: bool,
+) {
     let name = obj["metadata"]["name"].as_str().unwrap().to_string();
     let api = api_of(cluster, &obj);
     let patch = json!({"status": status});
@@ -291,7 +296,8 @@ pub async fn wait_exists(cluster: &impl ClusterAccess, o: Value) -> Value {
 
 /// Every non-dry-run write the cluster received, in order.
 pub fn writes(cluster: &impl ClusterAccess) -> Vec<AuditEntry> {
-    cluster.requests()
+    cluster
+        .requests()
         .into_iter()
         .filter(|e| WRITE_VERBS.contains(&e.verb.as_str()) && !e.dry_run)
         .collect()
