@@ -417,10 +417,14 @@ mod tests {
         assert_eq!(q.get("labelSelector"), Some("app=web,tier in (a)"));
         assert!(q.flag("watch"));
         assert!(!q.flag("missing"));
-        assert!(Query::parse(Some("dryRun=All")).dry_run().unwrap());
-        assert_eq!(
-            Query::parse(Some("dryRun=x")).dry_run().unwrap_err().code,
-            400
+        assert!(Query::parse(Some("dryRun=All")).dry_run("create").unwrap());
+        let e = Query::parse(Some("dryRun=x"))
+            .dry_run("delete")
+            .unwrap_err();
+        assert_eq!((e.code, e.reason), (422, "Invalid"));
+        assert!(
+            e.message
+                .starts_with("DeleteOptions.meta.k8s.io \"\" is invalid: dryRun")
         );
         assert_eq!(percent_decode("%zz%2", false), "%zz%2");
     }

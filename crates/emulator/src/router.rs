@@ -332,7 +332,11 @@ impl Router {
         let ns = rp.namespace.clone().unwrap_or_default();
         let name = rp.name.clone().unwrap_or_default();
         self.shared.faults.check_forbidden(&rt, verb, &ns, &name)?;
-        let dry_run = query.dry_run(verb)?;
+        // Only writes take dryRun (a read ignores it, as kube-apiserver's options do).
+        let dry_run = match verb {
+            "create" | "update" | "patch" | "delete" | "deletecollection" => query.dry_run(verb)?,
+            _ => false,
+        };
         entry.dry_run = dry_run;
         let accept = header_str(headers, header::ACCEPT);
         let include = IncludeObject::parse(query.get("includeObject"));
