@@ -1,5 +1,6 @@
 //! CustomResourceDefinitions: checking them, the status the real API server gives them
-//! (names accepted and Established by a status write right after the create), and the resource types they make the emulator serve.
+//! (names accepted and Established by a status write right after the create), and the
+//! resource types they make the emulator serve.
 
 use serde_json::{Value, json};
 
