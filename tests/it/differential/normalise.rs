@@ -274,9 +274,13 @@ fn timestamp_at(b: &[u8]) -> Option<usize> {
     let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
     let at = |i: usize, c: u8| b.get(i) == Some(&c);
     let shape = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
-    if !shape.iter().all(|&i| digit(i))
-        || !(at(4, b'-') && at(7, b'-') && at(10, b'T') && at(13, b':') && at(16, b':'))
-    {
+    let shaped = shape.iter().all(|&i| digit(i))
+        && at(4, b'-')
+        && at(7, b'-')
+        && at(10, b'T')
+        && at(13, b':')
+        && at(16, b':');
+    if !shaped {
         return None;
     }
     let mut end = 19;
