@@ -151,8 +151,8 @@ pub static ALLOWED: &[Allow] = &[
     },
     Allow {
         scenario: "crd-schema",
-        step: "create with unknown fields|create an invalid one|create with a wrong type|\
-               strict field validation",
+        step: "create with unknown fields|create an invalid one|create under the minimum|\
+               create with a wrong type|strict field validation",
         path: "",
         reason: CR_SCHEMAS,
     },

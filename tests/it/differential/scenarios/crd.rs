@@ -80,9 +80,14 @@ pub async fn schema(r: &mut Run) {
         "metadata": {"name": "s1"}, "spec": {"mode": "fast", "extra": true}, "other": 1});
     r.step("create with unknown fields", Req::post(&shapes, shape))
         .await;
+    // One fault per create: kube-apiserver lists several in no fixed order.
     let invalid = json!({"apiVersion": "schema.diff.rekon.dev/v1", "kind": "Shape",
-        "metadata": {"name": "s2"}, "spec": {"size": 0, "mode": "medium"}});
+        "metadata": {"name": "s2"}, "spec": {"mode": "medium"}});
     r.step("create an invalid one", Req::post(&shapes, invalid))
+        .await;
+    let small = json!({"apiVersion": "schema.diff.rekon.dev/v1", "kind": "Shape",
+        "metadata": {"name": "s5"}, "spec": {"size": 0}});
+    r.step("create under the minimum", Req::post(&shapes, small))
         .await;
     let wrong_type = json!({"apiVersion": "schema.diff.rekon.dev/v1", "kind": "Shape",
         "metadata": {"name": "s3"}, "spec": {"size": "big"}});
