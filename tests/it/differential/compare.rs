@@ -310,16 +310,26 @@ pub fn write_report(scenarios: &[&str], allowed: &'static [Allow]) {
     // The accepted differences once each, with their reasons: what the emulator does not
     // emulate.
     let _ = writeln!(md, "\n## Accepted differences\n");
-    for a in allowed {
+    let mut reasons: Vec<&str> = allowed.iter().map(|a| a.reason).collect();
+    reasons.dedup();
+    reasons.sort();
+    reasons.dedup();
+    for reason in reasons {
+        let entries: Vec<&Allow> = allowed.iter().filter(|a| a.reason == reason).collect();
         let places = outcomes
             .iter()
             .flat_map(|o| &o.found)
-            .filter(|f| f.allowed.is_some_and(|used| std::ptr::eq(used, a)))
+            .filter(|f| f.allowed.is_some_and(|a| a.reason == reason))
             .count();
+        let at: Vec<String> = entries
+            .iter()
+            .map(|a| format!("{} / {}", a.scenario, a.step))
+            .collect();
         let _ = writeln!(
             md,
-            "- {} / {}: {} ({places} places)",
-            a.scenario, a.step, a.reason
+            "- {reason} ({places} place{}: {})",
+            if places == 1 { "" } else { "s" },
+            at.join("; ")
         );
     }
     for o in outcomes.iter().filter(|o| !o.found.is_empty()) {
