@@ -17,6 +17,7 @@ mod normalise;
 mod runner;
 mod scenarios;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use rekon_emulator::{Cluster, ClusterOptions};
@@ -28,17 +29,19 @@ use runner::{Run, Scenario, Target};
 /// The raw HTTP scenarios (no Go needed against the recording).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http() {
-    suite(scenarios::HTTP).await;
+    suite(scenarios::HTTP, None).await;
 }
 
-/// The kubectl scenarios: kubectl from `tests/realk8s` (built once by its script) against
-/// both servers.
+/// The kubectl scenarios, with kubectl of the release they were recorded with.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl() {
-    suite(scenarios::KUBECTL).await;
+    let Some(kubectl) = crate::support::release_kubectl() else {
+        return;
+    };
+    suite(scenarios::KUBECTL, Some(kubectl)).await;
 }
 
-async fn suite(scenarios: &[Scenario]) {
+async fn suite(scenarios: &[Scenario], kubectl: Option<PathBuf>) {
     let dir = tempfile::tempdir().unwrap();
     let emulator = Cluster::start(ClusterOptions {
         name: "diff".into(),
@@ -55,6 +58,7 @@ async fn suite(scenarios: &[Scenario]) {
             client: client_for(&kubeconfig).await,
             kubeconfig,
             cache_dir: dir.path().join("emulator-cache"),
+            kubectl: kubectl.clone(),
         }
     };
     let real = match flavor() {
@@ -69,6 +73,7 @@ async fn suite(scenarios: &[Scenario]) {
             client: real.client(),
             kubeconfig,
             cache_dir: dir.path().join("real-cache"),
+            kubectl: kubectl.clone(),
         }
     });
 

@@ -35,6 +35,9 @@ pub struct Target {
     pub kubeconfig: PathBuf,
     /// kubectl's discovery cache, one per target.
     pub cache_dir: PathBuf,
+    /// The kubectl the kubectl scenarios run (see [`crate::support::release_kubectl`]);
+    /// none for the HTTP scenarios.
+    pub kubectl: Option<PathBuf>,
 }
 
 /// A request of a step.
@@ -320,12 +323,16 @@ impl Run {
         self.finish_watch(step, open, events).await
     }
 
-    /// Runs kubectl (the real tier's, built from k8s.io/kubectl) with `args` against the
+    /// Runs kubectl (of the real tier's release, built from k8s.io/kubectl) with `args` against the
     /// target, `stdin` on its standard input, and records its exit code and output as
     /// `step`. Output of `-o json` is compared as JSON; other output line by line, with
     /// runs of spaces folded (column widths follow the values) and ages masked.
     pub async fn kubectl(&mut self, step: &str, args: &[&str], stdin: Option<&str>) -> Value {
-        let kubectl = crate::support::cluster::real_bin().join("kubectl");
+        let kubectl = self
+            .target
+            .kubectl
+            .as_ref()
+            .expect("a kubectl scenario has a kubectl");
         let mut command = tokio::process::Command::new(kubectl);
         command
             .arg("--kubeconfig")
