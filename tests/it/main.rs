@@ -11,6 +11,7 @@ mod architecture;
 mod cli;
 mod config;
 mod demo;
+mod differential;
 mod engine;
 mod integrations;
 mod reliability;

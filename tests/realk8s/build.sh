@@ -43,7 +43,14 @@ export GOTOOLCHAIN=local
 
 # up_to_date NAME STAMP: whether NAME was built with STAMP.
 up_to_date() { [ -x "$bin/$1" ] && [ "$(cat "$bin/.$1.stamp" 2>/dev/null)" = "$2" ]; }
-built() { echo "$2" >"$bin/.$1.stamp"; }
+# built NAME STAMP: moves the new program from $staging into place in one rename, so a run
+# of the old one (another checkout's tests) is never handed a half-written file.
+built() {
+  mv -f "$staging/$1" "$bin/$1"
+  echo "$2" >"$bin/.$1.stamp"
+}
+staging="$(mktemp -d "$bin/.staging.XXXXXX")"
+trap 'rm -rf "$staging"' EXIT
 
 # This module's programs: rebuilt when its sources (every file under cmd, the embedded stages
 # too) or pins change.
@@ -53,7 +60,7 @@ ldflags="-X $version.gitVersion=$KUBERNETES -X $version.gitMajor=1 -X $version.g
 for program in realk8s kubectl; do
   if ! up_to_date "$program" "$sources_stamp"; then
     echo "realk8s: building $program (Kubernetes $KUBERNETES)" >&2
-    go build -ldflags "$ldflags" -o "$bin/$program" "./cmd/$program"
+    go build -ldflags "$ldflags" -o "$staging/$program" "./cmd/$program"
     built "$program" "$sources_stamp"
   fi
 done
@@ -63,7 +70,7 @@ install() {
   local name="$1" package="$2" version="$3"
   if ! up_to_date "$name" "$package@$version"; then
     echo "realk8s: building $name ($package@$version)" >&2
-    GOBIN="$bin" go install "$package@$version"
+    GOBIN="$staging" go install "$package@$version"
     built "$name" "$package@$version"
   fi
 }
@@ -74,7 +81,7 @@ install kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE"
 gitserver_stamp="$(cat gitserver/go.mod gitserver/go.sum gitserver/*.go | sha256sum | cut -c1-16)"
 if ! up_to_date gitserver "$gitserver_stamp"; then
   echo "realk8s: building gitserver" >&2
-  (cd gitserver && go build -o "$bin/gitserver" .)
+  (cd gitserver && go build -o "$staging/gitserver" .)
   built gitserver "$gitserver_stamp"
 fi
 
@@ -99,7 +106,7 @@ flux_controller() {
     cd "$work"
     go mod edit -replace "$module/api=$module/api@$version"
     for pin in "${pins[@]}"; do go mod edit -replace "$pin"; done
-    GOFLAGS=-mod=mod go build -o "$bin/$name" .
+    GOFLAGS=-mod=mod go build -o "$staging/$name" .
   )
   rm -rf "$work"
   mkdir -p "$crds"

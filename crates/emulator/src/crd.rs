@@ -1,5 +1,6 @@
 //! CustomResourceDefinitions: checking them, the status the real API server gives them
-//! (Established at once), and the resource types they make the emulator serve.
+//! (names accepted and Established by a status write right after the create), and the
+//! resource types they make the emulator serve.
 
 use serde_json::{Value, json};
 
@@ -101,6 +102,13 @@ pub fn storage_version(crd: &Value) -> Option<String> {
         .iter()
         .find(|v| v.get("storage") == Some(&json!(true)))
         .and_then(|v| v.get("name")?.as_str().map(String::from))
+}
+
+/// The status of a CRD as created, before kube-apiserver's naming controller accepts its
+/// names and establishes it (see [`set_status`]).
+pub fn initial_status(crd: &Value) -> Value {
+    let stored: Vec<String> = storage_version(crd).into_iter().collect();
+    json!({"conditions": null, "acceptedNames": {"plural": "", "kind": ""}, "storedVersions": stored})
 }
 
 /// Sets the status a CRD has once the API server accepted it: names accepted, established,

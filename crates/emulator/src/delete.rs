@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::fields;
 use super::kinds::{GroupResource, ResourceType};
 use super::selectors::Selectors;
-use super::status::ApiError;
+use super::status::{ApiError, Cause};
 use super::store::{CommitError, Store, Stored};
 
 /// Finalizer the garbage collector honours to delete dependents first.
@@ -39,9 +39,16 @@ impl Propagation {
             "Background" => Ok(Self::Background),
             "Foreground" => Ok(Self::Foreground),
             "Orphan" => Ok(Self::Orphan),
-            other => Err(ApiError::bad_request(format!(
-                "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
-            ))),
+            other => Err(ApiError::invalid_options(
+                "DeleteOptions",
+                Cause::new(
+                    "FieldValueNotSupported",
+                    "propagationPolicy",
+                    format!(
+                        "Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
+                    ),
+                ),
+            )),
         }
     }
 }
@@ -57,6 +64,9 @@ pub struct DeleteOptions {
     pub resource_version: Option<String>,
     /// `dryRun=All`.
     pub dry_run: bool,
+    /// The deprecated `orphanDependents: false`, which alone makes a pending delete answer
+    /// 202 Accepted (any other pending delete answers 200).
+    pub cascade_requested: bool,
 }
 
 impl DeleteOptions {
@@ -68,6 +78,7 @@ impl DeleteOptions {
         } else if body.get("orphanDependents") == Some(&json!(true)) {
             o.propagation = Some(Propagation::Orphan);
         }
+        o.cascade_requested = body.get("orphanDependents") == Some(&json!(false));
         o.uid = body
             .pointer("/preconditions/uid")
             .and_then(Value::as_str)
@@ -149,10 +160,10 @@ impl Store {
             {
                 return Err(ApiError::conflict_because(
                     &rt.group,
-                    &rt.resource,
+                    &rt.kind,
                     name,
                     &format!(
-                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                        "the UID in the precondition ({uid}) does not match the UID in record ({}). The object might have been deleted and then recreated",
                         current.uid()
                     ),
                 ));
@@ -162,10 +173,10 @@ impl Store {
             {
                 return Err(ApiError::conflict_because(
                     &rt.group,
-                    &rt.resource,
+                    &rt.kind,
                     name,
                     &format!(
-                        "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
+                        "the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in record ({}). The object might have been modified",
                         current.rv
                     ),
                 ));
@@ -208,7 +219,10 @@ impl Store {
             if let Some(meta) = new.get_mut("metadata").and_then(Value::as_object_mut) {
                 if !marked {
                     meta.insert("deletionTimestamp".into(), json!(now));
-                    meta.insert("deletionGracePeriodSeconds".into(), json!(0));
+                    // Namespaces are not deleted gracefully; they get no grace period.
+                    if !is_namespace {
+                        meta.insert("deletionGracePeriodSeconds".into(), json!(0));
+                    }
                     if rt.generation {
                         let g = meta.get("generation").and_then(Value::as_i64).unwrap_or(1);
                         meta.insert("generation".into(), json!(g + 1));

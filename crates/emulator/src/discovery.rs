@@ -6,6 +6,30 @@ use serde_json::{Value, json};
 
 use super::kinds::{GroupInfo, Registry, ResourceType, VERBS};
 
+/// The verbs of a custom resource, in the order kube-apiserver lists them.
+const CUSTOM_VERBS: [&str; 8] = [
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "create",
+    "update",
+    "watch",
+];
+
+/// The verbs a resource's discovery entry lists: Namespaces have no `deletecollection`.
+fn verbs(rt: &ResourceType) -> Vec<&'static str> {
+    if rt.custom {
+        return CUSTOM_VERBS.to_vec();
+    }
+    let whole_collection = !(rt.group.is_empty() && rt.resource == "namespaces");
+    VERBS
+        .into_iter()
+        .filter(|v| whole_collection || *v != "deletecollection")
+        .collect()
+}
+
 /// Content type of an aggregated discovery v2 response (kubectl misparses anything else).
 pub const AGGREGATED_V2: &str =
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
@@ -46,7 +70,7 @@ fn aggregated_resource(rt: &ResourceType) -> Value {
         "responseKind": {"group": rt.group, "version": rt.version, "kind": rt.kind},
         "scope": scope(rt),
         "singularResource": rt.singular,
-        "verbs": VERBS,
+        "verbs": verbs(rt),
     });
     if !rt.short_names.is_empty() {
         r["shortNames"] = json!(rt.short_names);
@@ -92,9 +116,9 @@ pub fn aggregated(registry: &Registry, core: bool, api_version: &str) -> Value {
     json!({"kind": "APIGroupDiscoveryList", "apiVersion": api_version, "metadata": {}, "items": items})
 }
 
-/// `APIVersions` for `/api`.
+/// `APIVersions` for `/api` (without an apiVersion, as kube-apiserver sends it).
 pub fn core_versions(server_address: &str) -> Value {
-    json!({"kind": "APIVersions", "apiVersion": "v1", "versions": ["v1"],
+    json!({"kind": "APIVersions", "versions": ["v1"],
         "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}]})
 }
 
@@ -144,7 +168,7 @@ pub fn resource_list(registry: &Registry, group: &str, version: &str) -> Option<
     let mut resources = Vec::new();
     for t in types {
         let mut r = json!({"name": t.resource, "singularName": t.singular, "namespaced": t.namespaced,
-            "kind": t.kind, "verbs": VERBS});
+            "kind": t.kind, "verbs": verbs(t)});
         if !t.short_names.is_empty() {
             r["shortNames"] = json!(t.short_names);
         }
@@ -162,11 +186,15 @@ pub fn resource_list(registry: &Registry, group: &str, version: &str) -> Option<
             resources.push(s);
         }
     }
-    let gv = if group.is_empty() {
-        version.to_string()
-    } else {
-        format!("{group}/{version}")
-    };
+    // kube-apiserver lists resources by name, subresources after their resource.
+    resources.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    if group.is_empty() {
+        // The legacy group's list has no apiVersion.
+        return Some(
+            json!({"kind": "APIResourceList", "groupVersion": version, "resources": resources}),
+        );
+    }
+    let gv = format!("{group}/{version}");
     Some(
         json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}),
     )

@@ -56,7 +56,8 @@ pub fn check_body(
     let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     if !api_version.is_empty() {
         let (group, _) = crate::key::split_api_version(api_version);
-        if group != rt.group {
+        // A custom resource is decoded at the request's version: no conversion of the body.
+        if group != rt.group || (rt.custom && api_version != rt.api_version()) {
             return Err(ApiError::bad_request(format!(
                 "the API version in the data ({api_version}) does not match the expected API version ({})",
                 rt.api_version()
@@ -138,6 +139,82 @@ fn is_qualified_name(k: &str) -> bool {
     prefix.is_none_or(is_dns_subdomain) && !name.is_empty() && is_label_value(name)
 }
 
+const QUALIFIED_NAME_MSG: &str = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+const LABEL_VALUE_MSG: &str = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+
+/// What is wrong with a label value, in the API server's words (length first).
+fn label_value_problems(v: &Value) -> Vec<String> {
+    let Some(s) = v.as_str() else {
+        return vec![LABEL_VALUE_MSG.to_string()];
+    };
+    let mut problems = Vec::new();
+    if s.len() > 63 {
+        problems.push("must be no more than 63 bytes".to_string());
+    }
+    let shaped = |t: &str| {
+        t.is_empty()
+            || (t
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+                && t.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+                && t.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric()))
+    };
+    if !shaped(s) {
+        problems.push(LABEL_VALUE_MSG.to_string());
+    }
+    problems
+}
+
+/// What is wrong with a label key, in the API server's words.
+fn qualified_name_problems(k: &str) -> Vec<String> {
+    let (prefix, name) = match k.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, k),
+    };
+    let mut problems = Vec::new();
+    if let Some(p) = prefix
+        && !is_dns_subdomain(p)
+    {
+        problems.push(format!("prefix part {SUBDOMAIN_MSG}"));
+    }
+    if name.is_empty() {
+        problems.push("name part must be non-empty".to_string());
+    } else {
+        if name.len() > 63 {
+            problems.push("name part must be no more than 63 bytes".to_string());
+        }
+        if !label_value_problems(&Value::from(name))
+            .iter()
+            .all(|p| p.starts_with("must be no more"))
+        {
+            problems.push(QUALIFIED_NAME_MSG.to_string());
+        }
+    }
+    problems
+}
+
+/// What is wrong with a ConfigMap's or Secret's key, in the API server's words.
+fn config_key_problems(key: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if key.len() > 253 {
+        problems.push("must be no more than 253 bytes".to_string());
+    }
+    if key.is_empty()
+        || !key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        problems.push("a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')".to_string());
+    }
+    match key {
+        "." => problems.push("must not be '.'".to_string()),
+        ".." => problems.push("must not be '..'".to_string()),
+        k if k.starts_with("..") => problems.push("must not start with '..'".to_string()),
+        _ => {}
+    }
+    problems
+}
+
 const SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const LABEL_MSG: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
 const DNS1035_MSG: &str = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
@@ -184,19 +261,34 @@ pub fn validate(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
     if let Some(labels) = obj.pointer("/metadata/labels").and_then(Value::as_object) {
         for (k, v) in labels {
             if !is_qualified_name(k) {
+                for problem in qualified_name_problems(k) {
+                    causes.push(Cause::new(
+                        "FieldValueInvalid",
+                        "metadata.labels",
+                        format!("Invalid value: \"{k}\": {problem}"),
+                    ));
+                }
+            }
+            for problem in label_value_problems(v) {
                 causes.push(Cause::new(
                     "FieldValueInvalid",
                     "metadata.labels",
-                    format!("Invalid value: \"{k}\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"),
+                    format!("Invalid value: {v}: {problem}"),
                 ));
             }
-            match v.as_str() {
-                Some(s) if is_label_value(s) => {}
-                _ => causes.push(Cause::new(
-                    "FieldValueInvalid",
-                    "metadata.labels",
-                    format!("Invalid value: {v}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"),
-                )),
+        }
+    }
+    if rt.group.is_empty() && matches!(rt.kind.as_str(), "ConfigMap" | "Secret") {
+        for field in ["data", "binaryData"] {
+            let keys = obj.get(field).and_then(Value::as_object);
+            for key in keys.into_iter().flat_map(|m| m.keys()) {
+                for problem in config_key_problems(key) {
+                    causes.push(Cause::new(
+                        "FieldValueInvalid",
+                        &format!("{field}[{key}]"),
+                        format!("Invalid value: \"{key}\": {problem}"),
+                    ));
+                }
             }
         }
     }
@@ -274,7 +366,8 @@ pub fn stamp_new(rt: &ResourceType, obj: &mut Value, now: &str) {
         obj["status"] = json!({"phase": "Active"});
     }
     if is_crd(rt) {
-        crd::set_status(obj, None);
+        // Established right after, by the store, as kube-apiserver's controllers do.
+        obj["status"] = crd::initial_status(obj);
     }
 }
 
@@ -350,9 +443,25 @@ pub fn carry_over(rt: &ResourceType, old: &Value, new: &mut Value, sub: Option<&
     defaults::apply_defaults(&rt.group, &rt.kind, new);
 }
 
-/// Drops empty `labels`, `annotations`, `finalizers` and `ownerReferences`: the API server
-/// stores Go structs whose empty collections are omitted, so they never read back.
+/// Drops empty `labels`, `annotations`, `finalizers` and `ownerReferences`, and the empty
+/// `data` and `binaryData` of a ConfigMap or Secret: the API server stores Go structs whose
+/// empty collections are omitted, so they never read back (nor count as managed fields).
 fn drop_empty_metadata(obj: &mut Value) {
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let core = obj.get("apiVersion").and_then(Value::as_str) == Some("v1");
+    if core
+        && matches!(kind, "ConfigMap" | "Secret")
+        && let Some(map) = obj.as_object_mut()
+    {
+        for key in ["data", "binaryData"] {
+            if map
+                .get(key)
+                .is_some_and(|v| v.is_null() || v.as_object().is_some_and(|o| o.is_empty()))
+            {
+                map.shift_remove(key);
+            }
+        }
+    }
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         for key in ["labels", "annotations", "finalizers", "ownerReferences"] {
             let empty = match meta.get(key) {

@@ -205,6 +205,11 @@ impl<'a> ObjectSchema<'a> {
     /// Whether the object at `path` is replaced and owned as a whole
     /// (`x-kubernetes-map-type: atomic` maps, `+structType=atomic` structs).
     pub fn is_atomic_object(&self, path: &[&str]) -> bool {
+        // An OwnerReference is `+structType=atomic`, in every kind (list items walk with the
+        // list's path).
+        if path == ["metadata", "ownerReferences"] {
+            return true;
+        }
         if !self.builtin {
             return false;
         }

@@ -57,6 +57,45 @@ fn pod_spec_masked(o: &Value) -> Value {
     spec
 }
 
+/// An object being deleted takes no new finalizers (it may lose some).
+pub fn no_new_finalizers(rt: &ResourceType, old: &Value, new: &Value) -> Result<(), ApiError> {
+    if get(old, "/metadata/deletionTimestamp").is_none() {
+        return Ok(());
+    }
+    let list = |o: &Value| -> Vec<String> {
+        get(o, "/metadata/finalizers")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| f.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let before = list(old);
+    let added: Vec<String> = list(new)
+        .into_iter()
+        .filter(|f| !before.contains(f))
+        .collect();
+    if added.is_empty() {
+        return Ok(());
+    }
+    // Go's %#v of a []string.
+    let quoted: Vec<String> = added.iter().map(|f| format!("{f:?}")).collect();
+    let why = format!(
+        "no new finalizers can be added if the object is being deleted, found new finalizers []string{{{}}}",
+        quoted.join(", ")
+    );
+    let name = get(new, "/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    Err(ApiError::invalid(
+        rt,
+        name,
+        vec![forbidden("metadata.finalizers", &why)],
+    ))
+}
+
 /// Checks an update of `old` into `new` against the kind's immutable fields.
 pub fn check(rt: &ResourceType, old: &Value, new: &Value) -> Result<(), ApiError> {
     let mut causes = Vec::new();

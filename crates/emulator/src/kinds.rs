@@ -89,6 +89,33 @@ pub struct ResourceType {
     pub selectable_fields: Vec<String>,
 }
 
+/// The order kube-apiserver lists its built-in groups in (`/apis`, aggregated discovery);
+/// the core group first.
+const GROUP_ORDER: [&str; 22] = [
+    "",
+    "apiregistration.k8s.io",
+    "apps",
+    "events.k8s.io",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "autoscaling",
+    "batch",
+    "certificates.k8s.io",
+    "networking.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "storage.k8s.io",
+    "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "scheduling.k8s.io",
+    "coordination.k8s.io",
+    "node.k8s.io",
+    "discovery.k8s.io",
+    "resource.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
+    "storagemigration.k8s.io",
+];
+
 /// The verbs every served resource accepts.
 pub const VERBS: [&str; 8] = [
     "create",
@@ -357,8 +384,15 @@ impl Registry {
                 names.push((t.custom, i, t.group.clone()));
             }
         }
+        // Built-in groups in kube-apiserver's order, custom ones after by name.
+        let rank = |name: &str| {
+            GROUP_ORDER
+                .iter()
+                .position(|g| *g == name)
+                .unwrap_or(usize::MAX)
+        };
         names.sort_by(|a, b| match (a.0, b.0) {
-            (false, false) => a.1.cmp(&b.1),
+            (false, false) => rank(&a.2).cmp(&rank(&b.2)).then(a.1.cmp(&b.1)),
             (true, true) => a.2.cmp(&b.2),
             (false, true) => Ordering::Less,
             (true, false) => Ordering::Greater,

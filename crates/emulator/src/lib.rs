@@ -36,8 +36,10 @@
 //!   `openAPIV3Schema`; `fieldValidation=Strict` is accepted, not enforced. Checked: names,
 //!   labels, the 256 KiB annotation limit, CRD definitions, common immutable fields.
 //! - OpenAPI: `/openapi/v3` lists every group version but carries no schemas (enough for
-//!   kubectl's server-side field validation; `kubectl explain` shows no fields); no
-//!   `/openapi/v2`.
+//!   kubectl's server-side field validation; `kubectl explain` shows no fields);
+//!   `/openapi/v2` is an empty document (kubectl's validation of a `List` falls back to it).
+//! - The differences from a real kube-apiserver that `tests/it/differential` finds and
+//!   accepts are listed, with their reasons, in `tests/realk8s/differential.md`.
 //! - CRD conversion: objects are stored at the storage version and relabelled to the
 //!   requested one (conversion strategy `None`); no conversion webhooks.
 //! - JSON lists honour `limit`/`continue`, but later pages serve the current state, not a

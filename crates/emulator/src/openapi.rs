@@ -2,11 +2,32 @@
 //! `x-kubernetes-group-version-kind` and the `fieldValidation` parameter. That is what
 //! kubectl (≥ 1.27) looks for to send `fieldValidation=Strict` instead of validating on the
 //! client with schemas, so `kubectl apply --server-side` works with default validation.
-//! No schemas are served.
+//! No schemas are served. `/openapi/v2` is an empty document, which is what kubectl's
+//! client-side validation of a `List` (a kind no v3 document names) falls back to: with no
+//! definitions it validates nothing, where a 404 failed `kubectl create -f` of any List.
 
+use bytes::Bytes;
+use http::Response;
 use serde_json::{Map, Value, json};
 
 use super::kinds::{Registry, ResourceType};
+use super::render::{self, ResponseBody};
+
+/// `/openapi/v2`: an empty document, as protobuf (an empty message) when asked for it, as
+/// kubectl does, else as JSON.
+pub fn v2(accept: Option<&str>) -> Response<ResponseBody> {
+    if accept.is_some_and(|a| a.contains("protobuf")) {
+        return render::bytes_response(
+            200,
+            "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+            Bytes::new(),
+        );
+    }
+    let doc = json!({"swagger": "2.0",
+        "info": {"title": "Kubernetes", "version": super::VERSION_GIT},
+        "paths": {}, "definitions": {}});
+    render::json_response(200, &doc)
+}
 
 fn gv_path(group: &str, version: &str) -> String {
     if group.is_empty() {

@@ -22,8 +22,9 @@ pub struct Page {
     pub rv: u64,
     /// The token for the next page, when more remain.
     pub next: Option<String>,
-    /// How many objects remain after this page.
-    pub remaining: usize,
+    /// How many objects remain after this page; not told when selectors filter the list
+    /// (kube-apiserver cannot count those either).
+    pub remaining: Option<usize>,
 }
 
 /// The page `query` asks for, or `None` when it asks for no paging (no `limit`, no
@@ -35,10 +36,9 @@ pub fn page(
     rv: u64,
 ) -> Result<Option<Page>, ApiError> {
     let limit = match query.get("limit").filter(|l| !l.is_empty()) {
-        Some(l) => Some(
-            l.parse::<usize>()
-                .map_err(|_| ApiError::bad_request(format!("invalid limit {l:?}")))?,
-        ),
+        Some(l) => Some(l.parse::<usize>().map_err(|_| {
+            ApiError::bad_request(format!("strconv.ParseInt: parsing {l:?}: invalid syntax"))
+        })?),
         None => None,
     };
     let token = query.get("continue").filter(|c| !c.is_empty());
@@ -79,9 +79,16 @@ pub fn page(
     Ok(Some(Page {
         items,
         rv: list_rv,
-        remaining: if next.is_some() { remaining } else { 0 },
+        remaining: (next.is_some() && !filtered(query)).then_some(remaining),
         next,
     }))
+}
+
+/// Whether the list is filtered by a label or field selector.
+fn filtered(query: &Query) -> bool {
+    ["labelSelector", "fieldSelector"]
+        .iter()
+        .any(|k| query.get(k).is_some_and(|v| !v.is_empty()))
 }
 
 fn hex(s: &str) -> String {
@@ -146,7 +153,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(names(&first), ["a", "b"]);
-        assert_eq!(first.remaining, 3);
+        assert_eq!(first.remaining, Some(3));
         let token = first.next.clone().unwrap();
         // A change between pages: the next page serves it, at the first page's version.
         let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "bb"}});
@@ -162,7 +169,7 @@ mod tests {
         let query = Query::parse(Some(&format!("limit=2&continue={}", second.next.unwrap())));
         let last = page(&store, &query, items, now).unwrap().unwrap();
         assert_eq!(names(&last), ["d", "e"]);
-        assert!(last.next.is_none() && last.remaining == 0);
+        assert!(last.next.is_none() && last.remaining.is_none());
         let (now, items) = list();
         assert!(
             page(&store, &Query::parse(Some("")), items, now)

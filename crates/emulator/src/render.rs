@@ -20,7 +20,8 @@ use super::table::{self, IncludeObject};
 pub type ResponseBody = UnsyncBoxBody<Bytes, Infallible>;
 
 const JSON: &str = "application/json";
-const TABLE: &str = "application/json;as=Table;v=v1;g=meta.k8s.io";
+/// kube-apiserver labels Tables plain JSON, whatever the Accept header asked for.
+const TABLE: &str = JSON;
 const METADATA: &str = "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io";
 const METADATA_LIST: &str = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io";
 
@@ -43,8 +44,15 @@ pub fn json_response(code: u16, body: &Value) -> Response<ResponseBody> {
     )
 }
 
-/// A Status error response.
+/// A Status error response (plain text for [`ApiError::page_not_found`]).
 pub fn error_response(e: &ApiError) -> Response<ResponseBody> {
+    if e.is_page_not_found() {
+        return bytes_response(
+            404,
+            "text/plain; charset=utf-8",
+            Bytes::from(e.message.clone()),
+        );
+    }
     let mut r = json_response(e.code, &e.to_status());
     // Throttling answers say when to come back, in the header as well as in the Status.
     let retry_after = e
@@ -103,15 +111,45 @@ pub fn object_response(
     }
 }
 
+/// An item of a list: built-in kinds come without `apiVersion` and `kind` (kube-apiserver
+/// drops them from typed list items), custom resources with them. The stored bytes are cut
+/// when they start with the two fields, as they do for everything the emulator stores.
+fn list_item(rt: &ResourceType, item: &Stored, api_version: &str) -> Bytes {
+    let json = item.json_at(api_version);
+    if rt.custom {
+        return json;
+    }
+    let prefix = format!(
+        "{{\"apiVersion\":{},\"kind\":{},",
+        Value::from(api_version),
+        Value::from(rt.kind.as_str())
+    );
+    if json.starts_with(prefix.as_bytes()) {
+        let mut cut = Vec::with_capacity(json.len() - prefix.len() + 1);
+        cut.push(b'{');
+        cut.extend_from_slice(&json[prefix.len()..]);
+        return Bytes::from(cut);
+    }
+    let mut object = item.object.clone();
+    if let Some(map) = object.as_object_mut() {
+        map.shift_remove("apiVersion");
+        map.shift_remove("kind");
+    }
+    Bytes::from(serde_json::to_vec(&object).unwrap_or_default())
+}
+
 /// One page of a JSON list (`limit`/`continue`), stitched from the stored bytes.
 pub fn list_page_response(rt: &ResourceType, page: &super::paging::Page) -> Response<ResponseBody> {
     let api_version = rt.api_version();
     let mut meta = format!("{{\"resourceVersion\":\"{}\"", page.rv);
-    if let Some(token) = &page.next {
-        meta.push_str(&format!(
-            ",\"continue\":\"{token}\",\"remainingItemCount\":{}",
-            page.remaining
-        ));
+    match &page.next {
+        Some(token) => meta.push_str(&format!(",\"continue\":\"{token}\"")),
+        // Lists of custom resources say there is nothing more.
+        None if rt.custom => meta.push_str(",\"continue\":\"\""),
+        None => {}
+    }
+    if let Some(remaining) = page.remaining {
+        meta.push_str(&format!(",\"remainingItemCount\":{remaining}"));
     }
     meta.push('}');
     let head = format!(
@@ -123,7 +161,7 @@ pub fn list_page_response(rt: &ResourceType, page: &super::paging::Page) -> Resp
         if i > 0 {
             buf.push(b',');
         }
-        buf.extend_from_slice(&item.json_at(&api_version));
+        buf.extend_from_slice(&list_item(rt, item, &api_version));
     }
     buf.extend_from_slice(b"]}");
     bytes_response(200, JSON, Bytes::from(buf))
@@ -140,11 +178,16 @@ pub fn list_response(
     let api_version = rt.api_version();
     match format {
         Format::Object => {
+            // Lists of custom resources say there is nothing more.
+            let more = if rt.custom { ",\"continue\":\"\"" } else { "" };
             let head = format!(
-                "{{\"kind\":\"{}\",\"apiVersion\":\"{}\",\"metadata\":{{\"resourceVersion\":\"{rv}\"}},\"items\":[",
+                "{{\"kind\":\"{}\",\"apiVersion\":\"{}\",\"metadata\":{{\"resourceVersion\":\"{rv}\"{more}}},\"items\":[",
                 rt.list_kind, api_version
             );
-            let parts: Vec<Bytes> = items.iter().map(|i| i.json_at(&api_version)).collect();
+            let parts: Vec<Bytes> = items
+                .iter()
+                .map(|i| list_item(rt, i, &api_version))
+                .collect();
             let size = head.len() + parts.iter().map(|p| p.len() + 1).sum::<usize>() + 2;
             let mut buf = Vec::with_capacity(size);
             buf.extend_from_slice(head.as_bytes());
@@ -163,6 +206,12 @@ pub fn list_response(
                 .map(|i| {
                     let mut v = i.object.clone();
                     v["apiVersion"] = json!(api_version);
+                    if !rt.custom
+                        && let Some(map) = v.as_object_mut()
+                    {
+                        map.shift_remove("apiVersion");
+                        map.shift_remove("kind");
+                    }
                     v
                 })
                 .collect();

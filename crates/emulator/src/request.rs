@@ -1,7 +1,7 @@
 //! Reading requests: which endpoint a path names, query parameters (kube sends `?&...`),
 //! and the media types of `Accept` and `Content-Type`.
 
-use super::status::ApiError;
+use super::status::{ApiError, Cause};
 
 /// A path under `/api/v1` or `/apis/GROUP/VERSION` that names resources.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +42,8 @@ pub enum Route {
         /// Version.
         version: String,
     },
+    /// `/openapi/v2`
+    OpenApiV2,
     /// `/openapi/v3`
     OpenApiRoot,
     /// `/openapi/v3/api/v1`, `/openapi/v3/apis/G/V`
@@ -116,6 +118,7 @@ pub fn route(path: &str) -> Route {
             group: g.to_string(),
             version: v.to_string(),
         },
+        ["openapi", "v2"] => Route::OpenApiV2,
         ["openapi", "v3"] => Route::OpenApiRoot,
         ["openapi", "v3", "api", v] => Route::OpenApiDoc {
             group: String::new(),
@@ -198,7 +201,7 @@ impl Query {
     }
 
     /// `dryRun=All` (the only value Kubernetes accepts).
-    pub fn dry_run(&self) -> Result<bool, ApiError> {
+    pub fn dry_run(&self, verb: &str) -> Result<bool, ApiError> {
         match self
             .0
             .iter()
@@ -207,9 +210,22 @@ impl Query {
         {
             None | Some("") => Ok(false),
             Some("All") => Ok(true),
-            Some(other) => Err(ApiError::bad_request(format!(
-                "Invalid dry run value: {other}: supported values: \"All\""
-            ))),
+            Some(other) => {
+                // Worded as the validation of the verb's options.
+                let kind = match verb {
+                    "create" => "CreateOptions",
+                    "update" => "UpdateOptions",
+                    "patch" => "PatchOptions",
+                    "delete" | "deletecollection" => "DeleteOptions",
+                    _ => "ListOptions",
+                };
+                let message =
+                    format!("Unsupported value: [\"{other}\"]: supported values: \"All\"");
+                Err(ApiError::invalid_options(
+                    kind,
+                    Cause::new("FieldValueNotSupported", "dryRun", message),
+                ))
+            }
         }
     }
 }
@@ -401,10 +417,14 @@ mod tests {
         assert_eq!(q.get("labelSelector"), Some("app=web,tier in (a)"));
         assert!(q.flag("watch"));
         assert!(!q.flag("missing"));
-        assert!(Query::parse(Some("dryRun=All")).dry_run().unwrap());
-        assert_eq!(
-            Query::parse(Some("dryRun=x")).dry_run().unwrap_err().code,
-            400
+        assert!(Query::parse(Some("dryRun=All")).dry_run("create").unwrap());
+        let e = Query::parse(Some("dryRun=x"))
+            .dry_run("delete")
+            .unwrap_err();
+        assert_eq!((e.code, e.reason), (422, "Invalid"));
+        assert!(
+            e.message
+                .starts_with("DeleteOptions.meta.k8s.io \"\" is invalid: dryRun")
         );
         assert_eq!(percent_decode("%zz%2", false), "%zz%2");
     }

@@ -175,14 +175,15 @@ impl Router {
             }
             Route::Group(g) => match discovery::group(&registry, &g) {
                 Some(doc) => render::json_response(200, &doc),
-                None => render::error_response(&ApiError::no_route()),
+                None => render::error_response(&ApiError::page_not_found()),
             },
             Route::Resources { group, version } => {
                 match discovery::resource_list(&registry, &group, &version) {
                     Some(doc) => render::json_response(200, &doc),
-                    None => render::error_response(&ApiError::no_route()),
+                    None => render::error_response(&ApiError::page_not_found()),
                 }
             }
+            Route::OpenApiV2 => openapi::v2(accept),
             Route::OpenApiRoot => render::json_response(200, &openapi::root(&registry)),
             Route::OpenApiDoc { group, version } => {
                 match openapi::document(&registry, &group, &version) {
@@ -196,7 +197,7 @@ impl Router {
                 Bytes::from(self.shared.audit.json_lines()),
             ),
             Route::Resource(_) | Route::Faults | Route::Unknown => {
-                render::error_response(&ApiError::no_route())
+                render::error_response(&ApiError::page_not_found())
             }
         }
     }
@@ -282,10 +283,19 @@ impl Router {
     ) -> Result<Response<ResponseBody>, ApiError> {
         let store = &self.shared.store;
         let registry = store.registry();
-        let rt = registry
-            .get(&rp.group, &rp.version, &rp.resource)
-            .cloned()
-            .ok_or_else(ApiError::no_route)?;
+        let rt = match registry.get(&rp.group, &rp.version, &rp.resource) {
+            Some(rt) => rt.clone(),
+            // A served group version answers with a Status; any other path with the plain
+            // text kube-apiserver's mux answers with.
+            None if registry
+                .types()
+                .iter()
+                .any(|t| t.group == rp.group && t.version == rp.version) =>
+            {
+                return Err(ApiError::no_route());
+            }
+            None => return Err(ApiError::page_not_found()),
+        };
         if !rt.namespaced && rp.namespace.is_some() {
             return Err(ApiError::no_route());
         }
@@ -322,7 +332,11 @@ impl Router {
         let ns = rp.namespace.clone().unwrap_or_default();
         let name = rp.name.clone().unwrap_or_default();
         self.shared.faults.check_forbidden(&rt, verb, &ns, &name)?;
-        let dry_run = query.dry_run()?;
+        // Only writes take dryRun (a read ignores it, as kube-apiserver's options do).
+        let dry_run = match verb {
+            "create" | "update" | "patch" | "delete" | "deletecollection" => query.dry_run(verb)?,
+            _ => false,
+        };
         entry.dry_run = dry_run;
         let accept = header_str(headers, header::ACCEPT);
         let include = IncludeObject::parse(query.get("includeObject"));
@@ -359,6 +373,18 @@ impl Router {
                     });
                 }
                 let send_initial = query.get("sendInitialEvents").map(|v| v == "true");
+                if send_initial == Some(true)
+                    && query.get("resourceVersionMatch") != Some("NotOlderThan")
+                {
+                    return Err(ApiError::invalid_options(
+                        "ListOptions",
+                        super::status::Cause::new(
+                            "FieldValueForbidden",
+                            "resourceVersionMatch",
+                            "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+                        ),
+                    ));
+                }
                 let start = watch::start_of(query.get("resourceVersion"), send_initial)?;
                 let timeout = query
                     .get("timeoutSeconds")
@@ -370,7 +396,10 @@ impl Router {
                     namespace: rp.namespace.clone(),
                     selectors,
                     start,
-                    initial_events_end: send_initial == Some(true),
+                    // The end of the initial events is told only to clients that take
+                    // bookmarks.
+                    initial_events_end: send_initial == Some(true)
+                        && query.flag("allowWatchBookmarks"),
                     bookmarks: query.flag("allowWatchBookmarks"),
                     timeout,
                     format,
@@ -437,7 +466,7 @@ impl Router {
                         include,
                     )),
                     Deleted::Pending(obj) => Ok(render::object_response(
-                        202,
+                        if opts.cascade_requested { 202 } else { 200 },
                         &rt,
                         &obj,
                         Format::Object,
@@ -500,9 +529,8 @@ impl Router {
                         PatchBody::Merge(p) | PatchBody::Strategic(p) | PatchBody::Apply(p) => {
                             super::patch::merge_patch(&mut s, p)
                         }
-                        PatchBody::Json(p) => super::patch::json_patch(&mut s, p).map_err(|e| {
-                            ApiError::bad_request(format!("the patch could not be applied: {e}"))
-                        })?,
+                        PatchBody::Json(p) => super::patch::json_patch(&mut s, p)
+                            .map_err(|e| super::write::patch_error(e, p))?,
                     }
                     Ok(s)
                 })?
@@ -628,8 +656,11 @@ fn parse_patch(body: &[u8], ct: &str) -> Result<PatchBody, ApiError> {
     match ct {
         "application/apply-patch+yaml" => Ok(PatchBody::Apply(parse_yaml(body)?)),
         "application/merge-patch+json" => Ok(PatchBody::Merge(json()?)),
-        "application/json-patch+json" => Ok(PatchBody::Json(json()?)),
+        "application/json-patch+json" => serde_json::from_slice(body)
+            .map(PatchBody::Json)
+            .map_err(|_| ApiError::bad_request("invalid JSON patch")),
         "application/strategic-merge-patch+json" => Ok(PatchBody::Strategic(json()?)),
+        "" => Err(ApiError::no_media_type()),
         other => Err(ApiError::unsupported_media_type(
             other,
             &[

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::kinds::ResourceType;
-use super::status::ApiError;
+use super::status::{ApiError, Cause};
 use super::store::{Store, Stored};
 use super::write::{WriteOptions, Written};
 
@@ -50,10 +50,16 @@ pub fn scale_view(rt: &ResourceType, obj: &Stored) -> Value {
     if let Some(s) = selector {
         status_obj["selector"] = json!(s);
     }
+    // `spec.replicas` is omitted when zero, as Go's omitempty does.
+    let spec = if spec == 0 {
+        json!({})
+    } else {
+        json!({"replicas": spec})
+    };
     json!({"kind": "Scale", "apiVersion": "autoscaling/v1",
         "metadata": {"name": meta.get("name"), "namespace": meta.get("namespace"), "uid": meta.get("uid"),
             "resourceVersion": meta.get("resourceVersion"), "creationTimestamp": meta.get("creationTimestamp")},
-        "spec": {"replicas": spec}, "status": status_obj})
+        "spec": spec, "status": status_obj})
 }
 
 impl Store {
@@ -81,9 +87,33 @@ impl Store {
             if !rv.is_empty() && rv != current.rv.to_string() {
                 return Err(ApiError::conflict(&rt.group, &rt.resource, name));
             }
-            let Some(replicas) = wanted.pointer("/spec/replicas").and_then(Value::as_i64) else {
-                return Err(ApiError::bad_request("the Scale has no spec.replicas"));
-            };
+            let named = wanted
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or(name);
+            if named != name {
+                return Err(ApiError::bad_request(format!(
+                    "the name of the object ({named}) does not match the name on the URL ({name})"
+                )));
+            }
+            // A Scale without replicas asks for zero (the field is omitted when zero).
+            let replicas = wanted
+                .pointer("/spec/replicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            if replicas < 0 {
+                let cause = Cause::new(
+                    "FieldValueInvalid",
+                    "spec.replicas",
+                    format!("Invalid value: {replicas}: must be greater than or equal to 0"),
+                );
+                return Err(ApiError::invalid_kind(
+                    "autoscaling",
+                    "Scale",
+                    name,
+                    vec![cause],
+                ));
+            }
             let mut new = current.object.clone();
             set_path(&mut new, &paths.spec_replicas, json!(replicas));
             self.finish_update(

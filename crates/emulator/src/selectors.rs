@@ -300,9 +300,16 @@ impl FieldSelector {
                     .iter()
                     .any(|f| f.trim_start_matches('.') == field);
             if !known {
-                return Err(ApiError::bad_request(format!(
-                    "field label not supported: {field}"
-                )));
+                // Kinds with only the default fields answer in the generic words; kinds with
+                // their own field conversion (Pods, Events, …) in theirs.
+                let generic = extra_fields(rt).is_empty() && rt.selectable_fields.is_empty();
+                return Err(ApiError::bad_request(if generic {
+                    format!(
+                        "\"{field}\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+                    )
+                } else {
+                    format!("field label not supported: {field}")
+                }));
             }
             terms.push(FieldTerm {
                 field: field.to_string(),
@@ -456,7 +463,10 @@ mod tests {
                 .matches(&o)
         );
         let e = FieldSelector::parse("status.phase=Running", cms).unwrap_err();
-        assert_eq!(e.message, "field label not supported: status.phase");
+        assert_eq!(
+            e.message,
+            "\"status.phase\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+        );
         assert_eq!(
             FieldSelector::parse("nonsense", pods).unwrap_err().code,
             400

@@ -5,6 +5,9 @@ use serde_json::{Map, Value, json};
 
 use super::kinds::ResourceType;
 
+/// The body of kube-apiserver's 404 for paths no API group serves.
+const PAGE_NOT_FOUND: &str = "404 page not found";
+
 /// One entry of `details.causes`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cause {
@@ -41,7 +44,9 @@ pub fn qualified_resource(group: &str, resource: &str) -> String {
 
 fn resource_details(group: &str, resource: &str, name: &str) -> Map<String, Value> {
     let mut d = Map::new();
-    d.insert("name".into(), json!(name));
+    if !name.is_empty() {
+        d.insert("name".into(), json!(name));
+    }
     if !group.is_empty() {
         d.insert("group".into(), json!(group));
     }
@@ -82,7 +87,18 @@ impl ApiError {
             .with_details(resource_details(group, resource, name))
     }
 
-    /// 404 for a path the server does not serve.
+    /// The plain-text 404 of a path outside every served group version (an unknown group,
+    /// a CRD's resource after the CRD went); see [`ApiError::is_page_not_found`].
+    pub fn page_not_found() -> Self {
+        Self::new(404, "NotFound", PAGE_NOT_FOUND)
+    }
+
+    /// Whether this is [`ApiError::page_not_found`], answered as text, not as a Status.
+    pub fn is_page_not_found(&self) -> bool {
+        self.code == 404 && self.message == PAGE_NOT_FOUND && self.details.is_none()
+    }
+
+    /// 404 for a resource a served group version does not have.
     pub fn no_route() -> Self {
         Self::new(
             404,
@@ -195,7 +211,9 @@ impl ApiError {
             format!("[{}]", summary.join(", "))
         };
         let mut d = Map::new();
-        d.insert("name".into(), json!(name));
+        if !name.is_empty() {
+            d.insert("name".into(), json!(name));
+        }
         if !group.is_empty() {
             d.insert("group".into(), json!(group));
         }
@@ -265,13 +283,20 @@ impl ApiError {
         .with_details(Map::new())
     }
 
-    /// 406.
+    /// 406, listing the representations the emulator answers in.
     pub fn not_acceptable() -> Self {
         Self::new(
             406,
             "NotAcceptable",
-            "only the following media types are accepted: application/json, application/yaml, application/json;stream=watch",
+            "406: Not Acceptable\n\nAvailable representations: application/json, application/yaml, application/json;stream=watch",
         )
+        .with_details(Map::new())
+    }
+
+    /// 415 for a patch without a Content-Type, in kube-apiserver's generic words.
+    pub fn no_media_type() -> Self {
+        Self::new(415, "UnsupportedMediaType", "415: Unsupported Media Type")
+            .with_details(Map::new())
     }
 
     /// 415.
@@ -366,10 +391,42 @@ impl ApiError {
         Self::new(500, "InternalError", message)
     }
 
-    /// The error as a `Status` object.
+    /// 422 for a request option out of range (`dryRun`, `fieldManager`), worded as the
+    /// validation of `kind` (`DeleteOptions`, `PatchOptions`, …) words it.
+    pub fn invalid_options(kind: &str, cause: Cause) -> Self {
+        Self::invalid_kind("meta.k8s.io", kind, "", vec![cause])
+    }
+
+    /// 422 as kube-apiserver answers a patch that does not apply (a failed JSON patch `test`,
+    /// a path that is not there), without saying more.
+    pub fn patch_rejected() -> Self {
+        Self::new(
+            422,
+            "Invalid",
+            "the server rejected our request due to an error in our request",
+        )
+        .with_details(Map::new())
+    }
+
+    /// 500 without a reason, as kube-apiserver answers a watch from a resourceVersion that
+    /// is not a number.
+    pub fn unparsable_resource_version(rv: &str) -> Self {
+        Self::new(
+            500,
+            "",
+            format!(
+                "resourceVersion: Invalid value: \"{rv}\": strconv.ParseUint: parsing \"{rv}\": invalid syntax"
+            ),
+        )
+    }
+
+    /// The error as a `Status` object (without a `reason` when it has none).
     pub fn to_status(&self) -> Value {
         let mut s = json!({"kind": "Status", "apiVersion": "v1", "metadata": {},
             "status": "Failure", "message": self.message, "reason": self.reason});
+        if self.reason.is_empty() {
+            s.as_object_mut().map(|o| o.shift_remove("reason"));
+        }
         if let Some(d) = &self.details {
             s["details"] = Value::Object(d.clone());
         }

@@ -161,6 +161,9 @@ struct State {
     compacted: u64,
     capacity: usize,
     services: ServiceAllocator,
+    /// The resourceVersion at which each custom resource began to be served: a watch cannot
+    /// start before it (kube-apiserver's watch cache of the type starts there).
+    served_since: HashMap<GroupResource, u64>,
 }
 
 /// Switches that tests (and the fault work) use to disturb open watches.
@@ -216,6 +219,7 @@ impl Store {
             compacted: 1,
             capacity: event_log_capacity.max(1),
             services: ServiceAllocator::default(),
+            served_since: HashMap::new(),
         };
         Self {
             core: Arc::new(Core {
@@ -345,6 +349,16 @@ impl Store {
     /// Oldest resourceVersion a watch can still start from.
     pub fn compacted(&self) -> u64 {
         self.read().compacted
+    }
+
+    /// The oldest resourceVersion a watch of `gr` can start from: the event log's, or the
+    /// one at which a custom resource began to be served, whichever is later.
+    pub fn oldest_watchable(&self, gr: &GroupResource) -> u64 {
+        let st = self.read();
+        st.served_since
+            .get(gr)
+            .copied()
+            .map_or(st.compacted, |since| since.max(st.compacted))
     }
 
     /// A receiver that changes whenever a commit happens (its value is the new rv).
@@ -510,6 +524,19 @@ impl Store {
                 ),
             };
             if let Some(crd_gr) = crd_gr {
+                let was_served = reg
+                    .types()
+                    .iter()
+                    .any(|t| t.custom && t.group_resource() == crd_gr);
+                match (was_served, types.is_empty()) {
+                    (false, false) => {
+                        st.served_since.insert(crd_gr.clone(), rv);
+                    }
+                    (_, true) => {
+                        st.served_since.remove(&crd_gr);
+                    }
+                    (true, false) => {}
+                }
                 *reg = Arc::new(reg.with_custom(&crd_gr, types));
             }
         }

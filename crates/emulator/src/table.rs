@@ -109,7 +109,7 @@ pub fn partial_metadata(o: &Value) -> Value {
 pub fn row(rt: &ResourceType, o: &Value, include: IncludeObject) -> Value {
     let mut r = json!({"cells": cells(rt, o)});
     match include {
-        IncludeObject::None => {}
+        IncludeObject::None => r["object"] = Value::Null,
         IncludeObject::Metadata => r["object"] = partial_metadata(o),
         IncludeObject::Object => r["object"] = o.clone(),
     }

@@ -127,9 +127,9 @@ impl WatchState {
             }
             Start::Now => self.cursor = self.store.resource_version(),
             Start::After(rv) => {
-                let compacted = self.store.compacted();
-                if rv < compacted {
-                    self.expire(rv, compacted);
+                let oldest = self.store.oldest_watchable(&self.p.rt.group_resource());
+                if rv < oldest {
+                    self.expire(rv, oldest);
                 } else {
                     self.cursor = rv;
                 }
@@ -145,8 +145,7 @@ impl WatchState {
     }
 
     fn bookmark(&self, initial_end: bool) -> Bytes {
-        let mut meta =
-            json!({"resourceVersion": self.cursor.to_string(), "creationTimestamp": null});
+        let mut meta = json!({"resourceVersion": self.cursor.to_string()});
         if initial_end {
             meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
@@ -315,7 +314,7 @@ pub fn start_of(
         (Some(v), _) => v
             .parse()
             .map(Start::After)
-            .map_err(|_| ApiError::bad_request(format!("invalid resource version: {v}"))),
+            .map_err(|_| ApiError::unparsable_resource_version(v)),
     }
 }
 
@@ -330,6 +329,6 @@ mod tests {
         assert_eq!(start_of(Some("12"), None).unwrap(), Start::After(12));
         assert_eq!(start_of(Some("12"), Some(true)).unwrap(), Start::Initial);
         assert_eq!(start_of(None, Some(false)).unwrap(), Start::Now);
-        assert_eq!(start_of(Some("x"), None).unwrap_err().code, 400);
+        assert_eq!(start_of(Some("x"), None).unwrap_err().code, 500);
     }
 }

@@ -13,7 +13,7 @@ use super::immutable;
 use super::kinds::ResourceType;
 use super::patch;
 use super::ssa;
-use super::status::ApiError;
+use super::status::{ApiError, Cause};
 use super::store::{CommitError, Store, Stored};
 
 const MAX_ATTEMPTS: usize = 32;
@@ -140,8 +140,24 @@ impl Store {
                     changed: true,
                 });
             }
-            let result = self.commit(&gr, ns, name, current.as_ref(), (!remove).then_some(new));
+            let result = self.commit(
+                &gr,
+                ns,
+                name,
+                current.as_ref(),
+                (!remove).then_some(new.clone()),
+            );
             match result {
+                // The write that lets a deletion complete answers with the object as written
+                // (its last finalizer gone), at the version it had: that state is never stored.
+                Ok(_) if remove => {
+                    let rv = current.as_ref().map_or(0, |c| c.rv);
+                    return Ok(Written {
+                        object: Arc::new(Stored::new(new, rv)),
+                        created,
+                        changed: true,
+                    });
+                }
                 Ok(object) => {
                     return Ok(Written {
                         object,
@@ -189,7 +205,7 @@ impl Store {
         let ns = if rt.namespaced { ns } else { "" };
         fields::validate(rt, &obj)?;
         let api_version = rt.api_version();
-        self.run_write(rt, ns, &name, opts.dry_run, |current| {
+        let written = self.run_write(rt, ns, &name, opts.dry_run, |current| {
             if current.is_some() {
                 return Err(ApiError::already_exists(&rt.group, &rt.resource, &name));
             }
@@ -199,7 +215,25 @@ impl Store {
             ssa::record_update(None, &mut o, &opts.manager, &api_version, &now, None);
             fields::stamp_new(rt, &mut o, &now);
             Ok(Step::Create(o))
-        })
+        })?;
+        if written.created && !opts.dry_run {
+            self.establish_crd(rt, &written.object);
+        }
+        Ok(written)
+    }
+
+    /// Accepts a new CRD's names and establishes it, as kube-apiserver's naming and
+    /// establishing controllers do a moment after the create (whose answer shows neither).
+    fn establish_crd(&self, rt: &ResourceType, created: &Stored) {
+        if !(rt.group == "apiextensions.k8s.io" && rt.resource == "customresourcedefinitions") {
+            return;
+        }
+        let mut established = created.object.clone();
+        crate::crd::set_status(&mut established, None);
+        let status = established["status"].take();
+        // Only a concurrent change of the new CRD can refuse this; its own write establishes it.
+        let rv = created.rv.to_string();
+        let _ = self.update_status(rt, "", created.name(), status, Some(&rv), "kube-apiserver");
     }
 
     /// Replaces an object (PUT), on the main resource or a subresource (`status`,
@@ -294,8 +328,13 @@ impl Store {
         opts: &WriteOptions,
     ) -> Result<Written, ApiError> {
         if opts.manager.is_empty() {
-            return Err(ApiError::bad_request(
-                "PATCH, application/apply-patch+yaml requires fieldManager to be set",
+            return Err(ApiError::invalid_options(
+                "PatchOptions",
+                Cause::new(
+                    "FieldValueRequired",
+                    "fieldManager",
+                    "Required value: is required for apply patch",
+                ),
             ));
         }
         fields::check_body(rt, &mut intent, ns, Some(name))?;
@@ -352,7 +391,7 @@ impl Store {
         }
         let api_version = rt.api_version();
         let ns = if rt.namespaced { ns } else { "" };
-        self.run_write(rt, ns, name, opts.dry_run, |current| {
+        let written = self.run_write(rt, ns, name, opts.dry_run, |current| {
             if let Some(rv) = &precondition
                 && current.is_none_or(|c| *rv != c.rv.to_string())
             {
@@ -388,7 +427,11 @@ impl Store {
                 }
                 Some(cur) => self.finish_update(rt, cur, merged, sub, opts, Checks::APPLY),
             }
-        })
+        })?;
+        if written.created && !opts.dry_run {
+            self.establish_crd(rt, &written.object);
+        }
+        Ok(written)
     }
 
     /// The common end of every update: server fields from the stored object, managed fields
@@ -406,6 +449,9 @@ impl Store {
         fields::carry_over(rt, old, &mut new, sub);
         if checks.immutable && sub.is_none() {
             immutable::check(rt, old, &new)?;
+        }
+        if checks.immutable {
+            immutable::no_new_finalizers(rt, old, &new)?;
         }
         if checks.record {
             let now = self.clock().now();
@@ -476,20 +522,52 @@ impl Store {
     }
 }
 
-fn apply_patch(target: &mut Value, doc: &PatchBody) -> Result<(), ApiError> {
-    let bad = |e: patch::PatchError| {
-        ApiError::bad_request(format!("the patch could not be applied: {e}"))
+/// A patch error as kube-apiserver answers it: a patch that does not apply is a bare 422,
+/// a document of the wrong shape a 400 in the words of Go's JSON decoder.
+pub(crate) fn patch_error(e: patch::PatchError, doc: &Value) -> ApiError {
+    match e {
+        patch::PatchError::Failed(_) => ApiError::patch_rejected(),
+        // A JSON patch that is not a list of operations.
+        patch::PatchError::Invalid(_) if !doc.is_array() => {
+            undecodable_patch(doc, "[]handlers.jsonPatchOp")
+        }
+        patch::PatchError::Invalid(why) => {
+            ApiError::bad_request(format!("the patch could not be applied: {why}"))
+        }
+    }
+}
+
+/// 400 for a patch document Go cannot decode into `target`.
+fn undecodable_patch(doc: &Value, target: &str) -> ApiError {
+    let found = match doc {
+        Value::Object(_) => "object",
+        Value::Array(_) => "array",
+        Value::String(_) => "string",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "bool",
+        Value::Null => "null",
     };
+    ApiError::bad_request(format!(
+        "error decoding patch: json: cannot unmarshal {found} into Go value of type {target}"
+    ))
+}
+
+fn apply_patch(target: &mut Value, doc: &PatchBody) -> Result<(), ApiError> {
     match doc {
         PatchBody::Merge(p) => {
             if !p.is_object() {
-                return Err(ApiError::bad_request("a merge patch must be a JSON object"));
+                return Err(undecodable_patch(p, "map[string]interface {}"));
             }
             patch::merge_patch(target, p);
             Ok(())
         }
-        PatchBody::Json(p) => patch::json_patch(target, p).map_err(bad),
-        PatchBody::Strategic(p) => patch::strategic_merge_patch(target, p).map_err(bad),
+        PatchBody::Json(p) => patch::json_patch(target, p).map_err(|e| patch_error(e, p)),
+        PatchBody::Strategic(p) if !p.is_object() => {
+            Err(undecodable_patch(p, "map[string]interface {}"))
+        }
+        PatchBody::Strategic(p) => {
+            patch::strategic_merge_patch(target, p).map_err(|e| patch_error(e, p))
+        }
         PatchBody::Apply(_) => Err(ApiError::internal("apply patches are not plain patches")),
     }
 }

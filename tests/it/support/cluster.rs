@@ -59,16 +59,6 @@ impl TestCluster {
         TestCluster { name, backend }
     }
 
-    /// The name rekon knows the cluster by.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Whether this is a real control plane.
-    pub fn is_real(&self) -> bool {
-        matches!(self.backend, Backend::Real(_))
-    }
-
     /// A client acting as the cluster's admin.
     pub fn client(&self) -> kube::Client {
         match &self.backend {
@@ -256,12 +246,29 @@ pub async fn wait_served(cluster: &impl ClusterAccess, reference: &Value) {
 /// The API server's audit log (JSON lines, one per finished request) as the emulator's
 /// audit entries.
 fn read_audit_log(path: &Path) -> Vec<AuditEntry> {
+    wait_until_quiet(path);
     let text = std::fs::read_to_string(path).unwrap_or_default();
     text.lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
         .enumerate()
         .map(|(i, event)| audit_entry(i as u64 + 1, &event))
         .collect()
+}
+
+/// Waits (a second at most) until the audit log has not grown for a moment. The API server
+/// writes a request's line after the response has gone out, so a request the caller just saw
+/// answered may not be in the file yet.
+fn wait_until_quiet(path: &Path) {
+    let size = || std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let mut last = size();
+    for _ in 0..20 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let now = size();
+        if now == last {
+            return;
+        }
+        last = now;
+    }
 }
 
 fn audit_entry(seq: u64, event: &Value) -> AuditEntry {

@@ -64,6 +64,30 @@ pub fn kubectl() -> Option<PathBuf> {
     require("kubectl").then(|| PathBuf::from("kubectl"))
 }
 
+/// kubectl of the real tier's release (1.37), for output compared with recordings: the one
+/// `tests/realk8s` builds under `REKON_TEST_CLUSTER=real`, else `PATH`'s when it is that
+/// release (CI puts the built one first); skip-or-fail as [`require`] otherwise.
+pub fn release_kubectl() -> Option<PathBuf> {
+    if cluster::flavor() == cluster::Flavor::Real {
+        return Some(cluster::real_bin().join("kubectl"));
+    }
+    let minor = on_path("kubectl")
+        .then(|| {
+            Command::new("kubectl")
+                .args(["version", "--client", "-o", "json"])
+                .output()
+                .ok()
+        })
+        .flatten()
+        .and_then(|out| serde_json::from_slice::<serde_json::Value>(&out.stdout).ok())
+        .and_then(|v| v["clientVersion"]["minor"].as_str().map(str::to_string));
+    skip_unless(
+        minor.as_deref() == Some("37"),
+        "kubectl 1.37 (the release the kubectl recordings were made with)",
+    )
+    .then(|| PathBuf::from("kubectl"))
+}
+
 /// Whether `program` is on `PATH`, without a word when it is not.
 pub fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")

@@ -1,5 +1,6 @@
-//! Helpers for the sync tests: an emulated cluster, a fixture Git repository, an engine over
-//! both, and readers of the emulator's audit log.
+//! Helpers for the sync tests: the test's cluster (emulated or real, see
+//! [`super::cluster`]), a fixture Git repository, an engine over both, and readers of the
+//! cluster's audit log.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
-use super::cluster::{ClusterAccess, TestCluster};
+use super::cluster::{ClusterAccess, TestCluster, wait_served};
 pub use super::source::Fixture;
 
 /// Verbs that change something.
@@ -51,11 +52,12 @@ pub struct Knobs {
     pub refresh: Option<Duration>,
     /// Install the Gate CRD before the engine starts.
     pub gate_crd: bool,
-    /// Simulated time runs this many times faster (1 when unset).
+    /// The emulator's simulated time runs this many times faster (1 when unset; a real
+    /// cluster runs in real time).
     pub speed: Option<f64>,
 }
 
-/// Starts an emulated cluster with namespace `shop`, and an engine for `app`.
+/// Starts the test's cluster with namespace `shop`, and an engine for `app`.
 pub async fn start(repo: Fixture, app: Application, knobs: Knobs) -> Env {
     let cluster = TestCluster::start(ClusterOptions {
         name: "test".into(),
@@ -219,6 +221,7 @@ pub async fn install_gate_crd(cluster: &impl ClusterAccess) {
         }),
     )
     .await;
+    wait_served(cluster, &obj("tests.rekon.dev/v1", "Gate", "shop", "")).await;
 }
 
 /// A Gate manifest in namespace shop, with extra annotations.
@@ -265,22 +268,41 @@ pub fn cm_yaml(name: &str, value: &str, annotations: &str) -> String {
     )
 }
 
-/// A suspended Job manifest: no controller runs it, so the test decides how it ends.
+/// A suspended Job manifest: it runs only once the test resumes it ([`resume_job`]), so the
+/// test decides when it ends.
 pub fn job_yaml(name: &str, annotations: &str) -> String {
     format!(
         "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}\n  annotations: {{{annotations}}}\nspec:\n  suspend: true\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: run\n        image: busybox\n"
     )
 }
 
-/// Marks a Job finished: `Complete` or `Failed`.
-pub async fn finish_job(cluster: &impl ClusterAccess, name: &str, how: &str) {
-    patch_status(
+/// A Job manifest that runs at once, and fails (no retry) when `simulate` is `fail`: its
+/// Pod's `rekon.dev/simulate` annotation, which the emulator's simulated kubelet and the
+/// real cluster's kwok stages both honour.
+pub fn running_job_yaml(name: &str, annotations: &str, simulate: &str) -> String {
+    format!(
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}\n  annotations: {{{annotations}}}\nspec:\n  backoffLimit: 0\n  template:\n    metadata:\n      annotations: {{rekon.dev/simulate: \"{simulate}\"}}\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: run\n        image: busybox:1.36\n"
+    )
+}
+
+/// Resumes a suspended Job (as `test-controller`): the cluster's Job controller runs it to
+/// completion.
+pub async fn resume_job(cluster: &impl ClusterAccess, name: &str) {
+    merge_patch(
         cluster,
         obj("batch/v1", "Job", "shop", name),
-        json!({"conditions": [{"type": how, "status": "True", "message": format!("test says {how}")}]}),
-        true,
+        json!({"spec": {"suspend": false}}),
+        "test-controller",
     )
     .await;
+}
+
+/// Whether a Job's `type` condition (`Complete`, `Failed`) is True.
+pub fn job_condition(job: &Value, type_: &str) -> bool {
+    job["status"]["conditions"].as_array().is_some_and(|c| {
+        c.iter()
+            .any(|c| c["type"] == type_ && c["status"] == "True")
+    })
 }
 
 /// Waits until an object exists.
@@ -466,60 +488,4 @@ pub fn step_lines(op: &Operation) -> Vec<String> {
             )
         })
         .collect()
-}
-
-/// A stand-in Job controller: every Job in namespace `shop` that has not finished is marked
-/// finished after `delay`, `Failed` when its name is in `failing`, else `Complete`. Stops
-/// when the handle is dropped.
-pub struct JobRunner(tokio::task::JoinHandle<()>);
-
-impl Drop for JobRunner {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// Starts the stand-in Job controller (see [`JobRunner`]).
-pub fn run_jobs(cluster: &impl ClusterAccess, failing: &[&str], delay: Duration) -> JobRunner {
-    let api: Api<k8s_openapi::api::batch::v1::Job> = Api::namespaced(cluster.admin(), "shop");
-    let failing: Vec<String> = failing.iter().map(|s| s.to_string()).collect();
-    JobRunner(tokio::spawn(async move {
-        loop {
-            if let Ok(list) = api.list(&Default::default()).await {
-                for job in list.items {
-                    let finished = job
-                        .status
-                        .as_ref()
-                        .and_then(|s| s.conditions.as_ref())
-                        .is_some_and(|c| {
-                            c.iter().any(|c| {
-                                c.status == "True" && (c.type_ == "Complete" || c.type_ == "Failed")
-                            })
-                        });
-                    let Some(name) = job.metadata.name.clone() else {
-                        continue;
-                    };
-                    if finished || job.metadata.deletion_timestamp.is_some() {
-                        continue;
-                    }
-                    tokio::time::sleep(delay).await;
-                    let how = if failing.contains(&name) {
-                        "Failed"
-                    } else {
-                        "Complete"
-                    };
-                    let patch = json!({"status": {"conditions": [
-                        {"type": how, "status": "True", "message": format!("test says {how}")}]}});
-                    let params = PatchParams {
-                        field_manager: Some("test-controller".into()),
-                        ..Default::default()
-                    };
-                    let _ = api
-                        .patch_status(&name, &params, &Patch::Merge(&patch))
-                        .await;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(30)).await;
-        }
-    }))
 }

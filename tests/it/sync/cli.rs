@@ -1,5 +1,6 @@
-//! `rekon sync`, `history` and `rollback` as a user runs them: the real binary against
-//! `rekon emulate` over HTTP, reading Applications from a file.
+//! `rekon sync`, `history` and `rollback` as a user runs them: the real binary against a
+//! cluster of its own (`rekon emulate`, or the real control plane), reading Applications from
+//! a file.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -44,12 +45,8 @@ impl Cli {
     fn run_with(&self, args: &[&str], env: &[(&str, &Path)]) -> Output {
         rekon_command(&self.cache)
             .envs(env.iter().copied())
-            .args([
-                "--server",
-                &self.emu.url,
-                "--apps",
-                self.apps.to_str().unwrap(),
-            ])
+            .args(self.emu.cluster_args())
+            .args(["--apps", self.apps.to_str().unwrap()])
             .args(args)
             .env("USER", "tester")
             .env("HOSTNAME", "box")
@@ -213,13 +210,12 @@ fn failures_exit_2_with_one_line_naming_the_culprit() {
 }
 
 /// Edits the ConfigMap by hand, as `kubectl edit` does (a merge patch as `kubectl-edit`).
-fn hand_edit(url: &str, mode: &str) {
+fn hand_edit(emu: &Emulator, mode: &str) {
     use k8s_openapi::api::core::v1::ConfigMap;
     use kube::api::{Api, Patch, PatchParams};
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let client = kube::Client::try_from(kube::Config::new(url.parse().unwrap())).unwrap();
-        let api: Api<ConfigMap> = Api::namespaced(client, "shop");
+        let api: Api<ConfigMap> = Api::namespaced(emu.client().await, "shop");
         let params = PatchParams {
             field_manager: Some("kubectl-edit".into()),
             ..PatchParams::default()
@@ -238,7 +234,7 @@ fn git_wins_over_a_hand_edit_unless_conflicts_are_refused_by_flag_or_config() {
     repo.commit("fast mode");
     let cli = Cli::new(&repo.path, "CreateNamespace=true");
     cli.json(&["sync", "shop", "-o", "json"], 0);
-    hand_edit(&cli.emu.url, "hand");
+    hand_edit(&cli.emu, "hand");
     let takes = serde_json::json!([{"manager": "kubectl-edit", "fields": [".data.mode"]}]);
 
     // The dry run names the takeover, in JSON and in the table.

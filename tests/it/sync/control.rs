@@ -1,6 +1,6 @@
-//! Controlling operations, against the emulator: one operation per app at a time, a running
-//! operation can be terminated, a wave that never gets healthy times out, and a failed sync
-//! is retried per `syncPolicy.retry`.
+//! Controlling operations: one operation per app at a time, a running operation can be
+//! terminated, a wave that never gets healthy times out, and a failed sync is retried per
+//! `syncPolicy.retry`.
 
 use std::time::Duration;
 

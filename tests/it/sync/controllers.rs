@@ -1,15 +1,14 @@
-//! Syncs against the emulator with its simulated controllers running: Jobs run to
-//! completion (or fail with `rekon.dev/simulate: fail`) and Deployments roll out, so hooks
-//! and waves wait on real progress.
+//! Syncs with the cluster's controllers running (the emulator's simulated ones, or a real
+//! control plane's with kwok's Pods): Jobs run to completion (or fail with
+//! `rekon.dev/simulate: fail`) and Deployments roll out, so hooks and waves wait on real
+//! progress.
 
 use crate::support::sync::*;
 use rekon::model::{OperationPhase, StepStatus, SyncOptions};
 use serde_json::json;
 
 fn job(name: &str, hook: &str, simulate: &str) -> String {
-    format!(
-        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}\n  annotations: {{argocd.argoproj.io/hook: {hook}}}\nspec:\n  backoffLimit: 0\n  template:\n    metadata:\n      annotations: {{rekon.dev/simulate: \"{simulate}\"}}\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: run\n        image: busybox:1.36\n"
-    )
+    running_job_yaml(name, &format!("argocd.argoproj.io/hook: {hook}"), simulate)
 }
 
 fn deployment(name: &str) -> String {

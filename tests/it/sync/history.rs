@@ -1,7 +1,6 @@
-//! Sync history against the emulator: every full sync is recorded in the app's ConfigMap
-//! (with its commit's author and message), at most revisionHistoryLimit entries; selective
-//! syncs are not; rollback syncs an earlier entry's revision, and is refused while
-//! auto-sync is on.
+//! Sync history: every full sync is recorded in the app's ConfigMap (with its commit's
+//! author and message), at most revisionHistoryLimit entries; selective syncs are not;
+//! rollback syncs an earlier entry's revision, and is refused while auto-sync is on.
 
 use crate::support::sync::*;
 use rekon::model::{HistoryEntry, Operation, OperationPhase, ResourceKey, SyncOptions};

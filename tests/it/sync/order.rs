@@ -1,6 +1,6 @@
-//! Syncs against the emulator: phases and waves run in the planned order, each wave waits
-//! for the health of the one before, hooks are waited for and deleted by policy, and a
-//! failing PreSync hook stops the sync and runs the SyncFail hooks.
+//! Syncs: phases and waves run in the planned order, each wave waits for the health of the
+//! one before, hooks are waited for and deleted by policy, and a failing PreSync hook stops
+//! the sync and runs the SyncFail hooks.
 
 use std::time::Duration;
 
@@ -11,6 +11,14 @@ use serde_json::json;
 const PRESYNC: &str = "argocd.argoproj.io/hook: PreSync";
 const POSTSYNC: &str = "argocd.argoproj.io/hook: PostSync";
 const SYNCFAIL: &str = "argocd.argoproj.io/hook: SyncFail";
+
+/// Jobs run in seconds of the emulator's simulated time: make those quick.
+fn fast() -> Knobs {
+    Knobs {
+        speed: Some(20.0),
+        ..Knobs::default()
+    }
+}
 
 fn wave(n: i32) -> String {
     format!("argocd.argoproj.io/sync-wave: \"{n}\"")
@@ -29,7 +37,7 @@ async fn waves_and_hooks_run_in_the_planned_order_and_waves_wait_for_health() {
     let app = application("shop", &repo, "app", json!({}));
     let knobs = Knobs {
         gate_crd: true,
-        ..Knobs::default()
+        ..fast()
     };
     let env = start(repo, app, knobs).await;
     close_gate(&env.cluster, "g0").await;
@@ -97,7 +105,13 @@ async fn waves_and_hooks_run_in_the_planned_order_and_waves_wait_for_health() {
         })
         .await;
     assert_eq!(running.operation.unwrap().steps[0].name, "migrate");
-    finish_job(&env.cluster, "migrate", "Complete").await;
+    resume_job(&env.cluster, "migrate").await;
+    // The Sync phase starts only once the cluster's Job controller says the hook is done.
+    wait_exists(&env.cluster, obj("v1", "ConfigMap", "shop", "cm-0")).await;
+    let migrate = get(&env.cluster, obj("batch/v1", "Job", "shop", "migrate"))
+        .await
+        .unwrap();
+    assert!(job_condition(&migrate, "Complete"), "{migrate:#}");
 
     // Wave 0 holds until the gate is healthy.
     env.wait_app("gate applied", |a| {
@@ -116,7 +130,7 @@ async fn waves_and_hooks_run_in_the_planned_order_and_waves_wait_for_health() {
     open_gate(&env.cluster, "g0").await;
 
     wait_exists(&env.cluster, obj("batch/v1", "Job", "shop", "smoke")).await;
-    finish_job(&env.cluster, "smoke", "Complete").await;
+    resume_job(&env.cluster, "smoke").await;
 
     let op = tokio::time::timeout(Duration::from_secs(60), sync)
         .await
@@ -148,15 +162,19 @@ async fn waves_and_hooks_run_in_the_planned_order_and_waves_wait_for_health() {
         ]
     );
     // Each group started only after what came before it was done.
-    assert!(seq_of(&audit, "patch jobs/status migrate") < seq_of(&writes, "patch configmaps cm-0"));
-    assert!(seq_of(&audit, "patch gates g0") < seq_of(&writes, "patch configmaps cm-1"));
-    let gate_opened = audit
-        .iter()
-        .filter(|e| e.resource == "gates" && e.field_manager == "test-controller")
-        .map(|e| e.seq)
-        .next()
-        .expect("gate opened");
-    assert!(gate_opened < seq_of(&writes, "patch configmaps cm-1"));
+    let by_test = |resource: &str, name: &str| {
+        audit
+            .iter()
+            .find(|e| {
+                e.resource == resource && e.name == name && e.field_manager == "test-controller"
+            })
+            .map(|e| e.seq)
+            .unwrap_or_else(|| panic!("the test never wrote {resource} {name}"))
+    };
+    assert!(by_test("jobs", "migrate") < seq_of(&writes, "patch configmaps cm-0"));
+    assert!(seq_of(&writes, "patch gates g0") < seq_of(&writes, "patch configmaps cm-1"));
+    assert!(by_test("gates", "g0") < seq_of(&writes, "patch configmaps cm-1"));
+    assert!(seq_of(&writes, "patch configmaps cm-1") < seq_of(&writes, "patch jobs smoke"));
     // No hook of the SyncFail phase ran.
     assert!(
         get(&env.cluster, obj("batch/v1", "Job", "shop", "alert"))
@@ -168,20 +186,23 @@ async fn waves_and_hooks_run_in_the_planned_order_and_waves_wait_for_health() {
 #[tokio::test]
 async fn a_failing_presync_hook_stops_the_sync_and_runs_syncfail() {
     let Some(repo) = Fixture::new() else { return };
-    repo.write("app/migrate.yaml", job_yaml("migrate", PRESYNC));
+    repo.write(
+        "app/migrate.yaml",
+        running_job_yaml("migrate", PRESYNC, "fail"),
+    );
     repo.write("app/cm0.yaml", cm_yaml("cm-0", "a", ""));
-    repo.write("app/smoke.yaml", job_yaml("smoke", POSTSYNC));
-    repo.write("app/alert.yaml", job_yaml("alert", SYNCFAIL));
+    repo.write("app/smoke.yaml", running_job_yaml("smoke", POSTSYNC, ""));
+    repo.write("app/alert.yaml", running_job_yaml("alert", SYNCFAIL, ""));
     repo.commit("app");
     let app = application("shop", &repo, "app", json!({}));
-    let env = start(repo, app, Knobs::default()).await;
+    let env = start(repo, app, fast()).await;
     env.compared_at_head().await;
-    let _jobs = run_jobs(&env.cluster, &["migrate"], Duration::from_millis(50));
 
     let op = env.sync(SyncOptions::default()).await.expect("sync runs");
     assert_eq!(op.phase, OperationPhase::Failed, "{op:#?}");
     assert!(
-        op.message.contains("batch/Job shop/migrate") && op.message.contains("Failed"),
+        op.message.starts_with("batch/Job shop/migrate: Degraded")
+            && op.message.ends_with("(SyncFail hooks ran)"),
         "{}",
         op.message
     );
@@ -209,20 +230,20 @@ async fn a_failing_presync_hook_stops_the_sync_and_runs_syncfail() {
 async fn hooks_are_deleted_by_their_policies() {
     let Some(repo) = Fixture::new() else { return };
     // Default policy: the old copy is deleted before the hook is created again.
-    repo.write("app/migrate.yaml", job_yaml("migrate", PRESYNC));
+    repo.write("app/migrate.yaml", running_job_yaml("migrate", PRESYNC, ""));
     repo.write(
         "app/cleanup.yaml",
-        job_yaml(
+        running_job_yaml(
             "cleanup",
             &format!("{POSTSYNC}, argocd.argoproj.io/hook-delete-policy: HookSucceeded"),
+            "",
         ),
     );
     repo.write("app/cm0.yaml", cm_yaml("cm-0", "a", ""));
     repo.commit("app");
     let app = application("shop", &repo, "app", json!({}));
-    let env = start(repo, app, Knobs::default()).await;
+    let env = start(repo, app, fast()).await;
     env.compared_at_head().await;
-    let _jobs = run_jobs(&env.cluster, &[], Duration::from_millis(20));
 
     let op = env.sync(SyncOptions::default()).await.expect("sync runs");
     assert_eq!(op.phase, OperationPhase::Succeeded, "{op:#?}");

@@ -1,6 +1,6 @@
-//! Prune against the emulator: only with `--prune`, only live objects whose tracking id names
-//! this app and this very object, never a look-alike; `Prune=false` respected; an app whose
-//! Git renders nothing is not emptied unless `allowEmpty`.
+//! Prune: only with `--prune`, only live objects whose tracking id names this app and this
+//! very object, never a look-alike; `Prune=false` respected; an app whose Git renders
+//! nothing is not emptied unless `allowEmpty`.
 
 use crate::support::sync::*;
 use rekon::model::{OperationPhase, SyncOptions};

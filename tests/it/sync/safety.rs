@@ -1,6 +1,6 @@
-//! What keeps a sync safe, against the emulator: a dry run writes nothing, a field owned by
-//! another manager fails the sync (naming it) when conflicts are refused, and `--read-only`
-//! sends no write at all.
+//! What keeps a sync safe: a dry run writes nothing, a field owned by another manager fails
+//! the sync (naming it) when conflicts are refused, and `--read-only` sends no write at
+//! all.
 
 use std::time::Duration;
 

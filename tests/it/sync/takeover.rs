@@ -3,7 +3,7 @@
 //! rule; `force` deletes and creates again what the server will not change in place.
 
 use crate::support::sync::*;
-use rekon::model::{FieldTakeover, OperationPhase, StepStatus, SyncOptions, SyncStatus};
+use rekon::model::{FieldTakeover, Health, OperationPhase, StepStatus, SyncOptions, SyncStatus};
 use serde_json::{Value, json};
 
 fn deployment_yaml(replicas: u32) -> String {
@@ -45,10 +45,12 @@ async fn scaled_by_hand() -> Option<Env> {
         "kubectl-scale",
     )
     .await;
-    env.wait_app("web drifted", |a| {
-        a.resources
-            .iter()
-            .any(|r| r.name == "web" && r.sync == SyncStatus::OutOfSync)
+    // Rolled out too: the cluster's Deployment controller has no more status to write, so
+    // the object changes only if rekon writes.
+    env.wait_app("web drifted and rolled out", |a| {
+        a.resources.iter().any(|r| {
+            r.name == "web" && r.sync == SyncStatus::OutOfSync && r.health == Some(Health::Healthy)
+        })
     })
     .await;
     Some(env)

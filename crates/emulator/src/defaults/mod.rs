@@ -147,9 +147,8 @@ fn service(root: &mut Map<String, Value>) {
         "ClusterIP" | "NodePort" | "LoadBalancer"
     ) {
         fill(spec, "internalTrafficPolicy", json!("Cluster"));
-        // What the registry sets on a single-stack IPv4 cluster.
-        fill(spec, "ipFamilyPolicy", json!("SingleStack"));
-        fill(spec, "ipFamilies", json!(["IPv4"]));
+        // ipFamilyPolicy and ipFamilies come with the cluster IP's allocation (as the
+        // registry sets them after the managed fields are recorded), not from defaulting.
         if let Some(ip) = spec
             .get("clusterIP")
             .filter(|ip| ip.as_str().is_some_and(|s| !s.is_empty()))
@@ -200,12 +199,8 @@ fn namespace(root: &mut Map<String, Value>) {
     {
         labels.insert("kubernetes.io/metadata.name".into(), json!(name));
     }
-    if let Some(spec) = child(root, "spec") {
-        fill(spec, "finalizers", json!(["kubernetes"]));
-    }
-    if let Some(status) = child(root, "status") {
-        fill(status, "phase", json!("Active"));
-    }
+    // The `kubernetes` finalizer and the Active phase come with creation (`stamp_new`),
+    // after the managed fields are recorded, as kube-apiserver's strategy sets them.
 }
 
 fn network_policy(root: &mut Map<String, Value>) {

@@ -188,8 +188,7 @@ fn services() {
     assert_eq!(spec["type"], "ClusterIP");
     assert_eq!(spec["sessionAffinity"], "None");
     assert_eq!(spec["internalTrafficPolicy"], "Cluster");
-    assert_eq!(spec["ipFamilyPolicy"], "SingleStack");
-    assert_eq!(spec["ipFamilies"], json!(["IPv4"]));
+    assert!(spec.get("ipFamilyPolicy").is_none() && spec.get("ipFamilies").is_none());
     assert_eq!(spec["clusterIPs"], json!(["10.96.0.10"]));
     assert_eq!(
         spec["ports"][0],
@@ -234,8 +233,7 @@ fn secrets_configmaps_pvcs_namespaces() {
         ns["metadata"]["labels"]["kubernetes.io/metadata.name"],
         "shop"
     );
-    assert_eq!(ns["spec"]["finalizers"], json!(["kubernetes"]));
-    assert_eq!(ns["status"]["phase"], "Active");
+    assert!(ns.get("spec").is_none() && ns.get("status").is_none());
 }
 
 #[test]

@@ -527,14 +527,15 @@ async fn custom_resources_follow_their_crd() {
     let c = cluster().await;
     let client = c.client();
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    let made = crds
-        .patch(
-            "widgets.example.com",
-            &PatchParams::apply("rekon"),
-            &Patch::Apply(widget_crd("Namespaced")),
-        )
-        .await
-        .unwrap();
+    crds.patch(
+        "widgets.example.com",
+        &PatchParams::apply("rekon"),
+        &Patch::Apply(widget_crd("Namespaced")),
+    )
+    .await
+    .unwrap();
+    // Established by the API server's own status write, right after the create.
+    let made = crds.get("widgets.example.com").await.unwrap();
     let conds = made.status.unwrap().conditions.unwrap();
     assert!(
         conds

@@ -137,9 +137,11 @@ func runAPIServer(ctx context.Context, c apiServerConfig) error {
 	if c.auditLog != "" {
 		policy := filepath.Join(c.dir, "audit-policy.yaml")
 		// One line per finished request of the admin (the tests, rekon, kubectl), like the
-		// emulator's audit log; the control plane's own traffic is left out.
+		// emulator's audit log; the control plane's own traffic is left out. Deletes are logged
+		// with their body: a delete's dryRun is in its DeleteOptions, not in its URL.
 		text := "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived, ResponseStarted]\nrules:\n" +
-			"- level: None\n  users: [" + componentUser + ", system:apiserver]\n- level: Metadata\n"
+			"- level: None\n  users: [" + componentUser + ", system:apiserver]\n" +
+			"- level: Request\n  verbs: [delete, deletecollection]\n- level: Metadata\n"
 		if err := os.WriteFile(policy, []byte(text), 0o600); err != nil {
 			return err
 		}

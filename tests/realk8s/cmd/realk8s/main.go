@@ -29,7 +29,7 @@ func main() {
 	dataDir := flag.String("data-dir", "", "folder for etcd's data, certificates and logs (default: a new temporary folder, removed on stop)")
 	kwokPath := flag.String("kwok", "", "the kwok binary (default: kwok beside this program)")
 	nodes := flag.Int("nodes", 2, "simulated Nodes kwok keeps Ready")
-	auditLog := flag.String("audit-log", "", "write the API server's audit log here: JSON lines, at Metadata level, of every request but the control plane's own")
+	auditLog := flag.String("audit-log", "", "write the API server's audit log here: JSON lines, at Metadata level (deletes at Request level, for their dryRun), of every request but the control plane's own")
 	logFile := flag.String("log", "", "write the components' logs here (default: stderr)")
 	flag.Parse()
 
