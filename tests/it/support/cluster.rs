@@ -59,6 +59,16 @@ impl TestCluster {
         TestCluster { name, backend }
     }
 
+    /// The name rekon knows the cluster by.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether this is a real control plane.
+    pub fn is_real(&self) -> bool {
+        matches!(self.backend, Backend::Real(_))
+    }
+
     /// A client acting as the cluster's admin.
     pub fn client(&self) -> kube::Client {
         match &self.backend {
