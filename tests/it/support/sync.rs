@@ -316,6 +316,19 @@ pub async fn wait_exists(cluster: &impl ClusterAccess, o: Value) -> Value {
     panic!("never appeared: {o}");
 }
 
+/// Waits until `o` is gone. A pruned object goes with foreground propagation, as in Argo
+/// CD: a real API server keeps it, marked for deletion, until its garbage collector has
+/// checked its dependents.
+pub async fn wait_gone(cluster: &impl ClusterAccess, o: Value) {
+    for _ in 0..1500 {
+        if get(cluster, o.clone()).await.is_none() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("never went: {o}");
+}
+
 /// Every non-dry-run write the cluster received, in order.
 pub fn writes(cluster: &impl ClusterAccess) -> Vec<AuditEntry> {
     cluster

@@ -251,11 +251,7 @@ async fn hooks_are_deleted_by_their_policies() {
         op.steps[2].message.contains("deleted by its delete policy"),
         "{op:#?}"
     );
-    assert!(
-        get(&env.cluster, obj("batch/v1", "Job", "shop", "cleanup"))
-            .await
-            .is_none()
-    );
+    wait_gone(&env.cluster, obj("batch/v1", "Job", "shop", "cleanup")).await;
     let first = wait_exists(&env.cluster, obj("batch/v1", "Job", "shop", "migrate")).await;
 
     let before = env.cluster.audit().len();

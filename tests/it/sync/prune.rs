@@ -103,11 +103,7 @@ async fn prune_deletes_exactly_the_tracked_objects_gone_from_git() {
             "{name} must stay"
         );
     }
-    assert!(
-        get(&env.cluster, obj("v1", "ConfigMap", "shop", "b"))
-            .await
-            .is_none()
-    );
+    wait_gone(&env.cluster, obj("v1", "ConfigMap", "shop", "b")).await;
     // The history ConfigMap (no tracking id) is never pruned.
     assert!(
         get(
@@ -172,9 +168,5 @@ async fn an_app_whose_git_renders_nothing_is_not_emptied_unless_allow_empty() {
     .await;
     let op = sync(&engine, "argocd/shop", prune).await.expect("allowed");
     assert_eq!(op.phase, OperationPhase::Succeeded, "{op:#?}");
-    assert!(
-        get(&env.cluster, obj("v1", "ConfigMap", "shop", "a"))
-            .await
-            .is_none()
-    );
+    wait_gone(&env.cluster, obj("v1", "ConfigMap", "shop", "a")).await;
 }
