@@ -10,7 +10,7 @@
 //! (no polling) and give up after a timeout.
 //!
 //! Commands name observed apps as `argocd:ns/name[@cluster]` or plain `ns/name`; the name is
-//! resolved here too, and the live YAML behind a tree node is read here.
+//! resolved here too.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +18,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::integrations::{self, ObservedKind, ObservedRef, argocd, flux, flux_graph, images};
-use crate::model::{Operation, ResourceDiff, ResourceKey, SyncOptions};
+use crate::model::{Operation, ResourceDiff, SyncOptions};
 
 use super::actor::Actor;
 use super::followers::send_err;
@@ -138,7 +138,7 @@ impl Actor {
                 ..
             } => self.observed_rollback(&id, entry, &initiated_by, reply),
             EngineCommand::LiveYaml { key, reply, .. } => {
-                let _ = reply.send(self.observed_live_yaml(&id, &key));
+                let _ = reply.send(self.object_yaml(id.cluster, &key));
             }
             EngineCommand::DiffRevision {
                 revision, reply, ..
@@ -508,20 +508,6 @@ impl Actor {
                     .join(", ")
             )),
         })
-    }
-
-    /// The live object behind a tree node of an observed app, YAML with Secrets masked.
-    fn observed_live_yaml(&self, id: &ObservedId, key: &ResourceKey) -> Result<String, String> {
-        let obj = self.clusters[id.cluster]
-            .store
-            .get(key)
-            .ok_or_else(|| format!("{key} is not in the cluster"))?;
-        let mut v = Arc::unwrap_or_clone(obj.value());
-        crate::engine::mask::mask_object(&mut v);
-        if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-            meta.remove("managedFields");
-        }
-        Ok(crate::engine::diff::to_stable_yaml(&v))
     }
 }
 

@@ -26,6 +26,12 @@ impl Actor {
     pub(super) fn live_yaml(&self, app: &str, key: &ResourceKey) -> Result<String, String> {
         let a = self.find_app(app)?;
         let c = self.apps[a].cluster.clone()?;
+        self.object_yaml(c, key)
+    }
+
+    /// Object `key` of cluster `c` from the live cache as YAML: Secret values masked, no
+    /// managedFields.
+    pub(super) fn object_yaml(&self, c: usize, key: &ResourceKey) -> Result<String, String> {
         let obj = self.clusters[c]
             .store
             .get(key)
