@@ -9,7 +9,9 @@ use std::path::Path;
 use std::process::Output;
 
 use crate::support::flux::FluxWorld;
-use crate::support::integrations::{ClusterAccess, get, last_seq, put, writes_after};
+use crate::support::integrations::{
+    ClusterAccess, last_seq, live_kustomization, put, writes_after,
+};
 use crate::support::rekon_command;
 use rekon::integrations::crds;
 use rekon_emulator::{Cluster, ClusterOptions};
@@ -114,17 +116,6 @@ async fn flux_cluster() -> (Cluster, String, tempfile::TempDir) {
     (c, url, home)
 }
 
-async fn kustomization(c: &impl ClusterAccess, name: &str) -> Value {
-    get(
-        c,
-        "kustomize.toolkit.fluxcd.io/v1",
-        "Kustomization",
-        "flux-system",
-        name,
-    )
-    .await
-}
-
 /// The (resource, name) of every patch rekon wrote after audit entry `seq`.
 fn patches_after(c: &impl ClusterAccess, seq: u64) -> Vec<(String, String)> {
     writes_after(c, seq)
@@ -202,7 +193,7 @@ async fn reconcile_suspend_and_resume_as_the_flux_cli_does() {
     assert!(stdout.trim_end().ends_with(&applied), "{stdout}");
     assert!(text(&out.stderr).contains("► asking Flux to reconcile flux-ks:flux-system/apps@"));
     assert_eq!(patches_after(c, seq), [pair("kustomizations", "apps")]);
-    let obj = kustomization(c, "apps").await;
+    let obj = live_kustomization(c, "apps").await;
     let token = obj["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"]
         .as_str()
         .unwrap()
@@ -234,7 +225,7 @@ async fn reconcile_suspend_and_resume_as_the_flux_cli_does() {
     );
     assert!(stdout.trim_end().ends_with("suspended"), "{stdout}");
     assert_eq!(patches_after(c, seq), [pair("kustomizations", "apps")]);
-    assert_eq!(kustomization(c, "apps").await["spec"]["suspend"], true);
+    assert_eq!(live_kustomization(c, "apps").await["spec"]["suspend"], true);
 
     // Refused while suspended, with the reason, and nothing written.
     let seq = last_seq(c);
@@ -264,7 +255,7 @@ async fn reconcile_suspend_and_resume_as_the_flux_cli_does() {
         "{stdout}"
     );
     assert_eq!(patches_after(c, seq), [pair("kustomizations", "apps")]);
-    let obj = kustomization(c, "apps").await;
+    let obj = live_kustomization(c, "apps").await;
     assert_eq!(obj["spec"]["suspend"], false);
     let new_token = obj["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"].as_str();
     assert_ne!(new_token, Some(token.as_str()));

@@ -8,6 +8,7 @@
 
 use crate::support::flux::FluxWorld;
 use crate::support::integrations::*;
+use rekon::engine::health::condition;
 use rekon::integrations::flux_graph::EdgeKind;
 use rekon::model::{Health, ManagedBy, ResourceKey, SyncStatus};
 use rekon::runtime::{EngineCommand, ObservedCommand};
@@ -170,17 +171,6 @@ fn rekon_writes_after(c: &impl ClusterAccess, seq: u64) -> Vec<rekon_emulator::A
         .collect()
 }
 
-async fn kustomization_now(c: &impl ClusterAccess, name: &str) -> Value {
-    get(
-        c,
-        "kustomize.toolkit.fluxcd.io/v1",
-        "Kustomization",
-        "flux-system",
-        name,
-    )
-    .await
-}
-
 #[tokio::test]
 async fn lists_kustomizations_with_their_graph_and_tree() {
     let Some(w) = FluxWorld::start().await else {
@@ -318,7 +308,7 @@ async fn reconcile_suspend_and_resume_patch_as_the_flux_cli_does() {
         ),
         ("patch", "kustomizations", "apps")
     );
-    let after = kustomization_now(c, "apps").await;
+    let after = live_kustomization(c, "apps").await;
     let token = after["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"]
         .as_str()
         .unwrap()
@@ -329,18 +319,11 @@ async fn reconcile_suspend_and_resume_patch_as_the_flux_cli_does() {
     );
 
     let before = last_seq(c);
-    let done = ask(&engine, |reply| {
-        EngineCommand::Observed(ObservedCommand::Suspend {
-            app: "flux-ks:flux-system/apps".into(),
-            reply: Some(reply),
-        })
-    })
-    .await
-    .unwrap();
+    let done = suspend(&engine, "flux-ks:flux-system/apps").await.unwrap();
     assert_eq!(done, "flux-ks:flux-system/apps suspended");
     let written = wait_writes(c, before, 1).await;
     assert_eq!((written.len(), written[0].verb.as_str()), (1, "patch"));
-    assert_eq!(kustomization_now(c, "apps").await["spec"]["suspend"], true);
+    assert_eq!(live_kustomization(c, "apps").await["spec"]["suspend"], true);
     wait_for(&engine, "the suspension", |s| {
         find(s, "flux-ks:flux-system/apps")
             .is_some_and(|a| a.health == Health::Suspended && !a.auto_sync)
@@ -349,15 +332,9 @@ async fn reconcile_suspend_and_resume_patch_as_the_flux_cli_does() {
 
     // Refused while suspended, naming why; nothing written.
     let before = last_seq(c);
-    let refused = ask(&engine, |reply| {
-        EngineCommand::Observed(ObservedCommand::Reconcile {
-            app: "flux-ks:flux-system/apps".into(),
-            with_source: true,
-            reply: Some(reply),
-        })
-    })
-    .await
-    .unwrap_err();
+    let refused = reconcile(&engine, "flux-ks:flux-system/apps", true)
+        .await
+        .unwrap_err();
     assert_eq!(
         refused,
         "flux-ks:flux-system/apps is suspended (spec.suspend: true): resume it first"
@@ -366,17 +343,10 @@ async fn reconcile_suspend_and_resume_patch_as_the_flux_cli_does() {
 
     // Resume: unsuspended with a new request, which the controller handles until Ready.
     let before = last_seq(c);
-    let resumed = ask(&engine, |reply| {
-        EngineCommand::Observed(ObservedCommand::Resume {
-            app: "flux-ks:flux-system/apps".into(),
-            reply: Some(reply),
-        })
-    })
-    .await
-    .unwrap();
+    let resumed = resume(&engine, "flux-ks:flux-system/apps").await.unwrap();
     assert_eq!(resumed, format!("Applied revision: main@sha1:{}", w.sha));
     assert_eq!(wait_writes(c, before, 1).await.len(), 1);
-    let after = kustomization_now(c, "apps").await;
+    let after = live_kustomization(c, "apps").await;
     assert_eq!(after["spec"]["suspend"], false);
     let new_token = after["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"].as_str();
     assert_ne!(new_token, Some(token.as_str()));
@@ -430,15 +400,9 @@ async fn reconcile_with_source_is_followed_until_ready() {
     })
     .await;
     let before = last_seq(c);
-    let message = ask(&engine, |reply| {
-        EngineCommand::Observed(ObservedCommand::Reconcile {
-            app: "flux-ks:flux-system/apps".into(),
-            with_source: true,
-            reply: Some(reply),
-        })
-    })
-    .await
-    .unwrap();
+    let message = reconcile(&engine, "flux-ks:flux-system/apps", true)
+        .await
+        .unwrap();
     assert_eq!(message, format!("Applied revision: main@sha1:{}", w.sha));
     let patched: Vec<(String, String)> = rekon_writes_after(c, before)
         .into_iter()
@@ -451,7 +415,7 @@ async fn reconcile_with_source_is_followed_until_ready() {
             ("kustomizations".into(), "apps".into())
         ]
     );
-    let after = kustomization_now(c, "apps").await;
+    let after = live_kustomization(c, "apps").await;
     assert_eq!(
         after["status"]["lastHandledReconcileAt"],
         after["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"]
@@ -550,7 +514,7 @@ async fn a_failed_reconcile_says_what_flux_reported() {
     );
     let sha = w.publish("a broken Deployment").await;
     if !c.is_real() {
-        let mut apps = kustomization_now(c, "apps").await;
+        let mut apps = live_kustomization(c, "apps").await;
         apps["status"]["inventory"]["entries"]
             .as_array_mut()
             .unwrap()
@@ -563,23 +527,11 @@ async fn a_failed_reconcile_says_what_flux_reported() {
         find(s, "flux-ks:flux-system/apps").is_some()
     })
     .await;
-    let err = ask(&engine, |reply| {
-        EngineCommand::Observed(ObservedCommand::Reconcile {
-            app: "flux-ks:flux-system/apps".into(),
-            with_source: true,
-            reply: Some(reply),
-        })
-    })
-    .await
-    .unwrap_err();
-    let obj = kustomization_now(c, "apps").await;
-    let ready = obj["status"]["conditions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["type"] == "Ready")
-        .unwrap()
-        .clone();
+    let err = reconcile(&engine, "flux-ks:flux-system/apps", true)
+        .await
+        .unwrap_err();
+    let obj = live_kustomization(c, "apps").await;
+    let ready = condition(&obj, "Ready").unwrap();
     assert_eq!(
         (ready["status"].as_str(), ready["reason"].as_str()),
         (Some("False"), Some("ReconciliationFailed"))

@@ -5,6 +5,7 @@
 
 use crate::support::flux::FluxWorld;
 use crate::support::integrations::*;
+use rekon::engine::health::condition;
 use rekon::integrations::flux_graph::EdgeKind;
 use rekon::model::{Health, ManagedBy, ResourceKey, SyncStatus};
 use rekon::runtime::{EngineCommand, ObservedCommand};
@@ -154,15 +155,9 @@ async fn helm_release_of_a_chart_in_git_is_observed_and_reconciled() {
     // Reconcile with its source: the HelmChart, then the release, answered with what
     // helm-controller's Ready condition says once it handled the request.
     let before = last_seq(c);
-    let message = ask(&engine, |reply| {
-        EngineCommand::Observed(ObservedCommand::Reconcile {
-            app: "flux-hr:flux-system/metrics".into(),
-            with_source: true,
-            reply: Some(reply),
-        })
-    })
-    .await
-    .unwrap();
+    let message = reconcile(&engine, "flux-hr:flux-system/metrics", true)
+        .await
+        .unwrap();
     let patched: Vec<(String, String)> = writes_after(c, before)
         .into_iter()
         .filter(|e| e.field_manager == "rekon")
@@ -178,27 +173,17 @@ async fn helm_release_of_a_chart_in_git_is_observed_and_reconciled() {
     assert_eq!(handled_message(c).await, message);
 
     // Suspended, then resumed: the resume is followed until helm-controller is Ready again.
-    let done = ask(&engine, |reply| {
-        EngineCommand::Observed(ObservedCommand::Suspend {
-            app: "flux-hr:flux-system/metrics".into(),
-            reply: Some(reply),
-        })
-    })
-    .await
-    .unwrap();
+    let done = suspend(&engine, "flux-hr:flux-system/metrics")
+        .await
+        .unwrap();
     assert_eq!(done, "flux-hr:flux-system/metrics suspended");
     wait_for(&engine, "the suspension", |s| {
         find(s, "flux-hr:flux-system/metrics").is_some_and(|a| a.health == Health::Suspended)
     })
     .await;
-    let message = ask(&engine, |reply| {
-        EngineCommand::Observed(ObservedCommand::Resume {
-            app: "flux-hr:flux-system/metrics".into(),
-            reply: Some(reply),
-        })
-    })
-    .await
-    .unwrap();
+    let message = resume(&engine, "flux-hr:flux-system/metrics")
+        .await
+        .unwrap();
     assert_eq!(handled_message(c).await, message);
     let after = get(
         c,
@@ -223,11 +208,6 @@ async fn handled_message(c: &impl ClusterAccess) -> String {
     .await;
     let token = &after["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"];
     assert_eq!(&after["status"]["lastHandledReconcileAt"], token);
-    let ready = after["status"]["conditions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["type"] == "Ready")
-        .unwrap();
+    let ready = condition(&after, "Ready").unwrap();
     ready["message"].as_str().unwrap().trim().to_string()
 }

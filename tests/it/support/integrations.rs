@@ -9,7 +9,7 @@ use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use rekon::cluster::{ApiCatalog, ClusterHandle};
 use rekon::integrations::crds;
 use rekon::model::{AppSnapshot, ResourceKey, Snapshot};
-use rekon::runtime::{self, EngineCommand, EngineHandle, EngineOptions};
+use rekon::runtime::{self, EngineCommand, EngineHandle, EngineOptions, ObservedCommand};
 use rekon::source::Sources;
 use rekon_emulator::{AuditEntry, Cluster, ClusterOptions};
 use serde_json::Value;
@@ -153,6 +153,56 @@ pub async fn ask<T>(
         .await
         .expect("the engine answers within a minute")
         .expect("the engine keeps the reply")
+}
+
+/// `rekon reconcile APP [--with-source]` through the engine; the answer comes once Ready.
+pub async fn reconcile(
+    engine: &EngineHandle,
+    app: &str,
+    with_source: bool,
+) -> Result<String, String> {
+    ask(engine, |reply| {
+        EngineCommand::Observed(ObservedCommand::Reconcile {
+            app: app.into(),
+            with_source,
+            reply: Some(reply),
+        })
+    })
+    .await
+}
+
+/// `rekon suspend APP` through the engine.
+pub async fn suspend(engine: &EngineHandle, app: &str) -> Result<String, String> {
+    ask(engine, |reply| {
+        EngineCommand::Observed(ObservedCommand::Suspend {
+            app: app.into(),
+            reply: Some(reply),
+        })
+    })
+    .await
+}
+
+/// `rekon resume APP` through the engine; the answer comes once Ready.
+pub async fn resume(engine: &EngineHandle, app: &str) -> Result<String, String> {
+    ask(engine, |reply| {
+        EngineCommand::Observed(ObservedCommand::Resume {
+            app: app.into(),
+            reply: Some(reply),
+        })
+    })
+    .await
+}
+
+/// Flux Kustomization `flux-system/NAME` as the API server has it now.
+pub async fn live_kustomization(cluster: &impl ClusterAccess, name: &str) -> Value {
+    get(
+        cluster,
+        "kustomize.toolkit.fluxcd.io/v1",
+        "Kustomization",
+        "flux-system",
+        name,
+    )
+    .await
 }
 
 /// Audit entries after `seq` that wrote (not read).
