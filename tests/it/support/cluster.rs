@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::OnceLock;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -106,8 +106,10 @@ impl TestCluster {
                 .write_kubeconfig(path, context)
                 .expect("kubeconfig written"),
             Backend::Real(real) => {
+                // Only the names: a bare replace could also hit the CA or token text.
                 let text = std::fs::read_to_string(&real.process.kubeconfig).unwrap();
-                std::fs::write(path, text.replace(REAL_CONTEXT, context)).unwrap();
+                let text = text.replace(&format!(": {REAL_CONTEXT}\n"), &format!(": {context}\n"));
+                std::fs::write(path, text).unwrap();
             }
         }
     }
@@ -170,11 +172,7 @@ impl RealProcess {
             .stdout(Stdio::piped())
             .spawn()
             .expect("realk8s starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line.trim().rsplit(' ').next().unwrap_or("").to_string();
+        let (line, url) = ready_line(child.stdout.take().unwrap());
         if !url.starts_with("https://127.0.0.1:") {
             let log = std::fs::read_to_string(dir.path().join("realk8s.log")).unwrap_or_default();
             let tail: Vec<_> = log.lines().rev().take(30).collect();
@@ -222,6 +220,15 @@ impl RealCluster {
         let client = client_for(&process.kubeconfig).await;
         RealCluster { process, client }
     }
+}
+
+/// The first line a child process prints on `stdout` (its ready line, as `rekon emulate`,
+/// realk8s and gitserver print it) and its last word, the address it serves.
+pub fn ready_line(stdout: ChildStdout) -> (String, String) {
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap_or("").to_string();
+    (line, url)
 }
 
 /// A client for the kubeconfig's current context.

@@ -4,7 +4,6 @@
 //! through the `rekon` binary ([`Emulator::cluster_args`]), a client ([`Emulator::client`]),
 //! an engine handle ([`Emulator::handle`]) and its audit log ([`Emulator::audit`]).
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
@@ -12,7 +11,7 @@ use http::Method;
 use rekon::cluster::ClusterHandle;
 use rekon_emulator::AuditEntry;
 
-use super::cluster::{Flavor, REAL_CONTEXT, RealProcess, flavor};
+use super::cluster::{Flavor, REAL_CONTEXT, RealProcess, flavor, ready_line};
 use super::reliability::{raw_http_client, send};
 
 /// The context `rekon emulate --kubeconfig-out` writes.
@@ -151,11 +150,7 @@ impl Emulator {
             .stderr(log)
             .spawn()
             .expect("rekon emulate starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line.trim().rsplit(' ').next().unwrap_or("").to_string();
+        let (line, url) = ready_line(child.stdout.take().unwrap());
         assert!(url.starts_with("http://127.0.0.1:"), "ready line: {line}");
         Emulator {
             url,

@@ -2,7 +2,6 @@
 //! and source-, kustomize- and helm-controller as child processes of the test (logs in a
 //! temporary folder, stopped on drop), and fixture repositories pushed to that Git server.
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -13,7 +12,7 @@ use kube::core::{ApiResource, GroupVersionKind};
 use rekon::integrations::crds;
 use serde_json::Value;
 
-use super::cluster::{TestCluster, real_bin};
+use super::cluster::{TestCluster, ready_line, real_bin};
 use super::source::Fixture;
 
 /// Flux's controllers reconciling a real cluster, with a Git server beside them.
@@ -93,14 +92,9 @@ impl RealFlux {
             .expect("gitserver starts");
         let stdout = child.stdout.take().unwrap();
         self.children.push(("gitserver".into(), child));
-        let line = tokio::task::spawn_blocking(move || {
-            let mut line = String::new();
-            BufReader::new(stdout).read_line(&mut line).unwrap();
-            line
-        })
-        .await
-        .unwrap();
-        let url = line.trim().rsplit(' ').next().unwrap_or("").to_string();
+        let (line, url) = tokio::task::spawn_blocking(move || ready_line(stdout))
+            .await
+            .unwrap();
         assert!(
             url.starts_with("http://127.0.0.1:"),
             "gitserver's ready line: {line:?}"

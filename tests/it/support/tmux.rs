@@ -147,11 +147,20 @@ pub fn isolated(command: &str, home: &Path) -> String {
     )
 }
 
-/// The apps-table row whose NAME is `app`.
+/// The demo's apps-table row whose NAME is `app` (on one of its `demo-…` clusters).
 pub fn row<'a>(screen: &'a str, app: &str) -> Option<&'a str> {
-    screen.lines().find(|l| {
-        l.trim_start_matches(['│', '▶', ' '])
-            .starts_with(&format!("{app} "))
-            && l.contains("demo-")
-    })
+    screen
+        .lines()
+        .find(|l| names(l, app) && l.contains("demo-"))
+}
+
+/// The apps-table row whose NAME is `app`, whatever its cluster.
+pub fn any_row<'a>(screen: &'a str, app: &str) -> Option<&'a str> {
+    screen.lines().find(|l| names(l, app))
+}
+
+/// Whether a screen line starts (past the table's border and cursor) with `app`'s name.
+fn names(line: &str, app: &str) -> bool {
+    line.trim_start_matches(['│', '▶', ' '])
+        .starts_with(&format!("{app} "))
 }

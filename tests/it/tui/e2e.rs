@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::support::emulate::Emulator;
 use crate::support::rekon_command;
 use crate::support::source::Fixture;
-use crate::support::tmux::{Tmux, isolated, row};
+use crate::support::tmux::{Tmux, any_row, isolated, row};
 
 /// What the first screen must show, row by row: the app and the words its row has.
 const FIRST_SCREEN: [(&str, &[&str]); 9] = [
@@ -105,16 +105,33 @@ fn open_the_drifted_app_see_its_diff_sync_it_and_watch_it_turn_synced_and_health
     for _ in 0..index {
         t.keys(&["j"]);
     }
-    t.keys(&["Enter"]);
-    t.wait_for("the app's tree", |s| s.contains("Application storefront"));
-    t.keys(&["d"]);
-    let diff = t.wait_for("the diff", |s| s.contains("Changed ("));
+    let (diff, screen) = diff_and_sync(&t, "storefront", row);
     assert!(diff.contains("Deployment"), "{diff}");
     // The rotated session secret shows as masked, never its value (base64 in Git).
     assert!(!diff.contains("YWNtZS1zZXNzaW9u"), "{diff}");
+    assert!(
+        row(&screen, "storefront").unwrap().contains("just now"),
+        "{screen}"
+    );
+    quit(&t);
+}
+
+/// From the apps table with `app` selected: open it, look at its diff, sync it and wait
+/// until its row (found by `row`) says Synced and Healthy. Returns the diff's screen and the
+/// last screen.
+fn diff_and_sync(
+    t: &Tmux,
+    app: &str,
+    row: for<'a> fn(&'a str, &str) -> Option<&'a str>,
+) -> (String, String) {
+    let tree = format!("Application {app}");
+    t.keys(&["Enter"]);
+    t.wait_for("the app's tree", |s| s.contains(&tree));
+    t.keys(&["d"]);
+    let diff = t.wait_for("the diff", |s| s.contains("Changed ("));
     t.keys(&["Escape"]);
     t.wait_for("back in the tree", |s| {
-        s.contains("Application storefront") && !s.contains("Changed (")
+        s.contains(&tree) && !s.contains("Changed (")
     });
     t.keys(&["s"]);
     t.wait_for("the plan", |s| s.contains("Plan:"));
@@ -123,17 +140,16 @@ fn open_the_drifted_app_see_its_diff_sync_it_and_watch_it_turn_synced_and_health
     t.keys(&["y"]);
     t.wait_for("the sync to succeed", |s| s.contains("Sync succeeded"));
     t.keys(&["Enter", "Escape"]);
-    let screen = t.wait_for("storefront Synced and Healthy", |s| {
-        row(s, "storefront").is_some_and(|r| {
+    let screen = t.wait_for(&format!("{app} Synced and Healthy"), |s| {
+        row(s, app).is_some_and(|r| {
             r.contains("Synced") && !r.contains("OutOfSync") && r.contains("Healthy")
         })
     });
-    assert!(
-        row(&screen, "storefront").unwrap().contains("just now"),
-        "{screen}"
-    );
+    (diff, screen)
+}
 
-    // q quits and the program is gone (the terminal restored by the program itself).
+/// q quits and the program is gone (the terminal restored by the program itself).
+fn quit(t: &Tmux) {
     t.keys(&["Escape", "q"]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while t.alive() && Instant::now() < deadline {
@@ -157,14 +173,6 @@ fn shop(repo: &Fixture, image: &str, mode: &str) -> String {
         ),
     );
     repo.commit(mode)
-}
-
-/// The apps-table row of `app` (any destination).
-fn app_row<'a>(screen: &'a str, app: &str) -> Option<&'a str> {
-    screen.lines().find(|l| {
-        l.trim_start_matches(['│', '▶', ' '])
-            .starts_with(&format!("{app} "))
-    })
 }
 
 #[test]
@@ -212,37 +220,12 @@ fn against_the_cluster_open_the_drifted_app_see_its_diff_sync_it_and_watch_it_tu
         ),
     );
     t.wait_for("shop OutOfSync", |s| {
-        app_row(s, "shop").is_some_and(|r| r.contains("OutOfSync"))
+        any_row(s, "shop").is_some_and(|r| r.contains("OutOfSync"))
     });
-    t.keys(&["Enter"]);
-    t.wait_for("the app's tree", |s| s.contains("Application shop"));
-    t.keys(&["d"]);
-    let diff = t.wait_for("the diff", |s| s.contains("Changed ("));
+    let (diff, _) = diff_and_sync(&t, "shop", any_row);
     assert!(
         diff.contains("Deployment") && diff.contains("ConfigMap"),
         "{diff}"
     );
-    t.keys(&["Escape"]);
-    t.wait_for("back in the tree", |s| {
-        s.contains("Application shop") && !s.contains("Changed (")
-    });
-    t.keys(&["s"]);
-    t.wait_for("the plan", |s| s.contains("Plan:"));
-    t.keys(&["Enter"]);
-    t.wait_for("the confirmation", |s| s.contains("to confirm"));
-    t.keys(&["y"]);
-    t.wait_for("the sync to succeed", |s| s.contains("Sync succeeded"));
-    t.keys(&["Enter", "Escape"]);
-    t.wait_for("shop Synced and Healthy", |s| {
-        app_row(s, "shop").is_some_and(|r| {
-            r.contains("Synced") && !r.contains("OutOfSync") && r.contains("Healthy")
-        })
-    });
-
-    t.keys(&["Escape", "q"]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while t.alive() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    assert!(!t.alive(), "rekon did not quit on q");
+    quit(&t);
 }
